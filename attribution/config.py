@@ -1,0 +1,192 @@
+"""Settings: one typed object from config.yaml, overridden by ATTRIBUTION_* variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+ENV_PREFIX = "ATTRIBUTION_"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class WarehouseSettings(_Section):
+    path: Path = Field(
+        Path("data/attribution.duckdb"),
+        description="The DuckDB file of the warehouse; relative paths start at the config file.",
+    )
+    memory_limit: str = Field(
+        "",
+        description="DuckDB memory limit such as '4GB'; empty lets DuckDB choose (80% of RAM).",
+        pattern=r"^(|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB))$",
+    )
+    threads: int = Field(0, ge=0, le=512, description="DuckDB worker threads; 0 uses every core.")
+
+
+class IngestSettings(_Section):
+    timezone: str = Field(
+        "UTC",
+        description="IANA zone for timestamps that carry no offset; all are stored in UTC.",
+    )
+    base_currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code every amount is stored in.",
+    )
+    currency_rates: dict[str, float] = Field(
+        default_factory=dict,
+        description="Other currencies accepted, as units of base currency per unit, e.g. EUR: 1.08.",
+    )
+    unknown_sources: Literal["create", "reject"] = Field(
+        "create",
+        description="A lead or touch naming a source not in the registry: create it "
+        "(channel Unassigned, counted as a data-quality finding) or reject the row.",
+    )
+    progress_min_mb: float = Field(
+        20.0,
+        ge=0,
+        description="Show a progress bar when the files of one command add up to this many MB.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone such as UTC or Europe/Bucharest") from exc
+        return value
+
+    @field_validator("currency_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        for code, rate in value.items():
+            if len(code) != 3 or not code.isalpha() or not code.isupper():
+                raise ValueError(f"currency code {code!r} must be three capital letters")
+            if not rate > 0:
+                raise ValueError(f"rate for {code} must be a positive number")
+        return value
+
+
+class DemoSettings(_Section):
+    output_dir: Path = Field(
+        Path("data/demo"),
+        description="Where `attribution demo` writes its warehouse, input files and summary.",
+    )
+    seed: int = Field(7, description="Random seed of the demo data set (same seed, same data).")
+    leads: int = Field(20_000, ge=100, le=5_000_000, description="Leads in the demo data set.")
+    weeks: int = Field(16, ge=2, le=156, description="Weeks of history in the demo data set.")
+
+
+class Settings(_Section):
+    warehouse: WarehouseSettings = Field(
+        default_factory=WarehouseSettings, description="The DuckDB warehouse."
+    )
+    ingest: IngestSettings = Field(
+        default_factory=IngestSettings, description="How files are read and validated."
+    )
+    demo: DemoSettings = Field(default_factory=DemoSettings, description="The demo data set.")
+    base_dir: Path = Field(
+        Path("."), exclude=True, description="Folder relative paths start at (set by the loader)."
+    )
+
+    def resolve(self, path: Path) -> Path:
+        """An absolute path: relative ones start at the config file's folder."""
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+
+def iter_keys(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Every documented key as (dotted.name, description), sections expanded."""
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from iter_keys(annotation, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", field.description or ""
+
+
+def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Nested values from ATTRIBUTION_SECTION__KEY variables, and which variable set each key."""
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for var, raw in environ.items():
+        if not var.startswith(ENV_PREFIX) or var == "ATTRIBUTION_CONFIG":
+            continue
+        parts = [p.lower() for p in var[len(ENV_PREFIX) :].split("__") if p]
+        if not parts:
+            continue
+        node = values
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else raw
+        origin[".".join(parts)] = var
+    return values, origin
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _describe(exc: ValidationError, source: str, origin: dict[str, str]) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        where = origin.get(key, source)
+        if err["type"] == "extra_forbidden":
+            parent = err["loc"][:-1]
+            allowed = [k.rsplit(".", 1)[-1] for k, _ in iter_keys() if k.count(".") == len(parent)]
+            lines.append(
+                f"{where}: unknown key {key!r}; allowed here: {', '.join(sorted(set(allowed)))}"
+            )
+            continue
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {key} = {err['input']!r} is not allowed: {msg}")
+    return "Invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(
+    path: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read config.yaml (or PATH), apply ATTRIBUTION_* overrides, validate; ConfigError if bad."""
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = environ.get("ATTRIBUTION_CONFIG") or DEFAULT_CONFIG
+    config_path = Path(path)
+    data: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            loaded = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{config_path} is not valid YAML: {exc}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{config_path} must hold a mapping of sections (warehouse:, ...)")
+        data = loaded or {}
+    elif path != DEFAULT_CONFIG:
+        raise ConfigError(f"config file {config_path} does not exist; pass an existing --config")
+    overrides, origin = _env_overrides(environ)
+    data = _merge(data, overrides)
+    data["base_dir"] = config_path.resolve().parent
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, str(config_path), origin)) from None

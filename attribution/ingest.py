@@ -1,0 +1,431 @@
+"""Ingest: files of leads, touches, revenue and spend into the warehouse, one transaction a file.
+
+Validation, deduplication and loading are SQL (sql/ingest/); this module only chooses which
+statements to run and names the file's columns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from .config import Settings
+from .errors import IngestError, WarehouseError
+from .warehouse import Warehouse, quote_ident
+
+Kind = Literal["leads", "touches", "revenue", "spend"]
+KINDS: tuple[Kind, ...] = ("leads", "touches", "revenue", "spend")
+FORMATS = ("auto", "csv", "parquet", "jsonl", "crm")
+
+# Columns each kind reads. Text columns are trimmed (empty = missing); others keep the file's
+# type so that Parquet timestamps and numbers are not round-tripped through text.
+_TEXT = "text"
+_TIME = "time"  # read as UTC timestamps here, where the file's column type is known
+_ANY = "any"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    columns: Mapping[str, str]
+    required: tuple[str, ...]
+    one_of: tuple[tuple[str, ...], ...] = ()  # at least one of these column groups is present
+
+
+SPECS: dict[Kind, KindSpec] = {
+    "leads": KindSpec(
+        columns={
+            "lead_id": _TEXT, "created_at": _TIME, "source_id": _ANY, "source": _TEXT,
+            "utm_source": _TEXT, "utm_medium": _TEXT, "utm_campaign": _TEXT, "status": _TEXT,
+            "email": _TEXT, "converted_at": _TIME, "value": _ANY, "lost": _ANY, "junk": _ANY,
+        },
+        required=("lead_id", "created_at"),
+    ),
+    "touches": KindSpec(
+        columns={
+            "touch_id": _TEXT, "lead_id": _TEXT, "occurred_at": _TIME, "channel": _TEXT,
+            "source_id": _ANY, "source": _TEXT, "utm_source": _TEXT, "utm_medium": _TEXT,
+            "utm_campaign": _TEXT,
+        },
+        required=("lead_id", "occurred_at"),
+        one_of=(("channel",), ("source_id",), ("source",), ("utm_source", "utm_medium")),
+    ),
+    "revenue": KindSpec(
+        columns={
+            "event_id": _TEXT, "lead_id": _TEXT, "occurred_at": _TIME, "amount": _ANY,
+            "kind": _TEXT, "currency": _TEXT,
+        },
+        required=("event_id", "lead_id", "occurred_at", "amount"),
+    ),
+    "spend": KindSpec(
+        columns={
+            "date": _ANY, "source_id": _ANY, "source": _TEXT, "channel": _TEXT, "amount": _ANY,
+            "campaign": _TEXT, "currency": _TEXT,
+        },
+        required=("date", "amount"),
+        one_of=(("source_id",), ("source",), ("channel",)),
+    ),
+}
+
+# The CRM's own lead export (`--format crm`): its names for our columns.
+CRM_LEADS_MAP = {
+    "id": "lead_id",
+    "dateadded": "created_at",
+    "source": "source_id",
+    "date_converted": "converted_at",
+    "lead_value": "value",
+}
+
+_SUFFIXES = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+}
+
+Progress = Callable[[str, int, int], None]
+"""Called as (stage, step, steps) while a file is ingested."""
+
+
+@dataclass
+class BatchSummary:
+    """What one file's ingest did."""
+
+    kind: str
+    file: str
+    file_format: str
+    batch_id: int | None = None
+    rows_read: int = 0
+    loaded: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    sources_created: int = 0
+    top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    already_loaded_as: int | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_map(items: Sequence[str]) -> dict[str, str]:
+    """`old=new` pairs from the command line into a mapping of lower-cased names."""
+    out: dict[str, str] = {}
+    for item in items:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise IngestError(f"--map {item!r} is not OLD=NEW (for example --map dt=created_at)")
+        out[old.strip().lower()] = new.strip().lower()
+    return out
+
+
+def file_format(path: Path, requested: str) -> tuple[str, str]:
+    """(reader, label): which reader opens the file, and the format recorded for the batch."""
+    if requested not in FORMATS:
+        raise IngestError(f"unknown format {requested!r}; use one of {', '.join(FORMATS)}")
+    if requested in ("csv", "parquet", "jsonl"):
+        return requested, requested
+    reader = _SUFFIXES.get(path.suffix.lower())
+    if reader is None:
+        raise IngestError(
+            f"cannot tell the format of {path.name} from its extension; "
+            "pass --format csv, parquet or jsonl"
+        )
+    return reader, ("crm" if requested == "crm" else reader)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _resolve_columns(
+    kind: Kind, found: list[tuple[str, str]], column_map: Mapping[str, str], file: str
+) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """Canonical column -> (file column, its type), and the file's columns left unused."""
+    spec = SPECS[kind]
+    for new in column_map.values():
+        if new not in spec.columns:
+            raise IngestError(
+                f"--map names {new!r}, which {kind} do not have; "
+                f"their columns are: {', '.join(spec.columns)}"
+            )
+    chosen: dict[str, tuple[str, str]] = {}
+    extra: list[str] = []
+    for name, col_type in found:
+        key = name.strip().lower()
+        target = column_map.get(key, key)
+        if target not in spec.columns:
+            extra.append(name)
+            continue
+        if target in chosen:
+            raise IngestError(
+                f"{file}: columns {chosen[target][0]!r} and {name!r} both give {target}; "
+                "rename or drop one (--map)"
+            )
+        chosen[target] = (name, col_type)
+    missing = [c for c in spec.required if c not in chosen]
+    if missing:
+        raise IngestError(
+            f"{file} lacks required {kind} column(s): {', '.join(missing)}. "
+            f"Its columns: {', '.join(n for n, _ in found) or 'none'}. "
+            "Rename with --map FILE_COLUMN=COLUMN."
+        )
+    if spec.one_of and not any(all(c in chosen for c in group) for group in spec.one_of):
+        options = " or ".join(" + ".join(g) for g in spec.one_of)
+        raise IngestError(
+            f"{file} has no column saying what each row is about: give {options}. "
+            f"Its columns: {', '.join(n for n, _ in found)}."
+        )
+    return chosen, extra
+
+
+def _time_expr(ident: str, col_type: str) -> str:
+    """A UTC timestamp from a column of this type; zone-less values read in the session zone."""
+    if col_type.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"timezone('UTC', {ident})"
+    if col_type == "VARCHAR":
+        ident = f"NULLIF(trim({ident}), '')"
+    return f"timezone('UTC', TRY_CAST({ident} AS TIMESTAMPTZ))"
+
+
+def _norm_view(kind: Kind, chosen: Mapping[str, tuple[str, str]], utc_naive: bool) -> str:
+    """The view that renames the file's columns to ours (identifiers quoted, none from values).
+
+    Time columns come with a `<name>_given` flag, so that SQL can tell missing from unreadable.
+    utc_naive: zone-less timestamps are UTC, so a TIMESTAMP column needs no conversion."""
+    exprs = ["_ingest_row AS row_number"]
+    for col, how in SPECS[kind].columns.items():
+        out = quote_ident(col)
+        if col not in chosen:
+            null = "CAST(NULL AS TIMESTAMP)" if how == _TIME else "CAST(NULL AS VARCHAR)"
+            exprs.append(f"{null} AS {out}")
+            if how == _TIME:
+                exprs.append(f"false AS {quote_ident(col + '_given')}")
+            continue
+        src, col_type = chosen[col]
+        ident = quote_ident(src)
+        if how == _TIME:
+            plain = utc_naive and col_type.startswith("TIMESTAMP") and "TIME ZONE" not in col_type
+            value = f"CAST({ident} AS TIMESTAMP)" if plain else _time_expr(ident, col_type)
+            given = f"NULLIF(trim({ident}), '')" if col_type == "VARCHAR" else ident
+            exprs.append(f"{value} AS {out}")
+            exprs.append(f"{given} IS NOT NULL AS {quote_ident(col + '_given')}")
+        elif how == _TEXT or col_type == "VARCHAR":
+            exprs.append(f"NULLIF(trim(CAST({ident} AS VARCHAR)), '') AS {out}")
+        else:
+            exprs.append(f"{ident} AS {out}")
+    return "CREATE OR REPLACE TEMP VIEW ingest_norm AS SELECT " + ", ".join(exprs) + " FROM ingest_src"
+
+
+def _count(cur: duckdb.DuckDBPyConnection) -> int:
+    row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+class Ingestor:
+    """Loads files into one warehouse under one set of settings."""
+
+    def __init__(self, warehouse: Warehouse, settings: Settings) -> None:
+        self.warehouse = warehouse
+        self.settings = settings
+
+    def ingest_file(
+        self,
+        kind: str,
+        path: Path,
+        *,
+        requested_format: str = "auto",
+        column_map: Mapping[str, str] | None = None,
+        display_name: str | None = None,
+        progress: Progress | None = None,
+    ) -> BatchSummary:
+        """Validate and load one file as one batch: whole or not at all."""
+        if kind not in KINDS:
+            raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+        k: Kind = kind  # type: ignore[assignment]
+        name = display_name or path.name
+        if not path.is_file():
+            raise IngestError(f"{path} does not exist or is not a file")
+        reader, label = file_format(path, requested_format)
+        mapping = dict(column_map or {})
+        if label == "crm":
+            if k != "leads":
+                raise IngestError("--format crm is the CRM's lead export: use it with `leads`")
+            mapping = {**CRM_LEADS_MAP, **mapping}
+        started = time.perf_counter()
+        summary = BatchSummary(kind=k, file=name, file_format=label)
+        sha = sha256_of(path)
+        steps = 7
+        tick = progress or (lambda stage, step, total: None)
+
+        with self.warehouse.cursor() as wh:
+            zone = self.settings.ingest.timezone.replace("'", "''")
+            wh.execute_text(f"SET TimeZone = '{zone}'", name="set_timezone")
+            tick("reading", 0, steps)
+            try:
+                self._run_batch(wh, k, path, reader, label, name, sha, mapping, summary, tick)
+            except _AlreadyLoaded:
+                summary.batch_id = None
+        tick("done", steps, steps)
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _run_batch(
+        self,
+        wh: Warehouse,
+        k: Kind,
+        path: Path,
+        reader: str,
+        label: str,
+        name: str,
+        sha: str,
+        mapping: dict[str, str],
+        summary: BatchSummary,
+        tick: Progress,
+    ) -> None:
+        """The batch's one transaction; _AlreadyLoaded rolls back a repeat of a loaded file."""
+        steps = 7
+        with wh.transaction():
+            _read(wh, path, reader, name)
+            found = [
+                (str(n), str(t))
+                for n, t in wh.fetchall("ingest/describe_src")
+                if n != "_ingest_row"
+            ]
+            chosen, summary.extra_columns = _resolve_columns(k, found, mapping, name)
+            utc = self.settings.ingest.timezone == "UTC"
+            wh.execute_text(_norm_view(k, chosen, utc), name="ingest_norm")
+            previous = wh.fetchone("ingest/find_loaded_file", {"kind": k, "sha256": sha})
+            now = datetime.now(UTC).replace(tzinfo=None)
+            batch_id = int(
+                wh.scalar(
+                    "ingest/start_batch",
+                    {
+                        "kind": k, "file_name": name, "file_format": label, "sha256": sha,
+                        "extra_columns": summary.extra_columns,
+                        "column_map": json.dumps(mapping, sort_keys=True),
+                        "started_at": now,
+                    },
+                )
+            )
+            tick("validating", 1, steps)
+            self._prepare(wh, k, summary)
+            tick("validating", 2, steps)
+            wh.execute(f"ingest/{k}_validate", self._validate_params(k))
+            read, rejected = wh.fetchone("ingest/count_valid") or (0, 0)
+            summary.rows_read, summary.rejected = int(read), int(rejected)
+            if wh.scalar("ingest/count_key_repeats"):
+                wh.execute("ingest/drop_key_repeats")
+            tick("quarantining", 3, steps)
+            wh.execute("ingest/insert_rejected", {"batch_id": batch_id})
+            summary.top_reasons = [
+                (str(r), int(n)) for r, n in wh.fetchall("ingest/top_reasons", {"limit": 5})
+            ]
+            tick("loading", 4, steps)
+            self._load(wh, k, batch_id, summary)
+            summary.duplicates = summary.rows_read - summary.rejected - summary.loaded
+            summary.duplicates -= summary.updated
+            tick("committing", 5, steps)
+            nothing_new = not (summary.loaded or summary.updated or summary.sources_created)
+            if previous is not None and nothing_new:
+                # The same file again: keep no trace of this attempt, and say so.
+                summary.already_loaded_as = int(previous[0])
+                raise _AlreadyLoaded()
+            wh.execute(
+                "ingest/finish_batch",
+                {
+                    "batch_id": batch_id, "rows_read": summary.rows_read,
+                    "rows_loaded": summary.loaded, "rows_updated": summary.updated,
+                    "rows_duplicate": summary.duplicates, "rows_rejected": summary.rejected,
+                    "sources_created": summary.sources_created,
+                    "finished_at": datetime.now(UTC).replace(tzinfo=None),
+                },
+            )
+            summary.batch_id = batch_id
+            tick("committing", 6, steps)
+
+    def _prepare(self, wh: Warehouse, kind: Kind, summary: BatchSummary) -> None:
+        """Currency rates, and registry entries for unknown source names when config says so."""
+        wh.execute("ingest/create_rates")
+        rates = {self.settings.ingest.base_currency: 1.0, **self.settings.ingest.currency_rates}
+        for code, rate in rates.items():
+            wh.execute("ingest/insert_rate", {"currency": code, "rate": rate})
+        if self.settings.ingest.unknown_sources == "create" and kind != "revenue":
+            summary.sources_created = _count(wh.execute("ingest/create_sources"))
+
+    def _validate_params(self, kind: Kind) -> dict[str, Any]:
+        reject = self.settings.ingest.unknown_sources == "reject"
+        base = self.settings.ingest.base_currency
+        return {
+            "leads": {"reject_unknown_sources": reject},
+            "touches": {"reject_unknown_sources": reject},
+            "revenue": {"base_currency": base},
+            "spend": {"base_currency": base, "reject_unknown_sources": reject},
+        }[kind]
+
+    def _load(self, wh: Warehouse, kind: Kind, batch_id: int, summary: BatchSummary) -> None:
+        if kind == "leads":
+            summary.updated = _count(wh.execute("ingest/leads_update"))
+        if kind == "spend":
+            summary.updated = _count(wh.execute("ingest/spend_replace"))
+        summary.loaded = _count(wh.execute(f"ingest/{kind}_insert", {"batch_id": batch_id}))
+        if kind == "spend":
+            # A replaced row is removed and inserted again: count it once, as updated.
+            summary.loaded -= summary.updated
+
+
+def _read(wh: Warehouse, path: Path, reader: str, name: str) -> None:
+    """Expose the file as the temporary view ingest_src, numbered by _ingest_row from 1."""
+    try:
+        if reader == "parquet":
+            # Parquet keeps its own row numbers: read it in place instead of copying it.
+            rel = wh.con.read_parquet(str(path), file_row_number=True)
+            rel = rel.project("file_row_number + 1 AS _ingest_row, * EXCLUDE (file_row_number)")
+            rel.create_view("ingest_src", replace=True)
+        else:
+            wh.execute(f"ingest/read_{reader}", {"path": str(path)})
+            wh.execute("ingest/src_from_table")
+    except (WarehouseError, duckdb.Error) as exc:
+        detail = exc.__cause__ if isinstance(exc, WarehouseError) else exc
+        raise IngestError(f"cannot read {name} as {reader}: {detail}") from None
+
+
+class _AlreadyLoaded(Exception):
+    """Raised inside the batch transaction to roll back a repeat of a loaded file."""
+
+
+def ingest_files(
+    warehouse: Warehouse,
+    settings: Settings,
+    kind: str,
+    paths: Sequence[Path],
+    *,
+    requested_format: str = "auto",
+    column_map: Mapping[str, str] | None = None,
+    progress: Callable[[Path], Progress | None] | None = None,
+) -> list[BatchSummary]:
+    """Ingest each file as its own batch; a refused file raises after the earlier ones landed."""
+    out = []
+    ingestor = Ingestor(warehouse, settings)
+    for path in paths:
+        out.append(
+            ingestor.ingest_file(
+                kind,
+                path,
+                requested_format=requested_format,
+                column_map=column_map,
+                progress=progress(path) if progress else None,
+            )
+        )
+    return out

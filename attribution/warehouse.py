@@ -1,0 +1,235 @@
+"""The warehouse: one DuckDB file, its migrations, and the one funnel every statement runs through."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .config import ROOT, Settings
+from .errors import NotFoundError, WarehouseError, WarehouseLockedError
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = ROOT / "sql"
+SCHEMA_DIR = SQL_DIR / "schema"
+_MIGRATION = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_LOCK_PID = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
+
+Params = Mapping[str, Any]
+
+
+@cache
+def statement(name: str) -> str:
+    """The text of sql/NAME.sql; NotFoundError names what exists nearby."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        folder = path.parent
+        known = sorted(p.stem for p in folder.glob("*.sql")) if folder.is_dir() else []
+        raise NotFoundError(f"no SQL statement {name!r}; {folder.name}/ has: {', '.join(known)}")
+    return path.read_text(encoding="utf-8")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB; the only way a name reaches SQL text."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def migrations(folder: Path = SCHEMA_DIR) -> list[Migration]:
+    """The numbered migrations in sql/schema/, in order."""
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        match = _MIGRATION.match(path.name)
+        if not match:
+            raise WarehouseError(f"{path} is not named NNNN_name.sql; rename it")
+        found.append(Migration(int(match[1]), match[2], path.read_text(encoding="utf-8")))
+    return found
+
+
+def _holder(pid: int, exe: str) -> str:
+    """A readable name of the process holding the file: its command line when we can see it."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmd = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+    except OSError:
+        cmd = exe
+    return f"process {pid} ({cmd or exe})"
+
+
+def _locked_message(path: Path, detail: str) -> WarehouseLockedError:
+    match = _LOCK_PID.search(detail)
+    pid = int(match["pid"]) if match else None
+    holder = _holder(pid, match["exe"]) if match and pid else "another process"
+    return WarehouseLockedError(
+        f"The warehouse {path} is in use by {holder}. DuckDB lets only one process open it.\n"
+        "  - If that is `attribution serve`, send data through its API "
+        "(POST /api/v1/ingest/<kind>) instead of the CLI.\n"
+        "  - Analysts: query the published snapshot, not the live file.\n"
+        "  - Otherwise wait for that process to finish, or stop it, and run this again.",
+        pid=pid,
+    )
+
+
+class Warehouse:
+    """An open DuckDB warehouse. One per process; use cursor() in other threads."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        self.con = con
+        self.path = path
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, settings: Settings, *, read_only: bool = False, upgrade: bool = True) -> Warehouse:
+        """Open (creating it if needed) and bring the schema up to date."""
+        path = settings.resolve(settings.warehouse.path)
+        return cls.open_path(
+            path,
+            read_only=read_only,
+            upgrade=upgrade,
+            memory_limit=settings.warehouse.memory_limit,
+            threads=settings.warehouse.threads,
+        )
+
+    @classmethod
+    def open_path(
+        cls,
+        path: Path,
+        *,
+        read_only: bool = False,
+        upgrade: bool = True,
+        memory_limit: str = "",
+        threads: int = 0,
+    ) -> Warehouse:
+        config: dict[str, str | bool | int] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        if read_only and not path.exists():
+            raise WarehouseError(f"no warehouse at {path}; create it with `attribution init`")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise _locked_message(path, str(exc)) from None
+            raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from None
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from None
+        # Every session reads and writes plain timestamps in UTC (ICU is built in, loaded here).
+        con.execute("LOAD icu")
+        con.execute("SET TimeZone = 'UTC'")
+        wh = cls(con, path)
+        if upgrade and not read_only:
+            wh.migrate()
+        return wh
+
+    def cursor(self) -> Warehouse:
+        """A Warehouse on a new connection to the same database: one per thread or task.
+
+        Temporary tables and transactions belong to it alone."""
+        return Warehouse(self.con.cursor(), self.path)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- migrations -------------------------------------------------------------------------
+
+    def applied(self) -> dict[int, str]:
+        """Versions already applied, with their checksums."""
+        self.con.execute(statement("warehouse/create_migrations_table"))
+        rows = self.con.execute(statement("warehouse/applied_migrations")).fetchall()
+        return {int(v): str(c) for v, c in rows}
+
+    def migrate(self) -> list[Migration]:
+        """Apply the migrations not yet applied, each in its own transaction; return them."""
+        done = self.applied()
+        new = []
+        for mig in migrations():
+            if mig.version in done:
+                if done[mig.version] != mig.checksum:
+                    raise WarehouseError(
+                        f"migration {mig.version:04d}_{mig.name} was changed after it was applied "
+                        f"to {self.path}; add a new migration instead of editing an applied one"
+                    )
+                continue
+            with self.transaction():
+                self.con.execute(mig.sql)
+                self.execute(
+                    "warehouse/record_migration",
+                    {"version": mig.version, "name": mig.name, "checksum": mig.checksum},
+                )
+            log.info("applied migration %04d_%s", mig.version, mig.name)
+            new.append(mig)
+        return new
+
+    # -- the funnel -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT; anything raised inside rolls the whole transaction back."""
+        with self._lock:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            self.con.execute("COMMIT")
+
+    def execute(self, name: str, params: Params | None = None) -> duckdb.DuckDBPyConnection:
+        """Run sql/NAME.sql with bound values; errors name the statement and its parameters."""
+        return self.execute_text(statement(name), params, name=name)
+
+    def execute_text(
+        self, sql: str, params: Params | None = None, *, name: str = "inline"
+    ) -> duckdb.DuckDBPyConnection:
+        """Run SQL text built from allow-listed identifiers (values still bound)."""
+        try:
+            with self._lock:
+                return self.con.execute(sql, dict(params) if params else None)
+        except duckdb.Error as exc:
+            log.error("statement %s failed with params %r: %s", name, params, exc)
+            raise WarehouseError(f"statement {name} failed: {exc}") from exc
+
+    def fetchall(self, name: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        return self.execute(name, params).fetchall()
+
+    def fetchone(self, name: str, params: Params | None = None) -> tuple[Any, ...] | None:
+        return self.execute(name, params).fetchone()
+
+    def scalar(self, name: str, params: Params | None = None) -> Any:
+        row = self.fetchone(name, params)
+        return None if row is None else row[0]
+
+    def records(self, name: str, params: Params | None = None) -> list[dict[str, Any]]:
+        """Rows as dicts keyed by column name."""
+        cur = self.execute(name, params)
+        cols = [d[0] for d in cur.description or []]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

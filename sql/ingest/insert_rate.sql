@@ -1,0 +1,2 @@
+-- Adds one accepted currency. Params: $currency, $rate.
+INSERT INTO ingest_rates VALUES ($currency, $rate)
