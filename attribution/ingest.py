@@ -403,29 +403,3 @@ def _read(wh: Warehouse, path: Path, reader: str, name: str) -> None:
 
 class _AlreadyLoaded(Exception):
     """Raised inside the batch transaction to roll back a repeat of a loaded file."""
-
-
-def ingest_files(
-    warehouse: Warehouse,
-    settings: Settings,
-    kind: str,
-    paths: Sequence[Path],
-    *,
-    requested_format: str = "auto",
-    column_map: Mapping[str, str] | None = None,
-    progress: Callable[[Path], Progress | None] | None = None,
-) -> list[BatchSummary]:
-    """Ingest each file as its own batch; a refused file raises after the earlier ones landed."""
-    out = []
-    ingestor = Ingestor(warehouse, settings)
-    for path in paths:
-        out.append(
-            ingestor.ingest_file(
-                kind,
-                path,
-                requested_format=requested_format,
-                column_map=column_map,
-                progress=progress(path) if progress else None,
-            )
-        )
-    return out

@@ -167,6 +167,11 @@ class Warehouse:
         rows = self.con.execute(statement("warehouse/applied_migrations")).fetchall()
         return {int(v): str(c) for v, c in rows}
 
+    def applied_list(self) -> list[Migration]:
+        """The migrations this warehouse has applied, in order."""
+        done = self.applied()
+        return [m for m in migrations() if m.version in done]
+
     def migrate(self) -> list[Migration]:
         """Apply the migrations not yet applied, each in its own transaction; return them."""
         done = self.applied()

@@ -1,0 +1,273 @@
+"""The `attribution` command: thin adapters over the Pipeline, one error handler."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .config import Settings, iter_keys, load_settings
+from .errors import AttributionError
+from .ingest import FORMATS, KINDS, BatchSummary, parse_map
+from .ingest import Progress as ProgressFn
+from .pipeline import Pipeline, run_demo
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handled(func: F) -> F:
+    """The one CLI error handler: a clear message and exit code; a traceback only with --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(click.get_current_context().find_root().params.get("debug"))
+        try:
+            return func(*args, **kwargs)
+        except AttributionError as exc:
+            if debug:
+                raise
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            sys.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            err.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                "Run the same command with --debug for the traceback, and report it.",
+                highlight=False,
+            )
+            sys.exit(70)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    obj: dict[str, Any] = ctx.find_root().ensure_object(dict)
+    if "settings" not in obj:
+        obj["settings"] = load_settings(obj.get("config"))
+    settings: Settings = obj["settings"]
+    return settings
+
+
+@contextmanager
+def progress_bars(enabled: bool) -> Iterator[Callable[[str, Path], ProgressFn | None]]:
+    """A factory of per-file progress callbacks drawing rich bars (none when disabled)."""
+    if not enabled:
+        yield lambda kind, path: None
+        return
+    bars = Progress(
+        TextColumn("{task.description:<30}"),
+        BarColumn(),
+        TextColumn("{task.fields[stage]:<13}"),
+        TimeElapsedColumn(),
+        console=err,
+    )
+    with bars:
+
+        def factory(kind: str, path: Path) -> ProgressFn:
+            task = bars.add_task(f"{kind} {path.name}", total=1, stage="waiting")
+
+            def tick(stage: str, step: int, steps: int) -> None:
+                bars.update(task, completed=step, total=steps, stage=stage)
+
+            return tick
+
+        yield factory
+
+
+def print_summary(s: BatchSummary) -> None:
+    if s.already_loaded_as is not None:
+        out.print(
+            f"[bold]{s.kind}[/] {s.file}: already loaded as batch {s.already_loaded_as}; "
+            f"nothing new ({s.duplicates:,} duplicates, {s.rejected:,} rejected as before)."
+        )
+        return
+    parts = [f"{s.loaded:,} loaded"]
+    if s.updated:
+        parts.append(f"{s.updated:,} updated")
+    parts += [f"{s.duplicates:,} duplicates skipped", f"{s.rejected:,} rejected"]
+    if s.sources_created:
+        parts.append(f"{s.sources_created:,} new sources (channel Unassigned)")
+    out.print(
+        f"[bold]{s.kind}[/] {s.file}: batch {s.batch_id}, {s.rows_read:,} rows read: "
+        + ", ".join(parts) + f" ({s.seconds:.1f} s)",
+        highlight=False,
+    )
+    for reason, count in s.top_reasons:
+        out.print(f"    {count:>8,} x {reason}", highlight=False)
+    if s.rejected:
+        out.print(f"    see them: attribution batches --rejected {s.batch_id}", highlight=False)
+    if s.extra_columns:
+        out.print(f"    columns not used: {', '.join(s.extra_columns)}", highlight=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="ATTRIBUTION_CONFIG", help="Config file (default: config.yaml at the root).")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.version_option(__version__)
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, debug: bool) -> None:
+    """Channel attribution: which channels bring revenue, not just clicks.
+
+    \b
+    Example:
+      attribution demo
+      attribution ingest leads leads.csv
+    """
+    ctx.ensure_object(dict)["config"] = config
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
+
+
+@main.command()
+@click.pass_context
+@handled
+def init(ctx: click.Context) -> None:
+    """Create the warehouse, or upgrade it to the latest schema.
+
+    \b
+    Example:
+      attribution init
+      attribution --config prod.yaml init
+    """
+    settings = settings_of(ctx)
+    with Pipeline.open(settings) as pipe:
+        applied = [m.version for m in pipe.warehouse.applied_list()]
+    out.print(f"warehouse {settings.resolve(settings.warehouse.path)} is at schema "
+              f"{max(applied):04d} ({len(applied)} migrations applied)", highlight=False)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "file_format", type=click.Choice(FORMATS), default="auto",
+              show_default=True,
+              help="File type (auto: by extension); crm = the CRM's own lead export.")
+@click.option("--map", "mapping", multiple=True, metavar="OLD=NEW",
+              help="Read the file's column OLD as NEW; repeat for more.")
+@click.option("--json", "as_json", is_flag=True, help="Print the batch summaries as JSON.")
+@click.pass_context
+@handled
+def ingest(ctx: click.Context, kind: str, files: tuple[Path, ...], file_format: str,
+           mapping: tuple[str, ...], as_json: bool) -> None:
+    """Load FILES of leads, touches, revenue or spend; each file is one batch, whole or nothing.
+
+    Bad rows are quarantined with their reason; loading the same rows twice adds nothing.
+
+    \b
+    Example:
+      attribution ingest leads crm_export.csv --format crm
+      attribution ingest touches touches.parquet
+      attribution ingest revenue deals.jsonl --map deal_id=event_id --map won_on=occurred_at
+    """
+    settings = settings_of(ctx)
+    column_map = parse_map(mapping)
+    size_mb = sum(f.stat().st_size for f in files) / 1e6
+    show = size_mb >= settings.ingest.progress_min_mb and not as_json
+    summaries = []
+    with Pipeline.open(settings) as pipe, progress_bars(show) as bar:
+        for path in files:
+            s = pipe.ingest(kind, path, file_format=file_format, column_map=column_map,
+                            progress=bar(kind, path))
+            summaries.append(s)
+            if not as_json:
+                print_summary(s)
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in summaries], indent=2))
+
+
+@main.command()
+@click.option("--rejected", "rejected", type=int, metavar="BATCH",
+              help="Show the rejected rows of this batch instead.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.pass_context
+@handled
+def batches(ctx: click.Context, rejected: int | None, limit: int) -> None:
+    """List the latest ingest batches, or the rejected rows of one.
+
+    \b
+    Example:
+      attribution batches
+      attribution batches --rejected 3 --limit 100
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        if rejected is not None:
+            rows = pipe.rejected_rows(rejected, limit)
+            table = Table("row", "reason", "row as read", title=f"Rejected rows of batch {rejected}")
+            for r in rows:
+                table.add_row(str(r["row_number"]), r["reason"], r["raw_row"])
+        else:
+            rows = pipe.batches(limit)
+            table = Table("batch", "kind", "file", "read", "loaded", "updated", "duplicates",
+                          "rejected", "finished (UTC)")
+            for r in rows:
+                table.add_row(
+                    str(r["batch_id"]), r["kind"], r["file_name"], f"{r['rows_read']:,}",
+                    f"{r['rows_loaded']:,}", f"{r['rows_updated']:,}", f"{r['rows_duplicate']:,}",
+                    f"{r['rows_rejected']:,}", str(r["finished_at"])[:19],
+                )
+    out.print(table)
+
+
+@main.command()
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
+              help="Date the demo data ends before (default: today, UTC).")
+@click.pass_context
+@handled
+def demo(ctx: click.Context, as_of: datetime | None) -> None:
+    """Generate the demo data set, ingest it into a fresh demo warehouse, write a first summary.
+
+    \b
+    Example:
+      attribution demo
+      attribution demo --as-of 2026-11-23
+    """
+    settings = settings_of(ctx)
+    day: date = as_of.date() if as_of else datetime.now(UTC).date()
+    with progress_bars(sys.stderr.isatty()) as bar:
+        result = run_demo(settings, as_of=day, progress=bar)
+    for s in result.batches:
+        print_summary(s)
+    out.print(f"\nDemo period: {result.start.date()} to {result.end.date()} (end excluded)")
+    out.print(f"Warehouse:   {result.warehouse}", highlight=False)
+    out.print(f"Input files: {result.inputs['leads'].parent}", highlight=False)
+    out.print(f"Summary CSV: {result.outputs['csv']}", highlight=False)
+    out.print(f"Report page: {result.outputs['html']}", highlight=False)
+
+
+@main.command("config")
+@click.option("--keys", is_flag=True, help="List every key with its description instead.")
+@click.pass_context
+@handled
+def config_cmd(ctx: click.Context, keys: bool) -> None:
+    """Show the effective configuration (config.yaml plus ATTRIBUTION_* overrides).
+
+    \b
+    Example:
+      attribution config
+      ATTRIBUTION_INGEST__TIMEZONE=Europe/Bucharest attribution config
+      attribution config --keys
+    """
+    if keys:
+        for key, description in iter_keys():
+            out.print(f"[bold]{key}[/]: {description}", highlight=False)
+        return
+    settings = settings_of(ctx)
+    click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
