@@ -106,7 +106,8 @@ def print_summary(s: BatchSummary) -> None:
         parts.append(f"{s.sources_created:,} new sources (channel Unassigned)")
     out.print(
         f"[bold]{s.kind}[/] {s.file}: batch {s.batch_id}, {s.rows_read:,} rows read: "
-        + ", ".join(parts) + f" ({s.seconds:.1f} s)",
+        + ", ".join(parts)
+        + f" ({s.seconds:.1f} s)",
         highlight=False,
     )
     for reason, count in s.top_reasons:
@@ -118,8 +119,13 @@ def print_summary(s: BatchSummary) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
-              envvar="ATTRIBUTION_CONFIG", help="Config file (default: config.yaml at the root).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ATTRIBUTION_CONFIG",
+    help="Config file (default: config.yaml at the root).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.version_option(__version__)
 @click.pass_context
@@ -149,24 +155,44 @@ def init(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     with Pipeline.open(settings) as pipe:
         applied = [m.version for m in pipe.warehouse.applied_list()]
-    out.print(f"warehouse {settings.resolve(settings.warehouse.path)} is at schema "
-              f"{max(applied):04d} ({len(applied)} migrations applied)", highlight=False)
+    out.print(
+        f"warehouse {settings.resolve(settings.warehouse.path)} is at schema "
+        f"{max(applied):04d} ({len(applied)} migrations applied)",
+        highlight=False,
+    )
 
 
 @main.command()
 @click.argument("kind", type=click.Choice(KINDS))
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "file_format", type=click.Choice(FORMATS), default="auto",
-              show_default=True,
-              help="File type (auto: by extension); crm = the CRM's own lead export.")
-@click.option("--map", "mapping", multiple=True, metavar="OLD=NEW",
-              help="Read the file's column OLD as NEW; repeat for more.")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="File type (auto: by extension); crm = the CRM's own lead export.",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="Read the file's column OLD as NEW; repeat for more.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the batch summaries as JSON.")
 @click.pass_context
 @handled
-def ingest(ctx: click.Context, kind: str, files: tuple[Path, ...], file_format: str,
-           mapping: tuple[str, ...], as_json: bool) -> None:
+def ingest(
+    ctx: click.Context,
+    kind: str,
+    files: tuple[Path, ...],
+    file_format: str,
+    mapping: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Load FILES of leads, touches, revenue or spend; each file is one batch, whole or nothing.
 
     Bad rows are quarantined with their reason; loading the same rows twice adds nothing.
@@ -184,8 +210,9 @@ def ingest(ctx: click.Context, kind: str, files: tuple[Path, ...], file_format: 
     summaries = []
     with Pipeline.open(settings) as pipe, progress_bars(show) as bar:
         for path in files:
-            s = pipe.ingest(kind, path, file_format=file_format, column_map=column_map,
-                            progress=bar(kind, path))
+            s = pipe.ingest(
+                kind, path, file_format=file_format, column_map=column_map, progress=bar(kind, path)
+            )
             summaries.append(s)
             if not as_json:
                 print_summary(s)
@@ -194,8 +221,13 @@ def ingest(ctx: click.Context, kind: str, files: tuple[Path, ...], file_format: 
 
 
 @main.command()
-@click.option("--rejected", "rejected", type=int, metavar="BATCH",
-              help="Show the rejected rows of this batch instead.")
+@click.option(
+    "--rejected",
+    "rejected",
+    type=int,
+    metavar="BATCH",
+    help="Show the rejected rows of this batch instead.",
+)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.pass_context
 @handled
@@ -210,25 +242,49 @@ def batches(ctx: click.Context, rejected: int | None, limit: int) -> None:
     with Pipeline.open(settings_of(ctx)) as pipe:
         if rejected is not None:
             rows = pipe.rejected_rows(rejected, limit)
-            table = Table("row", "reason", "row as read", title=f"Rejected rows of batch {rejected}")
+            if not rows:
+                out.print(f"batch {rejected} has no rejected rows (or no such batch)")
             for r in rows:
-                table.add_row(str(r["row_number"]), r["reason"], r["raw_row"])
-        else:
-            rows = pipe.batches(limit)
-            table = Table("batch", "kind", "file", "read", "loaded", "updated", "duplicates",
-                          "rejected", "finished (UTC)")
-            for r in rows:
-                table.add_row(
-                    str(r["batch_id"]), r["kind"], r["file_name"], f"{r['rows_read']:,}",
-                    f"{r['rows_loaded']:,}", f"{r['rows_updated']:,}", f"{r['rows_duplicate']:,}",
-                    f"{r['rows_rejected']:,}", str(r["finished_at"])[:19],
+                out.print(
+                    f"row {r['row_number']}: {r['reason']}\n    {r['raw_row']}",
+                    highlight=False,
+                    markup=False,
                 )
+            return
+        rows = pipe.batches(limit)
+    table = Table(
+        "batch",
+        "kind",
+        "file",
+        "read",
+        "loaded",
+        "updated",
+        "duplicates",
+        "rejected",
+        "finished (UTC)",
+    )
+    for r in rows:
+        table.add_row(
+            str(r["batch_id"]),
+            r["kind"],
+            r["file_name"],
+            f"{r['rows_read']:,}",
+            f"{r['rows_loaded']:,}",
+            f"{r['rows_updated']:,}",
+            f"{r['rows_duplicate']:,}",
+            f"{r['rows_rejected']:,}",
+            str(r["finished_at"])[:19],
+        )
     out.print(table)
 
 
 @main.command()
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
-              help="Date the demo data ends before (default: today, UTC).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date the demo data ends before (default: today, UTC).",
+)
 @click.pass_context
 @handled
 def demo(ctx: click.Context, as_of: datetime | None) -> None:
@@ -250,6 +306,10 @@ def demo(ctx: click.Context, as_of: datetime | None) -> None:
     out.print(f"Input files: {result.inputs['leads'].parent}", highlight=False)
     out.print(f"Summary CSV: {result.outputs['csv']}", highlight=False)
     out.print(f"Report page: {result.outputs['html']}", highlight=False)
+    out.print(
+        f"Explore it:  ATTRIBUTION_WAREHOUSE__PATH={result.warehouse} attribution batches",
+        highlight=False,
+    )
 
 
 @main.command("config")
@@ -271,3 +331,7 @@ def config_cmd(ctx: click.Context, keys: bool) -> None:
         return
     settings = settings_of(ctx)
     click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -47,7 +47,7 @@ class IngestSettings(_Section):
     )
     currency_rates: dict[str, float] = Field(
         default_factory=dict,
-        description="Other currencies accepted, as units of base currency per unit, e.g. EUR: 1.08.",
+        description="Other currencies accepted: units of base currency per unit, e.g. EUR: 1.08.",
     )
     unknown_sources: Literal["create", "reject"] = Field(
         "create",

@@ -88,7 +88,12 @@ def generate(*, seed: int, leads: int, weeks: int, as_of: date) -> DemoData:
     won_at = created + delay.astype("timedelta64[s]")
     converted = (rng.random(leads) < p_conv) & (won_at < end64)
     junk = (rng.random(leads) < 0.02) & ~converted
-    lost = ~converted & ~junk & (rng.random(leads) < 0.35) & (created < end64 - np.timedelta64(30, "D"))
+    lost = (
+        ~converted
+        & ~junk
+        & (rng.random(leads) < 0.35)
+        & (created < end64 - np.timedelta64(30, "D"))
+    )
     status = np.where(converted, "customer", np.where(lost, "lost", np.where(junk, "junk", "new")))
     value = np.round(deal[src] * rng.lognormal(0, 0.35, leads), 2)
     email = np.char.add(np.char.add("contact", np.arange(1, leads + 1).astype(str)), "@example.com")
@@ -151,23 +156,29 @@ def generate(*, seed: int, leads: int, weeks: int, as_of: date) -> DemoData:
     revenue = pa.table(
         {
             "event_id": np.concatenate(
-                [np.char.add("D", lead_ids[won_idx]), np.char.add("R", lead_ids[refund]),
-                 np.array(["BAD1", "BAD2", "BAD3", "BAD4"])]
+                [
+                    np.char.add("D", lead_ids[won_idx]),
+                    np.char.add("R", lead_ids[refund]),
+                    np.array(["BAD1", "BAD2", "BAD3", "BAD4"]),
+                ]
             ),
-            "lead_id": np.concatenate(
-                [lead_ids[won_idx], lead_ids[refund], lead_ids[won_idx[:4]]]
-            ),
+            "lead_id": np.concatenate([lead_ids[won_idx], lead_ids[refund], lead_ids[won_idx[:4]]]),
             "occurred_at": np.concatenate(
-                [np.datetime_as_string(won_at[won_idx], unit="s"),
-                 np.datetime_as_string(refund_at, unit="s"),
-                 np.array(["2026-02-30T10:00:00"] * 2 + [np.datetime_as_string(start64)] * 2)]
+                [
+                    np.datetime_as_string(won_at[won_idx], unit="s"),
+                    np.datetime_as_string(refund_at, unit="s"),
+                    np.array(["2026-02-30T10:00:00"] * 2 + [np.datetime_as_string(start64)] * 2),
+                ]
             ),
             "amount": np.concatenate(
                 [value[won_idx], -np.round(value[refund] * 0.5, 2), [100.0, 100.0, -50.0, 75.0]]
             ),
             "kind": np.concatenate(
-                [np.full(won_idx.size, "won"), np.full(refund.size, "refund"),
-                 np.array(["won", "won", "won", "won"])]
+                [
+                    np.full(won_idx.size, "won"),
+                    np.full(refund.size, "refund"),
+                    np.array(["won", "won", "won", "won"]),
+                ]
             ),
             "currency": np.concatenate(
                 [np.full(won_idx.size + refund.size, ""), np.array(["", "", "", "XYZ"])]
@@ -180,7 +191,12 @@ def generate(*, seed: int, leads: int, weeks: int, as_of: date) -> DemoData:
     grid_day = np.repeat(day_idx, paid.size * 2)
     grid_src = np.tile(np.repeat(paid, 2), days)
     grid_camp = np.tile(np.array(["_h1", "_h2"]), days * paid.size)
-    amount = daily_spend[grid_src] / 2 * WEEKDAY[weekday[grid_day]] * rng.lognormal(0, 0.2, grid_day.size)
+    amount = (
+        daily_spend[grid_src]
+        / 2
+        * WEEKDAY[weekday[grid_day]]
+        * rng.lognormal(0, 0.2, grid_day.size)
+    )
     spend_day = (np.datetime64(start.date(), "D") + grid_day).astype(str)
     spend = pa.table(
         {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -65,7 +65,9 @@ class Pipeline:
         )
 
     def rejected_rows(self, batch_id: int, limit: int = 50) -> list[dict[str, Any]]:
-        return self.warehouse.records("ingest/rejected_rows", {"batch_id": batch_id, "limit": limit})
+        return self.warehouse.records(
+            "ingest/rejected_rows", {"batch_id": batch_id, "limit": limit}
+        )
 
     def batches(self, limit: int = 20) -> list[dict[str, Any]]:
         return self.warehouse.records("ingest/list_batches", {"limit": limit})
@@ -107,8 +109,11 @@ def run_demo(
     with Pipeline.open(demo_settings) as pipe:
         for name, channel, utm_source, utm_medium, *_ in demo.SOURCES:
             registry.ensure_source(
-                pipe.warehouse, name=name, channel=channel,
-                utm_source=utm_source, utm_medium=utm_medium,
+                pipe.warehouse,
+                name=name,
+                channel=channel,
+                utm_source=utm_source,
+                utm_medium=utm_medium,
             )
         batches = [
             pipe.ingest(kind, path, progress=progress(kind, path) if progress else None)

@@ -24,8 +24,11 @@ def ensure_source(
     wh.execute(
         "registry/ensure_source",
         {
-            "name": clean, "channel": channel, "utm_source": utm_source,
-            "utm_medium": utm_medium, "utm_campaign": utm_campaign,
+            "name": clean,
+            "channel": channel,
+            "utm_source": utm_source,
+            "utm_medium": utm_medium,
+            "utm_campaign": utm_campaign,
         },
     )
     return int(wh.scalar("registry/source_id_by_name", {"name": clean}))

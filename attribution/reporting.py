@@ -16,7 +16,13 @@ from .config import ROOT
 TEMPLATES = ROOT / "reports"
 
 SOURCE_SUMMARY_COLUMNS = (
-    "source", "channel", "leads", "converted_leads", "conversion_rate", "won_revenue", "spend",
+    "source",
+    "channel",
+    "leads",
+    "converted_leads",
+    "conversion_rate",
+    "won_revenue",
+    "spend",
     "junk_leads",
 )
 
@@ -33,7 +39,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["money"] = lambda v: f"{Decimal(v):,.2f}"
-    env.filters["percent"] = lambda v: "–" if v is None else f"{float(v) * 100:.1f} %"
+    env.filters["percent"] = lambda v: "n/a" if v is None else f"{float(v) * 100:.1f} %"
     env.filters["count"] = lambda v: f"{int(v):,}"
     return env
 
@@ -61,7 +67,7 @@ def write_source_summary(
         writer = csv.writer(fh)
         writer.writerow(SOURCE_SUMMARY_COLUMNS)
         writer.writerows([[_csv_value(r[c]) for c in SOURCE_SUMMARY_COLUMNS] for r in rows])
-    totals = {
+    totals: dict[str, Any] = {
         "leads": sum(int(r["leads"]) for r in rows),
         "converted_leads": sum(int(r["converted_leads"]) for r in rows),
         "won_revenue": sum((Decimal(r["won_revenue"]) for r in rows), Decimal(0)),
@@ -70,14 +76,18 @@ def write_source_summary(
     totals["conversion_rate"] = (
         totals["converted_leads"] / totals["leads"] if totals["leads"] else None
     )
-    html = environment().get_template("source_summary.html.j2").render(
-        rows=rows,
-        totals=totals,
-        start=start,
-        end=end,
-        base_currency=base_currency,
-        generated_at=generated_at,
-        csv_name=csv_path.name,
+    html = (
+        environment()
+        .get_template("source_summary.html.j2")
+        .render(
+            rows=rows,
+            totals=totals,
+            start=start,
+            end=end,
+            base_currency=base_currency,
+            generated_at=generated_at,
+            csv_name=csv_path.name,
+        )
     )
     html_path = folder / "index.html"
     html_path.write_text(html, encoding="utf-8")

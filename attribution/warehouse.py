@@ -1,4 +1,4 @@
-"""The warehouse: one DuckDB file, its migrations, and the one funnel every statement runs through."""
+"""The warehouse: one DuckDB file, its migrations, and the funnel every statement runs through."""
 
 from __future__ import annotations
 
@@ -99,7 +99,9 @@ class Warehouse:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, settings: Settings, *, read_only: bool = False, upgrade: bool = True) -> Warehouse:
+    def open(
+        cls, settings: Settings, *, read_only: bool = False, upgrade: bool = True
+    ) -> Warehouse:
         """Open (creating it if needed) and bring the schema up to date."""
         path = settings.resolve(settings.warehouse.path)
         return cls.open_path(
@@ -120,7 +122,7 @@ class Warehouse:
         memory_limit: str = "",
         threads: int = 0,
     ) -> Warehouse:
-        config: dict[str, str | bool | int] = {}
+        config: dict[str, str | bool | int | float | list[str]] = {}
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:

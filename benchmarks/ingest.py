@@ -46,9 +46,8 @@ def generate(folder: Path, leads: int, touches: int, seed: int) -> dict[str, Pat
     touch_table = pa.table(
         {
             "lead_id": lead_ids[owner],
-            "occurred_at": created[owner] - rng.integers(0, 30 * 86400, touches).astype(
-                "timedelta64[s]"
-            ),
+            "occurred_at": created[owner]
+            - rng.integers(0, 30 * 86400, touches).astype("timedelta64[s]"),
             "channel": rng.choice(CHANNELS, touches),
         }
     )
@@ -78,9 +77,14 @@ def _pass(files: list[tuple[str, str]], db: str, queue: mp.Queue) -> None:  # ty
                 secs = time.perf_counter() - t0
                 results.append(
                     {
-                        "load": repeat, "kind": kind, "file": Path(path).name,
-                        "rows": s.rows_read, "loaded": s.loaded, "duplicates": s.duplicates,
-                        "rejected": s.rejected, "seconds": secs,
+                        "load": repeat,
+                        "kind": kind,
+                        "file": Path(path).name,
+                        "rows": s.rows_read,
+                        "loaded": s.loaded,
+                        "duplicates": s.duplicates,
+                        "rejected": s.rejected,
+                        "seconds": secs,
                     }
                 )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -88,7 +92,9 @@ def _pass(files: list[tuple[str, str]], db: str, queue: mp.Queue) -> None:  # ty
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--touches", type=int, default=None, help="default: 3 x leads")
     parser.add_argument("--formats", default="parquet,csv")
@@ -100,13 +106,18 @@ def main() -> None:
         folder = Path(tmp)
         t0 = time.perf_counter()
         files = generate(folder, args.leads, touches, args.seed)
-        print(f"generated {args.leads:,} leads and {touches:,} touches in "
-              f"{time.perf_counter() - t0:.1f} s")
+        print(
+            f"generated {args.leads:,} leads and {touches:,} touches in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
         ctx = mp.get_context("spawn")
         summary = []
         for fmt in args.formats.split(","):
             queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
-            todo = [("leads", str(files[f"leads.{fmt}"])), ("touches", str(files[f"touches.{fmt}"]))]
+            todo = [
+                ("leads", str(files[f"leads.{fmt}"])),
+                ("touches", str(files[f"touches.{fmt}"])),
+            ]
             proc = ctx.Process(target=_pass, args=(todo, str(folder / f"{fmt}.duckdb"), queue))
             proc.start()
             out = queue.get()
@@ -122,8 +133,10 @@ def main() -> None:
                     f"{total / secs / 1e6:5.2f} M rows/s, loaded {loaded:,}"
                 )
                 for r in rows:
-                    print(f"         {r['kind']:8} {r['rows']:>10,} rows {r['seconds']:6.2f} s "
-                          f"({r['rows'] / r['seconds'] / 1e6:.2f} M rows/s) loaded {r['loaded']:,}")
+                    print(
+                        f"         {r['kind']:8} {r['rows']:>10,} rows {r['seconds']:6.2f} s "
+                        f"({r['rows'] / r['seconds'] / 1e6:.2f} M rows/s) loaded {r['loaded']:,}"
+                    )
             print(f"{fmt:8} peak memory of the pass: {out['peak_mb']:.0f} MB")
             summary.append({"format": fmt, **out})
         if args.json:

@@ -1,0 +1,56 @@
+"""Fixtures: settings and a warehouse on a temporary DuckDB file, files written in code."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from attribution.config import Settings, load_settings
+from attribution.pipeline import Pipeline
+
+MakeSettings = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> MakeSettings:
+    """Settings from a config file in tmp_path: sections given as keyword dicts."""
+
+    def make(**sections: dict[str, Any]) -> Settings:
+        data: dict[str, Any] = {"warehouse": {"path": str(tmp_path / "wh.duckdb")}}
+        for name, values in sections.items():
+            data.setdefault(name, {}).update(values)
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        return load_settings(path, environ={})
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: MakeSettings) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def pipe(settings: Settings) -> Iterator[Pipeline]:
+    with Pipeline.open(settings) as p:
+        yield p
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def count(p: Pipeline, table: str) -> int:
+    row = p.warehouse.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])

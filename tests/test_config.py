@@ -1,0 +1,76 @@
+"""Configuration: defaults, overrides, and errors that name key, value and what is allowed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from attribution.config import ROOT, iter_keys, load_settings
+from attribution.errors import ConfigError
+
+
+def test_shipped_config_loads_with_documented_defaults() -> None:
+    s = load_settings(ROOT / "config.yaml", environ={})
+    assert s.ingest.timezone == "UTC"
+    assert s.ingest.unknown_sources == "create"
+    assert s.resolve(s.warehouse.path) == ROOT / "data" / "attribution.duckdb"
+
+
+def test_environment_overrides_nested_keys(tmp_path: Path) -> None:
+    env = {
+        "ATTRIBUTION_INGEST__TIMEZONE": "Europe/Bucharest",
+        "ATTRIBUTION_INGEST__CURRENCY_RATES": "{EUR: 1.08}",
+        "ATTRIBUTION_WAREHOUSE__PATH": str(tmp_path / "x.duckdb"),
+    }
+    s = load_settings(ROOT / "config.yaml", environ=env)
+    assert s.ingest.timezone == "Europe/Bucharest"
+    assert s.ingest.currency_rates == {"EUR": 1.08}
+    assert s.warehouse.path == tmp_path / "x.duckdb"
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("ingest: {unknown_sources: maybe}", ["ingest.unknown_sources", "'maybe'", "'create'"]),
+        ("ingest: {timezone: Mars/Olympus}", ["ingest.timezone", "'Mars/Olympus'", "IANA"]),
+        ("ingest: {base_currency: dollars}", ["ingest.base_currency", "'dollars'", "[A-Z]{3}"]),
+        ("ingest: {currency_rates: {EUR: -1}}", ["ingest.currency_rates", "positive"]),
+        ("warehouse: {threads: -2}", ["warehouse.threads", "-2", "greater than or equal to 0"]),
+        ("warehouse: {pathh: x.duckdb}", ["unknown key 'warehouse.pathh'", "path"]),
+        ("- just a list", ["must hold a mapping"]),
+    ],
+)
+def test_bad_values_name_key_value_and_what_is_allowed(
+    tmp_path: Path, yaml_text: str, expected: list[str]
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    for part in expected:
+        assert part in str(info.value)
+
+
+def test_error_from_environment_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match=r"ATTRIBUTION_DEMO__LEADS: demo\.leads = 'many'"):
+        load_settings(ROOT / "config.yaml", environ={"ATTRIBUTION_DEMO__LEADS": "many"})
+
+
+def test_missing_explicit_config_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.yaml", environ={})
+
+
+def test_every_key_is_documented_in_readme_and_config() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shipped = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    keys = list(iter_keys())
+    assert len(keys) >= 10
+    for key, description in keys:
+        assert description, f"{key} has no description"
+        assert f"`{key}`" in readme, f"README does not document {key}"
+        assert re.search(rf"^\s*{key.rsplit('.', 1)[1]}:", shipped, re.M), (
+            f"config.yaml lacks {key}"
+        )

@@ -1,0 +1,504 @@
+"""Ingest: every validation rule, idempotency, one transaction a batch, and the file formats."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from attribution.errors import IngestError
+from attribution.pipeline import Pipeline
+
+from .conftest import MakeSettings, count, write_csv
+
+LEADS_HEADER = ["lead_id", "created_at", "source", "value", "email", "lost", "junk", "converted_at"]
+GOOD_LEAD = ["G1", "2026-03-02T10:00:00Z", "Google", "100", "A@Example.com ", "0", "false", ""]
+
+
+def load_good_leads(pipe: Pipeline, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "good_leads.csv", LEADS_HEADER, [GOOD_LEAD])
+    assert pipe.ingest("leads", path).loaded == 1
+
+
+# (kind, header, bad row, expected reason); each file also carries one good row.
+CASES = [
+    ("leads", LEADS_HEADER, ["", "2026-03-02", "", "", "", "", "", ""], "lead_id is missing"),
+    ("leads", LEADS_HEADER, ["B1", "", "", "", "", "", "", ""], "created_at is missing"),
+    (
+        "leads",
+        LEADS_HEADER,
+        ["B1", "tomorrow", "", "", "", "", "", ""],
+        "created_at is not an ISO 8601 timestamp",
+    ),
+    (
+        "leads",
+        LEADS_HEADER,
+        ["B1", "1900-01-01", "", "", "", "", "", ""],
+        "created_at is outside 1970-2099",
+    ),
+    (
+        "leads",
+        LEADS_HEADER,
+        ["B1", "2026-03-02", "", "lots", "", "", "", ""],
+        "value is not a number",
+    ),
+    ("leads", LEADS_HEADER, ["B1", "2026-03-02", "", "-1", "", "", "", ""], "value is negative"),
+    (
+        "leads",
+        LEADS_HEADER,
+        ["B1", "2026-03-02", "", "", "", "perhaps", "", ""],
+        "lost is not a boolean (true/false, 1/0)",
+    ),
+    (
+        "leads",
+        LEADS_HEADER,
+        ["B1", "2026-03-02", "", "", "", "", "", "soon"],
+        "converted_at is not an ISO 8601 timestamp",
+    ),
+    (
+        "leads",
+        LEADS_HEADER,
+        ["B1", "2026-03-02", "x" * 151, "", "", "", "", ""],
+        "source is not in the lead-source registry",
+    ),
+    (
+        "leads",
+        ["lead_id", "created_at", "source_id"],
+        ["B1", "2026-03-02", "99"],
+        "source_id is not in the lead-source registry",
+    ),
+    (
+        "leads",
+        ["lead_id", "created_at", "source_id"],
+        ["B1", "2026-03-02", "one"],
+        "source_id is not an integer",
+    ),
+    (
+        "touches",
+        ["lead_id", "occurred_at", "channel"],
+        ["NOPE", "2026-03-01", "Email"],
+        "lead_id is unknown: load its lead first",
+    ),
+    (
+        "touches",
+        ["lead_id", "occurred_at", "channel"],
+        ["G1", "3/1/2026", "Email"],
+        "occurred_at is not an ISO 8601 timestamp",
+    ),
+    (
+        "touches",
+        ["lead_id", "occurred_at", "channel", "utm_source"],
+        ["G1", "2026-03-01", "", "x"],
+        "nothing says what touched the lead: give channel, source_id, source, "
+        "or utm_source and utm_medium",
+    ),
+    (
+        "revenue",
+        ["event_id", "lead_id", "occurred_at", "amount"],
+        ["", "G1", "2026-03-09", "5"],
+        "event_id is missing",
+    ),
+    (
+        "revenue",
+        ["event_id", "lead_id", "occurred_at", "amount"],
+        ["E9", "NOPE", "2026-03-09", "5"],
+        "lead_id is unknown: load its lead first",
+    ),
+    (
+        "revenue",
+        ["event_id", "lead_id", "occurred_at", "amount"],
+        ["E9", "G1", "2026-03-09", "-5"],
+        "amount is negative: only kind refund may be",
+    ),
+    (
+        "revenue",
+        ["event_id", "lead_id", "occurred_at", "amount"],
+        ["E9", "G1", "2026-03-09", "5$"],
+        "amount is not a number",
+    ),
+    (
+        "revenue",
+        ["event_id", "lead_id", "occurred_at", "amount", "kind"],
+        ["E9", "G1", "2026-03-09", "5", "gift"],
+        "kind is not one of won, invoice, refund",
+    ),
+    (
+        "revenue",
+        ["event_id", "lead_id", "occurred_at", "amount", "currency"],
+        ["E9", "G1", "2026-03-09", "5", "JPY"],
+        "currency has no rate to the base currency: add it under ingest.currency_rates",
+    ),
+    (
+        "spend",
+        ["date", "source", "amount"],
+        ["2026-02-30", "Google", "5"],
+        "date is not an ISO 8601 date",
+    ),
+    ("spend", ["date", "source", "amount"], ["2026-03-01", "Google", "-5"], "amount is negative"),
+    ("spend", ["date", "source", "amount"], ["2026-03-01", "Google", ""], "amount is missing"),
+    (
+        "spend",
+        ["date", "source", "channel", "amount"],
+        ["2026-03-01", "", "", "5"],
+        "nothing says where it was spent: give source_id, source or channel",
+    ),
+]
+
+GOOD_ROWS = {
+    "leads": lambda header: {"lead_id": "OK1", "created_at": "2026-03-03"},
+    "touches": lambda header: {
+        "lead_id": "G1",
+        "occurred_at": "2026-03-01",
+        "channel": "Email",
+        "utm_source": "",
+        "source_id": "",
+    },
+    "revenue": lambda header: {
+        "event_id": "E1",
+        "lead_id": "G1",
+        "occurred_at": "2026-03-09",
+        "amount": "10",
+    },
+    "spend": lambda header: {
+        "date": "2026-03-02",
+        "source": "Google",
+        "amount": "7",
+        "channel": "",
+    },
+}
+TABLES = {"leads": "leads", "touches": "touches", "revenue": "revenue_events", "spend": "spend"}
+
+
+@pytest.mark.parametrize(("kind", "header", "bad", "reason"), CASES, ids=[c[3][:40] for c in CASES])
+def test_each_rule_rejects_its_row_and_good_rows_land(
+    pipe: Pipeline, tmp_path: Path, kind: str, header: list[str], bad: list[str], reason: str
+) -> None:
+    if kind != "leads":
+        load_good_leads(pipe, tmp_path)
+    good = GOOD_ROWS[kind](header)
+    before = count(pipe, TABLES[kind])
+    path = write_csv(tmp_path / "in.csv", header, [[good.get(c, "") for c in header], bad])
+    summary = pipe.ingest(kind, path)
+    assert (summary.loaded, summary.rejected) == (1, 1)
+    assert count(pipe, TABLES[kind]) == before + 1
+    rejected = pipe.rejected_rows(summary.batch_id or -1)
+    assert [(r["row_number"], r["reason"]) for r in rejected] == [(2, reason)]
+    raw = json.loads(rejected[0]["raw_row"])
+    assert [raw[c] or "" for c in header] == bad
+
+
+def test_several_reasons_are_all_given(pipe: Pipeline, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "l.csv", LEADS_HEADER, [["", "nope", "", "-3", "", "", "", ""]])
+    summary = pipe.ingest("leads", path)
+    assert pipe.rejected_rows(summary.batch_id or -1)[0]["reason"] == (
+        "lead_id is missing; created_at is not an ISO 8601 timestamp; value is negative"
+    )
+
+
+def test_good_lead_is_stored_typed_and_hashed(pipe: Pipeline, tmp_path: Path) -> None:
+    load_good_leads(pipe, tmp_path)
+    row = pipe.warehouse.con.execute(
+        "SELECT created_at, source_id, value, email_sha256, lost, junk FROM leads"
+    ).fetchone()
+    import hashlib
+
+    assert row == (
+        datetime(2026, 3, 2, 10, 0),
+        1,
+        Decimal("100.00"),
+        hashlib.sha256(b"a@example.com").hexdigest(),
+        False,
+        False,
+    )
+
+
+def test_the_same_file_twice_adds_nothing_and_says_so(pipe: Pipeline, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "l.csv", LEADS_HEADER, [GOOD_LEAD, ["X", "bad", "", "", "", "", "", ""]]
+    )
+    first = pipe.ingest("leads", path)
+    tables = ("leads", "ingest_batches", "rejected_rows", "lead_sources")
+    before = [count(pipe, t) for t in tables]
+    again = pipe.ingest("leads", path)
+    assert again.already_loaded_as == first.batch_id
+    assert again.batch_id is None
+    assert (again.loaded, again.duplicates, again.rejected) == (0, 1, 1)
+    assert [count(pipe, t) for t in tables] == before
+
+
+def test_the_same_rows_in_another_file_are_skipped_as_duplicates(
+    pipe: Pipeline, tmp_path: Path
+) -> None:
+    rows = [
+        ["T1", "G1", "2026-03-01T08:00:00Z", "Email"],
+        ["", "G1", "2026-03-01T09:00:00Z", "Direct"],
+    ]
+    header = ["touch_id", "lead_id", "occurred_at", "channel"]
+    load_good_leads(pipe, tmp_path)
+    assert pipe.ingest("touches", write_csv(tmp_path / "a.csv", header, rows)).loaded == 2
+    # The same touches again, reordered, one repeated within the file, in another file.
+    again = pipe.ingest("touches", write_csv(tmp_path / "b.csv", header, rows[::-1] + rows[:1]))
+    assert (again.loaded, again.duplicates, again.batch_id is not None) == (0, 3, True)
+    assert count(pipe, "touches") == 2
+
+
+def test_a_lead_repeated_within_a_file_lands_once(pipe: Pipeline, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "l.csv", LEADS_HEADER, [GOOD_LEAD, GOOD_LEAD])
+    s = pipe.ingest("leads", path)
+    assert (s.loaded, s.duplicates) == (1, 1)
+    row = pipe.warehouse.con.execute("SELECT row_number FROM leads").fetchone()
+    assert row == (1,)
+
+
+def test_a_crm_re_export_updates_changed_leads(pipe: Pipeline, tmp_path: Path) -> None:
+    load_good_leads(pipe, tmp_path)
+    changed = [*GOOD_LEAD[:5], "0", "0", "2026-03-20T12:00:00Z"]
+    s = pipe.ingest("leads", write_csv(tmp_path / "l2.csv", LEADS_HEADER, [changed]))
+    assert (s.loaded, s.updated, s.duplicates) == (0, 1, 0)
+    row = pipe.warehouse.con.execute("SELECT converted_at FROM leads").fetchone()
+    assert row == (datetime(2026, 3, 20, 12, 0),)
+
+
+def test_spend_with_a_new_amount_replaces_the_old(pipe: Pipeline, tmp_path: Path) -> None:
+    header = ["date", "source", "campaign", "amount"]
+    first = [["2026-03-01", "Google", "spring", "10"], ["2026-03-02", "Google", "spring", "20"]]
+    pipe.ingest("spend", write_csv(tmp_path / "s1.csv", header, first))
+    fixed = [["2026-03-01", "Google", "spring", "12.5"], ["2026-03-02", "Google", "spring", "20"]]
+    s = pipe.ingest("spend", write_csv(tmp_path / "s2.csv", header, fixed))
+    assert (s.loaded, s.updated, s.duplicates) == (0, 1, 1)
+    rows = pipe.warehouse.con.execute("SELECT amount FROM spend ORDER BY spend_date").fetchall()
+    assert rows == [(Decimal("12.50"),), (Decimal("20.00"),)]
+
+
+def test_spend_repeating_a_key_within_a_file_is_rejected(pipe: Pipeline, tmp_path: Path) -> None:
+    header = ["date", "channel", "amount"]
+    rows = [["2026-03-01", "Display", "10"], ["2026-03-01", "Display", "11"]]
+    s = pipe.ingest("spend", write_csv(tmp_path / "s.csv", header, rows))
+    assert (s.loaded, s.rejected) == (1, 1)
+    assert pipe.rejected_rows(s.batch_id or -1)[0]["reason"] == (
+        "repeats the date, source or channel and campaign of an earlier row"
+    )
+
+
+def test_currencies_convert_and_refunds_are_negative(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    settings = make_settings(ingest={"base_currency": "EUR", "currency_rates": {"USD": 0.5}})
+    with Pipeline.open(settings) as pipe:
+        load_good_leads(pipe, tmp_path)
+        header = ["event_id", "lead_id", "occurred_at", "amount", "kind", "currency"]
+        rows = [
+            ["E1", "G1", "2026-03-09", "100", "won", "usd"],
+            ["E2", "G1", "2026-03-10", "30", "refund", ""],
+        ]
+        s = pipe.ingest("revenue", write_csv(tmp_path / "r.csv", header, rows))
+        assert s.loaded == 2
+        got = pipe.warehouse.con.execute(
+            "SELECT amount, currency, amount_original FROM revenue_events ORDER BY event_id"
+        ).fetchall()
+    assert got == [
+        (Decimal("50.00"), "USD", Decimal("100.00")),
+        (Decimal("-30.00"), "EUR", Decimal("-30.00")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "given", "stored"),
+    [
+        ("UTC", "2026-03-02 10:00", datetime(2026, 3, 2, 10, 0)),
+        ("Europe/Bucharest", "2026-03-02 10:00", datetime(2026, 3, 2, 8, 0)),
+        ("Europe/Bucharest", "2026-07-02T10:00:00", datetime(2026, 7, 2, 7, 0)),
+        ("Europe/Bucharest", "2026-03-02T10:00:00+05:00", datetime(2026, 3, 2, 5, 0)),
+        ("America/New_York", "2026-03-02T10:00:00Z", datetime(2026, 3, 2, 10, 0)),
+        ("America/New_York", "2026-03-02", datetime(2026, 3, 2, 5, 0)),
+    ],
+)
+def test_timestamps_without_offset_are_read_in_the_configured_zone(
+    make_settings: MakeSettings, tmp_path: Path, zone: str, given: str, stored: datetime
+) -> None:
+    with Pipeline.open(make_settings(ingest={"timezone": zone})) as pipe:
+        pipe.ingest(
+            "leads", write_csv(tmp_path / "l.csv", ["lead_id", "created_at"], [["Z", given]])
+        )
+        assert pipe.warehouse.con.execute("SELECT created_at FROM leads").fetchone() == (stored,)
+
+
+def test_unknown_sources_are_created_or_rejected_by_config(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    rows = [["A", "2026-03-02", "Podcast"], ["B", "2026-03-02", " podcast "]]
+    path = write_csv(tmp_path / "l.csv", ["lead_id", "created_at", "source"], rows)
+    with Pipeline.open(make_settings(ingest={"unknown_sources": "create"})) as pipe:
+        s = pipe.ingest("leads", path)
+        assert (s.loaded, s.sources_created) == (2, 1)
+        src = pipe.warehouse.con.execute(
+            "SELECT name, channel, auto_created FROM lead_sources WHERE id > 2"
+        ).fetchall()
+        assert src == [("Podcast", "Unassigned", True)]
+    (tmp_path / "wh.duckdb").unlink()
+    with Pipeline.open(make_settings(ingest={"unknown_sources": "reject"})) as pipe:
+        s = pipe.ingest("leads", path)
+        assert (s.loaded, s.rejected, s.sources_created) == (0, 2, 0)
+        assert count(pipe, "lead_sources") == 2
+
+
+def test_missing_required_columns_refuse_the_file_whole(pipe: Pipeline, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "l.csv", ["id", "when"], [["1", "2026-03-02"]])
+    with pytest.raises(IngestError) as info:
+        pipe.ingest("leads", path)
+    assert "lacks required leads column(s): lead_id, created_at" in str(info.value)
+    assert "Its columns: id, when" in str(info.value)
+    assert "--map" in str(info.value)
+    assert count(pipe, "ingest_batches") == 0
+
+
+def test_touches_need_a_column_saying_what_touched(pipe: Pipeline, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "t.csv", ["lead_id", "occurred_at"], [["G1", "2026-03-01"]])
+    with pytest.raises(IngestError, match="give channel or source_id or source or utm_source"):
+        pipe.ingest("touches", path)
+
+
+def test_an_unreadable_file_is_refused_with_the_reason(pipe: Pipeline, tmp_path: Path) -> None:
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"this is not parquet at all")
+    with pytest.raises(IngestError, match=r"cannot read broken\.parquet as parquet"):
+        pipe.ingest("leads", path)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("lead_id,created_at\nJos\xe9,2026-03-02\n".encode("latin-1"))
+    with pytest.raises(IngestError, match=r"cannot read latin1\.csv as csv"):
+        pipe.ingest("leads", path)
+    assert count(pipe, "ingest_batches") == 0
+
+
+def test_map_renames_columns(pipe: Pipeline, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "l.csv", ["Ref", "Opened"], [["M1", "2026-03-02"]])
+    assert (
+        pipe.ingest("leads", path, column_map={"ref": "lead_id", "opened": "created_at"}).loaded
+        == 1
+    )
+    with pytest.raises(IngestError, match="which leads do not have"):
+        pipe.ingest("leads", path, column_map={"ref": "lead_number"})
+
+
+def test_the_crm_export_is_read_as_is(pipe: Pipeline, tmp_path: Path) -> None:
+    header = [
+        "id",
+        "name",
+        "dateadded",
+        "source",
+        "status",
+        "lead_value",
+        "date_converted",
+        "lost",
+        "junk",
+        "email",
+    ]
+    rows = [["17", "Ana", "2026-03-02 09:15:00", "2", "1", "250.00", "", "0", "0", "ana@x.ro"]]
+    s = pipe.ingest("leads", write_csv(tmp_path / "crm.csv", header, rows), file_format="crm")
+    assert (s.loaded, s.file_format) == (1, "crm")
+    assert "name" in s.extra_columns
+    row = pipe.warehouse.con.execute("SELECT lead_id, source_id, value FROM leads").fetchone()
+    assert row == ("17", 2, Decimal("250.00"))
+
+
+def test_parquet_and_json_lines_are_read(pipe: Pipeline, tmp_path: Path) -> None:
+    con = duckdb.connect()
+    parquet = tmp_path / "leads.parquet"
+    con.execute(
+        "COPY (SELECT 'P' || range AS lead_id, TIMESTAMP '2026-03-02 10:00' AS created_at "
+        "FROM range(3)) TO $p (FORMAT parquet)",
+        {"p": str(parquet)},
+    )
+    assert pipe.ingest("leads", parquet).loaded == 3
+    jsonl = tmp_path / "rev.jsonl"
+    jsonl.write_text(
+        '{"event_id": "J1", "lead_id": "P0", "occurred_at": "2026-03-05T10:00:00Z", '
+        '"amount": 9.5}\n'
+        '{"event_id": "J2", "lead_id": "P9", "occurred_at": "2026-03-05T10:00:00Z", "amount": 1}\n',
+        encoding="utf-8",
+    )
+    s = pipe.ingest("revenue", jsonl)
+    assert (s.loaded, s.rejected) == (1, 1)
+    # The work tables of a batch belong to its connection: nothing is left in the warehouse.
+    views = pipe.warehouse.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal")
+    assert views.fetchall() == []
+    tables = pipe.warehouse.con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1")
+    assert [t[0] for t in tables.fetchall()] == [
+        "ingest_batches",
+        "lead_sources",
+        "leads",
+        "rejected_rows",
+        "revenue_events",
+        "schema_migrations",
+        "spend",
+        "touches",
+    ]
+
+
+def test_a_failure_mid_batch_leaves_no_row_of_it(pipe: Pipeline, tmp_path: Path) -> None:
+    rows = [[f"F{i}", "2026-03-02", "Brand New Source", "", "", "", "", ""] for i in range(50)]
+    rows.append(["BAD", "never", "", "", "", "", "", ""])
+    path = write_csv(tmp_path / "l.csv", LEADS_HEADER, rows)
+
+    def fail_after_loading(stage: str, step: int, steps: int) -> None:
+        if stage == "committing":  # every insert of the batch has run by now
+            assert count(pipe, "leads") == 0  # not visible outside the batch's transaction
+            raise RuntimeError("injected failure")
+
+    with pytest.raises(RuntimeError, match="injected failure"):
+        pipe.ingest("leads", path, progress=fail_after_loading)
+    for table in ("leads", "ingest_batches", "rejected_rows"):
+        assert count(pipe, table) == 0
+    assert count(pipe, "lead_sources") == 2
+    assert pipe.ingest("leads", path).loaded == 50  # and the same file loads afterwards
+
+
+KILLED = """
+import os, sys
+from pathlib import Path
+from attribution.config import load_settings
+from attribution.pipeline import Pipeline
+settings = load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": sys.argv[1]})
+def tick(stage, step, steps):
+    if stage == "loading":
+        print("loading", flush=True)
+with Pipeline.open(settings) as pipe:
+    pipe.ingest("touches", Path(sys.argv[2]), progress=tick)
+print("committed", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_process_killed_mid_batch_leaves_nothing(pipe: Pipeline, tmp_path: Path) -> None:
+    load_good_leads(pipe, tmp_path)
+    db = pipe.warehouse.path
+    pipe.close()
+    touches = tmp_path / "touches.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT 'G1' AS lead_id, TIMESTAMP '2026-01-01' + INTERVAL (range) SECOND "
+        "AS occurred_at, 'Email' AS channel FROM range(2000000)) TO $p (FORMAT parquet)",
+        {"p": str(touches)},
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED, str(db), str(touches)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "loading"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with Pipeline.open(pipe.settings) as again:
+        assert count(again, "touches") == 0
+        assert count(again, "ingest_batches") == 1  # the leads' batch only
+        assert count(again, "leads") == 1
+        assert again.ingest("touches", touches).loaded == 2_000_000
