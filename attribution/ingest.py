@@ -303,7 +303,7 @@ class Ingestor:
 
         with self.warehouse.cursor() as wh:
             zone = self.settings.ingest.timezone.replace("'", "''")
-            wh.execute_text(f"SET TimeZone = '{zone}'", name="set_timezone")
+            wh.execute_text(f"SET SESSION TimeZone = '{zone}'", name="set_timezone")
             tick("reading", 0, steps)
             try:
                 self._run_batch(wh, k, path, reader, label, name, sha, mapping, summary, tick)

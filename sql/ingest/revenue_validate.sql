@@ -31,8 +31,7 @@ SELECT
     NULLIF(concat_ws('; ',
         CASE WHEN t.event_id IS NULL THEN 'event_id is missing' END,
         CASE WHEN t.lead_id IS NULL THEN 'lead_id is missing' END,
-        CASE WHEN t.lead_id IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM leads AS l WHERE l.lead_id = t.lead_id)
+        CASE WHEN t.lead_id IS NOT NULL AND known.lead_id IS NULL
             THEN 'lead_id is unknown: load its lead first' END,
         CASE WHEN NOT t.has_occurred_at THEN 'occurred_at is missing' END,
         CASE WHEN t.has_occurred_at AND t.occurred_at IS NULL
@@ -49,4 +48,5 @@ SELECT
             THEN 'currency has no rate to the base currency: add it under ingest.currency_rates' END
     ), '') AS reason
 FROM typed AS t
+LEFT JOIN leads AS known ON known.lead_id = t.lead_id  -- lead_id is unique in leads
 LEFT JOIN ingest_rates AS r ON r.currency = t.currency

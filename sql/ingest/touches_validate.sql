@@ -1,5 +1,6 @@
 -- Touches of the file being ingested, typed, keyed, each with the reasons it is rejected (NULL
--- when good). touch_key is md5 of the file's touch_id, or of lead, time and what touched.
+-- when good). touch_key is md5 of the file's touch_id, or of lead, time (epoch microseconds)
+-- and what touched; the formula must never change, or re-loads would add duplicates.
 -- Grain: one row per file row. Reads ingest_norm. Params: $reject_unknown_sources.
 CREATE OR REPLACE TEMP TABLE ingest_valid AS
 WITH typed AS (
@@ -23,14 +24,16 @@ resolved AS (
         t.*,
         by_id.id AS id_match,
         by_name.id AS name_match,
+        known.lead_id IS NOT NULL AS known_lead,
         md5_number(CASE
             WHEN t.touch_id IS NOT NULL THEN 'id:' || t.touch_id
-            ELSE concat_ws('|', 'h', t.lead_id, CAST(t.occurred_at AS VARCHAR),
+            ELSE concat_ws('|', 'h', t.lead_id, CAST(epoch_us(t.occurred_at) AS VARCHAR),
                 coalesce(t.channel, ''), coalesce(CAST(t.given_source_id AS VARCHAR), ''),
                 coalesce(lower(t.source_name), ''), coalesce(t.utm_source, ''),
                 coalesce(t.utm_medium, ''), coalesce(t.utm_campaign, ''))
         END) AS touch_key
     FROM typed AS t
+    LEFT JOIN leads AS known ON known.lead_id = t.lead_id  -- lead_id is unique in leads
     LEFT JOIN lead_sources AS by_id ON by_id.id = t.given_source_id
     LEFT JOIN lead_sources AS by_name ON by_name.name_key = lower(t.source_name)
 )
@@ -48,8 +51,7 @@ SELECT
     r.utm_campaign,
     NULLIF(concat_ws('; ',
         CASE WHEN r.lead_id IS NULL THEN 'lead_id is missing' END,
-        CASE WHEN r.lead_id IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM leads AS l WHERE l.lead_id = r.lead_id)
+        CASE WHEN r.lead_id IS NOT NULL AND NOT r.known_lead
             THEN 'lead_id is unknown: load its lead first' END,
         CASE WHEN NOT r.has_occurred_at THEN 'occurred_at is missing' END,
         CASE WHEN r.has_occurred_at AND r.occurred_at IS NULL
