@@ -357,6 +357,8 @@ class Ingestor:
             tick("validating", 1, steps)
             self._prepare(wh, k, summary)
             tick("validating", 2, steps)
+            if k != "revenue":
+                wh.execute("ingest/resolve_sources")
             wh.execute(f"ingest/{k}_validate", self._validate_params(k))
             read, rejected = wh.fetchone("ingest/count_valid") or (0, 0)
             summary.rows_read, summary.rejected = int(read), int(rejected)
@@ -403,15 +405,9 @@ class Ingestor:
             summary.sources_created = _count(wh.execute("ingest/create_sources"))
 
     def _validate_params(self, kind: Kind) -> dict[str, Any]:
-        reject = self.settings.ingest.unknown_sources == "reject"
-        base = self.settings.ingest.base_currency
-        params: dict[str, dict[str, Any]] = {
-            "leads": {"reject_unknown_sources": reject},
-            "touches": {"reject_unknown_sources": reject},
-            "revenue": {"base_currency": base},
-            "spend": {"base_currency": base, "reject_unknown_sources": reject},
-        }
-        return params[kind]
+        if kind in ("revenue", "spend"):
+            return {"base_currency": self.settings.ingest.base_currency}
+        return {}
 
     def _load(self, wh: Warehouse, kind: Kind, batch_id: int, summary: BatchSummary) -> None:
         if kind == "leads":

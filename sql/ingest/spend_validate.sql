@@ -1,34 +1,28 @@
 -- Spend rows of the file being ingested, typed and converted to the base currency, each with the
 -- reasons it is rejected (NULL when good). A row repeating the key (date, source or channel,
 -- campaign) of an earlier row of the file is rejected: which amount is meant is unclear.
--- Grain: one row per file row. Reads ingest_norm, ingest_rates.
--- Params: $base_currency, $reject_unknown_sources.
+-- Grain: one row per file row. Reads ingest_sourced, ingest_rates. Params: $base_currency.
 CREATE OR REPLACE TEMP TABLE ingest_valid AS
 WITH typed AS (
     SELECT
         n.row_number,
         n.date IS NOT NULL AS has_date,
         TRY_CAST(n.date AS DATE) AS spend_date,
-        n.source_id IS NOT NULL AS has_source_id,
-        TRY_CAST(n.source_id AS INTEGER) AS given_source_id,
-        n.source AS source_name,
+        n.source_id IS NULL AND n.source IS NULL AS no_source,
+        n.resolved_source_id AS source_id,
+        n.source_reason,
         n.channel,
         coalesce(n.campaign, '') AS campaign,
         n.amount IS NOT NULL AS has_amount,
         TRY_CAST(n.amount AS DECIMAL(18, 2)) AS amount_given,
         upper(coalesce(n.currency, $base_currency)) AS currency
-    FROM ingest_norm AS n
+    FROM ingest_sourced AS n
 ),
 resolved AS (
     SELECT
         t.*,
-        by_id.id AS id_match,
-        by_name.id AS name_match,
-        coalesce(by_id.id, by_name.id) AS source_id,
         r.rate
     FROM typed AS t
-    LEFT JOIN lead_sources AS by_id ON by_id.id = t.given_source_id
-    LEFT JOIN lead_sources AS by_name ON by_name.name_key = lower(t.source_name)
     LEFT JOIN ingest_rates AS r ON r.currency = t.currency
 ),
 keyed AS (
@@ -54,14 +48,9 @@ SELECT
         CASE WHEN k.has_date AND k.spend_date IS NULL THEN 'date is not an ISO 8601 date' END,
         CASE WHEN k.spend_date < DATE '1970-01-01' OR k.spend_date >= DATE '2100-01-01'
             THEN 'date is outside 1970-2099' END,
-        CASE WHEN k.channel IS NULL AND NOT k.has_source_id AND k.source_name IS NULL
+        CASE WHEN k.channel IS NULL AND k.no_source
             THEN 'nothing says where it was spent: give source_id, source or channel' END,
-        CASE WHEN k.has_source_id AND k.given_source_id IS NULL THEN 'source_id is not an integer' END,
-        CASE WHEN k.given_source_id IS NOT NULL AND k.id_match IS NULL
-            THEN 'source_id is not in the lead-source registry' END,
-        CASE WHEN NOT k.has_source_id AND k.source_name IS NOT NULL AND k.name_match IS NULL
-            AND (length(k.source_name) > 150 OR $reject_unknown_sources)
-            THEN 'source is not in the lead-source registry' END,
+        k.source_reason,
         CASE WHEN NOT k.has_amount THEN 'amount is missing' END,
         CASE WHEN k.has_amount AND k.amount_given IS NULL THEN 'amount is not a number' END,
         CASE WHEN k.amount_given < 0 THEN 'amount is negative' END,
