@@ -333,5 +333,4 @@ def config_cmd(ctx: click.Context, keys: bool) -> None:
     click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
 
 
-if __name__ == "__main__":
-    main()
+from . import cli_registry  # noqa: E402, F401  (registers sources, tokens, serve)

@@ -80,6 +80,30 @@ class IngestSettings(_Section):
         return value
 
 
+class ApiSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address `attribution serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `attribution serve` listens on.")
+    compat_404: bool = Field(
+        False,
+        description="Answer as the original CRM API does: 404 for a missing or bad token, an "
+        "empty list and invalid fields (instead of 401, 200 [] and 422).",
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted (413 above it)."
+    )
+    max_upload_bytes: int = Field(
+        268_435_456, ge=1024, description="Largest ingest upload accepted (413 above it)."
+    )
+
+
+class RegistrySettings(_Section):
+    default_source: str = Field(
+        "",
+        description="Name of the source given to leads that name none; it cannot be deleted. "
+        "Empty: such leads keep no source.",
+    )
+
+
 class DemoSettings(_Section):
     output_dir: Path = Field(
         Path("data/demo"),
@@ -96,6 +120,10 @@ class Settings(_Section):
     )
     ingest: IngestSettings = Field(
         default_factory=IngestSettings, description="How files are read and validated."
+    )
+    api: ApiSettings = Field(default_factory=ApiSettings, description="The HTTP API.")
+    registry: RegistrySettings = Field(
+        default_factory=RegistrySettings, description="The lead-source registry."
     )
     demo: DemoSettings = Field(default_factory=DemoSettings, description="The demo data set.")
     base_dir: Path = Field(

@@ -35,3 +35,27 @@ class IngestError(AttributionError):
 
 class NotFoundError(AttributionError):
     """A named thing (source, batch, SQL statement) does not exist."""
+
+
+class InvalidFieldsError(AttributionError):
+    """Fields of a request are missing or not allowed; errors maps field -> message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+class ConflictError(AttributionError):
+    """The change clashes with what is stored: a duplicate name, a claimed UTM rule."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InUseError(ConflictError):
+    """A source still referenced by data cannot be deleted; retire it instead."""
+
+    def __init__(self, message: str, *, leads: int) -> None:
+        super().__init__(message)
+        self.leads = leads

@@ -158,6 +158,8 @@ def parse_map(items: Sequence[str]) -> dict[str, str]:
 
 def file_format(path: Path, requested: str) -> tuple[str, str]:
     """(reader, label): which reader opens the file, and the format recorded for the batch."""
+    if requested == "json_array":  # an API body: a JSON array of records
+        return "json_array", "json"
     if requested not in FORMATS:
         raise IngestError(f"unknown format {requested!r}; use one of {', '.join(FORMATS)}")
     if requested in ("csv", "parquet", "jsonl"):
@@ -306,7 +308,8 @@ class Ingestor:
             wh.execute_text(f"SET SESSION TimeZone = '{zone}'", name="set_timezone")
             tick("reading", 0, steps)
             try:
-                self._run_batch(wh, k, path, reader, label, name, sha, mapping, summary, tick)
+                with wh.write_lock:
+                    self._run_batch(wh, k, path, reader, label, name, sha, mapping, summary, tick)
             except _AlreadyLoaded:
                 summary.batch_id = None
         tick("done", steps, steps)
@@ -407,6 +410,8 @@ class Ingestor:
     def _validate_params(self, kind: Kind) -> dict[str, Any]:
         if kind in ("revenue", "spend"):
             return {"base_currency": self.settings.ingest.base_currency}
+        if kind == "leads":
+            return {"default_source": self.settings.registry.default_source}
         return {}
 
     def _load(self, wh: Warehouse, kind: Kind, batch_id: int, summary: BatchSummary) -> None:

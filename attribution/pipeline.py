@@ -57,11 +57,17 @@ class Pipeline:
         *,
         file_format: str = "auto",
         column_map: Mapping[str, str] | None = None,
+        display_name: str | None = None,
         progress: Progress | None = None,
     ) -> BatchSummary:
         """Load one file as one batch (see ingest.Ingestor)."""
         return Ingestor(self.warehouse, self.settings).ingest_file(
-            kind, path, requested_format=file_format, column_map=column_map, progress=progress
+            kind,
+            path,
+            requested_format=file_format,
+            column_map=column_map,
+            display_name=display_name,
+            progress=progress,
         )
 
     def rejected_rows(self, batch_id: int, limit: int = 50) -> list[dict[str, Any]]:

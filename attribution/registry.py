@@ -1,11 +1,319 @@
-"""The lead-source registry: where every lead came from."""
+"""The lead-source registry: where every lead came from. Keyword-only CRUD on SQLAlchemy models.
+
+The CLI, the HTTP API and the admin page all call these functions; none holds rules of its own."""
 
 from __future__ import annotations
 
-from .errors import AttributionError
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, column, func, or_, select, table
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from .errors import AttributionError, ConflictError, InUseError, NotFoundError
+from .models import LeadSource
+from .schemas import NAME_MAX, PageMeta, SourcePublic, SourceUpdate
 from .warehouse import Warehouse
 
-NAME_MAX = 150
+_leads = table("leads", column("source_id"))
+_lead_counts = (
+    select(_leads.c.source_id, func.count().label("n")).group_by(_leads.c.source_id).subquery()
+)
+_lead_count = func.coalesce(_lead_counts.c.n, 0)
+
+SORT_KEYS: dict[str, Any] = {
+    "name": LeadSource.name_key,
+    "id": LeadSource.id,
+    "channel": func.lower(LeadSource.channel),
+    "lead_count": _lead_count,
+    "active": LeadSource.active,
+    "created_at": LeadSource.created_at,
+    "updated_at": LeadSource.updated_at,
+}
+BulkAction = Literal["delete", "activate", "deactivate", "set_channel"]
+BULK_ACTIONS: tuple[str, ...] = ("delete", "activate", "deactivate", "set_channel")
+PER_PAGE_MAX = 500
+
+
+class BulkRefusedError(ConflictError):
+    """A bulk action refused whole: reasons maps each refused id to why."""
+
+    def __init__(self, reasons: dict[str, str]) -> None:
+        super().__init__(f"Nothing was changed: {len(reasons)} of the ids cannot be processed.")
+        self.reasons = reasons
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _public(src: LeadSource, lead_count: int) -> SourcePublic:
+    return SourcePublic(
+        id=str(src.id),
+        name=src.name,
+        channel=src.channel,
+        utm_source=src.utm_source,
+        utm_medium=src.utm_medium,
+        utm_campaign=src.utm_campaign,
+        active=src.active,
+        auto_created=src.auto_created,
+        created_at=src.created_at,
+        updated_at=src.updated_at,
+        lead_count=lead_count,
+    )
+
+
+def _with_counts() -> Select[LeadSource, Any]:
+    return select(LeadSource, _lead_count).outerjoin(
+        _lead_counts, _lead_counts.c.source_id == LeadSource.id
+    )
+
+
+def sort_clause(sort: str) -> list[Any]:
+    """ORDER BY for an allow-listed key, '-' for descending; ties broken by id."""
+    key = sort.removeprefix("-")
+    if key not in SORT_KEYS:
+        allowed = ", ".join(f"{k}, -{k}" for k in SORT_KEYS)
+        raise AttributionError(f"sort must be one of: {allowed}")
+    expr = SORT_KEYS[key]
+    return [expr.desc() if sort.startswith("-") else expr.asc(), LeadSource.id.asc()]
+
+
+def list_sources(
+    wh: Warehouse,
+    *,
+    search: str | None = None,
+    channel: str | None = None,
+    active: bool | None = None,
+    sort: str = "name",
+    page: int | None = None,
+    per_page: int | None = None,
+) -> tuple[list[SourcePublic], PageMeta | None]:
+    """Sources matching the filters, sorted; a page of them with its meta when paging is asked."""
+    stmt = _with_counts()
+    if search:
+        pattern = (
+            "%"
+            + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        stmt = stmt.where(
+            or_(
+                *(
+                    func.lower(func.coalesce(c, "")).like(pattern, escape="\\")
+                    for c in (
+                        LeadSource.name,
+                        LeadSource.channel,
+                        LeadSource.utm_source,
+                        LeadSource.utm_medium,
+                        LeadSource.utm_campaign,
+                    )
+                )
+            )
+        )
+    if channel:
+        stmt = stmt.where(func.lower(LeadSource.channel) == channel.strip().lower())
+    if active is not None:
+        stmt = stmt.where(LeadSource.active == active)
+    stmt = stmt.order_by(*sort_clause(sort))
+    meta = None
+    with wh.sessions()() as session:
+        if page is not None or per_page is not None:
+            page = max(1, page or 1)
+            per_page = min(PER_PAGE_MAX, max(1, per_page or 50))
+            total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+            meta = PageMeta(
+                page=page,
+                per_page=per_page,
+                total=total,
+                total_pages=max(1, math.ceil(total / per_page)),
+            )
+            stmt = stmt.limit(per_page).offset((page - 1) * per_page)
+        rows = session.execute(stmt).all()
+    return [_public(src, int(n)) for src, n in rows], meta
+
+
+def get_source(wh: Warehouse, *, source_id: int) -> SourcePublic | None:
+    with wh.sessions()() as session:
+        row = session.execute(_with_counts().where(LeadSource.id == source_id)).first()
+    return None if row is None else _public(row[0], int(row[1]))
+
+
+def _check_unique(session: Session, values: dict[str, Any], own_id: int | None) -> None:
+    """Refuse a duplicate name, or a UTM rule another source already claims (naming both)."""
+    if "name" in values:
+        clash = session.scalar(
+            select(LeadSource).where(
+                LeadSource.name_key == values["name"].lower(), LeadSource.id != (own_id or -1)
+            )
+        )
+        if clash is not None:
+            raise ConflictError(f"A lead source named {clash.name!r} already exists.", field="name")
+    rule = [values.get(f) for f in ("utm_source", "utm_medium", "utm_campaign")]
+    if not any(rule):
+        return
+    conditions = [
+        func.lower(func.coalesce(c, "")) == (v or "").lower()
+        for c, v in zip(
+            (LeadSource.utm_source, LeadSource.utm_medium, LeadSource.utm_campaign),
+            rule,
+            strict=True,
+        )
+    ]
+    clash = session.scalar(select(LeadSource).where(*conditions, LeadSource.id != (own_id or -1)))
+    if clash is not None:
+        shown = ", ".join(
+            f"{k}={v}"
+            for k, v in zip(("utm_source", "utm_medium", "utm_campaign"), rule, strict=True)
+            if v
+        )
+        name = values.get("name") or "this source"
+        raise ConflictError(
+            f"{name!r} and {clash.name!r} cannot both claim the UTM rule {shown}: "
+            "a touch maps to one source only.",
+            field="utm_source",
+        )
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except (IntegrityError, OperationalError) as exc:
+        session.rollback()
+        raise ConflictError("The change clashes with a concurrent one; try again.") from exc
+
+
+def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = False) -> int:
+    """Add a source; returns its id. ConflictError on a duplicate name or claimed UTM rule."""
+    values = fields.given()
+    now = _now()
+    with wh.write_lock, wh.sessions()() as session:
+        _check_unique(session, values, None)
+        src = LeadSource(
+            name=values["name"],
+            name_key=values["name"].lower(),
+            channel=values.get("channel") or "Unassigned",
+            utm_source=values.get("utm_source"),
+            utm_medium=values.get("utm_medium"),
+            utm_campaign=values.get("utm_campaign"),
+            active=values.get("active", True) is not False,
+            auto_created=auto_created,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(src)
+        _commit(session)
+        return src.id
+
+
+def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> bool:
+    """Change the given fields; False when no such source. Unchanged values are fine."""
+    values = fields.given()
+    with wh.write_lock, wh.sessions()() as session:
+        src = session.get(LeadSource, source_id)
+        if src is None:
+            return False
+        merged = {
+            f: values.get(f, getattr(src, f))
+            for f in ("name", "utm_source", "utm_medium", "utm_campaign")
+        }
+        _check_unique(session, merged, source_id)
+        changed = False
+        for field, value in values.items():
+            if field == "channel":
+                value = value or "Unassigned"
+            if getattr(src, field) != value:
+                setattr(src, field, value)
+                changed = True
+        if "name" in values:
+            src.name_key = values["name"].lower()
+        if changed:
+            src.updated_at = _now()
+            _commit(session)
+        return True
+
+
+def usage(wh: Warehouse, *, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """For each existing id: how many leads, touches and spend rows name it."""
+    rows = wh.records("registry/source_usage", {"ids": list(ids)})
+    return {int(r["id"]): {k: int(r[k]) for k in ("leads", "touches", "spend")} for r in rows}
+
+
+def _refusal(counts: dict[str, int], is_default: bool) -> str | None:
+    if is_default:
+        return "The lead source is the configured default source and cannot be deleted."
+    if not any(counts.values()):
+        return None
+    extra = [f"{counts[k]} {k} rows" for k in ("touches", "spend") if counts[k]]
+    tail = (" and " + " and ".join(extra)) if extra else ""
+    return f"The lead source is in use by {counts['leads']} leads{tail} and cannot be deleted."
+
+
+def delete_source(wh: Warehouse, *, source_id: int, default_source: str = "") -> bool:
+    """Delete an unused source; False when none. InUseError while data still names it."""
+    with wh.write_lock, wh.sessions()() as session:
+        src = session.get(LeadSource, source_id)
+        if src is None:
+            return False
+        counts = usage(wh, ids=[source_id]).get(source_id, {"leads": 0, "touches": 0, "spend": 0})
+        reason = _refusal(counts, bool(default_source) and src.name_key == default_source.lower())
+        if reason:
+            raise InUseError(reason, leads=counts["leads"])
+        session.delete(src)
+        _commit(session)
+        return True
+
+
+def bulk_action(
+    wh: Warehouse,
+    *,
+    action: str,
+    ids: Sequence[int],
+    channel: str | None = None,
+    default_source: str = "",
+) -> int:
+    """Apply one action to every id in one transaction, or refuse all with a reason per id."""
+    if action not in BULK_ACTIONS:
+        raise AttributionError(f"action must be one of: {', '.join(BULK_ACTIONS)}")
+    if action == "set_channel" and not (channel or "").strip():
+        raise AttributionError("set_channel needs a non-empty channel")
+    if not ids:
+        raise AttributionError("ids must list at least one lead source id")
+    unique = sorted(set(ids))
+    with wh.write_lock, wh.sessions()() as session:
+        found = {
+            s.id: s for s in session.scalars(select(LeadSource).where(LeadSource.id.in_(unique)))
+        }
+        reasons = {str(i): "No such lead source." for i in unique if i not in found}
+        if action == "delete":
+            counts = usage(wh, ids=list(found))
+            for i, src in found.items():
+                is_default = bool(default_source) and src.name_key == default_source.lower()
+                reason = _refusal(counts[i], is_default)
+                if reason:
+                    reasons[str(i)] = reason
+        if reasons:
+            raise BulkRefusedError(reasons)
+        now = _now()
+        for src in found.values():
+            if action == "delete":
+                session.delete(src)
+            elif action == "set_channel":
+                src.channel, src.updated_at = (channel or "").strip(), now
+            else:
+                src.active, src.updated_at = action == "activate", now
+        _commit(session)
+    return len(found)
+
+
+def require_source(wh: Warehouse, *, source_id: int) -> SourcePublic:
+    src = get_source(wh, source_id=source_id)
+    if src is None:
+        raise NotFoundError(f"no lead source with id {source_id}")
+    return src
 
 
 def ensure_source(

@@ -44,7 +44,7 @@ def environment() -> Environment:
     return env
 
 
-def _csv_value(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
     """Cells as written: text that a spreadsheet would run as a formula is prefixed with '."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
@@ -66,7 +66,7 @@ def write_source_summary(
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(SOURCE_SUMMARY_COLUMNS)
-        writer.writerows([[_csv_value(r[c]) for c in SOURCE_SUMMARY_COLUMNS] for r in rows])
+        writer.writerows([[csv_cell(r[c]) for c in SOURCE_SUMMARY_COLUMNS] for r in rows])
     totals: dict[str, Any] = {
         "leads": sum(int(r["leads"]) for r in rows),
         "converted_leads": sum(int(r["converted_leads"]) for r in rows),

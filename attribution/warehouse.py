@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from duckdb_engine import ConnectionWrapper
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from .config import ROOT, Settings
 from .errors import NotFoundError, WarehouseError, WarehouseLockedError
@@ -93,10 +96,17 @@ def _locked_message(path: Path, detail: str) -> WarehouseLockedError:
 class Warehouse:
     """An open DuckDB warehouse. One per process; use cursor() in other threads."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, path: Path, parent: Warehouse | None = None
+    ) -> None:
         self.con = con
         self.path = path
         self._lock = threading.RLock()
+        # One writer at a time in this process: DuckDB answers concurrent writes of the same
+        # rows with conflicts, so every batch and registry change holds this lock.
+        self.write_lock: threading.RLock = parent.write_lock if parent else threading.RLock()
+        self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
+        self._engine: Engine | None = None
 
     @classmethod
     def open(
@@ -150,9 +160,24 @@ class Warehouse:
         """A Warehouse on a new connection to the same database: one per thread or task.
 
         Temporary tables and transactions belong to it alone."""
-        return Warehouse(self.con.cursor(), self.path)
+        return Warehouse(self.con.cursor(), self.path, parent=self)
+
+    def sessions(self) -> sessionmaker[Session]:
+        """SQLAlchemy sessions on this same database: a pooled cursor each (duckdb-engine)."""
+        if self._sessions is None:
+            con = self.con
+            self._engine = create_engine(
+                "duckdb://",
+                creator=lambda: ConnectionWrapper(con.cursor()),
+                pool_size=8,
+                max_overflow=32,
+            )
+            self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        return self._sessions
 
     def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
         self.con.close()
 
     def __enter__(self) -> Warehouse:

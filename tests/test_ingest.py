@@ -430,17 +430,8 @@ def test_parquet_and_json_lines_are_read(pipe: Pipeline, tmp_path: Path) -> None
     # The work tables of a batch belong to its connection: nothing is left in the warehouse.
     views = pipe.warehouse.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal")
     assert views.fetchall() == []
-    tables = pipe.warehouse.con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1")
-    assert [t[0] for t in tables.fetchall()] == [
-        "ingest_batches",
-        "lead_sources",
-        "leads",
-        "rejected_rows",
-        "revenue_events",
-        "schema_migrations",
-        "spend",
-        "touches",
-    ]
+    tables = pipe.warehouse.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    assert [t for (t,) in tables if t.startswith("ingest_")] == ["ingest_batches"]
 
 
 def test_a_failure_mid_batch_leaves_no_row_of_it(pipe: Pipeline, tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def test_cli_reports_the_lock_without_a_traceback(held_file: Held) -> None:
     path, proc = held_file
     env = {"ATTRIBUTION_WAREHOUSE__PATH": str(path), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-m", "attribution.cli", "init"],
+        [sys.executable, "-m", "attribution", "init"],
         capture_output=True,
         text=True,
         env=env,

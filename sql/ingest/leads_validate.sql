@@ -1,7 +1,7 @@
 -- Leads of the file being ingested, typed, each with the reasons it is rejected (NULL when good).
 -- Grain: one row per file row. Reads ingest_sourced (canonical columns; text trimmed, empty =
 -- NULL; timestamps already in UTC, with a *_given flag telling missing from unreadable).
--- Params: none.
+-- Params: $default_source (name of the source for leads that name none; '' for none).
 CREATE OR REPLACE TEMP TABLE ingest_valid AS
 WITH typed AS (
     SELECT
@@ -9,7 +9,9 @@ WITH typed AS (
         CAST(n.lead_id AS VARCHAR) AS lead_id,
         n.created_at_given AS has_created_at,
         n.created_at,
-        n.resolved_source_id AS source_id,
+        CASE WHEN n.source_id IS NULL AND n.source IS NULL
+            THEN (SELECT d.id FROM lead_sources AS d WHERE d.name_key = lower(trim($default_source)))
+            ELSE n.resolved_source_id END AS source_id,
         n.source_reason,
         n.utm_source,
         n.utm_medium,

@@ -1,0 +1,5 @@
+"""`python -m attribution` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,31 @@
+"""The FastAPI application: routers, auth, errors, body limits; over one open Pipeline."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..pipeline import Pipeline
+from ..tokens import TokenChecker
+from . import errors, ingest, lead_sources
+from .limits import BodyLimit
+
+DESCRIPTION = """
+Channel attribution service. `/api/lead_sources` is a drop-in for the CRM's `lead_sources` API
+(token in the `authtoken` header, `?authtoken=` or `Authorization: Bearer`); `/api/v1/` holds
+the service's own resources.
+"""
+
+
+def create_app(pipeline: Pipeline) -> FastAPI:
+    """The API over an open pipeline (which owns the warehouse)."""
+    app = FastAPI(title="attribution", version=__version__, description=DESCRIPTION)
+    app.state.pipeline = pipeline
+    app.state.settings = pipeline.settings
+    app.state.tokens = TokenChecker(pipeline.warehouse)
+    errors.install(app)
+    app.include_router(lead_sources.router)
+    app.include_router(ingest.router)
+    api = pipeline.settings.api
+    app.add_middleware(BodyLimit, max_body=api.max_body_bytes, max_upload=api.max_upload_bytes)
+    return app

@@ -1,0 +1,69 @@
+"""POST /api/v1/ingest/{kind}: the CLI's ingest, over HTTP, while the service owns the warehouse."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from ..ingest import parse_map
+from ..pipeline import Pipeline
+from ..tokens import TokenInfo
+from .auth import require
+from .errors import ApiError
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
+_SUFFIX = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl", "crm": ".csv"}
+
+
+@router.post("/ingest/{kind}", summary="Load a file upload (field `file`) or a JSON array")
+async def ingest(
+    request: Request,
+    kind: Literal["leads", "touches", "revenue", "spend"],
+    _: Annotated[TokenInfo, Depends(require("post"))],
+    file_format: Annotated[
+        Literal["auto", "csv", "parquet", "jsonl", "crm"], Query(alias="format")
+    ] = "auto",
+    map: Annotated[list[str] | None, Query(description="OLD=NEW column renames")] = None,
+) -> dict[str, Any]:
+    pipeline: Pipeline = request.app.state.pipeline
+    column_map = parse_map(map or [])
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    with tempfile.TemporaryDirectory(prefix="attribution-upload-") as tmp:
+        if content_type == "multipart/form-data":
+            form = await request.form()
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise ApiError(422, "Send the file in the multipart field `file`.")
+            name = Path(upload.filename or "upload").name
+            if Path(name).suffix == "" and file_format != "auto":
+                name += _SUFFIX[file_format]
+            path = Path(tmp) / name
+            with path.open("wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    out.write(chunk)
+        elif content_type in ("application/json", ""):
+            body = await request.body()
+            if not body.lstrip().startswith(b"["):
+                raise ApiError(422, "Send a JSON array of records, or a file in the field `file`.")
+            name = "records.json"
+            path = Path(tmp) / name
+            path.write_bytes(body)
+            file_format = "json_array"  # type: ignore[assignment]
+        else:
+            raise ApiError(
+                415, f"Unsupported content type {content_type!r}: use JSON or multipart."
+            )
+        summary = await run_in_threadpool(
+            pipeline.ingest,
+            kind,
+            path,
+            file_format=file_format,
+            column_map=column_map,
+            display_name=name,
+        )
+    return {"status": True, **summary.as_dict()}

@@ -1,0 +1,271 @@
+"""The CRM-compatible lead_sources endpoints: paths, bodies, codes and messages of the contract."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from .. import registry
+from ..errors import AttributionError, ConflictError, InUseError, InvalidFieldsError
+from ..registry import BulkRefusedError
+from ..reporting import csv_cell
+from ..schemas import FIELDS, SourcePage, SourcePublic, SourceUpdate
+from ..tokens import TokenInfo
+from ..warehouse import Warehouse
+from .auth import FORBIDDEN, require
+from .errors import ApiError
+
+router = APIRouter(prefix="/api", tags=["lead_sources"])
+
+NO_DATA = "No data were found"
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "active",
+    "auto_created",
+    "lead_count",
+    "created_at",
+    "updated_at",
+)
+Search = Annotated[str | None, Query(description="Text found in name, channel or UTM values.")]
+Channel = Annotated[str | None, Query(description="Only this channel (any case).")]
+Active = Annotated[str | None, Query(description="true or false.")]
+Sort = Annotated[str, Query(description="name, -name, id, lead_count, channel, ... ('-' = desc).")]
+Page = Annotated[int | None, Query(ge=1, description="Page number; turns on the paged shape.")]
+PerPage = Annotated[int | None, Query(ge=1, le=500, description="Rows per page (default 50).")]
+
+
+def _wh(request: Request) -> Warehouse:
+    wh: Warehouse = request.app.state.pipeline.warehouse
+    return wh
+
+
+def _source_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 9:
+        raise ApiError(404, "Invalid Lead Source ID")
+    return int(raw)
+
+
+def _active(raw: str | None) -> bool | None:
+    if raw is None or raw == "":
+        return None
+    text = raw.strip().lower()
+    if text in ("1", "true", "yes"):
+        return True
+    if text in ("0", "false", "no"):
+        return False
+    raise ApiError(422, "active must be true or false")
+
+
+async def _body(request: Request) -> dict[str, Any] | None:
+    """The fields sent as JSON, multipart or urlencoded form data; None when there is no body."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "The body is not valid JSON; send JSON or form data.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, 'The body must be a JSON object of fields, e.g. {"name": "X"}.')
+    return data
+
+
+def _fields(data: dict[str, Any], *, creating: bool, compat: bool) -> SourceUpdate:
+    fields, errors = SourceUpdate.parse(data, creating=creating)
+    if errors:
+        raise ApiError(404 if compat and creating else 422, " ".join(errors.values()), error=errors)
+    return fields
+
+
+async def _list(
+    request: Request,
+    search: str | None,
+    channel: str | None,
+    active: str | None,
+    sort: str,
+    page: int | None,
+    per_page: int | None,
+) -> tuple[list[SourcePublic], Any]:
+    try:
+        return await run_in_threadpool(
+            registry.list_sources,
+            _wh(request),
+            search=search,
+            channel=channel,
+            active=_active(active),
+            sort=sort,
+            page=page,
+            per_page=per_page,
+        )
+    except AttributionError as exc:
+        raise ApiError(422, str(exc)) from None
+
+
+@router.get(
+    "/lead_sources",
+    response_model=list[SourcePublic] | SourcePage,
+    summary="List lead sources (ordered by name; paged when page or per_page is given)",
+)
+async def list_sources(
+    request: Request,
+    _: Annotated[TokenInfo, Depends(require("get"))],
+    search: Search = None,
+    channel: Channel = None,
+    active: Active = None,
+    sort: Sort = "name",
+    page: Page = None,
+    per_page: PerPage = None,
+) -> Any:
+    items, meta = await _list(request, search, channel, active, sort, page, per_page)
+    if not items and request.app.state.settings.api.compat_404:
+        raise ApiError(404, NO_DATA)
+    if meta is not None:
+        return SourcePage(data=items, meta=meta)
+    return items
+
+
+@router.get("/lead_sources.csv", summary="Export lead sources as CSV (same filters as the list)")
+async def export_sources(
+    request: Request,
+    _: Annotated[TokenInfo, Depends(require("get"))],
+    search: Search = None,
+    channel: Channel = None,
+    active: Active = None,
+    sort: Sort = "name",
+) -> Response:
+    items, _meta = await _list(request, search, channel, active, sort, None, None)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    rows = [item.model_dump(mode="json") for item in items]
+    writer.writerows([[csv_cell(row[c]) for c in CSV_COLUMNS] for row in rows])
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="lead_sources.csv"'},
+    )
+
+
+@router.get("/lead_sources/{source_id}", response_model=SourcePublic, summary="One lead source")
+async def get_source(
+    request: Request, source_id: str, _: Annotated[TokenInfo, Depends(require("get"))]
+) -> Any:
+    found = await run_in_threadpool(
+        registry.get_source, _wh(request), source_id=_source_id(source_id)
+    )
+    if found is None:
+        raise ApiError(404, NO_DATA)
+    return found
+
+
+@router.post("/lead_sources", summary="Add a lead source (JSON, multipart or urlencoded form)")
+async def add_source(
+    request: Request, _: Annotated[TokenInfo, Depends(require("post"))]
+) -> JSONResponse:
+    compat = request.app.state.settings.api.compat_404
+    fields = _fields(await _body(request) or {}, creating=True, compat=compat)
+    try:
+        new_id = await run_in_threadpool(registry.create_source, _wh(request), fields=fields)
+    except ConflictError as exc:
+        raise ApiError(409, str(exc), error={exc.field or "name": str(exc)}) from None
+    return JSONResponse(
+        {"status": True, "message": "Lead Source add successful.", "record_id": new_id}
+    )
+
+
+@router.put("/lead_sources/{source_id}", summary="Change any fields of a lead source")
+async def update_source(
+    request: Request, source_id: str, _: Annotated[TokenInfo, Depends(require("put"))]
+) -> JSONResponse:
+    sid = _source_id(source_id)
+    data = await _body(request)
+    if not data or not any(k in data for k in FIELDS):
+        raise ApiError(406, "Data Not Acceptable OR Not Provided")
+    fields = _fields(data, creating=False, compat=False)
+    try:
+        found = await run_in_threadpool(
+            registry.update_source, _wh(request), source_id=sid, fields=fields
+        )
+    except ConflictError as exc:
+        raise ApiError(409, str(exc), error={exc.field or "name": str(exc)}) from None
+    if not found:
+        raise ApiError(404, "Lead Source Update Fail.")
+    return JSONResponse({"status": True, "message": "Lead Source Update Successful."})
+
+
+async def _delete(request: Request, source_id: str) -> JSONResponse:
+    sid = _source_id(source_id)
+    default = request.app.state.settings.registry.default_source
+    try:
+        found = await run_in_threadpool(
+            registry.delete_source, _wh(request), source_id=sid, default_source=default
+        )
+    except InUseError as exc:
+        raise ApiError(
+            409, str(exc), hint='Retire it instead: PUT {"active": false} keeps its history.'
+        ) from None
+    if not found:
+        raise ApiError(404, "Lead Source Delete Fail.")
+    return JSONResponse({"status": True, "message": "Lead Source Delete Successful."})
+
+
+@router.delete("/delete/lead_sources/{source_id}", summary="Delete a lead source (CRM path)")
+async def delete_source_crm(
+    request: Request, source_id: str, _: Annotated[TokenInfo, Depends(require("delete"))]
+) -> JSONResponse:
+    return await _delete(request, source_id)
+
+
+@router.delete("/lead_sources/{source_id}", summary="Delete a lead source")
+async def delete_source(
+    request: Request, source_id: str, _: Annotated[TokenInfo, Depends(require("delete"))]
+) -> JSONResponse:
+    return await _delete(request, source_id)
+
+
+@router.post("/lead_sources/bulk", summary="One action on many sources, all or nothing")
+async def bulk(request: Request, token: Annotated[TokenInfo, Depends(require("get"))]) -> Any:
+    data = await _body(request)
+    if not data:
+        raise ApiError(406, "Data Not Acceptable OR Not Provided")
+    action = str(data.get("action", ""))
+    needed = "delete" if action == "delete" else "put"
+    if needed not in token.capabilities:
+        raise ApiError(403, FORBIDDEN)
+    raw_ids = data.get("ids")
+    if isinstance(raw_ids, str):
+        raw_ids = [p for p in raw_ids.split(",") if p.strip()]
+    if not isinstance(raw_ids, list) or not all(str(i).strip().isdigit() for i in raw_ids):
+        raise ApiError(422, 'ids must be a list of lead source ids, e.g. ["3", "4"]')
+    ids = [int(str(i).strip()) for i in raw_ids]
+    try:
+        done = await run_in_threadpool(
+            registry.bulk_action,
+            _wh(request),
+            action=action,
+            ids=ids,
+            channel=data.get("channel"),
+            default_source=request.app.state.settings.registry.default_source,
+        )
+    except BulkRefusedError as exc:
+        raise ApiError(409, str(exc), errors=exc.reasons) from None
+    except InvalidFieldsError:
+        raise
+    except AttributionError as exc:
+        raise ApiError(422, str(exc)) from None
+    return {"status": True, "message": f"{action} done for {done} lead sources.", "affected": done}

@@ -1,0 +1,370 @@
+"""`attribution sources`, `tokens` and `serve`: thin adapters over the registry and the API."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from . import registry, tokens
+from .cli import handled, main, out, settings_of
+from .errors import AttributionError, ConflictError, InUseError, InvalidFieldsError, NotFoundError
+from .pipeline import Pipeline
+from .reporting import csv_cell
+from .schemas import FIELDS, SourceUpdate
+
+EXPORT_COLUMNS = (
+    "id",
+    "name",
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "active",
+    "lead_count",
+)
+
+
+def _fields(raw: dict[str, Any], *, creating: bool) -> SourceUpdate:
+    fields, errors = SourceUpdate.parse(raw, creating=creating)
+    if errors:
+        raise InvalidFieldsError(errors)
+    return fields
+
+
+def _field_options(func: Any) -> Any:
+    for name in reversed(FIELDS):
+        flag = "--" + name.replace("_", "-")
+        if name == "active":
+            func = click.option("--active/--retired", default=None, help="Active or retired.")(func)
+        elif name != "name":
+            func = click.option(flag, name, default=None, help=f"The source's {name}.")(func)
+    return func
+
+
+@main.group()
+def sources() -> None:
+    """Keep the registry of lead sources: where every lead came from.
+
+    \b
+    Example:
+      attribution sources list --search google
+      attribution sources add "LinkedIn Ads" --channel "Paid Social"
+    """
+
+
+@sources.command("list")
+@click.option("--search", help="Text in name, channel or UTM values.")
+@click.option("--channel", help="Only this channel.")
+@click.option("--active/--retired", "active", default=None, help="Only active or retired ones.")
+@click.option("--sort", default="name", show_default=True, help="name, -name, id, lead_count, ...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+@handled
+def sources_list(
+    ctx: click.Context,
+    search: str | None,
+    channel: str | None,
+    active: bool | None,
+    sort: str,
+    as_json: bool,
+) -> None:
+    """List lead sources with their lead counts.
+
+    \b
+    Example:
+      attribution sources list --channel "Paid Search" --sort -lead_count
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        items, _ = registry.list_sources(
+            pipe.warehouse, search=search, channel=channel, active=active, sort=sort
+        )
+    if as_json:
+        click.echo(json.dumps([i.model_dump(mode="json") for i in items], indent=2))
+        return
+    table = Table("id", "name", "channel", "utm", "active", "leads")
+    for i in items:
+        utm = "/".join(v or "-" for v in (i.utm_source, i.utm_medium, i.utm_campaign))
+        table.add_row(
+            i.id, i.name, i.channel, utm, "yes" if i.active else "retired", f"{i.lead_count:,}"
+        )
+    out.print(table)
+
+
+@sources.command("show")
+@click.argument("source_id", type=int)
+@click.pass_context
+@handled
+def sources_show(ctx: click.Context, source_id: int) -> None:
+    """Show one lead source as JSON.
+
+    \b
+    Example:
+      attribution sources show 1
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        found = registry.require_source(pipe.warehouse, source_id=source_id)
+    click.echo(json.dumps(found.model_dump(mode="json"), indent=2))
+
+
+@sources.command("add")
+@click.argument("name")
+@_field_options
+@click.pass_context
+@handled
+def sources_add(ctx: click.Context, /, name: str, **fields: Any) -> None:
+    """Add a lead source.
+
+    \b
+    Example:
+      attribution sources add "Google Ads" --channel "Paid Search" \\
+          --utm-source google --utm-medium cpc
+    """
+    given = {k: v for k, v in fields.items() if v is not None}
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        new_id = registry.create_source(
+            pipe.warehouse, fields=_fields({"name": name, **given}, creating=True)
+        )
+    out.print(f"Lead Source add successful: id {new_id}", highlight=False)
+
+
+@sources.command("edit")
+@click.argument("source_id", type=int)
+@click.option("--name", default=None, help="A new name.")
+@_field_options
+@click.pass_context
+@handled
+def sources_edit(ctx: click.Context, /, source_id: int, **fields: Any) -> None:
+    """Change fields of a lead source.
+
+    \b
+    Example:
+      attribution sources edit 3 --channel Referral --utm-source partner
+    """
+    given = {k: v for k, v in fields.items() if v is not None}
+    if not given:
+        raise AttributionError("nothing to change: give --name, --channel, --utm-source, ...")
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        found = registry.update_source(
+            pipe.warehouse, source_id=source_id, fields=_fields(given, creating=False)
+        )
+    if not found:
+        raise NotFoundError(f"Lead Source Update Fail: no lead source with id {source_id}")
+    out.print("Lead Source Update Successful.")
+
+
+@sources.command("retire")
+@click.argument("source_ids", type=int, nargs=-1, required=True)
+@click.pass_context
+@handled
+def sources_retire(ctx: click.Context, source_ids: tuple[int, ...]) -> None:
+    """Retire sources: they keep their history and leave pick lists.
+
+    \b
+    Example:
+      attribution sources retire 4 5
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        done = registry.bulk_action(pipe.warehouse, action="deactivate", ids=list(source_ids))
+    out.print(f"retired {done} lead sources")
+
+
+@sources.command("delete")
+@click.argument("source_id", type=int)
+@click.pass_context
+@handled
+def sources_delete(ctx: click.Context, source_id: int) -> None:
+    """Delete a lead source that no data names (otherwise retire it).
+
+    \b
+    Example:
+      attribution sources delete 7
+    """
+    settings = settings_of(ctx)
+    with Pipeline.open(settings) as pipe:
+        try:
+            found = registry.delete_source(
+                pipe.warehouse,
+                source_id=source_id,
+                default_source=settings.registry.default_source,
+            )
+        except InUseError as exc:
+            raise AttributionError(
+                f"{exc} Retire it instead: attribution sources retire {source_id}"
+            ) from None
+    if not found:
+        raise NotFoundError(f"Lead Source Delete Fail: no lead source with id {source_id}")
+    out.print("Lead Source Delete Successful.")
+
+
+@sources.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+@handled
+def sources_import(ctx: click.Context, file: Path) -> None:
+    """Add the sources of a CSV file (columns: name, channel, utm_source, ...); skip known names.
+
+    \b
+    Example:
+      attribution sources import sources.csv
+    """
+    with file.open(encoding="utf-8-sig", newline="") as fh:
+        rows = [{k.strip().lower(): v for k, v in row.items() if k} for row in csv.DictReader(fh)]
+    parsed = []
+    for number, row in enumerate(rows, start=2):
+        fields, errors = SourceUpdate.parse(row, creating=True)
+        if errors:
+            raise AttributionError(f"{file.name} line {number}: {' '.join(errors.values())}")
+        parsed.append(fields)
+    added = skipped = 0
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        for fields in parsed:
+            try:
+                registry.create_source(pipe.warehouse, fields=fields)
+                added += 1
+            except ConflictError as exc:
+                out.print(f"skipped: {exc}", highlight=False)
+                skipped += 1
+    out.print(f"{added} lead sources added, {skipped} skipped")
+
+
+@sources.command("export")
+@click.option(
+    "--out",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (default: standard output).",
+)
+@click.pass_context
+@handled
+def sources_export(ctx: click.Context, target: Path | None) -> None:
+    """Export every lead source as CSV (the columns `import` reads).
+
+    \b
+    Example:
+      attribution sources export --out sources.csv
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        items, _ = registry.list_sources(pipe.warehouse)
+    rows = [i.model_dump(mode="json") for i in items]
+    fh = target.open("w", encoding="utf-8", newline="") if target else sys.stdout
+    try:
+        writer = csv.writer(fh)
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows([[csv_cell(r[c]) for c in EXPORT_COLUMNS] for r in rows])
+    finally:
+        if target:
+            fh.close()
+
+
+@main.group("tokens")
+def tokens_group() -> None:
+    """Create, list and revoke API tokens.
+
+    \b
+    Example:
+      attribution tokens create crm-sync --can get,post
+    """
+
+
+@tokens_group.command("create")
+@click.argument("name")
+@click.option(
+    "--can",
+    "can",
+    default="get,post,put,delete",
+    show_default=True,
+    help="Capabilities, comma-separated.",
+)
+@click.pass_context
+@handled
+def tokens_create(ctx: click.Context, name: str, can: str) -> None:
+    """Create a token; it is shown once, only its hash is kept.
+
+    \b
+    Example:
+      attribution tokens create reporting --can get
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        token, info = tokens.create_token(
+            pipe.warehouse, name=name, capabilities=tokens.parse_capabilities(can)
+        )
+    out.print(
+        f"token {info.name!r} ({', '.join(info.capabilities)}); store it now, "
+        "it is not shown again:",
+        highlight=False,
+    )
+    click.echo(token)
+
+
+@tokens_group.command("list")
+@click.pass_context
+@handled
+def tokens_list(ctx: click.Context) -> None:
+    """List tokens (never their secret).
+
+    \b
+    Example:
+      attribution tokens list
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        found = tokens.list_tokens(pipe.warehouse)
+    table = Table("name", "starts with", "can", "created", "last used", "revoked")
+    for t in found:
+        table.add_row(
+            t.name,
+            t.prefix + "…",
+            ",".join(t.capabilities),
+            str(t.created_at)[:19],
+            str(t.last_used_at or "")[:19],
+            str(t.revoked_at or "")[:19],
+        )
+    out.print(table)
+
+
+@tokens_group.command("revoke")
+@click.argument("name")
+@click.pass_context
+@handled
+def tokens_revoke(ctx: click.Context, name: str) -> None:
+    """Revoke a token at once.
+
+    \b
+    Example:
+      attribution tokens revoke crm-sync
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        info = tokens.revoke_token(pipe.warehouse, name=name)
+    out.print(f"token {info.name!r} revoked")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: api.host).")
+@click.option("--port", type=int, default=None, help="Port (default: api.port).")
+@click.pass_context
+@handled
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the HTTP API; it owns the warehouse while it runs.
+
+    \b
+    Example:
+      attribution serve --port 8000
+      curl -H "authtoken: $TOKEN" http://127.0.0.1:8000/api/lead_sources
+    """
+    import uvicorn
+
+    from .api import create_app
+
+    settings = settings_of(ctx)
+    with Pipeline.open(settings) as pipe:
+        uvicorn.run(
+            create_app(pipe),
+            host=host or settings.api.host,
+            port=port or settings.api.port,
+            log_level="info",
+        )

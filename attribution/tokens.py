@@ -1,0 +1,131 @@
+"""API tokens: random, shown once, stored only as a SHA-256, limited to capabilities."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .errors import AttributionError, ConflictError, NotFoundError
+from .models import ApiToken
+from .warehouse import Warehouse
+
+CAPABILITIES = ("get", "post", "put", "delete")
+PREFIX = "attr_"
+_LAST_USED_EVERY = 60.0  # seconds between writes of a token's last-used time
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    prefix: str
+    capabilities: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _info(t: ApiToken) -> TokenInfo:
+    caps = tuple(c for c in t.capabilities.split(",") if c)
+    return TokenInfo(t.id, t.name, t.prefix, caps, t.created_at, t.last_used_at, t.revoked_at)
+
+
+def parse_capabilities(text: str | Iterable[str]) -> tuple[str, ...]:
+    items = text.split(",") if isinstance(text, str) else list(text)
+    caps = tuple(dict.fromkeys(c.strip().lower() for c in items if c.strip()))
+    unknown = [c for c in caps if c not in CAPABILITIES]
+    if unknown or not caps:
+        got = ", ".join(unknown) or "none"
+        raise AttributionError(f"capabilities must be some of {', '.join(CAPABILITIES)}; got {got}")
+    return caps
+
+
+def create_token(
+    wh: Warehouse, *, name: str, capabilities: Iterable[str] = CAPABILITIES
+) -> tuple[str, TokenInfo]:
+    """A new token (shown once: only its hash is kept) and its record."""
+    clean = name.strip()
+    if not clean:
+        raise AttributionError("a token needs a name, e.g. 'crm-sync'")
+    caps = parse_capabilities(capabilities)
+    token = PREFIX + secrets.token_urlsafe(32)  # 32 random bytes
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with wh.write_lock, wh.sessions()() as session:
+        row = ApiToken(
+            name=clean,
+            token_sha256=_digest(token),
+            prefix=token[: len(PREFIX) + 6],
+            capabilities=",".join(caps),
+            created_at=now,
+            last_used_at=None,
+            revoked_at=None,
+        )
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:
+            raise ConflictError(f"a token named {clean!r} exists; pick another name") from None
+        return token, _info(row)
+
+
+def list_tokens(wh: Warehouse) -> list[TokenInfo]:
+    with wh.sessions()() as session:
+        return [_info(t) for t in session.scalars(select(ApiToken).order_by(ApiToken.id))]
+
+
+def revoke_token(wh: Warehouse, *, name: str) -> TokenInfo:
+    with wh.write_lock, wh.sessions()() as session:
+        row = session.scalar(select(ApiToken).where(ApiToken.name == name.strip()))
+        if row is None:
+            raise NotFoundError(f"no token named {name!r}; `attribution tokens list` shows them")
+        if row.revoked_at is None:
+            row.revoked_at = datetime.now(UTC).replace(tzinfo=None)
+            session.commit()
+        return _info(row)
+
+
+class TokenChecker:
+    """Looks tokens up by hash, compares in constant time, records last use (throttled)."""
+
+    def __init__(self, wh: Warehouse) -> None:
+        self.wh = wh
+        self._touched: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def check(self, token: str) -> TokenInfo | None:
+        """The token's record when it is valid and not revoked, else None."""
+        digest = _digest(token)
+        with self.wh.sessions()() as session:
+            row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == digest))
+            if row is None or not hmac.compare_digest(row.token_sha256, digest):
+                return None
+            if row.revoked_at is not None:
+                return None
+            info = _info(row)
+        self._record_use(info.id)
+        return info
+
+    def _record_use(self, token_id: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._touched.get(token_id, -_LAST_USED_EVERY) < _LAST_USED_EVERY:
+                return
+            self._touched[token_id] = now
+        with self.wh.write_lock, self.wh.sessions()() as session:
+            row = session.get(ApiToken, token_id)
+            if row is not None:
+                row.last_used_at = datetime.now(UTC).replace(tzinfo=None)
+                session.commit()
