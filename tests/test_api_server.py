@@ -72,7 +72,11 @@ def test_a_php_style_client_speaks_form_data(server: Server) -> None:
             "status": True, "message": "Lead Source Update Successful."
         }  # fmt: skip
         shown = php.get(f"/api/lead_sources/{new_id}").json()
-        assert (shown["id"], shown["name"], shown["channel"]) == (str(new_id), "Trade Fair", "Events")
+        assert (shown["id"], shown["name"], shown["channel"]) == (
+            str(new_id),
+            "Trade Fair",
+            "Events",
+        )
         gone = php.delete(f"/api/delete/lead_sources/{new_id}")
         assert gone.json() == {"status": True, "message": "Lead Source Delete Successful."}
 

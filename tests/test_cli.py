@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -12,10 +13,15 @@ from attribution.cli import main
 
 from .conftest import write_csv
 
-COMMANDS = sorted(main.commands)
+COMMANDS = [[name] for name in sorted(main.commands)] + [
+    [name, sub]
+    for name, group in sorted(main.commands.items())
+    if isinstance(group, click.Group)
+    for sub in sorted(group.commands)
+]
 
 
-@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
+@pytest.mark.parametrize("command", [[], *COMMANDS], ids=lambda c: " ".join(c) or "main")
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
@@ -67,3 +73,40 @@ def test_a_bad_config_value_stops_start_up(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["init"], env=env)
     assert result.exit_code == 2
     assert "ingest.unknown_sources = 'sometimes' is not allowed" in result.output
+
+
+def test_sources_commands_follow_the_registry_rules(tmp_path: Path) -> None:
+    added = run(tmp_path, "sources", "add", "Webinar", "--channel", "Event")
+    assert added.exit_code == 0 and "Lead Source add successful: id 3" in added.output
+    dup = run(tmp_path, "sources", "add", " webinar ")
+    assert dup.exit_code == 1 and "A lead source named 'Webinar' already exists." in dup.output
+    leads = write_csv(tmp_path / "l.csv", ["lead_id", "created_at", "source_id"],
+                      [["A", "2026-03-02", "3"]])  # fmt: skip
+    assert run(tmp_path, "ingest", "leads", str(leads)).exit_code == 0
+    refused = run(tmp_path, "sources", "delete", "3")
+    assert refused.exit_code == 1
+    assert "The lead source is in use by 1 leads and cannot be deleted." in refused.output
+    assert "attribution sources retire 3" in refused.output
+    assert run(tmp_path, "sources", "retire", "3").exit_code == 0
+    listed = run(tmp_path, "sources", "list", "--retired", "--json")
+    assert [(s["name"], s["active"], s["lead_count"]) for s in json.loads(listed.output)] == [
+        ("Webinar", False, 1)
+    ]
+    exported = run(tmp_path, "sources", "export")
+    assert exported.output.splitlines()[0] == (
+        "id,name,channel,utm_source,utm_medium,utm_campaign,active,lead_count"
+    )
+    assert len(exported.output.splitlines()) == 4
+
+
+def test_tokens_are_shown_once_and_listed_without_the_secret(tmp_path: Path) -> None:
+    made = run(tmp_path, "tokens", "create", "crm", "--can", "get,post")
+    assert made.exit_code == 0
+    secret = made.output.strip().splitlines()[-1]
+    assert secret.startswith("attr_") and len(secret) > 40
+    listed = run(tmp_path, "tokens", "list")
+    assert "crm" in listed.output and secret not in listed.output
+    bad = run(tmp_path, "tokens", "create", "x", "--can", "fly")
+    assert (
+        bad.exit_code == 1 and "capabilities must be some of get, post, put, delete" in bad.output
+    )

@@ -45,6 +45,44 @@ Page = Annotated[int | None, Query(ge=1, description="Page number; turns on the 
 PerPage = Annotated[int | None, Query(ge=1, le=500, description="Rows per page (default 50).")]
 
 
+def _body_doc(schema: dict[str, Any], *, required: bool) -> dict[str, Any]:
+    """The OpenAPI requestBody of a route that reads JSON or form data itself."""
+    media = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+    return {
+        "requestBody": {
+            "required": required,
+            "content": {m: {"schema": schema} for m in media},
+        }
+    }
+
+
+_SOURCE_FIELDS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 150},
+        "channel": {"type": "string"},
+        "utm_source": {"type": "string"},
+        "utm_medium": {"type": "string"},
+        "utm_campaign": {"type": "string"},
+        "active": {"type": "boolean"},
+    },
+}
+CREATE_DOC = _body_doc({**_SOURCE_FIELDS, "required": ["name"]}, required=True)
+UPDATE_DOC = _body_doc(_SOURCE_FIELDS, required=True)
+BULK_DOC = _body_doc(
+    {
+        "type": "object",
+        "required": ["action", "ids"],
+        "properties": {
+            "action": {"type": "string", "enum": list(registry.BULK_ACTIONS)},
+            "ids": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]+$"}},
+            "channel": {"type": "string"},
+        },
+    },
+    required=True,
+)
+
+
 def _wh(request: Request) -> Warehouse:
     wh: Warehouse = request.app.state.pipeline.warehouse
     return wh
@@ -173,7 +211,11 @@ async def get_source(
     return found
 
 
-@router.post("/lead_sources", summary="Add a lead source (JSON, multipart or urlencoded form)")
+@router.post(
+    "/lead_sources",
+    summary="Add a lead source (JSON, multipart or urlencoded form)",
+    openapi_extra=CREATE_DOC,
+)
 async def add_source(
     request: Request, _: Annotated[TokenInfo, Depends(require("post"))]
 ) -> JSONResponse:
@@ -188,7 +230,11 @@ async def add_source(
     )
 
 
-@router.put("/lead_sources/{source_id}", summary="Change any fields of a lead source")
+@router.put(
+    "/lead_sources/{source_id}",
+    summary="Change any fields of a lead source",
+    openapi_extra=UPDATE_DOC,
+)
 async def update_source(
     request: Request, source_id: str, _: Annotated[TokenInfo, Depends(require("put"))]
 ) -> JSONResponse:
@@ -238,7 +284,11 @@ async def delete_source(
     return await _delete(request, source_id)
 
 
-@router.post("/lead_sources/bulk", summary="One action on many sources, all or nothing")
+@router.post(
+    "/lead_sources/bulk",
+    summary="One action on many sources, all or nothing",
+    openapi_extra=BULK_DOC,
+)
 async def bulk(request: Request, token: Annotated[TokenInfo, Depends(require("get"))]) -> Any:
     data = await _body(request)
     if not data:
