@@ -56,6 +56,6 @@ class ConflictError(AttributionError):
 class InUseError(ConflictError):
     """A source still referenced by data cannot be deleted; retire it instead."""
 
-    def __init__(self, message: str, *, leads: int) -> None:
+    def __init__(self, message: str, *, usage: dict[str, int]) -> None:
         super().__init__(message)
-        self.leads = leads
+        self.usage = usage

@@ -308,7 +308,7 @@ class Ingestor:
             wh.execute_text(f"SET SESSION TimeZone = '{zone}'", name="set_timezone")
             tick("reading", 0, steps)
             try:
-                with wh.write_lock:
+                with wh.writing():
                     self._run_batch(wh, k, path, reader, label, name, sha, mapping, summary, tick)
             except _AlreadyLoaded:
                 summary.batch_id = None
@@ -437,8 +437,11 @@ def _read(wh: Warehouse, path: Path, reader: str, name: str) -> None:
             wh.execute(f"ingest/read_{reader}", {"path": str(path)})
             wh.execute("ingest/src_from_table")
     except (WarehouseError, duckdb.Error) as exc:
-        detail = exc.__cause__ if isinstance(exc, WarehouseError) else exc
-        raise IngestError(f"cannot read {name} as {reader}: {detail}") from None
+        # DuckDB's first line says what is wrong; the rest is SQL context and local paths.
+        detail = str(exc.__cause__ if isinstance(exc, WarehouseError) else exc)
+        first = detail.strip().splitlines()[0] if detail.strip() else "unreadable"
+        first = first.replace(str(path), name).replace(str(path.parent) + "/", "")
+        raise IngestError(f"cannot read {name} as {reader}: {first}") from None
 
 
 class _AlreadyLoaded(Exception):

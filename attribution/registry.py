@@ -50,24 +50,22 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _public(src: LeadSource, lead_count: int) -> SourcePublic:
-    return SourcePublic(
-        id=str(src.id),
-        name=src.name,
-        channel=src.channel,
-        utm_source=src.utm_source,
-        utm_medium=src.utm_medium,
-        utm_campaign=src.utm_campaign,
-        active=src.active,
-        auto_created=src.auto_created,
-        created_at=src.created_at,
-        updated_at=src.updated_at,
-        lead_count=lead_count,
-    )
+_PUBLIC_COLUMNS = (
+    LeadSource.id, LeadSource.name, LeadSource.channel, LeadSource.utm_source,
+    LeadSource.utm_medium, LeadSource.utm_campaign, LeadSource.active, LeadSource.auto_created,
+    LeadSource.created_at, LeadSource.updated_at,
+)  # fmt: skip
 
 
-def _with_counts() -> Select[LeadSource, Any]:
-    return select(LeadSource, _lead_count).outerjoin(
+def _public(row: Any) -> SourcePublic:
+    values = row._asdict()
+    values["id"] = str(values["id"])
+    return SourcePublic.model_validate(values)
+
+
+def _with_counts() -> Select[*tuple[Any, ...]]:
+    """Plain columns (no ORM objects: reads stay cheap) with each source's lead count."""
+    return select(*_PUBLIC_COLUMNS, _lead_count.label("lead_count")).outerjoin(
         _lead_counts, _lead_counts.c.source_id == LeadSource.id
     )
 
@@ -133,13 +131,18 @@ def list_sources(
             )
             stmt = stmt.limit(per_page).offset((page - 1) * per_page)
         rows = session.execute(stmt).all()
-    return [_public(src, int(n)) for src, n in rows], meta
+    return [_public(row) for row in rows], meta
+
+
+ID_MAX = 2**31 - 1  # ids are INTEGER: a larger one names no source
 
 
 def get_source(wh: Warehouse, *, source_id: int) -> SourcePublic | None:
+    if not 0 < source_id <= ID_MAX:
+        return None
     with wh.sessions()() as session:
         row = session.execute(_with_counts().where(LeadSource.id == source_id)).first()
-    return None if row is None else _public(row[0], int(row[1]))
+    return None if row is None else _public(row)
 
 
 def _check_unique(session: Session, values: dict[str, Any], own_id: int | None) -> None:
@@ -190,7 +193,7 @@ def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = F
     """Add a source; returns its id. ConflictError on a duplicate name or claimed UTM rule."""
     values = fields.given()
     now = _now()
-    with wh.write_lock, wh.sessions()() as session:
+    with wh.writing(), wh.sessions()() as session:
         _check_unique(session, values, None)
         src = LeadSource(
             name=values["name"],
@@ -212,7 +215,9 @@ def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = F
 def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> bool:
     """Change the given fields; False when no such source. Unchanged values are fine."""
     values = fields.given()
-    with wh.write_lock, wh.sessions()() as session:
+    if not 0 < source_id <= ID_MAX:
+        return False
+    with wh.writing(), wh.sessions()() as session:
         src = session.get(LeadSource, source_id)
         if src is None:
             return False
@@ -243,25 +248,29 @@ def usage(wh: Warehouse, *, ids: Sequence[int]) -> dict[int, dict[str, int]]:
 
 
 def _refusal(counts: dict[str, int], is_default: bool) -> str | None:
+    """Why a source cannot be deleted, in the contract's words when leads name it."""
     if is_default:
         return "The lead source is the configured default source and cannot be deleted."
-    if not any(counts.values()):
-        return None
-    extra = [f"{counts[k]} {k} rows" for k in ("touches", "spend") if counts[k]]
-    tail = (" and " + " and ".join(extra)) if extra else ""
-    return f"The lead source is in use by {counts['leads']} leads{tail} and cannot be deleted."
+    if counts["leads"]:
+        return f"The lead source is in use by {counts['leads']} leads and cannot be deleted."
+    others = [f"{counts[k]} {k} rows" for k in ("touches", "spend") if counts[k]]
+    if others:
+        return f"The lead source is in use by {' and '.join(others)} and cannot be deleted."
+    return None
 
 
 def delete_source(wh: Warehouse, *, source_id: int, default_source: str = "") -> bool:
     """Delete an unused source; False when none. InUseError while data still names it."""
-    with wh.write_lock, wh.sessions()() as session:
+    if not 0 < source_id <= ID_MAX:
+        return False
+    with wh.writing(), wh.sessions()() as session:
         src = session.get(LeadSource, source_id)
         if src is None:
             return False
         counts = usage(wh, ids=[source_id]).get(source_id, {"leads": 0, "touches": 0, "spend": 0})
         reason = _refusal(counts, bool(default_source) and src.name_key == default_source.lower())
         if reason:
-            raise InUseError(reason, leads=counts["leads"])
+            raise InUseError(reason, usage=counts)
         session.delete(src)
         _commit(session)
         return True
@@ -282,12 +291,13 @@ def bulk_action(
         raise AttributionError("set_channel needs a non-empty channel")
     if not ids:
         raise AttributionError("ids must list at least one lead source id")
-    unique = sorted(set(ids))
-    with wh.write_lock, wh.sessions()() as session:
+    unique = sorted({i for i in ids if 0 < i <= ID_MAX})
+    missing = {str(i): "No such lead source." for i in ids if not 0 < i <= ID_MAX}
+    with wh.writing(), wh.sessions()() as session:
         found = {
             s.id: s for s in session.scalars(select(LeadSource).where(LeadSource.id.in_(unique)))
         }
-        reasons = {str(i): "No such lead source." for i in unique if i not in found}
+        reasons = {str(i): "No such lead source." for i in unique if i not in found} | missing
         if action == "delete":
             counts = usage(wh, ids=list(found))
             for i, src in found.items():
@@ -329,14 +339,15 @@ def ensure_source(
     clean = name.strip()
     if not 1 <= len(clean) <= NAME_MAX:
         raise AttributionError(f"a source name must have 1 to {NAME_MAX} characters: {name!r}")
-    wh.execute(
-        "registry/ensure_source",
-        {
-            "name": clean,
-            "channel": channel,
-            "utm_source": utm_source,
-            "utm_medium": utm_medium,
-            "utm_campaign": utm_campaign,
-        },
-    )
+    with wh.writing():
+        wh.execute(
+            "registry/ensure_source",
+            {
+                "name": clean,
+                "channel": channel,
+                "utm_source": utm_source,
+                "utm_medium": utm_medium,
+                "utm_campaign": utm_campaign,
+            },
+        )
     return int(wh.scalar("registry/source_id_by_name", {"name": clean}))

@@ -63,7 +63,7 @@ def create_token(
     caps = parse_capabilities(capabilities)
     token = PREFIX + secrets.token_urlsafe(32)  # 32 random bytes
     now = datetime.now(UTC).replace(tzinfo=None)
-    with wh.write_lock, wh.sessions()() as session:
+    with wh.writing(), wh.sessions()() as session:
         row = ApiToken(
             name=clean,
             token_sha256=_digest(token),
@@ -87,7 +87,7 @@ def list_tokens(wh: Warehouse) -> list[TokenInfo]:
 
 
 def revoke_token(wh: Warehouse, *, name: str) -> TokenInfo:
-    with wh.write_lock, wh.sessions()() as session:
+    with wh.writing(), wh.sessions()() as session:
         row = session.scalar(select(ApiToken).where(ApiToken.name == name.strip()))
         if row is None:
             raise NotFoundError(f"no token named {name!r}; `attribution tokens list` shows them")
@@ -103,20 +103,36 @@ class TokenChecker:
     def __init__(self, wh: Warehouse) -> None:
         self.wh = wh
         self._touched: dict[int, float] = {}
+        self._known: dict[str, tuple[int, TokenInfo | None]] = {}  # digest -> (generation, info)
         self._lock = threading.Lock()
 
     def check(self, token: str) -> TokenInfo | None:
-        """The token's record when it is valid and not revoked, else None."""
+        """The token's record when it is valid and not revoked, else None.
+
+        Answers are cached until the next write through the warehouse (a revoke is one)."""
         digest = _digest(token)
+        generation = self.wh.generation
+        cached = self._known.get(digest)
+        if cached is not None and cached[0] == generation:
+            info = cached[1]
+        else:
+            info = self._lookup(digest)
+            with self._lock:
+                if len(self._known) > 10_000:
+                    self._known.clear()
+                self._known[digest] = (generation, info)
+        if info is not None:
+            self._record_use(info.id)
+        return info
+
+    def _lookup(self, digest: str) -> TokenInfo | None:
         with self.wh.sessions()() as session:
             row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == digest))
             if row is None or not hmac.compare_digest(row.token_sha256, digest):
                 return None
             if row.revoked_at is not None:
                 return None
-            info = _info(row)
-        self._record_use(info.id)
-        return info
+            return _info(row)
 
     def _record_use(self, token_id: int) -> None:
         now = time.monotonic()

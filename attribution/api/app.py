@@ -8,6 +8,7 @@ from .. import __version__
 from ..pipeline import Pipeline
 from ..tokens import TokenChecker
 from . import errors, ingest, lead_sources
+from .cache import ReadCache
 from .limits import BodyLimit
 
 DESCRIPTION = """
@@ -23,6 +24,7 @@ def create_app(pipeline: Pipeline) -> FastAPI:
     app.state.pipeline = pipeline
     app.state.settings = pipeline.settings
     app.state.tokens = TokenChecker(pipeline.warehouse)
+    app.state.cache = ReadCache(pipeline.warehouse)
     errors.install(app)
     app.include_router(lead_sources.router)
     app.include_router(ingest.router)

@@ -24,8 +24,8 @@ def token_of(request: Request) -> str | None:
     return token or None
 
 
-def require(capability: str) -> Callable[[Request], TokenInfo]:
-    """A dependency that admits a valid token holding `capability`."""
+def require(capability: str | None) -> Callable[[Request], TokenInfo]:
+    """A dependency that admits a valid token holding `capability` (None: any valid token)."""
 
     def dependency(request: Request) -> TokenInfo:
         compat = request.app.state.settings.api.compat_404
@@ -36,7 +36,7 @@ def require(capability: str) -> Callable[[Request], TokenInfo]:
         info = checker.check(token)
         if info is None:
             raise ApiError(404 if compat else 401, INVALID)
-        if capability not in info.capabilities:
+        if capability is not None and capability not in info.capabilities:
             raise ApiError(403, FORBIDDEN)
         return info
 

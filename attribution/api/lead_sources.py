@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from .. import registry
@@ -19,6 +21,7 @@ from ..schemas import FIELDS, SourcePage, SourcePublic, SourceUpdate
 from ..tokens import TokenInfo
 from ..warehouse import Warehouse
 from .auth import FORBIDDEN, require
+from .cache import ReadCache
 from .errors import ApiError
 
 router = APIRouter(prefix="/api", tags=["lead_sources"])
@@ -83,13 +86,33 @@ BULK_DOC = _body_doc(
 )
 
 
+_LIST = TypeAdapter(list[SourcePublic])
+
+
+async def _cached(request: Request, compute: Callable[[], Awaitable[Response]]) -> Response:
+    """The answer to this read from the cache, or computed and kept until the next write."""
+    cache: ReadCache = request.app.state.cache
+    query = sorted(kv for kv in request.query_params.multi_items() if kv[0] != "authtoken")
+    key = (request.url.path, tuple(query))
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    generation = cache.wh.generation
+    return cache.put(key, await compute(), generation)
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
 def _wh(request: Request) -> Warehouse:
     wh: Warehouse = request.app.state.pipeline.warehouse
     return wh
 
 
 def _source_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 9:
+    """A numeric id (ASCII digits only); anything else is the contract's invalid id."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ApiError(404, "Invalid Lead Source ID")
     return int(raw)
 
@@ -169,12 +192,16 @@ async def list_sources(
     page: Page = None,
     per_page: PerPage = None,
 ) -> Any:
-    items, meta = await _list(request, search, channel, active, sort, page, per_page)
-    if not items and request.app.state.settings.api.compat_404:
-        raise ApiError(404, NO_DATA)
-    if meta is not None:
-        return SourcePage(data=items, meta=meta)
-    return items
+
+    async def compute() -> Response:
+        items, meta = await _list(request, search, channel, active, sort, page, per_page)
+        if not items and request.app.state.settings.api.compat_404:
+            raise ApiError(404, NO_DATA)
+        if meta is not None:
+            return _json(SourcePage(data=items, meta=meta).model_dump_json().encode())
+        return _json(_LIST.dump_json(items))
+
+    return await _cached(request, compute)
 
 
 @router.get("/lead_sources.csv", summary="Export lead sources as CSV (same filters as the list)")
@@ -186,29 +213,36 @@ async def export_sources(
     active: Active = None,
     sort: Sort = "name",
 ) -> Response:
-    items, _meta = await _list(request, search, channel, active, sort, None, None)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    rows = [item.model_dump(mode="json") for item in items]
-    writer.writerows([[csv_cell(row[c]) for c in CSV_COLUMNS] for row in rows])
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="lead_sources.csv"'},
-    )
+
+    async def compute() -> Response:
+        items, _meta = await _list(request, search, channel, active, sort, None, None)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        rows = [item.model_dump(mode="json") for item in items]
+        writer.writerows([[csv_cell(row[c]) for c in CSV_COLUMNS] for row in rows])
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="lead_sources.csv"'},
+        )
+
+    return await _cached(request, compute)
 
 
 @router.get("/lead_sources/{source_id}", response_model=SourcePublic, summary="One lead source")
 async def get_source(
     request: Request, source_id: str, _: Annotated[TokenInfo, Depends(require("get"))]
 ) -> Any:
-    found = await run_in_threadpool(
-        registry.get_source, _wh(request), source_id=_source_id(source_id)
-    )
-    if found is None:
-        raise ApiError(404, NO_DATA)
-    return found
+    sid = _source_id(source_id)
+
+    async def compute() -> Response:
+        found = await run_in_threadpool(registry.get_source, _wh(request), source_id=sid)
+        if found is None:
+            raise ApiError(404, NO_DATA)
+        return _json(found.model_dump_json().encode())
+
+    return await _cached(request, compute)
 
 
 @router.post(
@@ -263,7 +297,10 @@ async def _delete(request: Request, source_id: str) -> JSONResponse:
         )
     except InUseError as exc:
         raise ApiError(
-            409, str(exc), hint='Retire it instead: PUT {"active": false} keeps its history.'
+            409,
+            str(exc),
+            usage=exc.usage,
+            hint='Retire it instead: PUT {"active": false} keeps its history.',
         ) from None
     if not found:
         raise ApiError(404, "Lead Source Delete Fail.")
@@ -289,7 +326,7 @@ async def delete_source(
     summary="One action on many sources, all or nothing",
     openapi_extra=BULK_DOC,
 )
-async def bulk(request: Request, token: Annotated[TokenInfo, Depends(require("get"))]) -> Any:
+async def bulk(request: Request, token: Annotated[TokenInfo, Depends(require(None))]) -> Any:
     data = await _body(request)
     if not data:
         raise ApiError(406, "Data Not Acceptable OR Not Provided")
@@ -300,7 +337,10 @@ async def bulk(request: Request, token: Annotated[TokenInfo, Depends(require("ge
     raw_ids = data.get("ids")
     if isinstance(raw_ids, str):
         raw_ids = [p for p in raw_ids.split(",") if p.strip()]
-    if not isinstance(raw_ids, list) or not all(str(i).strip().isdigit() for i in raw_ids):
+    if not isinstance(raw_ids, list) or not all(
+        str(i).strip().isascii() and str(i).strip().isdigit() and len(str(i).strip()) <= 18
+        for i in raw_ids
+    ):
         raise ApiError(422, 'ids must be a list of lead source ids, e.g. ["3", "4"]')
     ids = [int(str(i).strip()) for i in raw_ids]
     try:
