@@ -308,7 +308,7 @@ class Ingestor:
             wh.execute_text(f"SET SESSION TimeZone = '{zone}'", name="set_timezone")
             tick("reading", 0, steps)
             try:
-                with wh.writing():
+                with wh.writing("data", "registry"):
                     self._run_batch(wh, k, path, reader, label, name, sha, mapping, summary, tick)
             except _AlreadyLoaded:
                 summary.batch_id = None

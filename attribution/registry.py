@@ -9,29 +9,24 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, column, func, or_, select, table
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from .errors import AttributionError, ConflictError, InUseError, NotFoundError
 from .models import LeadSource
 from .schemas import NAME_MAX, PageMeta, SourcePublic, SourceUpdate
-from .warehouse import Warehouse
+from .warehouse import Warehouse, statement
 
-_leads = table("leads", column("source_id"))
-_lead_counts = (
-    select(_leads.c.source_id, func.count().label("n")).group_by(_leads.c.source_id).subquery()
-)
-_lead_count = func.coalesce(_lead_counts.c.n, 0)
-
-SORT_KEYS: dict[str, Any] = {
-    "name": LeadSource.name_key,
-    "id": LeadSource.id,
-    "channel": func.lower(LeadSource.channel),
-    "lead_count": _lead_count,
-    "active": LeadSource.active,
-    "created_at": LeadSource.created_at,
-    "updated_at": LeadSource.updated_at,
+# Sort keys a client may name, and the expressions of sql/registry/list_sources.sql they mean.
+SORT_KEYS: dict[str, str] = {
+    "name": "lower(s.name)",
+    "id": "s.id",
+    "channel": "lower(s.channel)",
+    "lead_count": "lead_count",
+    "active": "s.active",
+    "created_at": "s.created_at",
+    "updated_at": "s.updated_at",
 }
 BulkAction = Literal["delete", "activate", "deactivate", "set_channel"]
 BULK_ACTIONS: tuple[str, ...] = ("delete", "activate", "deactivate", "set_channel")
@@ -50,34 +45,33 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-_PUBLIC_COLUMNS = (
-    LeadSource.id, LeadSource.name, LeadSource.channel, LeadSource.utm_source,
-    LeadSource.utm_medium, LeadSource.utm_campaign, LeadSource.active, LeadSource.auto_created,
-    LeadSource.created_at, LeadSource.updated_at,
-)  # fmt: skip
+def _public(row: dict[str, Any]) -> SourcePublic:
+    return SourcePublic.model_validate({**row, "id": str(row["id"])})
 
 
-def _public(row: Any) -> SourcePublic:
-    values = row._asdict()
-    values["id"] = str(values["id"])
-    return SourcePublic.model_validate(values)
-
-
-def _with_counts() -> Select[*tuple[Any, ...]]:
-    """Plain columns (no ORM objects: reads stay cheap) with each source's lead count."""
-    return select(*_PUBLIC_COLUMNS, _lead_count.label("lead_count")).outerjoin(
-        _lead_counts, _lead_counts.c.source_id == LeadSource.id
-    )
-
-
-def sort_clause(sort: str) -> list[Any]:
-    """ORDER BY for an allow-listed key, '-' for descending; ties broken by id."""
+def sort_clause(sort: str) -> str:
+    """ORDER BY for an allow-listed key ('-' for descending), ties broken by id."""
     key = sort.removeprefix("-")
     if key not in SORT_KEYS:
         allowed = ", ".join(f"{k}, -{k}" for k in SORT_KEYS)
         raise AttributionError(f"sort must be one of: {allowed}")
-    expr = SORT_KEYS[key]
-    return [expr.desc() if sort.startswith("-") else expr.asc(), LeadSource.id.asc()]
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    return f" ORDER BY {SORT_KEYS[key]} {direction}, s.id ASC"
+
+
+def _like(search: str | None) -> str | None:
+    text = (search or "").strip().lower()
+    if not text:
+        return None
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _query(wh: Warehouse, params: dict[str, Any], tail: str) -> list[dict[str, Any]]:
+    """Rows of sql/registry/list_sources.sql plus an allow-listed ORDER BY / LIMIT, on a cursor
+    of its own (reads run in many threads at once)."""
+    sql = statement("registry/list_sources") + tail
+    with wh.cursor() as cur:
+        return cur.records_text(sql, params, name="registry/list_sources")
 
 
 def list_sources(
@@ -91,47 +85,35 @@ def list_sources(
     per_page: int | None = None,
 ) -> tuple[list[SourcePublic], PageMeta | None]:
     """Sources matching the filters, sorted; a page of them with its meta when paging is asked."""
-    stmt = _with_counts()
-    if search:
-        pattern = (
-            "%"
-            + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
-        stmt = stmt.where(
-            or_(
-                *(
-                    func.lower(func.coalesce(c, "")).like(pattern, escape="\\")
-                    for c in (
-                        LeadSource.name,
-                        LeadSource.channel,
-                        LeadSource.utm_source,
-                        LeadSource.utm_medium,
-                        LeadSource.utm_campaign,
-                    )
-                )
-            )
-        )
-    if channel:
-        stmt = stmt.where(func.lower(LeadSource.channel) == channel.strip().lower())
-    if active is not None:
-        stmt = stmt.where(LeadSource.active == active)
-    stmt = stmt.order_by(*sort_clause(sort))
-    meta = None
-    with wh.sessions()() as session:
-        if page is not None or per_page is not None:
-            page = max(1, page or 1)
-            per_page = min(PER_PAGE_MAX, max(1, per_page or 50))
-            total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-            meta = PageMeta(
-                page=page,
-                per_page=per_page,
-                total=total,
-                total_pages=max(1, math.ceil(total / per_page)),
-            )
-            stmt = stmt.limit(per_page).offset((page - 1) * per_page)
-        rows = session.execute(stmt).all()
-    return [_public(row) for row in rows], meta
+    tail = sort_clause(sort)
+    params: dict[str, Any] = {
+        "search": _like(search),
+        "channel": (channel or "").strip().lower() or None,
+        "active": active,
+        "id": None,
+    }
+    paged = page is not None or per_page is not None
+    if paged:
+        page = max(1, page or 1)
+        per_page = min(PER_PAGE_MAX, max(1, per_page or 50))
+        tail += " LIMIT $limit OFFSET $offset"
+        params |= {"limit": per_page, "offset": (page - 1) * per_page}
+    rows = _query(wh, params, tail)
+    items = [_public(row) for row in rows]
+    if not paged:
+        return items, None
+    assert page is not None and per_page is not None
+    total = int(rows[0]["total"]) if rows else _count(wh, params)
+    meta = PageMeta(
+        page=page, per_page=per_page, total=total, total_pages=max(1, math.ceil(total / per_page))
+    )
+    return items, meta
+
+
+def _count(wh: Warehouse, params: dict[str, Any]) -> int:
+    """Matching sources when the page asked for lies past the last one."""
+    base = {k: params[k] for k in ("search", "channel", "active", "id")}
+    return len(_query(wh, base, ""))
 
 
 ID_MAX = 2**31 - 1  # ids are INTEGER: a larger one names no source
@@ -140,9 +122,8 @@ ID_MAX = 2**31 - 1  # ids are INTEGER: a larger one names no source
 def get_source(wh: Warehouse, *, source_id: int) -> SourcePublic | None:
     if not 0 < source_id <= ID_MAX:
         return None
-    with wh.sessions()() as session:
-        row = session.execute(_with_counts().where(LeadSource.id == source_id)).first()
-    return None if row is None else _public(row)
+    rows = _query(wh, {"search": None, "channel": None, "active": None, "id": source_id}, "")
+    return _public(rows[0]) if rows else None
 
 
 def _check_unique(session: Session, values: dict[str, Any], own_id: int | None) -> None:
@@ -193,7 +174,7 @@ def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = F
     """Add a source; returns its id. ConflictError on a duplicate name or claimed UTM rule."""
     values = fields.given()
     now = _now()
-    with wh.writing(), wh.sessions()() as session:
+    with wh.writing("registry"), wh.sessions()() as session:
         _check_unique(session, values, None)
         src = LeadSource(
             name=values["name"],
@@ -217,7 +198,7 @@ def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> boo
     values = fields.given()
     if not 0 < source_id <= ID_MAX:
         return False
-    with wh.writing(), wh.sessions()() as session:
+    with wh.writing("registry"), wh.sessions()() as session:
         src = session.get(LeadSource, source_id)
         if src is None:
             return False
@@ -263,7 +244,7 @@ def delete_source(wh: Warehouse, *, source_id: int, default_source: str = "") ->
     """Delete an unused source; False when none. InUseError while data still names it."""
     if not 0 < source_id <= ID_MAX:
         return False
-    with wh.writing(), wh.sessions()() as session:
+    with wh.writing("registry"), wh.sessions()() as session:
         src = session.get(LeadSource, source_id)
         if src is None:
             return False
@@ -293,7 +274,7 @@ def bulk_action(
         raise AttributionError("ids must list at least one lead source id")
     unique = sorted({i for i in ids if 0 < i <= ID_MAX})
     missing = {str(i): "No such lead source." for i in ids if not 0 < i <= ID_MAX}
-    with wh.writing(), wh.sessions()() as session:
+    with wh.writing("registry"), wh.sessions()() as session:
         found = {
             s.id: s for s in session.scalars(select(LeadSource).where(LeadSource.id.in_(unique)))
         }
@@ -339,7 +320,7 @@ def ensure_source(
     clean = name.strip()
     if not 1 <= len(clean) <= NAME_MAX:
         raise AttributionError(f"a source name must have 1 to {NAME_MAX} characters: {name!r}")
-    with wh.writing():
+    with wh.writing("registry"):
         wh.execute(
             "registry/ensure_source",
             {

@@ -63,7 +63,7 @@ def create_token(
     caps = parse_capabilities(capabilities)
     token = PREFIX + secrets.token_urlsafe(32)  # 32 random bytes
     now = datetime.now(UTC).replace(tzinfo=None)
-    with wh.writing(), wh.sessions()() as session:
+    with wh.writing("tokens"), wh.sessions()() as session:
         row = ApiToken(
             name=clean,
             token_sha256=_digest(token),
@@ -87,7 +87,7 @@ def list_tokens(wh: Warehouse) -> list[TokenInfo]:
 
 
 def revoke_token(wh: Warehouse, *, name: str) -> TokenInfo:
-    with wh.writing(), wh.sessions()() as session:
+    with wh.writing("tokens"), wh.sessions()() as session:
         row = session.scalar(select(ApiToken).where(ApiToken.name == name.strip()))
         if row is None:
             raise NotFoundError(f"no token named {name!r}; `attribution tokens list` shows them")
@@ -103,15 +103,16 @@ class TokenChecker:
     def __init__(self, wh: Warehouse) -> None:
         self.wh = wh
         self._touched: dict[int, float] = {}
-        self._known: dict[str, tuple[int, TokenInfo | None]] = {}  # digest -> (generation, info)
+        # digest -> (tokens generation, info): valid until a token is created or revoked
+        self._known: dict[str, tuple[tuple[int, ...], TokenInfo | None]] = {}
         self._lock = threading.Lock()
 
     def check(self, token: str) -> TokenInfo | None:
         """The token's record when it is valid and not revoked, else None.
 
-        Answers are cached until the next write through the warehouse (a revoke is one)."""
+        Answers are cached until a token is created or revoked in this process."""
         digest = _digest(token)
-        generation = self.wh.generation
+        generation = self.wh.generation("tokens")
         cached = self._known.get(digest)
         if cached is not None and cached[0] == generation:
             info = cached[1]

@@ -31,6 +31,7 @@ _MIGRATION = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_PID = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
 
 Params = Mapping[str, Any]
+TOPICS = ("registry", "tokens", "data")  # what a write changes, for caches of reads
 
 
 class CachingDuckDBDialect(duckdb_engine.Dialect):
@@ -117,7 +118,9 @@ class Warehouse:
         # One writer at a time in this process: DuckDB answers concurrent writes of the same
         # rows with conflicts, so every batch and registry change holds this lock.
         self.write_lock: threading.RLock = parent.write_lock if parent else threading.RLock()
-        self._generation: list[int] = parent._generation if parent else [0]
+        self._generations: dict[str, int] = (
+            parent._generations if parent else dict.fromkeys(TOPICS, 0)
+        )
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
         self._engine: Engine | None = None
 
@@ -176,18 +179,21 @@ class Warehouse:
         return Warehouse(self.con.cursor(), self.path, parent=self)
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold the process's write lock; on leaving, mark cached reads as stale."""
+    def writing(self, *topics: str) -> Iterator[None]:
+        """Hold the process's write lock; on leaving, mark cached reads of `topics` as stale."""
+        unknown = set(topics) - set(TOPICS)
+        if unknown or not topics:
+            raise ValueError(f"writing() takes some of {TOPICS}, not {sorted(unknown)}")
         with self.write_lock:
             try:
                 yield
             finally:
-                self._generation[0] += 1
+                for topic in topics:
+                    self._generations[topic] += 1
 
-    @property
-    def generation(self) -> int:
-        """Changes after every write made through writing(): a key for caches of reads."""
-        return self._generation[0]
+    def generation(self, *topics: str) -> tuple[int, ...]:
+        """Changes after every write of these topics made through writing(): a cache key."""
+        return tuple(self._generations[t] for t in topics)
 
     def sessions(self) -> sessionmaker[Session]:
         """SQLAlchemy sessions on this same database: a pooled cursor each (duckdb-engine)."""
@@ -289,6 +295,12 @@ class Warehouse:
 
     def records(self, name: str, params: Params | None = None) -> list[dict[str, Any]]:
         """Rows as dicts keyed by column name."""
-        cur = self.execute(name, params)
+        return self.records_text(statement(name), params, name=name)
+
+    def records_text(
+        self, sql: str, params: Params | None = None, *, name: str = "inline"
+    ) -> list[dict[str, Any]]:
+        """Rows as dicts, of SQL text built from a statement and allow-listed fragments."""
+        cur = self.execute_text(sql, params, name=name)
         cols = [d[0] for d in cur.description or []]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

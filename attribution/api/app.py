@@ -24,7 +24,7 @@ def create_app(pipeline: Pipeline) -> FastAPI:
     app.state.pipeline = pipeline
     app.state.settings = pipeline.settings
     app.state.tokens = TokenChecker(pipeline.warehouse)
-    app.state.cache = ReadCache(pipeline.warehouse)
+    app.state.cache = ReadCache(pipeline.warehouse, topics=("registry", "data"))
     errors.install(app)
     app.include_router(lead_sources.router)
     app.include_router(ingest.router)

@@ -97,7 +97,7 @@ async def _cached(request: Request, compute: Callable[[], Awaitable[Response]]) 
     hit = cache.get(key)
     if hit is not None:
         return hit
-    generation = cache.wh.generation
+    generation = cache.generation()
     return cache.put(key, await compute(), generation)
 
 
