@@ -174,7 +174,7 @@ def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = F
     """Add a source; returns its id. ConflictError on a duplicate name or claimed UTM rule."""
     values = fields.given()
     now = _now()
-    with wh.writing("registry"), wh.sessions()() as session:
+    with wh.writing("registry") as change, wh.sessions()() as session:
         _check_unique(session, values, None)
         src = LeadSource(
             name=values["name"],
@@ -190,6 +190,7 @@ def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = F
         )
         session.add(src)
         _commit(session)
+        change.keys = {src.id}
         return src.id
 
 
@@ -198,7 +199,8 @@ def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> boo
     values = fields.given()
     if not 0 < source_id <= ID_MAX:
         return False
-    with wh.writing("registry"), wh.sessions()() as session:
+    with wh.writing("registry") as change, wh.sessions()() as session:
+        change.keys = {source_id}
         src = session.get(LeadSource, source_id)
         if src is None:
             return False
@@ -244,7 +246,8 @@ def delete_source(wh: Warehouse, *, source_id: int, default_source: str = "") ->
     """Delete an unused source; False when none. InUseError while data still names it."""
     if not 0 < source_id <= ID_MAX:
         return False
-    with wh.writing("registry"), wh.sessions()() as session:
+    with wh.writing("registry") as change, wh.sessions()() as session:
+        change.keys = {source_id}
         src = session.get(LeadSource, source_id)
         if src is None:
             return False
@@ -274,7 +277,8 @@ def bulk_action(
         raise AttributionError("ids must list at least one lead source id")
     unique = sorted({i for i in ids if 0 < i <= ID_MAX})
     missing = {str(i): "No such lead source." for i in ids if not 0 < i <= ID_MAX}
-    with wh.writing("registry"), wh.sessions()() as session:
+    with wh.writing("registry") as change, wh.sessions()() as session:
+        change.keys = set(unique)
         found = {
             s.id: s for s in session.scalars(select(LeadSource).where(LeadSource.id.in_(unique)))
         }

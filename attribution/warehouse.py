@@ -6,9 +6,10 @@ import hashlib
 import logging
 import re
 import threading
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,16 @@ def _locked_message(path: Path, detail: str) -> WarehouseLockedError:
     )
 
 
+@dataclass
+class Change:
+    """What a write changed, for caches: ids of the rows (None: anything of its topics)."""
+
+    keys: set[int] | None = field(default=None)
+
+
+ChangeLog = deque[tuple[str, int, frozenset[int] | None]]
+
+
 class Warehouse:
     """An open DuckDB warehouse. One per process; use cursor() in other threads."""
 
@@ -121,6 +132,7 @@ class Warehouse:
         self._generations: dict[str, int] = (
             parent._generations if parent else dict.fromkeys(TOPICS, 0)
         )
+        self._changes: ChangeLog = parent._changes if parent else deque(maxlen=4096)
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
         self._engine: Engine | None = None
 
@@ -179,17 +191,33 @@ class Warehouse:
         return Warehouse(self.con.cursor(), self.path, parent=self)
 
     @contextmanager
-    def writing(self, *topics: str) -> Iterator[None]:
-        """Hold the process's write lock; on leaving, mark cached reads of `topics` as stale."""
+    def writing(self, *topics: str) -> Iterator[Change]:
+        """Hold the process's write lock; on leaving, mark cached reads of `topics` as stale.
+
+        The writer may say which rows it changed (change.keys) so that caches drop only those."""
         unknown = set(topics) - set(TOPICS)
         if unknown or not topics:
             raise ValueError(f"writing() takes some of {TOPICS}, not {sorted(unknown)}")
+        change = Change()
         with self.write_lock:
             try:
-                yield
+                yield change
             finally:
+                keys = None if change.keys is None else frozenset(change.keys)
                 for topic in topics:
                     self._generations[topic] += 1
+                    self._changes.append((topic, self._generations[topic], keys))
+
+    def changed_keys(self, topic: str, after: int, upto: int) -> frozenset[int] | None:
+        """Row ids of `topic` changed by writes after generation `after` up to `upto`; None
+        when some write did not say, or the log no longer reaches back that far."""
+        if upto == after:
+            return frozenset()
+        with self.write_lock:
+            found = [(g, k) for t, g, k in self._changes if t == topic and after < g <= upto]
+        if len(found) != upto - after or any(k is None for _, k in found):
+            return None
+        return frozenset().union(*(k for _, k in found if k is not None))
 
     def generation(self, *topics: str) -> tuple[int, ...]:
         """Changes after every write of these topics made through writing(): a cache key."""

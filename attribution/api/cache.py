@@ -14,51 +14,69 @@ from starlette.responses import Response
 
 from ..warehouse import Warehouse
 
+Tag = Hashable  # what an answer depends on: LIST (every source) or a source id
+LIST = "list"
+
 
 class ReadCache:
-    """Response bodies keyed by request, dropped as soon as a topic they read changes."""
+    """Response bodies keyed by request, dropped as soon as something they read changes.
+
+    A change that names its rows (a registry write) drops the lists and those rows' answers;
+    any other write of the topics (an ingest) drops everything."""
 
     def __init__(self, wh: Warehouse, topics: tuple[str, ...], size: int = 1024) -> None:
         self.wh = wh
         self.topics = topics
         self.size = size
-        self._generation: tuple[int, ...] = ()
-        self._entries: OrderedDict[Hashable, tuple[int, bytes, str, dict[str, str]]] = OrderedDict()
+        self._generation: tuple[int, ...] = self.generation()
+        self._entries: OrderedDict[Hashable, tuple[Tag, int, bytes, str, dict[str, str]]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def generation(self) -> tuple[int, ...]:
         """The write generation of the topics the cached answers depend on."""
         return self.wh.generation(*self.topics)
 
-    def get(self, key: Hashable) -> Response | None:
-        with self._lock:
-            current = self.generation()
-            if self._generation != current:
+    def _catch_up(self, current: tuple[int, ...]) -> None:
+        """Drop what the writes since the last look changed (under self._lock)."""
+        if current == self._generation:
+            return
+        changed: set[int] = set()
+        for topic, before, now in zip(self.topics, self._generation, current, strict=True):
+            keys = self.wh.changed_keys(topic, before, now)
+            if keys is None:
                 self._entries.clear()
                 self._generation = current
-                return None
+                return
+            changed |= keys
+        stale = [k for k, e in self._entries.items() if e[0] == LIST or e[0] in changed]
+        for key in stale:
+            del self._entries[key]
+        self._generation = current
+
+    def get(self, key: Hashable) -> Response | None:
+        with self._lock:
+            self._catch_up(self.generation())
             hit = self._entries.get(key)
             if hit is None:
                 return None
             self._entries.move_to_end(key)
-        status, body, media_type, headers = hit
+        _tag, status, body, media_type, headers = hit
         return Response(body, status_code=status, media_type=media_type, headers=headers)
 
-    def put(self, key: Hashable, response: Response, generation: tuple[int, ...]) -> Response:
+    def put(
+        self, key: Hashable, tag: Tag, response: Response, generation: tuple[int, ...]
+    ) -> Response:
         """Keep the answer if nothing was written since `generation` (read before computing)."""
         with self._lock:
-            if generation == self.generation():  # nothing was written while computing it
-                if self._generation != generation:
-                    self._entries.clear()
-                    self._generation = generation
+            current = self.generation()
+            if generation == current:  # nothing was written while computing it
+                self._catch_up(current)
                 headers = {k: v for k, v in response.headers.items() if k != "content-length"}
                 media_type = response.media_type or ""
-                self._entries[key] = (
-                    response.status_code,
-                    bytes(response.body),
-                    media_type,
-                    headers,
-                )
+                body = bytes(response.body)
+                self._entries[key] = (tag, response.status_code, body, media_type, headers)
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
         return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,7 +21,7 @@ from ..schemas import FIELDS, SourcePage, SourcePublic, SourceUpdate
 from ..tokens import TokenInfo
 from ..warehouse import Warehouse
 from .auth import FORBIDDEN, require
-from .cache import ReadCache
+from .cache import LIST, ReadCache
 from .errors import ApiError
 
 router = APIRouter(prefix="/api", tags=["lead_sources"])
@@ -89,7 +89,9 @@ BULK_DOC = _body_doc(
 _LIST = TypeAdapter(list[SourcePublic])
 
 
-async def _cached(request: Request, compute: Callable[[], Awaitable[Response]]) -> Response:
+async def _cached(
+    request: Request, tag: Hashable, compute: Callable[[], Awaitable[Response]]
+) -> Response:
     """The answer to this read from the cache, or computed and kept until the next write."""
     cache: ReadCache = request.app.state.cache
     query = sorted(kv for kv in request.query_params.multi_items() if kv[0] != "authtoken")
@@ -98,7 +100,7 @@ async def _cached(request: Request, compute: Callable[[], Awaitable[Response]]) 
     if hit is not None:
         return hit
     generation = cache.generation()
-    return cache.put(key, await compute(), generation)
+    return cache.put(key, tag, await compute(), generation)
 
 
 def _json(body: bytes) -> Response:
@@ -201,7 +203,7 @@ async def list_sources(
             return _json(SourcePage(data=items, meta=meta).model_dump_json().encode())
         return _json(_LIST.dump_json(items))
 
-    return await _cached(request, compute)
+    return await _cached(request, LIST, compute)
 
 
 @router.get("/lead_sources.csv", summary="Export lead sources as CSV (same filters as the list)")
@@ -227,7 +229,7 @@ async def export_sources(
             headers={"content-disposition": 'attachment; filename="lead_sources.csv"'},
         )
 
-    return await _cached(request, compute)
+    return await _cached(request, LIST, compute)
 
 
 @router.get("/lead_sources/{source_id}", response_model=SourcePublic, summary="One lead source")
@@ -242,7 +244,7 @@ async def get_source(
             raise ApiError(404, NO_DATA)
         return _json(found.model_dump_json().encode())
 
-    return await _cached(request, compute)
+    return await _cached(request, sid, compute)
 
 
 @router.post(
