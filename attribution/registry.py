@@ -67,11 +67,10 @@ def _like(search: str | None) -> str | None:
 
 
 def _query(wh: Warehouse, params: dict[str, Any], tail: str) -> list[dict[str, Any]]:
-    """Rows of sql/registry/list_sources.sql plus an allow-listed ORDER BY / LIMIT, on a cursor
-    of its own (reads run in many threads at once)."""
+    """Rows of sql/registry/list_sources.sql plus an allow-listed ORDER BY / LIMIT, on this
+    thread's read connection (reads run in many threads at once)."""
     sql = statement("registry/list_sources") + tail
-    with wh.cursor() as cur:
-        return cur.records_text(sql, params, name="registry/list_sources")
+    return wh.reader().records_text(sql, params, name="registry/list_sources")
 
 
 def list_sources(

@@ -86,7 +86,7 @@ def _boolean(value: Any) -> bool | None:
 
 
 UtcTime = Annotated[
-    datetime, PlainSerializer(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"), return_type=str)
+    datetime, PlainSerializer(lambda d: d.isoformat(timespec="seconds") + "Z", return_type=str)
 ]
 
 

@@ -135,6 +135,7 @@ class Warehouse:
         self._changes: ChangeLog = parent._changes if parent else deque(maxlen=4096)
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
         self._engine: Engine | None = None
+        self._readers: threading.local = parent._readers if parent else threading.local()
 
     @classmethod
     def open(
@@ -183,6 +184,14 @@ class Warehouse:
         if upgrade and not read_only:
             wh.migrate()
         return wh
+
+    def reader(self) -> Warehouse:
+        """This thread's own connection for reads, kept for the thread's next reads."""
+        mine: Warehouse | None = getattr(self._readers, "wh", None)
+        if mine is None:
+            mine = self.cursor()
+            self._readers.wh = mine
+        return mine
 
     def cursor(self) -> Warehouse:
         """A Warehouse on a new connection to the same database: one per thread or task.

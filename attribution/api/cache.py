@@ -6,13 +6,20 @@ change it depends on."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 from starlette.responses import Response
 
 from ..warehouse import Warehouse
+
+
+def _plain(response: Response) -> dict[str, str]:
+    """A response's headers less the length (the copy computes its own)."""
+    return {k: v for k, v in response.headers.items() if k != "content-length"}
+
 
 Tag = Hashable  # what an answer depends on: LIST (every source) or a source id
 LIST = "list"
@@ -33,6 +40,33 @@ class ReadCache:
             OrderedDict()
         )
         self._lock = threading.Lock()
+        self._inflight: dict[Hashable, asyncio.Future[Response]] = {}
+
+    async def single_flight(
+        self, key: Hashable, compute: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        """One computation per key at a time: requests that miss together share its answer.
+
+        Runs on the server's event loop, so the in-flight table needs no lock."""
+        running = self._inflight.get(key)
+        if running is not None:
+            shared = await asyncio.shield(running)
+            return Response(
+                bytes(shared.body), status_code=shared.status_code,
+                media_type=shared.media_type, headers=_plain(shared),
+            )  # fmt: skip
+        future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            response = await compute()
+            future.set_result(response)
+            return response
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, no "never retrieved" warning
+            raise
+        finally:
+            del self._inflight[key]
 
     def generation(self) -> tuple[int, ...]:
         """The write generation of the topics the cached answers depend on."""
@@ -73,7 +107,7 @@ class ReadCache:
             current = self.generation()
             if generation == current:  # nothing was written while computing it
                 self._catch_up(current)
-                headers = {k: v for k, v in response.headers.items() if k != "content-length"}
+                headers = _plain(response)
                 media_type = response.media_type or ""
                 body = bytes(response.body)
                 self._entries[key] = (tag, response.status_code, body, media_type, headers)

@@ -100,6 +100,13 @@ async def _cached(
     if hit is not None:
         return hit
     generation = cache.generation()
+    return await cache.single_flight((key, generation), lambda: _fill(cache, key, tag, compute))
+
+
+async def _fill(
+    cache: ReadCache, key: Hashable, tag: Hashable, compute: Callable[[], Awaitable[Response]]
+) -> Response:
+    generation = cache.generation()
     return cache.put(key, tag, await compute(), generation)
 
 
