@@ -203,11 +203,13 @@ def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> boo
         src = session.get(LeadSource, source_id)
         if src is None:
             return False
-        merged = {
-            f: values.get(f, getattr(src, f))
-            for f in ("name", "utm_source", "utm_medium", "utm_campaign")
-        }
-        _check_unique(session, merged, source_id)
+        utm = ("utm_source", "utm_medium", "utm_campaign")
+        checks = {k: values[k] for k in ("name",) if k in values}
+        if any(k in values for k in utm):  # the rule as it will be, whichever part changes
+            checks |= {k: values.get(k, getattr(src, k)) for k in utm}
+            checks.setdefault("name", src.name)
+        if checks:
+            _check_unique(session, checks, source_id)
         changed = False
         for field, value in values.items():
             if field == "channel":
