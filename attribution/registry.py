@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -28,7 +28,6 @@ SORT_KEYS: dict[str, str] = {
     "created_at": "s.created_at",
     "updated_at": "s.updated_at",
 }
-BulkAction = Literal["delete", "activate", "deactivate", "set_channel"]
 BULK_ACTIONS: tuple[str, ...] = ("delete", "activate", "deactivate", "set_channel")
 PER_PAGE_MAX = 500
 
@@ -91,28 +90,22 @@ def list_sources(
         "active": active,
         "id": None,
     }
-    paged = page is not None or per_page is not None
-    if paged:
-        page = max(1, page or 1)
-        per_page = min(PER_PAGE_MAX, max(1, per_page or 50))
-        tail += " LIMIT $limit OFFSET $offset"
-        params |= {"limit": per_page, "offset": (page - 1) * per_page}
-    rows = _query(wh, params, tail)
-    items = [_public(row) for row in rows]
-    if not paged:
-        return items, None
-    assert page is not None and per_page is not None
+    if page is None and per_page is None:
+        return [_public(row) for row in _query(wh, params, tail)], None
+    number = max(1, page or 1)
+    size = min(PER_PAGE_MAX, max(1, per_page or 50))
+    paged = {**params, "limit": size, "offset": (number - 1) * size}
+    rows = _query(wh, paged, tail + " LIMIT $limit OFFSET $offset")
     total = int(rows[0]["total"]) if rows else _count(wh, params)
     meta = PageMeta(
-        page=page, per_page=per_page, total=total, total_pages=max(1, math.ceil(total / per_page))
+        page=number, per_page=size, total=total, total_pages=max(1, math.ceil(total / size))
     )
-    return items, meta
+    return [_public(row) for row in rows], meta
 
 
 def _count(wh: Warehouse, params: dict[str, Any]) -> int:
     """Matching sources when the page asked for lies past the last one."""
-    base = {k: params[k] for k in ("search", "channel", "active", "id")}
-    return len(_query(wh, base, ""))
+    return len(_query(wh, params, ""))
 
 
 ID_MAX = 2**31 - 1  # ids are INTEGER: a larger one names no source
@@ -227,7 +220,7 @@ def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> boo
 
 def usage(wh: Warehouse, *, ids: Sequence[int]) -> dict[int, dict[str, int]]:
     """For each existing id: how many leads, touches and spend rows name it."""
-    rows = wh.records("registry/source_usage", {"ids": list(ids)})
+    rows = wh.reader().records("registry/source_usage", {"ids": list(ids)})
     return {int(r["id"]): {k: int(r[k]) for k in ("leads", "touches", "spend")} for r in rows}
 
 
