@@ -110,3 +110,12 @@ def test_tokens_are_shown_once_and_listed_without_the_secret(tmp_path: Path) -> 
     assert (
         bad.exit_code == 1 and "capabilities must be some of get, post, put, delete" in bad.output
     )
+
+
+def test_import_keeps_the_defaults_for_blank_cells(tmp_path: Path) -> None:
+    sheet = tmp_path / "sources.csv"
+    sheet.write_text("name,channel,active\nWebinar,Event,\nOld Fair,Event,0\n", encoding="utf-8")
+    result = run(tmp_path, "sources", "import", str(sheet))
+    assert "2 lead sources added, 0 skipped" in result.output
+    listed = json.loads(run(tmp_path, "sources", "list", "--search", "e", "--json").output)
+    assert {(s["name"], s["active"]) for s in listed} >= {("Webinar", True), ("Old Fair", False)}
