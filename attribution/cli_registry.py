@@ -15,19 +15,7 @@ from . import registry, tokens
 from .cli import handled, main, out, settings_of
 from .errors import AttributionError, ConflictError, InUseError, InvalidFieldsError, NotFoundError
 from .pipeline import Pipeline
-from .reporting import csv_cell
 from .schemas import FIELDS, SourceUpdate
-
-EXPORT_COLUMNS = (
-    "id",
-    "name",
-    "channel",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "active",
-    "lead_count",
-)
 
 
 def _fields(raw: dict[str, Any], *, creating: bool) -> SourceUpdate:
@@ -251,15 +239,11 @@ def sources_export(ctx: click.Context, target: Path | None) -> None:
     """
     with Pipeline.open(settings_of(ctx)) as pipe:
         items, _ = registry.list_sources(pipe.warehouse)
-    rows = [i.model_dump(mode="json") for i in items]
-    fh = target.open("w", encoding="utf-8", newline="") if target else sys.stdout
-    try:
-        writer = csv.writer(fh)
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows([[csv_cell(r[c]) for c in EXPORT_COLUMNS] for r in rows])
-    finally:
-        if target:
-            fh.close()
+    if target is None:
+        registry.write_csv(items, sys.stdout)
+        return
+    with target.open("w", encoding="utf-8", newline="") as fh:
+        registry.write_csv(items, fh)
 
 
 @main.group("tokens")

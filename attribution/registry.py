@@ -4,10 +4,11 @@ The CLI, the HTTP API and the admin page all call these functions; none holds ru
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from .errors import AttributionError, ConflictError, InUseError, NotFoundError
 from .models import LeadSource
+from .reporting import csv_cell
 from .schemas import NAME_MAX, PageMeta, SourcePublic, SourceUpdate
 from .warehouse import Warehouse, statement
 
@@ -30,6 +32,20 @@ SORT_KEYS: dict[str, str] = {
 }
 BULK_ACTIONS: tuple[str, ...] = ("delete", "activate", "deactivate", "set_channel")
 PER_PAGE_MAX = 500
+# Columns of a CSV export, which `attribution sources import` reads back (it uses name ... active).
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "active",
+    "auto_created",
+    "lead_count",
+    "created_at",
+    "updated_at",
+)
 
 
 class BulkRefusedError(ConflictError):
@@ -296,6 +312,14 @@ def bulk_action(
                 src.active, src.updated_at = action == "activate", now
         _commit(session)
     return len(found)
+
+
+def write_csv(items: Sequence[SourcePublic], out: TextIO) -> None:
+    """Sources as CSV with a header; text a spreadsheet would run as a formula is defused."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    rows = [item.model_dump(mode="json") for item in items]
+    writer.writerows([[csv_cell(row[c]) for c in CSV_COLUMNS] for row in rows])
 
 
 def require_source(wh: Warehouse, *, source_id: int) -> SourcePublic:

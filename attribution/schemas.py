@@ -45,8 +45,8 @@ class SourceUpdate(BaseModel):
             if field not in raw:
                 continue
             value = raw[field]
-            if field == "active" and (value is None or str(value).strip() == ""):
-                continue  # a blank cell or field: not given, the default stands
+            if field == "active" and isinstance(value, str) and not value.strip():
+                continue  # a blank form field or CSV cell: not given, the default stands
             if field == "active":
                 parsed = _boolean(value)
                 if parsed is None:

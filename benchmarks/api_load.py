@@ -70,9 +70,7 @@ def prepare(folder: Path, sources: int, leads: int) -> tuple[dict[str, str], str
     return env, token
 
 
-async def _request(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
-) -> int:
+async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
     writer.write(raw)
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
@@ -93,8 +91,9 @@ def _build(method: str, path: str, token: str, body: dict[str, object] | None = 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
 
 
-async def drive(port: int, token: str, total: int, clients: int, write_share: float,
-                sources: int, seed: int) -> tuple[Tally, float]:  # fmt: skip
+async def drive(
+    port: int, token: str, total: int, clients: int, write_share: float, sources: int, seed: int
+) -> tuple[Tally, float]:
     rng = random.Random(seed)
     plan: list[bytes] = []
     for n in range(total):
@@ -103,8 +102,14 @@ async def drive(port: int, token: str, total: int, clients: int, write_share: fl
             plan.append(_build("POST", "/api/lead_sources", token, {"name": f"New {seed}-{n}"}))
         elif r < write_share:
             sid = rng.randint(3, sources)
-            plan.append(_build("PUT", f"/api/lead_sources/{sid}", token,
-                               {"channel": rng.choice(["Email", "Referral", "Event"])}))  # fmt: skip
+            plan.append(
+                _build(
+                    "PUT",
+                    f"/api/lead_sources/{sid}",
+                    token,
+                    {"channel": rng.choice(["Email", "Referral", "Event"])},
+                )
+            )
         elif r < write_share + (1 - write_share) / 2:
             plan.append(_build("GET", "/api/lead_sources", token))
         else:
@@ -135,7 +140,9 @@ def rss_mb(pid: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=10_000, help="per mix")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--sources", type=int, default=200)
@@ -149,8 +156,10 @@ def main() -> None:
         log = (folder / "server.log").open("wb")
         server = subprocess.Popen(
             [sys.executable, "-m", "attribution", "serve", "--port", str(port)],
-            env={**env, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            env={**env, "PYTHONPATH": str(ROOT)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -161,10 +170,14 @@ def main() -> None:
                     if server.poll() is not None or time.monotonic() > deadline:
                         sys.exit("server did not start:\n" + (folder / "server.log").read_text())
                     time.sleep(0.1)
-            print(f"server: attribution serve (uvicorn, 1 process) on 127.0.0.1:{port}; "
-                  f"{args.sources} sources, {args.leads:,} leads")  # fmt: skip
-            print(f"load generator: asyncio HTTP/1.1 keep-alive client, {args.clients} "
-                  f"connections, 1 process; {os.cpu_count()} cores shared with the server")  # fmt: skip
+            print(
+                f"server: attribution serve (uvicorn, 1 process) on 127.0.0.1:{port}; "
+                f"{args.sources} sources, {args.leads:,} leads"
+            )
+            print(
+                f"load generator: asyncio HTTP/1.1 keep-alive client, {args.clients} "
+                f"connections, 1 process; {os.cpu_count()} cores shared with the server"
+            )
             for label, share in (("reads", 0.0), ("mixed", 0.2)):
                 rss_before = rss_mb(server.pid)
                 tally, secs = asyncio.run(
@@ -174,15 +187,20 @@ def main() -> None:
                 p50 = statistics.median(lat) * 1000
                 p99 = lat[int(len(lat) * 0.99) - 1] * 1000
                 errors = sum(tally.errors.values())
-                print(f"{label:6} {len(lat):,} requests in {secs:.1f} s = {len(lat) / secs:,.0f} req/s; "
-                      f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; errors {errors} {tally.errors or ''}; "
-                      f"server RSS {rss_before:.0f} -> {rss_mb(server.pid):.0f} MB")  # fmt: skip
+                rate = len(lat) / secs
+                print(
+                    f"{label:6} {len(lat):,} requests in {secs:.1f} s = {rate:,.0f} req/s; "
+                    f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; errors {errors} {tally.errors or ''}; "
+                    f"server RSS {rss_before:.0f} -> {rss_mb(server.pid):.0f} MB"
+                )
         finally:
             server.terminate()
             server.wait(timeout=10)
             log.close()
-    print(f"peak memory of the load generator: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
+    print(
+        f"peak memory of the load generator: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

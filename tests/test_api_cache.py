@@ -40,8 +40,11 @@ def test_every_kind_of_write_shows_in_the_next_read(
     client.post("/api/lead_sources", json={"name": "Bing"}, headers=auth)
     assert [n for n, _, _ in names(client, auth)] == ["Bing", "Facebook", "Google"]
     # An ingest (not a registry write) changes lead counts and adds a source: all reads drop.
-    leads = write_csv(tmp_path / "l.csv", ["lead_id", "created_at", "source"],
-                      [["A", "2026-03-02", "Google"], ["B", "2026-03-02", "Podcast"]])  # fmt: skip
+    leads = write_csv(
+        tmp_path / "l.csv",
+        ["lead_id", "created_at", "source"],
+        [["A", "2026-03-02", "Google"], ["B", "2026-03-02", "Podcast"]],
+    )
     pipe.ingest("leads", leads)
     assert names(client, auth)[2:] == [("Google", "Search", 1), ("Podcast", "Unassigned", 1)]
     assert client.get("/api/lead_sources/1", headers=auth).json()["lead_count"] == 1

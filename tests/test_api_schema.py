@@ -31,9 +31,12 @@ def test_api_never_fails_on_generated_requests(settings: Settings) -> None:
 
             @given(case=operation.as_strategy())
             @hypothesis_settings(
-                max_examples=EXAMPLES, derandomize=True, deadline=None,
-                suppress_health_check=list(HealthCheck), database=None,
-            )  # fmt: skip
+                max_examples=EXAMPLES,
+                derandomize=True,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                database=None,
+            )
             def check(case: Any) -> None:
                 case.call_and_validate(
                     headers={"authtoken": token},

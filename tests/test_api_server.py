@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -44,8 +45,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = (folder / "server.log").open("wb")  # a file, not a pipe nobody reads
     proc = subprocess.Popen(
         [sys.executable, "-m", "attribution", "serve", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -69,8 +72,9 @@ def test_a_php_style_client_speaks_form_data(server: Server) -> None:
         assert made.status_code == 200
         new_id = made.json()["record_id"]
         assert php.put(f"/api/lead_sources/{new_id}", data={"channel": "Events"}).json() == {
-            "status": True, "message": "Lead Source Update Successful."
-        }  # fmt: skip
+            "status": True,
+            "message": "Lead Source Update Successful.",
+        }
         shown = php.get(f"/api/lead_sources/{new_id}").json()
         assert (shown["id"], shown["name"], shown["channel"]) == (
             str(new_id),
@@ -93,9 +97,10 @@ def test_concurrent_creates_store_each_name_once(server: Server) -> None:
     assert sorted(set(codes)) == [200, 409]
     assert codes.count(200) == 30 and codes.count(409) == 20
     listed = httpx.get(
-        server.url + "/api/lead_sources", params={"search": "Concurrent"},
+        server.url + "/api/lead_sources",
+        params={"search": "Concurrent"},
         headers={"authtoken": server.token},
-    ).json()  # fmt: skip
+    ).json()
     assert sorted(s["name"] for s in listed) == sorted(set(names))
 
 
@@ -104,16 +109,31 @@ def test_ingest_over_http_while_the_cli_is_locked_out(server: Server, tmp_path: 
     csv_file.write_text("lead_id,created_at,source\nH1,2026-03-02,Google\nH2,never,Google\n")
     cli = subprocess.run(
         [sys.executable, "-m", "attribution", "ingest", "leads", str(csv_file)],
-        env=server.env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert cli.returncode == 3
     assert f"process {server.proc.pid}" in cli.stderr
     with csv_file.open("rb") as fh:
         answer = httpx.post(
-            server.url + "/api/v1/ingest/leads", files={"file": ("leads.csv", fh, "text/csv")},
-            headers={"authtoken": server.token}, timeout=60,
-        )  # fmt: skip
+            server.url + "/api/v1/ingest/leads",
+            files={"file": ("leads.csv", fh, "text/csv")},
+            headers={"authtoken": server.token},
+            timeout=60,
+        )
     body = answer.json()
     assert answer.status_code == 200
     assert (body["loaded"], body["rejected"]) == (1, 1)
     assert body["top_reasons"] == [["created_at is not an ISO 8601 timestamp", 1]]
+
+
+def test_the_docs_page_needs_no_internet(server: Server) -> None:
+    page = httpx.get(server.url + "/docs", timeout=10)
+    assert page.status_code == 200
+    scripts = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+    assert scripts and all(s.startswith("/") for s in scripts), scripts
+    for path in scripts:
+        assert httpx.get(server.url + path, timeout=10).status_code == 200, path

@@ -80,8 +80,9 @@ def test_sources_commands_follow_the_registry_rules(tmp_path: Path) -> None:
     assert added.exit_code == 0 and "Lead Source add successful: id 3" in added.output
     dup = run(tmp_path, "sources", "add", " webinar ")
     assert dup.exit_code == 1 and "A lead source named 'Webinar' already exists." in dup.output
-    leads = write_csv(tmp_path / "l.csv", ["lead_id", "created_at", "source_id"],
-                      [["A", "2026-03-02", "3"]])  # fmt: skip
+    leads = write_csv(
+        tmp_path / "l.csv", ["lead_id", "created_at", "source_id"], [["A", "2026-03-02", "3"]]
+    )
     assert run(tmp_path, "ingest", "leads", str(leads)).exit_code == 0
     refused = run(tmp_path, "sources", "delete", "3")
     assert refused.exit_code == 1
@@ -94,7 +95,8 @@ def test_sources_commands_follow_the_registry_rules(tmp_path: Path) -> None:
     ]
     exported = run(tmp_path, "sources", "export")
     assert exported.output.splitlines()[0] == (
-        "id,name,channel,utm_source,utm_medium,utm_campaign,active,lead_count"
+        "id,name,channel,utm_source,utm_medium,utm_campaign,active,auto_created,lead_count,"
+        "created_at,updated_at"
     )
     assert len(exported.output.splitlines()) == 4
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from .. import __version__
 from ..pipeline import Pipeline
@@ -20,7 +21,8 @@ the service's own resources.
 
 def create_app(pipeline: Pipeline) -> FastAPI:
     """The API over an open pipeline (which owns the warehouse)."""
-    app = FastAPI(title="attribution", version=__version__, description=DESCRIPTION)
+    # /docs with Swagger UI's files served from the package: it works with no internet access.
+    app = FastAPIOffline(title="attribution", version=__version__, description=DESCRIPTION)
     app.state.pipeline = pipeline
     app.state.settings = pipeline.settings
     app.state.tokens = TokenChecker(pipeline.warehouse)

@@ -52,9 +52,11 @@ class ReadCache:
         if running is not None:
             shared = await asyncio.shield(running)
             return Response(
-                bytes(shared.body), status_code=shared.status_code,
-                media_type=shared.media_type, headers=_plain(shared),
-            )  # fmt: skip
+                bytes(shared.body),
+                status_code=shared.status_code,
+                media_type=shared.media_type,
+                headers=_plain(shared),
+            )
         future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:

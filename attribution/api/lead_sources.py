@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Awaitable, Callable, Hashable
@@ -16,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from .. import registry
 from ..errors import AttributionError, ConflictError, InUseError, InvalidFieldsError
 from ..registry import BulkRefusedError
-from ..reporting import csv_cell
 from ..schemas import FIELDS, SourcePage, SourcePublic, SourceUpdate
 from ..tokens import TokenInfo
 from ..warehouse import Warehouse
@@ -27,19 +25,6 @@ from .errors import ApiError
 router = APIRouter(prefix="/api", tags=["lead_sources"])
 
 NO_DATA = "No data were found"
-CSV_COLUMNS = (
-    "id",
-    "name",
-    "channel",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "active",
-    "auto_created",
-    "lead_count",
-    "created_at",
-    "updated_at",
-)
 Search = Annotated[str | None, Query(description="Text found in name, channel or UTM values.")]
 Channel = Annotated[str | None, Query(description="Only this channel (any case).")]
 Active = Annotated[str | None, Query(description="true or false.")]
@@ -226,10 +211,7 @@ async def export_sources(
     async def compute() -> Response:
         items, _meta = await _list(request, search, channel, active, sort, None, None)
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        rows = [item.model_dump(mode="json") for item in items]
-        writer.writerows([[csv_cell(row[c]) for c in CSV_COLUMNS] for row in rows])
+        registry.write_csv(items, buffer)
         return Response(
             buffer.getvalue(),
             media_type="text/csv; charset=utf-8",
