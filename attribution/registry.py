@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from .errors import AttributionError, ConflictError, InUseError, NotFoundError
-from .models import LeadSource
+from .orm import LeadSource
 from .reporting import csv_cell
 from .schemas import NAME_MAX, PageMeta, SourcePublic, SourceUpdate
 from .warehouse import Warehouse, statement

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import AttributionError, ConflictError, NotFoundError
-from .models import ApiToken
+from .orm import ApiToken
 from .warehouse import Warehouse
 
 CAPABILITIES = ("get", "post", "put", "delete")

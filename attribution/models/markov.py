@@ -1,0 +1,121 @@
+"""Exact Markov attribution: absorbing-chain linear algebra (scipy sparse), never simulation.
+
+States are start, the channel states (order k: windows of k consecutive channels; a shorter
+path is one state), conversion and null; consecutive identical states are collapsed. Removing a
+channel sends every transition into a state that contains it to null."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import csc_matrix, csr_matrix, identity
+from scipy.sparse.linalg import splu
+
+from .paths import Floats, Ints, Paths
+from .result import Credit
+
+MAX_ORDER = 4
+
+
+def _states(paths: Paths, order: int) -> tuple[Ints, Ints, Ints, int]:
+    """(state of each kept step, path of each kept step, state -> channels matrix rows, count).
+
+    A step is a window of `order` touches starting at a position; shorter paths have one."""
+    base = paths.n_channels + 1
+    pos, lengths = paths.position, np.repeat(paths.lengths, paths.lengths)
+    starts = (pos <= lengths - order) | ((pos == 0) & (lengths < order))
+    key = np.zeros(len(paths.codes), dtype=np.int64)
+    for t in range(order):  # k <= 4 passes over the touch arrays, never a loop over paths
+        shifted = np.zeros(len(paths.codes), dtype=np.int64)
+        if t == 0:
+            shifted = paths.codes + 1
+        else:
+            inside = pos + t < lengths
+            ahead = np.minimum(np.arange(len(paths.codes)) + t, len(paths.codes) - 1)
+            shifted = np.where(inside, paths.codes[ahead] + 1, 0)
+        key = key * base + shifted
+    key, owner = key[starts], paths.path_of_touch[starts]
+    keep = np.ones(len(key), dtype=bool)
+    keep[1:] = (key[1:] != key[:-1]) | (owner[1:] != owner[:-1])  # collapse repeats in a path
+    key, owner = key[keep], owner[keep]
+    uniques, state = np.unique(key, return_inverse=True)
+    # Which channels each state contains: decode the window keys digit by digit.
+    members = np.zeros((len(uniques), paths.n_channels), dtype=bool)
+    rest = uniques.copy()
+    for _ in range(order):
+        digit = rest % base
+        valid = digit > 0
+        members[np.flatnonzero(valid), digit[valid] - 1] = True
+        rest //= base
+    return state.astype(np.int64), owner, members.view(np.int8).astype(np.int64), len(uniques)
+
+
+class Chain:
+    """The transition matrix of the paths, normalised, with its absorbing columns apart."""
+
+    def __init__(self, paths: Paths, order: int) -> None:
+        if not 1 <= order <= MAX_ORDER:
+            raise ValueError(f"order must be 1 to {MAX_ORDER}")
+        state, owner, members, n_states = _states(paths, order)
+        self.members = members.astype(bool)
+        self.n = n_states + 1  # transient: 0 = start, 1..n_states = channel states
+        conv, nulls = paths.conversions, paths.nulls
+        flow = conv + nulls
+        first = np.ones(len(state), dtype=bool)
+        first[1:] = owner[1:] != owner[:-1]
+        last = np.ones(len(state), dtype=bool)
+        last[:-1] = owner[:-1] != owner[1:]
+        src = np.concatenate([np.zeros(first.sum(), dtype=np.int64), state[:-1][~last[:-1]] + 1])
+        dst = np.concatenate([state[first] + 1, state[1:][~first[1:]] + 1])
+        w = np.concatenate([flow[owner[first]], flow[owner[:-1][~last[:-1]]]])
+        q = csr_matrix((w, (src, dst)), shape=(self.n, self.n))
+        end = state[last] + 1
+        to_conv = np.bincount(end, conv[owner[last]], self.n)
+        to_null = np.bincount(end, nulls[owner[last]], self.n)
+        out = np.asarray(q.sum(axis=1)).ravel() + to_conv + to_null
+        scale = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
+        self.q = csr_matrix(q.multiply(scale[:, None]))
+        self.r_conv: Floats = to_conv * scale
+        # Mean conversion value of the paths ending in each state (for the value model).
+        value_end = np.bincount(end, paths.value[owner[last]], self.n)
+        self.mean_value = np.divide(value_end, to_conv, out=np.zeros(self.n), where=to_conv > 0)
+
+    def conversions_via(self, removed: int | None = None) -> Floats:
+        """For each transient state j, the probability that a walk from start converts with j
+        as its last step (expected visits to j times j's conversion probability), with channel
+        `removed` taken out: every transition into a state containing it goes to null."""
+        q = self.q
+        if removed is not None:
+            hit = np.concatenate([[False], self.members[:, removed]])
+            q = csr_matrix(q.multiply(np.where(hit, 0.0, 1.0)[None, :]))
+        system = csc_matrix((identity(self.n, format="csr") - q).T)
+        start = np.zeros(self.n)
+        start[0] = 1.0
+        visits: Floats = np.asarray(splu(system).solve(start), dtype=np.float64)
+        return visits * self.r_conv
+
+
+def markov(paths: Paths, order: int = 1) -> Credit:
+    """Removal-effect Markov credit for conversions and value, exactly."""
+    chain = Chain(paths, order)
+    base = chain.conversions_via()
+    p = base.sum()  # probability of converting from start
+    n_ch = paths.n_channels
+    removal = np.zeros(n_ch)
+    removal_value = np.zeros(n_ch)
+    total_weighted = (chain.mean_value * base).sum()
+    for c in range(n_ch):  # one sparse solve per channel, never a loop over paths
+        without = chain.conversions_via(removed=c)
+        removal[c] = 1.0 - without.sum() / p if p > 0 else 0.0
+        if total_weighted > 0:
+            removal_value[c] = (chain.mean_value * (base - without)).sum() / total_weighted
+    conv_total, value_total = paths.conversions.sum(), paths.value.sum()
+    share = removal / removal.sum() if removal.sum() > 0 else np.zeros(n_ch)
+    vshare = removal_value / removal_value.sum() if removal_value.sum() > 0 else np.zeros(n_ch)
+    return Credit(
+        f"markov_{order}" if order > 1 else "markov",
+        paths.channels,
+        share * conv_total,
+        vshare * value_total,
+        removal_conversions=removal,
+        removal_value=removal_value,
+    )

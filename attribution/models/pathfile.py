@@ -1,0 +1,90 @@
+"""ChannelAttribution's aggregated path files in, per-channel results out: no warehouse needed."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from ..errors import IngestError
+from ..warehouse import statement
+from .paths import Paths
+from .result import Credit
+
+REQUIRED = ("path", "total_conversions")
+OPTIONAL = ("total_conversion_value", "total_null")
+
+
+def read_path_file(path: Path, sep: str = ">") -> Paths:
+    """The paths of a CSV file in ChannelAttribution's format; fractional counts are kept."""
+    if not path.is_file():
+        raise IngestError(f"{path} does not exist or is not a file")
+    con = duckdb.connect()
+    try:
+        con.execute(statement("paths/load_path_file"), {"path": str(path)})
+        names = {str(d[0]).lower() for d in con.execute("DESCRIBE path_file").fetchall()}
+        missing = [c for c in REQUIRED if c not in names]
+        if missing:
+            raise IngestError(
+                f"{path.name} lacks column(s) {', '.join(missing)}; a path file has path, "
+                "total_conversions, total_conversion_value and total_null"
+            )
+        for optional in OPTIONAL:  # fixed names, never from the file
+            if optional not in names:
+                con.execute(f"ALTER TABLE path_file ADD COLUMN {optional} VARCHAR")
+        rows = con.execute(statement("paths/read_path_file"), {"sep": sep}).fetchnumpy()
+    except duckdb.Error as exc:
+        raise IngestError(f"cannot read {path.name}: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    counts = np.stack(
+        [
+            np.ma.filled(rows[k].astype(np.float64), np.nan)
+            for k in ("conversions", "value", "nulls")
+        ]
+    )
+    if np.isnan(counts).any() or (counts[[0, 2]] < 0).any():
+        raise IngestError(
+            f"{path.name}: total_conversions, total_conversion_value and total_null must be "
+            "numbers, the counts not negative"
+        )
+    if not len(rows["path_no"]):
+        raise IngestError(f"{path.name} holds no path with a channel")
+    path_no = rows["path_no"].astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, path_no[1:] != path_no[:-1]])
+    channels, codes = np.unique(rows["channel"].astype(str), return_inverse=True)
+    return Paths(
+        channels=tuple(str(c) for c in channels),
+        offsets=np.r_[starts, len(path_no)].astype(np.int64),
+        codes=codes.astype(np.int64),
+        conversions=counts[0][starts],
+        value=counts[1][starts],
+        nulls=counts[2][starts],
+    )
+
+
+def write_results(credits: Sequence[Credit], out: Path) -> None:
+    """channel,model,conversions,value, one row per channel and model."""
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(("channel", "model", "conversions", "value"))
+        for credit in credits:
+            writer.writerows((c, m, repr(v), repr(w)) for c, m, v, w in credit.rows())
+
+
+def write_removal_effects(credit: Credit, out: Path) -> None:
+    """channel,removal_effect_conversions,removal_effect_value of a Markov result."""
+    if credit.removal_conversions is None or credit.removal_value is None:
+        raise ValueError(f"{credit.model} has no removal effects")
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(("channel", "removal_effect_conversions", "removal_effect_value"))
+        order = sorted(range(len(credit.channels)), key=lambda i: credit.channels[i])
+        writer.writerows(
+            (credit.channels[i], repr(float(credit.removal_conversions[i])),
+             repr(float(credit.removal_value[i])))
+            for i in order
+        )  # fmt: skip

@@ -1,0 +1,105 @@
+"""Coalition Shapley over channel sets, and Google's fractribution over exact paths.
+
+Shapley work is per distinct observed channel set: v(S) is zero for sets no journey has, so
+each converting set N sums over the observed subsets of N only (not over 2^n subsets)."""
+
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .paths import Floats, Ints, Paths
+from .result import Credit
+
+
+def _sets(paths: Paths) -> tuple[NDArray[np.bool_], Ints, Floats, Floats, Floats]:
+    """Distinct channel sets as a boolean matrix, each path's set, and per-set totals."""
+    member = np.zeros((paths.n_paths, paths.n_channels), dtype=bool)
+    member[paths.path_of_touch, paths.codes] = True
+    sets, which = np.unique(member, axis=0, return_inverse=True)
+    which = which.ravel().astype(np.int64)
+    conv = np.bincount(which, paths.conversions, len(sets)).astype(np.float64)
+    value = np.bincount(which, paths.value, len(sets)).astype(np.float64)
+    nulls = np.bincount(which, paths.nulls, len(sets)).astype(np.float64)
+    return sets, which, conv, value, nulls
+
+
+def shapley(paths: Paths) -> Credit:
+    """v(S) = conversion rate of journeys whose distinct channels are exactly S; each converting
+    set's Shapley shares, renormalised to 1, split its conversions and value."""
+    sets, _, conv, value, nulls = _sets(paths)
+    seen = conv + nulls
+    v = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
+    sizes = sets.sum(axis=1)
+    out_conv = np.zeros(paths.n_channels)
+    out_value = np.zeros(paths.n_channels)
+    for k in np.flatnonzero(conv > 0):  # one pass per converting channel set
+        n_mask = sets[k]
+        n = int(sizes[k])
+        inside = ~(sets[:, ~n_mask].any(axis=1)) & (sizes > 0)  # observed subsets of N
+        sub, s_size, s_v = sets[inside][:, n_mask], sizes[inside], v[inside]
+        # Weights of a subset S when i is in S, and when i is not.
+        w_in = np.array([1.0 / (n * comb(n - 1, int(s) - 1)) for s in s_size])
+        w_out = np.array([1.0 / (n * comb(n - 1, int(s))) if s < n else 0.0 for s in s_size])
+        phi = (sub * (w_in * s_v)[:, None]).sum(axis=0) - (~sub * (w_out * s_v)[:, None]).sum(
+            axis=0
+        )
+        total = phi.sum()
+        share = phi / total if total != 0 else np.full(n, 1.0 / n)
+        idx = np.flatnonzero(n_mask)
+        out_conv[idx] += share * conv[k]
+        out_value[idx] += share * value[k]
+    return Credit("shapley", paths.channels, out_conv, out_value)
+
+
+def _path_keys(paths: Paths) -> tuple[np.ndarray, np.ndarray]:
+    """A 64-bit polynomial key per path and, per touch, the key of its path without that touch.
+
+    Arithmetic is mod 2^64 with an odd base, which is invertible there: removing a touch moves
+    the earlier touches one place down, a multiplication by the inverse, exactly."""
+    odd_base = 2 * (paths.n_channels + 1) + 1
+    base = np.uint64(odd_base)
+    inverse = np.uint64(pow(odd_base, -1, 2**64))
+    digits = (paths.codes + 1).astype(np.uint64)
+    lengths = paths.lengths
+    powers = np.ones(int(lengths.max()) + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(1, len(powers)):  # up to the longest path's length, not per path
+            powers[i] = powers[i - 1] * base
+        after = np.repeat(lengths, lengths) - paths.position - 1
+        term = digits * powers[after]
+        keys = np.add.reduceat(term, paths.offsets[:-1])
+        running = np.cumsum(term)
+        path_start = np.repeat(running[paths.offsets[:-1]] - term[paths.offsets[:-1]], lengths)
+        before = running - term - path_start  # the touches of the same path before this one
+        drop = (keys[paths.path_of_touch] - before - term) + before * inverse
+    return keys, drop
+
+
+def fractribution(paths: Paths) -> Credit:
+    """Google's simplified Shapley: position i of path t gets max(P(t) - P(t without i), 0)."""
+    keys, drop = _path_keys(paths)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    uniq, first = np.unique(sorted_keys, return_index=True)
+    conv = np.add.reduceat(paths.conversions[order], first) if len(first) else np.zeros(0)
+    seen = conv + np.add.reduceat(paths.nulls[order], first)
+    rate = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
+    p_path = rate[np.searchsorted(uniq, keys)]
+    at = np.searchsorted(uniq, drop)
+    found = (at < len(uniq)) & (uniq[np.minimum(at, len(uniq) - 1)] == drop)
+    p_without = np.where(found, rate[np.minimum(at, len(uniq) - 1)], 0.0)
+    owner, lengths = paths.path_of_touch, paths.lengths
+    raw = np.maximum(p_path[owner] - p_without, 0.0)
+    raw = np.where(np.repeat(lengths, lengths) == 1, 1.0, raw)
+    totals = np.add.reduceat(raw, paths.offsets[:-1])
+    is_last = paths.position == np.repeat(lengths - 1, lengths)
+    weights = np.where(
+        np.repeat(totals, lengths) > 0,
+        raw / np.where(np.repeat(totals, lengths) > 0, np.repeat(totals, lengths), 1.0),
+        is_last.astype(np.float64),
+    )
+    conv_out, val_out = paths.touch_weights_to_channels(weights)
+    return Credit("fractribution", paths.channels, conv_out, val_out)
