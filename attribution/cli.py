@@ -333,4 +333,4 @@ def config_cmd(ctx: click.Context, keys: bool) -> None:
     click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
 
 
-from . import cli_registry  # noqa: E402, F401  (registers sources, tokens, serve)
+from . import cli_engine, cli_registry  # noqa: E402, F401  (they register their commands)

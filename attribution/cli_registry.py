@@ -14,8 +14,6 @@ from rich.table import Table
 from . import registry, tokens
 from .cli import handled, main, out, settings_of
 from .errors import AttributionError, ConflictError, InUseError, InvalidFieldsError, NotFoundError
-from .models import PATH_FILE_MODELS, ModelOptions, check_names, run_models
-from .models.pathfile import read_path_file, write_removal_effects, write_results
 from .pipeline import Pipeline
 from .schemas import FIELDS, SourceUpdate
 
@@ -354,63 +352,3 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             port=port or settings.api.port,
             log_level="info",
         )
-
-
-@main.command()
-@click.option(
-    "--paths",
-    "paths_file",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="ChannelAttribution path file: path, total_conversions, "
-    "total_conversion_value, total_null.",
-)
-@click.option("--sep", default=">", show_default=True, help="Separator between channels.")
-@click.option(
-    "--models",
-    "model_names",
-    default=",".join(PATH_FILE_MODELS),
-    show_default=True,
-    help="Comma-separated model names.",
-)
-@click.option(
-    "--order", type=click.IntRange(1, 4), default=1, show_default=True, help="Markov order."
-)
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Results CSV: channel,model,conversions,value.",
-)
-@click.option(
-    "--removal-effects",
-    "removal_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write Markov removal effects here.",
-)
-@handled
-def attribute(
-    paths_file: Path, sep: str, model_names: str, order: int, out: Path, removal_out: Path | None
-) -> None:
-    """Attribute an aggregated path file with any models; no warehouse needed.
-
-    \b
-    Example:
-      attribution attribute --paths paths.csv --models first_touch,last_touch,linear,markov \\
-          --order 2 --out results.csv --removal-effects removal.csv
-    """
-    names = check_names([n.strip() for n in model_names.split(",") if n.strip()])
-    if removal_out is not None and "markov" not in names:
-        names.append("markov")
-    paths = read_path_file(paths_file, sep)
-    credits = run_models(paths, names, ModelOptions(order=order))
-    write_results(credits, out)
-    if removal_out is not None:
-        write_removal_effects(
-            next(c for c in credits if c.removal_conversions is not None), removal_out
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    total = float(paths.conversions.sum())
-    out_msg = f"{paths.n_paths:,} paths, {paths.n_channels} channels, {total:,.4g} conversions"
-    click.echo(f"{out_msg}; {len(credits)} models written to {out}")

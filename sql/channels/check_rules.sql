@@ -2,5 +2,5 @@
 -- Grain: one row. Reads channel_rules (load_rules.sql). Params: none.
 SELECT
     count(*) AS rules,
-    count_if(priority IS NULL OR channel IS NULL) AS incomplete
+    coalesce(count_if(priority IS NULL OR channel IS NULL), 0) AS incomplete
 FROM channel_rules

@@ -1,0 +1,190 @@
+"""`attribution attribute` and `attribution run`: thin adapters over the attribution engine."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from .cli import handled, main, out, settings_of
+from .errors import AttributionError
+from .models import PATH_FILE_MODELS, ModelOptions, check_names, run_models
+from .models.pathfile import read_path_file, write_removal_effects, write_results
+from .pipeline import Pipeline
+from .runs import DEFAULT_MODELS, RunSpec, run
+
+_SPAN = re.compile(r"^(\d+)([dw])$")
+
+
+def _days(text: str, what: str) -> float:
+    match = _SPAN.match(text.strip())
+    if not match:
+        raise AttributionError(f"{what} {text!r} is not like 30d or 4w")
+    return int(match[1]) * (7 if match[2] == "w" else 1)
+
+
+def _window(text: str, as_of: datetime) -> tuple[datetime, datetime]:
+    """[start, end) from 7d / 4w (ending at as_of) or FROM..TO (dates, TO included)."""
+    if ".." in text:
+        first, _, last = text.partition("..")
+        try:
+            start = datetime.strptime(first.strip(), "%Y-%m-%d")
+            end = datetime.strptime(last.strip(), "%Y-%m-%d") + timedelta(days=1)
+        except ValueError:
+            raise AttributionError(f"--window {text!r} is not FROM..TO as YYYY-MM-DD") from None
+        if end <= start:
+            raise AttributionError(f"--window {text!r} ends before it starts")
+        return start, end
+    return as_of - timedelta(days=_days(text, "--window")), as_of
+
+
+@main.command()
+@click.option(
+    "--paths",
+    "paths_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="ChannelAttribution path file: path, total_conversions, "
+    "total_conversion_value, total_null.",
+)
+@click.option("--sep", default=">", show_default=True, help="Separator between channels.")
+@click.option(
+    "--models",
+    "model_names",
+    default=",".join(PATH_FILE_MODELS),
+    show_default=True,
+    help="Comma-separated model names.",
+)
+@click.option(
+    "--order", type=click.IntRange(1, 4), default=1, show_default=True, help="Markov order."
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Results CSV: channel,model,conversions,value.",
+)
+@click.option(
+    "--removal-effects",
+    "removal_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write Markov removal effects here.",
+)
+@handled
+def attribute(
+    paths_file: Path, sep: str, model_names: str, order: int, out: Path, removal_out: Path | None
+) -> None:
+    """Attribute an aggregated path file with any models; no warehouse needed.
+
+    \b
+    Example:
+      attribution attribute --paths paths.csv --models first_touch,last_touch,linear,markov \\
+          --order 2 --out results.csv --removal-effects removal.csv
+    """
+    names = check_names([n.strip() for n in model_names.split(",") if n.strip()])
+    if removal_out is not None and "markov" not in names:
+        names.append("markov")
+    paths = read_path_file(paths_file, sep)
+    credits = run_models(paths, names, ModelOptions(order=order))
+    write_results(credits, out)
+    if removal_out is not None:
+        write_removal_effects(
+            next(c for c in credits if c.removal_conversions is not None), removal_out
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    total = float(paths.conversions.sum())
+    out_msg = f"{paths.n_paths:,} paths, {paths.n_channels} channels, {total:,.4g} conversions"
+    click.echo(f"{out_msg}; {len(credits)} models written to {out}")
+
+
+@main.command("run")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The window ends at this date's start (UTC); default: today.",
+)
+@click.option(
+    "--window",
+    default="4w",
+    show_default=True,
+    help="Conversions to attribute: 7d, 4w (ending at --as-of) or FROM..TO.",
+)
+@click.option(
+    "--lookback",
+    default="30d",
+    show_default=True,
+    help="How far before each conversion touches count.",
+)
+@click.option(
+    "--models",
+    "model_names",
+    default=",".join(DEFAULT_MODELS),
+    show_default=True,
+    help="Comma-separated model names.",
+)
+@click.option(
+    "--transform",
+    "transform_specs",
+    multiple=True,
+    help="Path transform, e.g. exposure or remove_if_not_all(Direct); repeatable.",
+)
+@click.option(
+    "--order", type=click.IntRange(1, 4), default=1, show_default=True, help="Markov order."
+)
+@click.option(
+    "--half-life",
+    "half_life",
+    type=float,
+    default=7.0,
+    show_default=True,
+    help="time_decay half-life in days.",
+)
+@click.pass_context
+@handled
+def run_command(
+    ctx: click.Context,
+    as_of: datetime | None,
+    window: str,
+    lookback: str,
+    model_names: str,
+    transform_specs: tuple[str, ...],
+    order: int,
+    half_life: float,
+) -> None:
+    """Attribute the warehouse's conversions with every model and store the run.
+
+    \b
+    Example:
+      attribution run --as-of 2026-11-23 --window 4w --lookback 30d
+      attribution run --window 2026-10-01..2026-10-31 --models markov,shapley --order 2
+    """
+    day = as_of or datetime.now(UTC).replace(tzinfo=None)
+    start, end = _window(window, datetime(day.year, day.month, day.day))
+    names = check_names([n.strip() for n in model_names.split(",") if n.strip()])
+    spec = RunSpec(
+        start=start,
+        end=end,
+        lookback_days=_days(lookback, "--lookback"),
+        models=tuple(names),
+        transforms=transform_specs,
+        options=ModelOptions(order=order, half_life_days=half_life),
+    )
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        result = run(pipe.warehouse, spec)
+    j = result.journeys
+    out.print(
+        f"run {result.run_id}: conversions {start:%Y-%m-%d} to {end:%Y-%m-%d} (end excluded), "
+        f"lookback {spec.lookback_days:g} days; {j.converting:,} converting journeys, "
+        f"{j.non_converting:,} non-converting, {j.conversions_without_touches:,} conversions "
+        f"with no touch in their window; {result.seconds:.2f} s",
+        highlight=False,
+    )
+    table = Table("channel", *[c.model for c in result.credits], title="Conversions by model")
+    for i, channel in sorted(enumerate(j.paths.channels), key=lambda t: t[1]):
+        table.add_row(channel, *[f"{c.conversions[i]:,.1f}" for c in result.credits])
+    out.print(table)

@@ -1,0 +1,19 @@
+-- Non-converting journeys: leads (not junk, created before $end) with no conversion in the run,
+-- and their touches in [$end - lookback, $end), in time order (ties as for conversions).
+-- Grain: (lead_id, pos). Reads run_conversions, touch_channels, leads.
+-- Params: $end (TIMESTAMP, UTC), $lookback_seconds (BIGINT).
+SELECT
+    l.lead_id,
+    tc.channel,
+    row_number() OVER (
+        PARTITION BY l.lead_id
+        ORDER BY tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
+    ) AS pos
+FROM leads AS l
+JOIN touch_channels AS tc ON tc.lead_id = l.lead_id
+WHERE NOT l.junk
+  AND l.created_at < $end
+  AND tc.occurred_at < $end
+  AND tc.occurred_at >= $end - to_seconds($lookback_seconds)
+  AND NOT EXISTS (SELECT 1 FROM run_conversions AS c WHERE c.lead_id = l.lead_id)
+ORDER BY l.lead_id, pos
