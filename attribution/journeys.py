@@ -29,12 +29,11 @@ class Journeys:
     touches_too_early: int
 
 
-def _paths_parts(journey: NDArray[np.str_]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Offsets of the journeys in rows sorted by (journey, pos), and each row's journey index."""
-    if len(journey) == 0:
-        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, journey[1:] != journey[:-1]])
-    return np.r_[starts, len(journey)].astype(np.int64), starts.astype(np.int64)
+def _offsets(pos: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Where each journey starts in rows sorted by (journey, pos), and the end: pos 1 starts one."""
+    starts = np.flatnonzero(pos == 1)
+    bounds: NDArray[np.int64] = np.r_[starts, len(pos)].astype(np.int64)
+    return bounds
 
 
 def build(
@@ -48,25 +47,27 @@ def build(
     """The run's journeys on this connection (it builds touch_channels and run_conversions)."""
     lookback = round(lookback_days * 86400)
     channels.map_touches(wh)
+    wh.execute("journeys/channels")
     wh.execute("journeys/conversions", {"start": start, "end": end, "kinds": list(kinds)})
     conv = wh.execute("journeys/converting_touches", {"lookback_seconds": lookback}).fetchnumpy()
     null = wh.execute(
         "journeys/null_touches", {"end": end, "lookback_seconds": lookback}
     ).fetchnumpy()
     stats = wh.fetchone("journeys/window_stats", {"lookback_seconds": lookback}) or (0, 0, 0)
-    conv_ids = conv["conversion_id"].astype(str)
-    null_ids = null["lead_id"].astype(str)
-    conv_offsets, conv_starts = _paths_parts(conv_ids)
-    null_offsets, _ = _paths_parts(null_ids)
-    names = np.concatenate([conv["channel"].astype(str), null["channel"].astype(str)])
-    channel_names, codes = np.unique(names, return_inverse=True)
+    names = [str(c) for (c,) in wh.fetchall("journeys/channel_names")]
+    conv_offsets = _offsets(np.asarray(conv["pos"], dtype=np.int64))
+    null_offsets = _offsets(np.asarray(null["pos"], dtype=np.int64))
+    conv_starts = conv_offsets[:-1]
     n_conv, n_null = len(conv_offsets) - 1, len(null_offsets) - 1
     offsets = np.concatenate([conv_offsets, null_offsets[1:] + conv_offsets[-1]])
-    gaps = np.concatenate([np.asarray(conv["gap_days"], dtype=np.float64), np.zeros(len(null_ids))])
+    codes = np.concatenate([conv["channel_code"], null["channel_code"]]).astype(np.int64)
+    gaps = np.concatenate(
+        [np.asarray(conv["gap_days"], dtype=np.float64), np.zeros(len(null["pos"]))]
+    )
     paths = Paths(
-        channels=tuple(str(c) for c in channel_names),
+        channels=tuple(names),
         offsets=offsets.astype(np.int64),
-        codes=codes.astype(np.int64),
+        codes=codes,
         conversions=np.r_[np.ones(n_conv), np.zeros(n_null)],
         value=np.r_[np.asarray(conv["value"], dtype=np.float64)[conv_starts], np.zeros(n_null)],
         nulls=np.r_[np.zeros(n_conv), np.ones(n_null)],
@@ -74,7 +75,7 @@ def build(
     )
     return Journeys(
         paths=paths,
-        conversion_ids=tuple(conv_ids[conv_starts]),
+        conversion_ids=tuple(str(c) for c in conv["conversion_id"][conv_starts]),
         converting=n_conv,
         conversions_without_touches=int(stats[0] or 0) - n_conv,
         non_converting=n_null,

@@ -1,12 +1,13 @@
 -- The touches of each conversion's journey: its lead's touches (lead creation included) in the
 -- half-open window [converted_at - lookback, converted_at), in time order; ties by ingest order
 -- (batch, row), then the touch before the lead creation. gap_days is the time from the touch to
--- the conversion. Grain: (conversion_id, pos). Reads run_conversions, touch_channels.
+-- the conversion. Grain: (conversion_id, pos). Reads run_conversions, touch_channels,
+-- run_channels (channel_code).
 -- Params: $lookback_seconds (BIGINT).
 SELECT
     c.conversion_id,
     c.value,
-    tc.channel,
+    rc.code AS channel_code,
     (epoch_ms(c.converted_at) - epoch_ms(tc.occurred_at)) / 86400000.0e0 AS gap_days,
     row_number() OVER (
         PARTITION BY c.conversion_id
@@ -14,6 +15,7 @@ SELECT
     ) AS pos
 FROM run_conversions AS c
 JOIN touch_channels AS tc ON tc.lead_id = c.lead_id
+JOIN run_channels AS rc ON rc.channel = tc.channel
 WHERE tc.occurred_at < c.converted_at
   AND tc.occurred_at >= c.converted_at - to_seconds($lookback_seconds)
 ORDER BY c.conversion_id, pos

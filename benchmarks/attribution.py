@@ -1,0 +1,214 @@
+"""Attribution benchmark: seeded journeys in a warehouse (about 3 touches each, 10 channels).
+
+Times building the journeys, each model, a whole stored run with all models, the path-file
+command on the same journeys aggregated to paths (a fresh process, as a user runs it), and one
+plain DuckDB group-by over the touch table as the floor. Prints peak memory.
+
+    python benchmarks/attribution.py --journeys 100000
+    python benchmarks/attribution.py --journeys 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from attribution import journeys  # noqa: E402
+from attribution.config import load_settings  # noqa: E402
+from attribution.models import MODELS, ModelOptions, run_models  # noqa: E402
+from attribution.pipeline import Pipeline  # noqa: E402
+from attribution.runs import RunSpec, run  # noqa: E402
+
+CHANNELS = np.array(
+    [
+        "Paid Search",
+        "Paid Social",
+        "Organic Search",
+        "Email",
+        "Referral",
+        "Direct",
+        "Display",
+        "Affiliates",
+        "Event",
+        "Partner",
+    ]
+)
+START, END = datetime(2026, 1, 1), datetime(2026, 4, 1)
+
+
+def generate(folder: Path, n: int, seed: int) -> dict[str, Path]:
+    """n leads (each a journey), 2 touches each (the lead's creation is the third), ~35 % won."""
+    rng = np.random.default_rng(seed)
+    span = int((END - START).total_seconds())
+    ids = np.char.add("L", np.arange(n).astype(str))
+    converted = rng.random(n) < 0.35
+    won_at = np.datetime64(START, "s") + (
+        20 * 86400 + rng.integers(0, span - 20 * 86400, n)
+    ).astype("timedelta64[s]")
+    created = won_at - rng.integers(3600, 20 * 86400, n).astype("timedelta64[s]")
+    weights = np.linspace(2.0, 0.5, len(CHANNELS))
+    weights /= weights.sum()
+    owner = np.repeat(np.arange(n), 2)
+    touch_at = created[owner] - rng.integers(60, 25 * 86400, 2 * n).astype("timedelta64[s]")
+    files = {
+        "leads": pa.table(
+            {
+                "lead_id": ids,
+                "created_at": created,
+                "channel_hint": rng.choice(CHANNELS, n, p=weights),
+                "utm_source": np.full(n, "(direct)"),
+                "utm_medium": np.full(n, "(none)"),
+            }
+        ),
+        "touches": pa.table(
+            {
+                "lead_id": ids[owner],
+                "occurred_at": touch_at,
+                "channel": rng.choice(CHANNELS, 2 * n, p=weights),
+            }
+        ),
+        "revenue": pa.table(
+            {
+                "event_id": np.char.add("D", ids[converted]),
+                "lead_id": ids[converted],
+                "occurred_at": won_at[converted],
+                "amount": np.round(rng.lognormal(8, 0.5, int(converted.sum())), 2),
+            }
+        ),
+    }
+    out = {}
+    for kind, table in files.items():
+        out[kind] = folder / f"{kind}.parquet"
+        pq.write_table(table, out[kind])
+    return out
+
+
+def timed(label: str, func, *args, **kwargs):  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    result = func(*args, **kwargs)
+    print(f"  {label:34} {time.perf_counter() - t0:7.2f} s")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--journeys", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="attribution-bench-") as tmp:
+        folder = Path(tmp)
+        files = generate(folder, args.journeys, args.seed)
+        env = {"ATTRIBUTION_WAREHOUSE__PATH": str(folder / "wh.duckdb")}
+        settings = load_settings(environ=env)
+        with Pipeline.open(settings) as pipe:
+            t0 = time.perf_counter()
+            for kind in ("leads", "touches", "revenue"):
+                pipe.ingest(kind, files[kind])
+            print(f"{args.journeys:,} journeys loaded in {time.perf_counter() - t0:.1f} s")
+            wh = pipe.warehouse
+            floor_sql = (
+                "SELECT count(*), sum(n) FROM (SELECT lead_id, count(*) AS n, max(occurred_at) "
+                "FROM touches GROUP BY lead_id)"
+            )
+            t0 = time.perf_counter()
+            wh.con.execute(floor_sql).fetchall()
+            floor_s = time.perf_counter() - t0
+            print(f"  {'floor: DuckDB group-by over touches':34} {floor_s:7.2f} s")
+            with wh.cursor() as cur:
+                built = timed(
+                    "journeys (mapping, windows, order)",
+                    journeys.build,
+                    cur,
+                    start=START,
+                    end=END,
+                    lookback_days=30,
+                )
+            paths = built.paths
+            print(
+                f"  {built.converting:,} converting, {built.non_converting:,} non-converting, "
+                f"{len(paths.codes):,} touches"
+            )
+            for name in MODELS:
+                timed(f"model {name}", run_models, paths, [name], ModelOptions())
+            result = timed(
+                "stored run, all models",
+                run,
+                wh,
+                RunSpec(start=START, end=END, models=tuple(MODELS)),
+            )
+            print(
+                f"  ratio of the stored run to the DuckDB floor: {result.seconds / floor_s:.1f}x "
+                f"(floor {floor_s:.2f} s)"
+            )
+            path_file = folder / "paths.csv"
+            _write_path_file(paths, path_file)
+        t0 = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "attribution",
+                "attribute",
+                "--paths",
+                str(path_file),
+                "--models",
+                "first_touch,last_touch,linear,markov",
+                "--out",
+                str(folder / "results.csv"),
+            ],
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+        )
+        print(
+            f"  path-file command (first, last, linear, markov), whole process: "
+            f"{time.perf_counter() - t0:.2f} s"
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of the benchmark process: {peak:.0f} MB")
+
+
+def _write_path_file(paths, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """The journeys aggregated to ChannelAttribution's path format, through DuckDB."""
+    import duckdb
+
+    names = np.array(paths.channels)[paths.codes]
+    table = pa.table(
+        {
+            "journey": paths.path_of_touch,
+            "pos": paths.position,
+            "channel": names,
+            "conv": np.repeat(paths.conversions, paths.lengths),
+            "value": np.repeat(paths.value, paths.lengths),
+        }
+    )
+    con = duckdb.connect()
+    con.register("run_paths", table)
+    con.execute(
+        "COPY (SELECT path, sum(conv) AS total_conversions, sum(value) AS total_conversion_value,"
+        " sum(1 - conv) AS total_null FROM (SELECT journey, string_agg(channel, ' > ' ORDER BY pos)"
+        " AS path, any_value(conv) AS conv, any_value(value) AS value FROM run_paths"
+        " GROUP BY journey) GROUP BY path) TO $p (HEADER)",
+        {"p": str(out)},
+    )
+    con.close()
+
+
+if __name__ == "__main__":
+    main()
