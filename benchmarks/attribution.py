@@ -17,8 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -29,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from attribution import journeys  # noqa: E402
 from attribution.config import load_settings  # noqa: E402
-from attribution.models import MODELS, ModelOptions, run_models  # noqa: E402
+from attribution.models import MODELS, ModelOptions, Paths, run_models  # noqa: E402
 from attribution.pipeline import Pipeline  # noqa: E402
 from attribution.runs import RunSpec, run  # noqa: E402
 
@@ -48,6 +50,7 @@ CHANNELS = np.array(
     ]
 )
 START, END = datetime(2026, 1, 1), datetime(2026, 4, 1)
+T = TypeVar("T")
 
 
 def generate(folder: Path, n: int, seed: int) -> dict[str, Path]:
@@ -97,7 +100,7 @@ def generate(folder: Path, n: int, seed: int) -> dict[str, Path]:
     return out
 
 
-def timed(label: str, func, *args, **kwargs):  # type: ignore[no-untyped-def]
+def timed(label: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     t0 = time.perf_counter()
     result = func(*args, **kwargs)
     print(f"  {label:34} {time.perf_counter() - t0:7.2f} s")
@@ -184,7 +187,7 @@ def main() -> None:
     print(f"peak memory of the benchmark process: {peak:.0f} MB")
 
 
-def _write_path_file(paths, out: Path) -> None:  # type: ignore[no-untyped-def]
+def _write_path_file(paths: Paths, out: Path) -> None:
     """The journeys aggregated to ChannelAttribution's path format, through DuckDB."""
     import duckdb
 

@@ -1,0 +1,1 @@
+"""Benchmark scripts: run each with python benchmarks/NAME.py --help."""
