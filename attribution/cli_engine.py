@@ -85,17 +85,21 @@ def attribute(
       attribution attribute --paths paths.csv --models first_touch,last_touch,linear,markov \\
           --order 2 --out results.csv --removal-effects removal.csv
     """
-    names = check_names([n.strip() for n in model_names.split(",") if n.strip()])
+    names = check_names(
+        [n.strip() for n in model_names.split(",") if n.strip()], valid=PATH_FILE_MODELS
+    )
     if removal_out is not None and "markov" not in names:
         names.append("markov")
     paths = read_path_file(paths_file, sep)
     credits = run_models(paths, names, ModelOptions(order=order))
+    for target in (out, removal_out):
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
     write_results(credits, out)
     if removal_out is not None:
         write_removal_effects(
             next(c for c in credits if c.removal_conversions is not None), removal_out
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
     total = float(paths.conversions.sum())
     out_msg = f"{paths.n_paths:,} paths, {paths.n_channels} channels, {total:,.4g} conversions"
     click.echo(f"{out_msg}; {len(credits)} models written to {out}")

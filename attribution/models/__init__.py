@@ -58,11 +58,14 @@ MODELS: dict[str, Callable[[Paths, ModelOptions], Credit]] = {
 PATH_FILE_MODELS = tuple(m for m in MODELS if m != "time_decay")  # a path file has no times
 
 
-def check_names(names: Sequence[str]) -> list[str]:
-    """The names, or an error listing the valid ones."""
-    unknown = [n for n in names if n not in MODELS]
+def check_names(names: Sequence[str], valid: Sequence[str] | None = None) -> list[str]:
+    """The names, or an error listing the valid ones (all models, or those given)."""
+    allowed = list(MODELS) if valid is None else list(valid)
+    unknown = [n for n in names if n not in allowed]
     if unknown:
-        raise AttributionError(f"unknown model(s) {', '.join(unknown)}; valid: {', '.join(MODELS)}")
+        raise AttributionError(
+            f"unknown model(s) {', '.join(unknown)}; valid: {', '.join(allowed)}"
+        )
     return list(dict.fromkeys(names))
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..errors import AttributionError
 from .paths import Floats, Paths
 from .result import Credit
 
@@ -55,7 +56,7 @@ def position_based(
 ) -> Credit:
     """first / middle / last shares; n = 2 splits f:l, n >= 3 gives m/(n-2) to each middle."""
     if min(first, middle, last) < 0 or abs(first + middle + last - 1) > 1e-9:
-        raise ValueError("position weights must be non-negative and sum to 1")
+        raise AttributionError("position weights must be non-negative and sum to 1")
     n = np.repeat(paths.lengths, paths.lengths).astype(np.float64)
     pos = paths.position
     is_first, is_last = pos == 0, pos == n - 1
@@ -73,9 +74,9 @@ def position_based(
 def time_decay(paths: Paths, half_life_days: float = 7.0) -> Credit:
     """Weight 2^(-t/H) by each touch's time t before its conversion, normalised per path."""
     if paths.gaps is None:
-        raise ValueError("time_decay needs touch times: run it on journeys, not on a path file")
+        raise AttributionError("time_decay needs touch times: run it on journeys, not a path file")
     if half_life_days <= 0:
-        raise ValueError("half_life_days must be positive")
+        raise AttributionError("half_life_days must be positive")
     # Relative to each path's latest touch, so that old touches cannot underflow to 0 / 0.
     nearest = np.minimum.reduceat(paths.gaps, paths.offsets[:-1])
     raw = np.exp2(-(paths.gaps - np.repeat(nearest, paths.lengths)) / half_life_days)

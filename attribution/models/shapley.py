@@ -41,7 +41,7 @@ def shapley(paths: Paths) -> Credit:
     sizes = sets.sum(axis=1)
     out_conv = np.zeros(paths.n_channels)
     out_value = np.zeros(paths.n_channels)
-    for k in np.flatnonzero(conv > 0):  # one pass per converting channel set
+    for k in np.flatnonzero((conv > 0) | (value != 0)):  # one pass per set with credit to give
         n_mask = sets[k]
         n = int(sizes[k])
         inside = ~(sets[:, ~n_mask].any(axis=1)) & (sizes > 0)  # observed subsets of N
