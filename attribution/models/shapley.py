@@ -13,6 +13,8 @@ from numpy.typing import NDArray
 from .paths import Floats, Ints, Paths
 from .result import Credit
 
+_NOISE = 1e-12  # differences of conversion rates smaller than this are rounding, not signal
+
 
 def _sets(paths: Paths) -> tuple[NDArray[np.bool_], Ints, Floats, Floats, Floats]:
     """Distinct channel sets as a boolean matrix, each path's set, and per-set totals."""
@@ -53,7 +55,8 @@ def shapley(paths: Paths) -> Credit:
             axis=0
         )
         total = phi.sum()
-        share = phi / total if total != 0 else np.full(n, 1.0 / n)
+        # Below rounding noise the values say nothing: split evenly rather than amplify noise.
+        share = phi / total if abs(total) > _NOISE else np.full(n, 1.0 / n)
         idx = np.flatnonzero(n_mask)
         out_conv[idx] += share * conv[k]
         out_value[idx] += share * value[k]
@@ -98,7 +101,8 @@ def fractribution(paths: Paths) -> Credit:
     found = (at < len(uniq)) & (uniq[np.minimum(at, len(uniq) - 1)] == drop)
     p_without = np.where(found, rate[np.minimum(at, len(uniq) - 1)], 0.0)
     owner, lengths = paths.path_of_touch, paths.lengths
-    raw = np.maximum(p_path[owner] - p_without, 0.0)
+    raw = p_path[owner] - p_without
+    raw = np.where(raw > _NOISE, raw, 0.0)  # rounding noise is no contribution
     raw = np.where(np.repeat(lengths, lengths) == 1, 1.0, raw)
     totals = np.add.reduceat(raw, paths.offsets[:-1])
     is_last = paths.position == np.repeat(lengths - 1, lengths)
