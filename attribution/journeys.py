@@ -61,6 +61,7 @@ def build(
     n_conv, n_null = len(conv_offsets) - 1, len(null_offsets) - 1
     offsets = np.concatenate([conv_offsets, null_offsets[1:] + conv_offsets[-1]])
     codes = np.concatenate([conv["channel_code"], null["channel_code"]]).astype(np.int64)
+    sources = np.concatenate([conv["source_id"], null["source_id"]]).astype(np.int64)
     gaps = np.concatenate(
         [np.asarray(conv["gap_days"], dtype=np.float64), np.zeros(len(null["pos"]))]
     )
@@ -72,6 +73,7 @@ def build(
         value=np.r_[np.asarray(conv["value"], dtype=np.float64)[conv_starts], np.zeros(n_null)],
         nulls=np.r_[np.zeros(n_conv), np.ones(n_null)],
         gaps=gaps,
+        sources=sources,
     )
     return Journeys(
         paths=paths,

@@ -84,6 +84,46 @@ def _rows(credits: list[Credit]) -> pa.Table:
     return pa.table(cols)
 
 
+def _touch_credit(paths: Paths, credits: list[Credit], converting: int) -> pa.Table:
+    """Per-touch credit of every model for the converting journeys, as one Arrow table."""
+    keep = paths.path_of_touch < converting
+    n = int(keep.sum())
+    sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
+    return pa.table(
+        {
+            "model": pa.array(np.repeat([c.model for c in credits], n)),
+            "journey": np.tile(paths.path_of_touch[keep], len(credits)),
+            "channel_code": np.tile(paths.codes[keep], len(credits)),
+            "source_id": np.tile(sources[keep], len(credits)),
+            "conversions": np.concatenate([c.touch_conversions[keep] for c in credits]),
+            "value": np.concatenate([c.touch_value[keep] for c in credits]),
+        }
+    )
+
+
+def _store_drill_down(
+    cur: Warehouse, run_id: int, paths: Paths, found: journeys.Journeys, credits: list[Credit]
+) -> None:
+    """Per-source and per-conversion credit, summed by DuckDB from the per-touch credit."""
+    tables = {
+        "run_touch_credit": _touch_credit(paths, credits, found.converting),
+        "run_journey_ids": pa.table(
+            {"journey": np.arange(found.converting), "conversion_id": list(found.conversion_ids)}
+        ),
+        "run_channel_names": pa.table(
+            {"channel_code": np.arange(paths.n_channels), "channel": list(paths.channels)}
+        ),
+    }
+    for name, table in tables.items():
+        cur.con.register(name, table)
+    try:
+        cur.execute("runs/insert_source_credits", {"run_id": run_id})
+        cur.execute("runs/insert_conversion_credits", {"run_id": run_id})
+    finally:
+        for name in tables:
+            cur.con.unregister(name)
+
+
 def run(wh: Warehouse, spec: RunSpec) -> RunResult:
     """Compute every model of the spec over the warehouse's journeys and store the run."""
     names = check_names(spec.models)
@@ -124,4 +164,5 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
             cur.con.register("run_credit_rows", _rows(credits))
             cur.execute("runs/insert_channel_credits", {"run_id": run_id})
             cur.con.unregister("run_credit_rows")
+            _store_drill_down(cur, run_id, paths, found, credits)
     return RunResult(run_id, digest, found, credits, seconds)

@@ -129,3 +129,56 @@ def test_runs_are_stored_and_repeatable(pipe: Pipeline, tmp_path: Path) -> None:
         assert total == pytest.approx(1.0, abs=1e-9)
     other = run(pipe.warehouse, RunSpec(start=START, end=END, lookback_days=12))
     assert other.input_hash != first.input_hash
+
+
+def test_drill_down_sums_to_the_channel_totals(pipe: Pipeline, tmp_path: Path) -> None:
+    load(pipe, tmp_path)
+    more = write_csv(
+        tmp_path / "r2.csv",
+        ["event_id", "lead_id", "occurred_at", "amount"],
+        [["D2", "B", "2026-03-28T10:00:00Z", "40"]],
+    )
+    pipe.ingest("revenue", more)
+    models = ("first_touch", "linear", "time_decay", "markov", "shapley", "fractribution")
+    result = run(pipe.warehouse, RunSpec(start=START, end=END, models=models))
+    con = pipe.warehouse.con
+    for model in models:
+        channel = dict(
+            con.execute(
+                "SELECT channel, conversions FROM channel_credits WHERE run_id = $r AND model = $m",
+                {"r": result.run_id, "m": model},
+            ).fetchall()
+        )
+        by_conversion = dict(
+            con.execute(
+                "SELECT channel, sum(conversions) FROM conversion_credits "
+                "WHERE run_id = $r AND model = $m GROUP BY channel",
+                {"r": result.run_id, "m": model},
+            ).fetchall()
+        )
+        for name, total in channel.items():
+            assert by_conversion.get(name, 0.0) == pytest.approx(total, abs=1e-9), (model, name)
+        per_conversion = con.execute(
+            "SELECT conversion_id, sum(conversions), sum(value) FROM conversion_credits "
+            "WHERE run_id = $r AND model = $m GROUP BY 1 ORDER BY 1",
+            {"r": result.run_id, "m": model},
+        ).fetchall()
+        assert [(c, round(n, 9), round(v, 9)) for c, n, v in per_conversion] == [
+            ("D1", 1.0, 100.0),
+            ("D2", 1.0, 40.0),
+        ], model
+        sources = con.execute(
+            "SELECT s.name, c.conversions FROM source_credits c "
+            "LEFT JOIN lead_sources s ON s.id = c.source_id "
+            "WHERE run_id = $r AND model = $m ORDER BY 1",
+            {"r": result.run_id, "m": model},
+        ).fetchall()
+        assert sum(n for _, n in sources) == pytest.approx(2.0, abs=1e-9)
+    first = con.execute(
+        "SELECT s.name, c.conversions FROM source_credits c "
+        "LEFT JOIN lead_sources s ON s.id = c.source_id "
+        "WHERE run_id = $r AND model = 'first_touch' AND c.conversions > 0 ORDER BY 1 NULLS LAST",
+        {"r": result.run_id},
+    ).fetchall()
+    # A's first touch is the Email touch (no source); B's is its creation (Facebook).
+    assert first == [("Facebook", 1.0), (None, 1.0)]

@@ -35,8 +35,7 @@ def _position(preset: str) -> Callable[[Paths, ModelOptions], Credit]:
     first, middle, last = heuristic.POSITION_PRESETS[preset]
 
     def run(p: Paths, _: ModelOptions) -> Credit:
-        credit = heuristic.position_based(p, first, middle, last)
-        return Credit(preset, credit.channels, credit.conversions, credit.value)
+        return heuristic.position_based(p, first, middle, last).renamed(preset)
 
     return run
 

@@ -18,8 +18,11 @@ POSITION_PRESETS: dict[str, tuple[float, float, float]] = {
 
 
 def _credit(name: str, paths: Paths, weights: Floats) -> Credit:
-    conv, val = paths.touch_weights_to_channels(weights)
-    return Credit(name, paths.channels, conv, val)
+    """Credit from each touch's share of its path's conversions and value."""
+    owner = paths.path_of_touch
+    return Credit.from_touches(
+        name, paths, weights * paths.conversions[owner], weights * paths.value[owner]
+    )
 
 
 def first_touch(paths: Paths) -> Credit:

@@ -111,11 +111,46 @@ def markov(paths: Paths, order: int = 1) -> Credit:
     conv_total, value_total = paths.conversions.sum(), paths.value.sum()
     share = removal / removal.sum() if removal.sum() > 0 else np.zeros(n_ch)
     vshare = removal_value / removal_value.sum() if removal_value.sum() > 0 else np.zeros(n_ch)
+    conv_out, value_out = share * conv_total, vshare * value_total
     return Credit(
         f"markov_{order}" if order > 1 else "markov",
         paths.channels,
-        share * conv_total,
-        vshare * value_total,
+        conv_out,
+        value_out,
+        touch_conversions=per_conversion(paths, removal, paths.conversions, conv_out),
+        touch_value=per_conversion(paths, removal_value, paths.value, value_out),
         removal_conversions=removal,
         removal_value=removal_value,
     )
+
+
+def per_conversion(paths: Paths, effect: Floats, rows: Floats, columns: Floats) -> Floats:
+    """Per-touch credit whose per-journey sums are the journeys' conversions (rows) and whose
+    per-channel sums are the Markov totals (columns), by iterative proportional fitting from
+    the removal effects of the channels each journey touched.
+
+    Both match whenever some split of each journey over its own channels can give every
+    channel its total. A channel credited only through the chain (it leads into converting
+    states but lies on no converting journey) cannot be placed on a journey: its drill-down
+    then falls short of its total, and the run records the gap."""
+    n_ch = max(paths.n_channels, 1)
+    key = paths.path_of_touch * n_ch + paths.codes
+    pairs, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    pair_path, pair_channel = pairs // n_ch, pairs % n_ch
+    weight = effect[pair_channel] * (rows[pair_path] > 0)
+    floor = 1e-12 * max(rows.sum(), columns.sum(), 1.0)  # sums below this cannot be rescaled
+    error = np.inf
+    for _ in range(200):  # sweeps over (journey, channel) pairs; converges geometrically
+        row_sum = np.bincount(pair_path, weight, paths.n_paths)
+        weight *= np.divide(rows, row_sum, out=np.ones_like(rows), where=row_sum > floor)[pair_path]
+        col_sum = np.bincount(pair_channel, weight, paths.n_channels)
+        weight *= np.divide(columns, col_sum, out=np.ones_like(columns), where=col_sum > floor)[
+            pair_channel
+        ]
+        row_sum = np.bincount(pair_path, weight, paths.n_paths)
+        last, error = error, float(np.abs(row_sum - rows).max(initial=0.0))
+        if error <= 1e-12 * max(rows.sum(), 1.0) or error >= last * (1 - 1e-9):
+            break  # fitted, or as close as this data allows
+    per_touch: Floats = weight[inverse] / counts[inverse]
+    return per_touch

@@ -19,7 +19,8 @@ class Paths:
     """Paths (touch sequences) with their conversions, conversion value and non-conversions.
 
     Path p's touches are codes[offsets[p]:offsets[p + 1]], each an index into channels. gaps, when
-    known, holds each touch's time before its conversion in days (time decay needs it)."""
+    known, holds each touch's time before its conversion in days (time decay needs it); sources,
+    when known, each touch's lead-source id (-1 for none)."""
 
     channels: tuple[str, ...]
     offsets: Ints
@@ -28,6 +29,7 @@ class Paths:
     value: Floats
     nulls: Floats
     gaps: Floats | None = None
+    sources: Ints | None = None
 
     def __post_init__(self) -> None:
         n = len(self.conversions)
@@ -37,6 +39,8 @@ class Paths:
             raise ValueError("every path needs at least one touch")
         if self.gaps is not None and len(self.gaps) != len(self.codes):
             raise ValueError("gaps must give one value per touch")
+        if self.sources is not None and len(self.sources) != len(self.codes):
+            raise ValueError("sources must give one value per touch")
 
     @property
     def n_paths(self) -> int:
@@ -86,9 +90,13 @@ class Paths:
             nulls=np.zeros(n) if nulls is None else np.asarray(nulls, dtype=np.float64),
         )
 
-    def touch_weights_to_channels(self, weights: Floats) -> tuple[Floats, Floats]:
-        """Per-channel (conversions, value) from per-touch shares of their path's conversion."""
-        owner = self.path_of_touch
-        conv = np.bincount(self.codes, weights * self.conversions[owner], self.n_channels)
-        val = np.bincount(self.codes, weights * self.value[owner], self.n_channels)
-        return conv.astype(np.float64), val.astype(np.float64)
+    def by_channel(self, per_touch: Floats) -> Floats:
+        """A per-touch quantity summed per channel."""
+        return np.bincount(self.codes, per_touch, self.n_channels).astype(np.float64)
+
+    def channel_touch_counts(self) -> Ints:
+        """For each touch, how many touches of its channel its path has."""
+        key = self.path_of_touch * max(self.n_channels, 1) + self.codes
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        repeated: Ints = counts[inverse.ravel()].astype(np.int64)
+        return repeated

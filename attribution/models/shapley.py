@@ -37,12 +37,11 @@ def _sets(paths: Paths) -> tuple[NDArray[np.bool_], Ints, Floats, Floats, Floats
 def shapley(paths: Paths) -> Credit:
     """v(S) = conversion rate of journeys whose distinct channels are exactly S; each converting
     set's Shapley shares, renormalised to 1, split its conversions and value."""
-    sets, _, conv, value, nulls = _sets(paths)
+    sets, which, conv, value, nulls = _sets(paths)
     seen = conv + nulls
     v = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
     sizes = sets.sum(axis=1)
-    out_conv = np.zeros(paths.n_channels)
-    out_value = np.zeros(paths.n_channels)
+    shares = np.zeros((len(sets), paths.n_channels))
     for k in np.flatnonzero((conv > 0) | (value != 0)):  # one pass per set with credit to give
         n_mask = sets[k]
         n = int(sizes[k])
@@ -57,10 +56,13 @@ def shapley(paths: Paths) -> Credit:
         total = phi.sum()
         # Below rounding noise the values say nothing: split evenly rather than amplify noise.
         share = phi / total if abs(total) > _NOISE else np.full(n, 1.0 / n)
-        idx = np.flatnonzero(n_mask)
-        out_conv[idx] += share * conv[k]
-        out_value[idx] += share * value[k]
-    return Credit("shapley", paths.channels, out_conv, out_value)
+        shares[k, np.flatnonzero(n_mask)] = share
+    # Each journey's share of a channel goes evenly to that channel's touches in the journey.
+    owner = paths.path_of_touch
+    per_touch = shares[which[owner], paths.codes] / paths.channel_touch_counts()
+    return Credit.from_touches(
+        "shapley", paths, per_touch * paths.conversions[owner], per_touch * paths.value[owner]
+    )
 
 
 def _path_keys(paths: Paths) -> tuple[np.ndarray, np.ndarray]:
@@ -111,5 +113,6 @@ def fractribution(paths: Paths) -> Credit:
         raw / np.where(np.repeat(totals, lengths) > 0, np.repeat(totals, lengths), 1.0),
         is_last.astype(np.float64),
     )
-    conv_out, val_out = paths.touch_weights_to_channels(weights)
-    return Credit("fractribution", paths.channels, conv_out, val_out)
+    return Credit.from_touches(
+        "fractribution", paths, weights * paths.conversions[owner], weights * paths.value[owner]
+    )

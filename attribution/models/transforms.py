@@ -26,6 +26,7 @@ def _keep(paths: Paths, keep: Mask) -> Paths:
         channels=paths.channels, offsets=offsets, codes=paths.codes[keep],
         conversions=paths.conversions, value=paths.value, nulls=paths.nulls,
         gaps=None if paths.gaps is None else paths.gaps[keep],
+        sources=None if paths.sources is None else paths.sources[keep],
     )  # fmt: skip
 
 

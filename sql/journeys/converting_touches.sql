@@ -8,6 +8,7 @@ SELECT
     c.conversion_id,
     c.value,
     rc.code AS channel_code,
+    coalesce(tc.source_id, -1) AS source_id,
     (epoch_ms(c.converted_at) - epoch_ms(tc.occurred_at)) / 86400000.0e0 AS gap_days,
     row_number() OVER (
         PARTITION BY c.conversion_id

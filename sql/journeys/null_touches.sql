@@ -5,6 +5,7 @@
 SELECT
     l.lead_id,
     rc.code AS channel_code,
+    coalesce(tc.source_id, -1) AS source_id,
     row_number() OVER (
         PARTITION BY l.lead_id
         ORDER BY tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation

@@ -1,0 +1,18 @@
+-- Drill-down of attribution runs: each model's credit per lead source and per conversion.
+
+CREATE TABLE source_credits (
+    run_id INTEGER NOT NULL,
+    model VARCHAR NOT NULL,
+    source_id INTEGER,                       -- NULL: touches with no lead source
+    conversions DOUBLE NOT NULL,
+    value DOUBLE NOT NULL
+);
+
+CREATE TABLE conversion_credits (
+    run_id INTEGER NOT NULL,
+    model VARCHAR NOT NULL,
+    conversion_id VARCHAR NOT NULL,          -- revenue_events.event_id
+    channel VARCHAR NOT NULL,
+    conversions DOUBLE NOT NULL,
+    value DOUBLE NOT NULL
+);
