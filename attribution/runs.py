@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -84,29 +86,14 @@ def _rows(credits: list[Credit]) -> pa.Table:
     return pa.table(cols)
 
 
-def _touch_credit(paths: Paths, credits: list[Credit], converting: int) -> pa.Table:
-    """Per-touch credit of every model for the converting journeys, as one Arrow table."""
-    keep = paths.path_of_touch < converting
-    n = int(keep.sum())
-    sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
-    return pa.table(
-        {
-            "model": pa.array(np.repeat([c.model for c in credits], n)),
-            "journey": np.tile(paths.path_of_touch[keep], len(credits)),
-            "channel_code": np.tile(paths.codes[keep], len(credits)),
-            "source_id": np.tile(sources[keep], len(credits)),
-            "conversions": np.concatenate([c.touch_conversions[keep] for c in credits]),
-            "value": np.concatenate([c.touch_value[keep] for c in credits]),
-        }
-    )
-
-
 def _store_drill_down(
     cur: Warehouse, run_id: int, paths: Paths, found: journeys.Journeys, credits: list[Credit]
 ) -> None:
-    """Per-source and per-conversion credit, summed by DuckDB from the per-touch credit."""
-    tables = {
-        "run_touch_credit": _touch_credit(paths, credits, found.converting),
+    """Per-source and per-conversion credit, summed by DuckDB from each model's per-touch
+    credit of the converting journeys (one model at a time, to keep memory flat)."""
+    keep = paths.path_of_touch < found.converting
+    sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
+    lookups = {
         "run_journey_ids": pa.table(
             {"journey": np.arange(found.converting), "conversion_id": list(found.conversion_ids)}
         ),
@@ -114,14 +101,29 @@ def _store_drill_down(
             {"channel_code": np.arange(paths.n_channels), "channel": list(paths.channels)}
         ),
     }
-    for name, table in tables.items():
+    for name, table in lookups.items():
         cur.con.register(name, table)
     try:
-        cur.execute("runs/insert_source_credits", {"run_id": run_id})
-        cur.execute("runs/insert_conversion_credits", {"run_id": run_id})
+        cur.execute("runs/insert_run_conversions", {"run_id": run_id})
+        for credit in credits:  # a handful of models; each is one set-wise insert
+            touches = pa.table(
+                {
+                    "model": pa.array([credit.model] * int(keep.sum())).dictionary_encode(),
+                    "journey": paths.path_of_touch[keep],
+                    "channel_code": paths.codes[keep],
+                    "source_id": sources[keep],
+                    "conversions": credit.touch_conversions[keep],
+                    "value": credit.touch_value[keep],
+                }
+            )
+            cur.con.register("run_touch_credit", touches)
+            cur.execute("runs/insert_source_credits", {"run_id": run_id})
+            cur.execute("runs/insert_conversion_credits", {"run_id": run_id})
+            cur.con.unregister("run_touch_credit")
     finally:
-        for name in tables:
-            cur.con.unregister(name)
+        for name in (*lookups, "run_touch_credit"):
+            with contextlib.suppress(duckdb.Error):  # already gone, or the batch failed
+                cur.con.unregister(name)
 
 
 def run(wh: Warehouse, spec: RunSpec) -> RunResult:

@@ -159,8 +159,9 @@ def test_drill_down_sums_to_the_channel_totals(pipe: Pipeline, tmp_path: Path) -
         for name, total in channel.items():
             assert by_conversion.get(name, 0.0) == pytest.approx(total, abs=1e-9), (model, name)
         per_conversion = con.execute(
-            "SELECT conversion_id, sum(conversions), sum(value) FROM conversion_credits "
-            "WHERE run_id = $r AND model = $m GROUP BY 1 ORDER BY 1",
+            "SELECT r.conversion_id, sum(c.conversions), sum(c.value) FROM conversion_credits c "
+            "JOIN run_conversion_ids r USING (run_id, conversion_no) "
+            "WHERE c.run_id = $r AND c.model = $m GROUP BY 1 ORDER BY 1",
             {"r": result.run_id, "m": model},
         ).fetchall()
         assert [(c, round(n, 9), round(v, 9)) for c, n, v in per_conversion] == [
