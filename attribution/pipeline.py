@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import demo, registry
+from . import demo, registry, runs
 from .config import Settings
 from .ingest import BatchSummary, Ingestor, Progress
 from .reporting import write_source_summary
 from .warehouse import Migration, Warehouse
+
+DEMO_MODELS = ("first_touch", "last_touch", "linear", "time_decay", "markov", "shapley")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class DemoResult:
     outputs: dict[str, Path]
     start: datetime
     end: datetime
+    run_id: int
 
 
 class Pipeline:
@@ -82,8 +85,16 @@ class Pipeline:
         """Per lead source: leads, converted leads, conversion rate, won revenue, spend."""
         return self.warehouse.records("reports/source_summary", {"start": start, "end": end})
 
-    def write_source_summary(self, start: datetime, end: datetime, folder: Path) -> dict[str, Path]:
+    def write_source_summary(
+        self, start: datetime, end: datetime, folder: Path, run_id: int | None = None
+    ) -> dict[str, Path]:
+        """The summary page and CSV files; with a run, its channel credit by model too."""
         rows = self.source_summary(start, end)
+        credits = (
+            self.warehouse.records("runs/channel_credits", {"run_id": run_id})
+            if run_id is not None
+            else []
+        )
         return write_source_summary(
             rows,
             folder,
@@ -91,6 +102,8 @@ class Pipeline:
             end=end,
             base_currency=self.settings.ingest.base_currency,
             generated_at=datetime.now(UTC).replace(tzinfo=None),
+            credits=credits,
+            run_id=run_id,
         )
 
 
@@ -125,5 +138,9 @@ def run_demo(
             pipe.ingest(kind, path, progress=progress(kind, path) if progress else None)
             for kind, path in inputs.items()
         ]
-        outputs = pipe.write_source_summary(data.start, data.end, folder / "summary")
-    return DemoResult(db, inputs, batches, outputs, data.start, data.end)
+        spec = runs.RunSpec(start=data.start, end=data.end, models=DEMO_MODELS)
+        result = runs.run(pipe.warehouse, spec)
+        outputs = pipe.write_source_summary(
+            data.start, data.end, folder / "summary", run_id=result.run_id
+        )
+    return DemoResult(db, inputs, batches, outputs, data.start, data.end, result.run_id)

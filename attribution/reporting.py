@@ -51,6 +51,17 @@ def csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+CHANNEL_MODEL_COLUMNS = ("channel", "model", "conversions", "value")
+
+
+def pivot(credits: Sequence[dict[str, Any]], field: str) -> tuple[list[str], list[list[Any]]]:
+    """Models as columns, channels as rows (name order) of one figure of a run's credit."""
+    models = list(dict.fromkeys(str(c["model"]) for c in credits))
+    channels = sorted({str(c["channel"]) for c in credits})
+    cell = {(str(c["channel"]), str(c["model"])): float(c[field]) for c in credits}
+    return models, [[ch, *[cell.get((ch, m), 0.0) for m in models]] for ch in channels]
+
+
 def write_source_summary(
     rows: Sequence[dict[str, Any]],
     folder: Path,
@@ -59,9 +70,18 @@ def write_source_summary(
     end: datetime,
     base_currency: str,
     generated_at: datetime,
+    credits: Sequence[dict[str, Any]] = (),
+    run_id: int | None = None,
 ) -> dict[str, Path]:
-    """source_summary.csv and index.html in folder; returns their paths."""
+    """source_summary.csv, channel_models.csv (when a run is given) and index.html in folder."""
     folder.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    if credits:
+        paths["channel_csv"] = folder / "channel_models.csv"
+        with paths["channel_csv"].open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(CHANNEL_MODEL_COLUMNS)
+            writer.writerows([[csv_cell(c[k]) for k in CHANNEL_MODEL_COLUMNS] for c in credits])
     csv_path = folder / "source_summary.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -87,8 +107,11 @@ def write_source_summary(
             base_currency=base_currency,
             generated_at=generated_at,
             csv_name=csv_path.name,
+            run_id=run_id,
+            conversions=pivot(credits, "conversions"),
+            revenue=pivot(credits, "value"),
         )
     )
     html_path = folder / "index.html"
     html_path.write_text(html, encoding="utf-8")
-    return {"csv": csv_path, "html": html_path}
+    return {"csv": csv_path, "html": html_path, **paths}

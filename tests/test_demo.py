@@ -20,15 +20,16 @@ AS_OF = date(2026, 11, 25)
 class TableParser(HTMLParser):
     """Collects the text of the cells of table#sources, by section."""
 
-    def __init__(self) -> None:
+    def __init__(self, table_id: str = "sources") -> None:
         super().__init__()
+        self.table_id = table_id
         self.in_table = False
         self.section = ""
         self.rows: dict[str, list[list[str]]] = {"thead": [], "tbody": [], "tfoot": []}
         self.cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table" and ("id", "sources") in attrs:
+        if tag == "table" and ("id", self.table_id) in attrs:
             self.in_table = True
         elif self.in_table and tag in self.rows:
             self.section = tag
@@ -143,3 +144,28 @@ def test_summary_figures_are_the_warehouses(demo_run: DemoResult) -> None:
         assert cells[6] == f"{Decimal(row['spend']):,.2f}"
     total = parser.rows["tfoot"][0]
     assert total[2] == f"{sum(int(r['leads']) for r in rows):,}"
+
+
+def test_the_page_shows_the_runs_channel_credit(demo_run: DemoResult) -> None:
+    con = duckdb.connect(str(demo_run.warehouse), read_only=True)
+    stored = {
+        (channel, model): conversions
+        for model, channel, conversions in con.execute(
+            "SELECT model, channel, conversions FROM channel_credits WHERE run_id = $r",
+            {"r": demo_run.run_id},
+        ).fetchall()
+    }
+    total = con.execute(
+        "SELECT conversions FROM attribution_runs WHERE run_id = $r", {"r": demo_run.run_id}
+    ).fetchone()
+    con.close()
+    parser = TableParser("channel-conversions")
+    parser.feed(Path(demo_run.outputs["html"]).read_text(encoding="utf-8"))
+    models = parser.rows["thead"][0][1:]
+    assert models == ["first_touch", "last_touch", "linear", "time_decay", "markov", "shapley"]
+    assert total is not None
+    for row in parser.rows["tbody"]:
+        for model, cell in zip(models, row[1:], strict=True):
+            assert float(cell) == pytest.approx(stored[(row[0], model)], abs=0.051)
+    for model in models:
+        assert sum(v for (_, m), v in stored.items() if m == model) == pytest.approx(total[0])
