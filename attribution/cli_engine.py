@@ -26,6 +26,23 @@ def _days(text: str, what: str) -> float:
     return int(match[1]) * (7 if match[2] == "w" else 1)
 
 
+def _names(text: str, what: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise AttributionError(f"{what} needs at least one name")
+    return names
+
+
+def _weights(text: str) -> tuple[float, float, float]:
+    try:
+        first, middle, last = (float(p) for p in text.split(","))
+    except ValueError:
+        raise AttributionError(
+            f"--position {text!r} is not three numbers like 0.4,0.2,0.4"
+        ) from None
+    return first, middle, last
+
+
 def _window(text: str, as_of: datetime) -> tuple[datetime, datetime]:
     """[start, end) from 7d / 4w (ending at as_of) or FROM..TO (dates, TO included)."""
     if ".." in text:
@@ -148,6 +165,24 @@ def attribute(
     show_default=True,
     help="time_decay half-life in days.",
 )
+@click.option(
+    "--kinds",
+    default="won",
+    show_default=True,
+    help="Revenue kinds that count as conversions, comma-separated.",
+)
+@click.option(
+    "--direct",
+    default="Direct",
+    show_default=True,
+    help="Channels last_non_direct passes over, comma-separated.",
+)
+@click.option(
+    "--position",
+    default="0.4,0.2,0.4",
+    show_default=True,
+    help="position_based weights first,middle,last (summing to 1).",
+)
 @click.pass_context
 @handled
 def run_command(
@@ -159,6 +194,9 @@ def run_command(
     transform_specs: tuple[str, ...],
     order: int,
     half_life: float,
+    kinds: str,
+    direct: str,
+    position: str,
 ) -> None:
     """Attribute the warehouse's conversions with every model and store the run.
 
@@ -176,7 +214,13 @@ def run_command(
         lookback_days=_days(lookback, "--lookback"),
         models=tuple(names),
         transforms=transform_specs,
-        options=ModelOptions(order=order, half_life_days=half_life),
+        kinds=_names(kinds, "--kinds"),
+        options=ModelOptions(
+            order=order,
+            half_life_days=half_life,
+            direct=_names(direct, "--direct"),
+            position=_weights(position),
+        ),
     )
     with Pipeline.open(settings_of(ctx)) as pipe:
         result = run(pipe.warehouse, spec)

@@ -121,3 +121,28 @@ def test_import_keeps_the_defaults_for_blank_cells(tmp_path: Path) -> None:
     assert "2 lead sources added, 0 skipped" in result.output
     listed = json.loads(run(tmp_path, "sources", "list", "--search", "e", "--json").output)
     assert {(s["name"], s["active"]) for s in listed} >= {("Webinar", True), ("Old Fair", False)}
+
+
+def test_run_attributes_the_warehouse_and_stores_the_run(tmp_path: Path) -> None:
+    leads = write_csv(
+        tmp_path / "l.csv",
+        ["lead_id", "created_at", "source"],
+        [["A", "2026-03-02", "Google"], ["B", "2026-03-03", "Facebook"]],
+    )
+    deals = write_csv(
+        tmp_path / "r.csv",
+        ["event_id", "lead_id", "occurred_at", "amount"],
+        [["D1", "A", "2026-03-05", "10"]],
+    )
+    assert run(tmp_path, "ingest", "leads", str(leads)).exit_code == 0
+    assert run(tmp_path, "ingest", "revenue", str(deals)).exit_code == 0
+    result = run(
+        tmp_path, "run", "--as-of", "2026-03-09", "--window", "7d", "--models", "first_touch,markov"
+    )
+    assert result.exit_code == 0, result.output
+    assert "run 1: conversions 2026-03-02 to 2026-03-09" in result.output
+    assert "1 converting journeys, 1 non-converting" in result.output
+    bad = run(tmp_path, "run", "--window", "soon")
+    assert bad.exit_code == 1 and "--window 'soon' is not like 30d or 4w" in bad.output
+    unknown = run(tmp_path, "run", "--models", "magic")
+    assert unknown.exit_code == 1 and "unknown model(s) magic" in unknown.output
