@@ -86,42 +86,80 @@ def _rows(credits: list[Credit]) -> pa.Table:
     return pa.table(cols)
 
 
+def _constant(text: str, n: int) -> pa.DictionaryArray:
+    """A column of n copies of one string, stored once."""
+    return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [text])
+
+
+def _drill_down_tables(
+    paths: Paths, found: journeys.Journeys, credits: list[Credit]
+) -> tuple[pa.Table, pa.Table]:
+    """Every model's credit per (conversion, channel), non-zero only, and per lead source, summed
+    from the per-touch credit of the converting journeys with bincount (no loop over rows)."""
+    keep = paths.path_of_touch < found.converting
+    n_ch = max(paths.n_channels, 1)
+    pairs, pair_of_touch = np.unique(
+        paths.path_of_touch[keep] * n_ch + paths.codes[keep], return_inverse=True
+    )
+    pair_of_touch = pair_of_touch.ravel()
+    sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
+    source_ids, source_of_touch = np.unique(sources[keep], return_inverse=True)
+    source_of_touch = source_of_touch.ravel()
+    channel_names = pa.array(list(paths.channels), pa.string())
+    conv_parts: list[pa.Table] = []
+    source_parts: list[pa.Table] = []
+    for credit in credits:  # one vectorised pass per model
+        tc, tv = credit.touch_conversions[keep], credit.touch_value[keep]
+        conv = np.bincount(pair_of_touch, tc, len(pairs))
+        value = np.bincount(pair_of_touch, tv, len(pairs))
+        nonzero = (conv != 0) | (value != 0)
+        n = int(nonzero.sum())
+        conv_parts.append(
+            pa.table(
+                {
+                    "model": _constant(credit.model, n),
+                    "conversion_no": (pairs[nonzero] // n_ch).astype(np.int32),
+                    "channel": pa.DictionaryArray.from_arrays(
+                        (pairs[nonzero] % n_ch).astype(np.int32), channel_names
+                    ),
+                    "conversions": conv[nonzero],
+                    "value": value[nonzero],
+                }
+            )
+        )
+        source_parts.append(
+            pa.table(
+                {
+                    "model": _constant(credit.model, len(source_ids)),
+                    "source_id": source_ids.astype(np.int64),
+                    "conversions": np.bincount(source_of_touch, tc, len(source_ids)),
+                    "value": np.bincount(source_of_touch, tv, len(source_ids)),
+                }
+            )
+        )
+    return pa.concat_tables(conv_parts), pa.concat_tables(source_parts)
+
+
 def _store_drill_down(
     cur: Warehouse, run_id: int, paths: Paths, found: journeys.Journeys, credits: list[Credit]
 ) -> None:
-    """Per-source and per-conversion credit, summed by DuckDB from each model's per-touch
-    credit of the converting journeys (one model at a time, to keep memory flat)."""
-    keep = paths.path_of_touch < found.converting
-    sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
-    lookups = {
+    """Per-conversion and per-source credit of every model, and the run's conversion numbers."""
+    by_conversion, by_source = _drill_down_tables(paths, found, credits)
+    tables = {
         "run_journey_ids": pa.table(
             {"journey": np.arange(found.converting), "conversion_id": list(found.conversion_ids)}
         ),
-        "run_channel_names": pa.table(
-            {"channel_code": np.arange(paths.n_channels), "channel": list(paths.channels)}
-        ),
+        "run_pair_credit": by_conversion,
+        "run_source_credit": by_source,
     }
-    for name, table in lookups.items():
+    for name, table in tables.items():
         cur.con.register(name, table)
     try:
         cur.execute("runs/insert_run_conversions", {"run_id": run_id})
-        for credit in credits:  # a handful of models; each is one set-wise insert
-            touches = pa.table(
-                {
-                    "model": pa.array([credit.model] * int(keep.sum())).dictionary_encode(),
-                    "journey": paths.path_of_touch[keep],
-                    "channel_code": paths.codes[keep],
-                    "source_id": sources[keep],
-                    "conversions": credit.touch_conversions[keep],
-                    "value": credit.touch_value[keep],
-                }
-            )
-            cur.con.register("run_touch_credit", touches)
-            cur.execute("runs/insert_source_credits", {"run_id": run_id})
-            cur.execute("runs/insert_conversion_credits", {"run_id": run_id})
-            cur.con.unregister("run_touch_credit")
+        cur.execute("runs/insert_conversion_credits", {"run_id": run_id})
+        cur.execute("runs/insert_source_credits", {"run_id": run_id})
     finally:
-        for name in (*lookups, "run_touch_credit"):
+        for name in tables:
             with contextlib.suppress(duckdb.Error):  # already gone, or the batch failed
                 cur.con.unregister(name)
 

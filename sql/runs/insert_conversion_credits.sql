@@ -1,9 +1,6 @@
--- Stores a run's non-zero credit per model, conversion and channel, summed from the per-touch
--- credit in run_touch_credit (channel_code = index in run_channel_names).
+-- Stores a run's non-zero credit per model, conversion and channel from the registered Arrow
+-- table run_pair_credit (already summed per conversion and channel).
 -- Grain: (model, conversion, channel). Params: $run_id.
 INSERT INTO conversion_credits
-SELECT $run_id, t.model, t.journey, c.channel, sum(t.conversions), sum(t.value)
-FROM run_touch_credit AS t
-JOIN run_channel_names AS c ON c.channel_code = t.channel_code
-GROUP BY t.model, t.journey, c.channel
-HAVING sum(t.conversions) <> 0 OR sum(t.value) <> 0
+SELECT $run_id, CAST(model AS VARCHAR), conversion_no, CAST(channel AS VARCHAR), conversions, value
+FROM run_pair_credit

@@ -1,6 +1,6 @@
--- Stores a run's credit per model and lead source, summed from the per-touch credit in the
--- registered Arrow table run_touch_credit. Grain: (model, source). Params: $run_id.
+-- Stores a run's credit per model and lead source from the registered Arrow table
+-- run_source_credit (already summed; source -1 = touches with no lead source).
+-- Grain: (model, source). Params: $run_id.
 INSERT INTO source_credits
-SELECT $run_id, model, NULLIF(source_id, -1), sum(conversions), sum(value)
-FROM run_touch_credit
-GROUP BY model, source_id
+SELECT $run_id, CAST(model AS VARCHAR), NULLIF(CAST(source_id AS INTEGER), -1), conversions, value
+FROM run_source_credit
