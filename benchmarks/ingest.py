@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,9 +22,22 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+ROOT = Path(__file__).resolve().parent.parent
+# This folder holds attribution.py: keep it off the path so `import attribution` finds the package.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+
 CHANNELS = np.array(
     ["Paid Search", "Paid Social", "Organic Search", "Email", "Referral", "Direct", "Display"]
 )
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM; unlike ru_maxrss it is not inherited from
+    the parent across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def generate(folder: Path, leads: int, touches: int, seed: int) -> dict[str, Path]:
@@ -87,8 +100,8 @@ def _pass(files: list[tuple[str, str]], db: str, queue: mp.Queue) -> None:  # ty
                         "seconds": secs,
                     }
                 )
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put({"results": results, "peak_mb": peak_mb})
+    peak = peak_mb()
+    queue.put({"results": results, "peak_mb": peak})
 
 
 def main() -> None:
