@@ -222,12 +222,28 @@ def test_default_rules_are_versioned_data(pipe: Pipeline) -> None:
     ).fetchall()
     assert [c for (c,) in got] == sorted(
         [
-            "Affiliates", "Audio", "Cross-network", "Direct", "Display", "Email", "Event",
-            "Mobile Push Notifications", "Organic Search", "Organic Shopping", "Organic Social",
-            "Organic Video", "Paid Other", "Paid Search", "Paid Shopping", "Paid Social",
-            "Paid Video", "Partner", "Referral", "SMS",
+            "Affiliates",
+            "Audio",
+            "Cross-network",
+            "Direct",
+            "Display",
+            "Email",
+            "Event",
+            "Mobile Push Notifications",
+            "Organic Search",
+            "Organic Shopping",
+            "Organic Social",
+            "Organic Video",
+            "Paid Other",
+            "Paid Search",
+            "Paid Shopping",
+            "Paid Social",
+            "Paid Video",
+            "Partner",
+            "Referral",
+            "SMS",
         ]
-    )  # fmt: skip
+    )
 
 
 def test_rules_load_per_connection(pipe: Pipeline) -> None:

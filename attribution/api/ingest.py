@@ -33,6 +33,7 @@ async def ingest(
     pipeline: Pipeline = request.app.state.pipeline
     column_map = parse_map(map or [])
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    reader: str = file_format
     with tempfile.TemporaryDirectory(prefix="attribution-upload-") as tmp:
         if content_type == "multipart/form-data":
             form = await request.form()
@@ -53,7 +54,7 @@ async def ingest(
             name = "records.json"
             path = Path(tmp) / name
             path.write_bytes(body)
-            file_format = "json_array"  # type: ignore[assignment]
+            reader = "json_array"
         else:
             raise ApiError(
                 415, f"Unsupported content type {content_type!r}: use JSON or multipart."
@@ -62,7 +63,7 @@ async def ingest(
             pipeline.ingest,
             kind,
             path,
-            file_format=file_format,
+            file_format=reader,
             column_map=column_map,
             display_name=name,
         )

@@ -66,11 +66,15 @@ def position_based(
     two = first + last
     weights = np.select(
         [n == 1, (n == 2) & is_first, (n == 2) & is_last, is_first, is_last],
-        [np.ones_like(n), np.full_like(n, first / two if two else 0.5),
-         np.full_like(n, last / two if two else 0.5), np.full_like(n, first),
-         np.full_like(n, last)],
+        [
+            np.ones_like(n),
+            np.full_like(n, first / two if two else 0.5),
+            np.full_like(n, last / two if two else 0.5),
+            np.full_like(n, first),
+            np.full_like(n, last),
+        ],
         default=middle / np.maximum(n - 2, 1),
-    )  # fmt: skip
+    )
     return _credit("position_based", paths, weights)
 
 

@@ -84,7 +84,10 @@ def write_removal_effects(credit: Credit, out: Path) -> None:
         writer.writerow(("channel", "removal_effect_conversions", "removal_effect_value"))
         order = sorted(range(len(credit.channels)), key=lambda i: credit.channels[i])
         writer.writerows(
-            (credit.channels[i], repr(float(credit.removal_conversions[i])),
-             repr(float(credit.removal_value[i])))
+            (
+                credit.channels[i],
+                repr(float(credit.removal_conversions[i])),
+                repr(float(credit.removal_value[i])),
+            )
             for i in order
-        )  # fmt: skip
+        )

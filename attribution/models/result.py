@@ -34,9 +34,14 @@ class Credit:
     ) -> Credit:
         """Credit whose per-channel totals are the sums of the per-touch credit."""
         return cls(
-            model, paths.channels, paths.by_channel(touch_conversions),
-            paths.by_channel(touch_value), touch_conversions, touch_value, **extra,
-        )  # fmt: skip
+            model,
+            paths.channels,
+            paths.by_channel(touch_conversions),
+            paths.by_channel(touch_value),
+            touch_conversions,
+            touch_value,
+            **extra,
+        )
 
     def renamed(self, model: str) -> Credit:
         return replace(self, model=model)

@@ -13,8 +13,14 @@ from ..errors import AttributionError
 from .paths import Paths
 
 Mask = NDArray[np.bool_]
-TRANSFORMS = ("unique", "exposure", "first", "trim_long_path", "remove_if_not_all",
-              "remove_if_last_and_not_all")  # fmt: skip
+TRANSFORMS = (
+    "unique",
+    "exposure",
+    "first",
+    "trim_long_path",
+    "remove_if_not_all",
+    "remove_if_last_and_not_all",
+)
 _CALL = re.compile(r"^(?P<name>[a-z_]+)(?:\((?P<arg>[^()]*)\))?$")
 
 
@@ -23,11 +29,15 @@ def _keep(paths: Paths, keep: Mask) -> Paths:
     counts = np.add.reduceat(keep.astype(np.int64), paths.offsets[:-1])
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     return Paths(
-        channels=paths.channels, offsets=offsets, codes=paths.codes[keep],
-        conversions=paths.conversions, value=paths.value, nulls=paths.nulls,
+        channels=paths.channels,
+        offsets=offsets,
+        codes=paths.codes[keep],
+        conversions=paths.conversions,
+        value=paths.value,
+        nulls=paths.nulls,
         gaps=None if paths.gaps is None else paths.gaps[keep],
         sources=None if paths.sources is None else paths.sources[keep],
-    )  # fmt: skip
+    )
 
 
 def _code(paths: Paths, channel: str) -> int:
