@@ -6,6 +6,7 @@ the statements and shapes their answers."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,11 +42,14 @@ def rules_loaded(wh: Warehouse) -> bool:
     return bool(wh.scalar("channels/rules_loaded"))
 
 
-def map_touches(wh: Warehouse) -> None:
-    """Build touch_channels on this connection, loading the default rules first if needed."""
+def map_touches(
+    wh: Warehouse, *, since: datetime | None = None, until: datetime | None = None
+) -> None:
+    """Build touch_channels on this connection (only touches in [since, until) when given),
+    loading the default rules first if needed."""
     if not rules_loaded(wh):
         load_default_rules(wh)
-    wh.execute("channels/map_touches")
+    wh.execute("channels/map_touches", {"since": since, "until": until})
 
 
 def unassigned_share(wh: Warehouse) -> float:

@@ -6,7 +6,7 @@ journeys first (one per conversion, its value), then non-converting ones (one pe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,7 +46,9 @@ def build(
 ) -> Journeys:
     """The run's journeys on this connection (it builds touch_channels and run_conversions)."""
     lookback = round(lookback_days * 86400)
-    channels.map_touches(wh)
+    # Only touches a window can hold: from the earliest lookback to the run's end. Touches after
+    # the run's end are not counted in touches_after_conversion.
+    channels.map_touches(wh, since=start - timedelta(seconds=lookback), until=end)
     wh.execute("journeys/channels")
     wh.execute("journeys/conversions", {"start": start, "end": end, "kinds": list(kinds)})
     conv = wh.execute("journeys/converting_touches", {"lookback_seconds": lookback}).fetchnumpy()

@@ -9,18 +9,21 @@
 -- Creating a lead is itself a touch of its source at its created_at (is_lead_creation).
 -- Rules are matched once per distinct combination of UTM values, not once per touch.
 -- Grain: one row per row of touches plus one per row of leads.
--- Reads touches, leads, lead_sources, channel_rules (load_rules.sql). Params: none.
+-- Reads touches, leads, lead_sources, channel_rules (load_rules.sql).
+-- Params: $since, $until (TIMESTAMP or NULL): only touches in [since, until), for a run.
 CREATE OR REPLACE TEMP TABLE touch_channels AS
 WITH all_touches AS (
     SELECT
         t.lead_id, t.occurred_at, t.batch_id, t.row_number, false AS is_lead_creation,
         t.source_id, t.channel, t.utm_source, t.utm_medium, t.utm_campaign
     FROM touches AS t
+    WHERE ($since IS NULL OR t.occurred_at >= $since) AND ($until IS NULL OR t.occurred_at < $until)
     UNION ALL
     SELECT
         l.lead_id, l.created_at, l.batch_id, l.row_number, true,
         l.source_id, CAST(NULL AS STRING), l.utm_source, l.utm_medium, l.utm_campaign
     FROM leads AS l
+    WHERE ($since IS NULL OR l.created_at >= $since) AND ($until IS NULL OR l.created_at < $until)
 ),
 keyed AS (
     SELECT

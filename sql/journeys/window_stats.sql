@@ -1,5 +1,6 @@
 -- How many conversions the run has, and how many of their leads' touches the lookback window
--- left out (too early, or at or after the conversion). Grain: one row. Reads run_conversions,
+-- left out (too early, or at or after the conversion), among the touches mapped for the run
+-- (from the earliest lookback to the run's end). Grain: one row. Reads run_conversions,
 -- touch_channels. Params: $lookback_seconds (BIGINT).
 SELECT
     (SELECT count(*) FROM run_conversions) AS conversions,
