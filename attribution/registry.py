@@ -88,6 +88,35 @@ def _query(wh: Warehouse, params: dict[str, Any], tail: str) -> list[dict[str, A
     return wh.reader().records_text(sql, params, name="registry/list_sources")
 
 
+def _filters(
+    search: str | None, channel: str | None, active: bool | None, source_id: int | None = None
+) -> dict[str, Any]:
+    return {
+        "search": _like(search),
+        "channel": (channel or "").strip().lower() or None,
+        "active": active,
+        "id": source_id,
+    }
+
+
+def _rows(
+    wh: Warehouse, params: dict[str, Any], sort: str, page: int | None, per_page: int | None
+) -> tuple[list[dict[str, Any]], PageMeta | None]:
+    """Matching rows, sorted, one page of them with its meta when paging is asked."""
+    tail = sort_clause(sort)
+    if page is None and per_page is None:
+        return _query(wh, params, tail), None
+    number = max(1, page or 1)
+    size = min(PER_PAGE_MAX, max(1, per_page or 50))
+    paged = {**params, "limit": size, "offset": (number - 1) * size}
+    rows = _query(wh, paged, tail + " LIMIT $limit OFFSET $offset")
+    total = int(rows[0]["total"]) if rows else _count(wh, params)
+    meta = PageMeta(
+        page=number, per_page=size, total=total, total_pages=max(1, math.ceil(total / size))
+    )
+    return rows, meta
+
+
 def list_sources(
     wh: Warehouse,
     *,
@@ -99,24 +128,25 @@ def list_sources(
     per_page: int | None = None,
 ) -> tuple[list[SourcePublic], PageMeta | None]:
     """Sources matching the filters, sorted; a page of them with its meta when paging is asked."""
-    tail = sort_clause(sort)
-    params: dict[str, Any] = {
-        "search": _like(search),
-        "channel": (channel or "").strip().lower() or None,
-        "active": active,
-        "id": None,
-    }
-    if page is None and per_page is None:
-        return [_public(row) for row in _query(wh, params, tail)], None
-    number = max(1, page or 1)
-    size = min(PER_PAGE_MAX, max(1, per_page or 50))
-    paged = {**params, "limit": size, "offset": (number - 1) * size}
-    rows = _query(wh, paged, tail + " LIMIT $limit OFFSET $offset")
-    total = int(rows[0]["total"]) if rows else _count(wh, params)
-    meta = PageMeta(
-        page=number, per_page=size, total=total, total_pages=max(1, math.ceil(total / size))
-    )
+    rows, meta = _rows(wh, _filters(search, channel, active), sort, page, per_page)
     return [_public(row) for row in rows], meta
+
+
+def list_sources_json(
+    wh: Warehouse,
+    *,
+    search: str | None = None,
+    channel: str | None = None,
+    active: bool | None = None,
+    sort: str = "name",
+    page: int | None = None,
+    per_page: int | None = None,
+) -> tuple[bytes, PageMeta | None, int]:
+    """The same list as API JSON built by DuckDB (a JSON array of records), its page meta, and
+    how many records it holds: the API's hot path, with no model object per row."""
+    rows, meta = _rows(wh, _filters(search, channel, active), sort, page, per_page)
+    body = ("[" + ",".join(str(r["record"]) for r in rows) + "]").encode()
+    return body, meta, len(rows)
 
 
 def _count(wh: Warehouse, params: dict[str, Any]) -> int:
@@ -130,8 +160,16 @@ ID_MAX = 2**31 - 1  # ids are INTEGER: a larger one names no source
 def get_source(wh: Warehouse, *, source_id: int) -> SourcePublic | None:
     if not 0 < source_id <= ID_MAX:
         return None
-    rows = _query(wh, {"search": None, "channel": None, "active": None, "id": source_id}, "")
+    rows = _query(wh, _filters(None, None, None, source_id), "")
     return _public(rows[0]) if rows else None
+
+
+def get_source_json(wh: Warehouse, *, source_id: int) -> bytes | None:
+    """One source as API JSON built by DuckDB, or None."""
+    if not 0 < source_id <= ID_MAX:
+        return None
+    rows = _query(wh, _filters(None, None, None, source_id), "")
+    return str(rows[0]["record"]).encode() if rows else None
 
 
 def _check_unique(session: Session, values: dict[str, Any], own_id: int | None) -> None:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from .. import registry
@@ -69,9 +68,6 @@ BULK_DOC = _body_doc(
     },
     required=True,
 )
-
-
-_LIST = TypeAdapter(list[SourcePublic])
 
 
 async def _cached(
@@ -188,12 +184,24 @@ async def list_sources(
 ) -> Any:
 
     async def compute() -> Response:
-        items, meta = await _list(request, search, channel, active, sort, page, per_page)
-        if not items and request.app.state.settings.api.compat_404:
+        try:
+            body, meta, count = await run_in_threadpool(
+                registry.list_sources_json,
+                _wh(request),
+                search=search,
+                channel=channel,
+                active=_active(active),
+                sort=sort,
+                page=page,
+                per_page=per_page,
+            )
+        except AttributionError as exc:
+            raise ApiError(422, str(exc)) from None
+        if not count and request.app.state.settings.api.compat_404:
             raise ApiError(404, NO_DATA)
         if meta is not None:
-            return _json(SourcePage(data=items, meta=meta).model_dump_json().encode())
-        return _json(_LIST.dump_json(items))
+            return _json(b'{"data":' + body + b',"meta":' + meta.model_dump_json().encode() + b"}")
+        return _json(body)
 
     return await _cached(request, LIST, compute)
 
@@ -228,10 +236,10 @@ async def get_source(
     sid = _source_id(source_id)
 
     async def compute() -> Response:
-        found = await run_in_threadpool(registry.get_source, _wh(request), source_id=sid)
+        found = await run_in_threadpool(registry.get_source_json, _wh(request), source_id=sid)
         if found is None:
             raise ApiError(404, NO_DATA)
-        return _json(found.model_dump_json().encode())
+        return _json(found)
 
     return await _cached(request, sid, compute)
 

@@ -1,11 +1,25 @@
 -- Lead sources with their lead counts, filtered; the caller appends an allow-listed ORDER BY
--- and LIMIT. Grain: one row per source; total = rows matching before LIMIT.
+-- and LIMIT. record is the row as the API shows it, one JSON object (id as a string, times as
+-- UTC ISO 8601 with Z). Grain: one row per source; total = rows matching before LIMIT.
 -- Params: $search (a lower-case LIKE pattern with \ as escape, or NULL), $channel (lower-case,
 -- or NULL), $active (BOOLEAN or NULL), $id (INTEGER or NULL: only that source).
 SELECT
     s.id, s.name, s.channel, s.utm_source, s.utm_medium, s.utm_campaign, s.active,
     s.auto_created, s.created_at, s.updated_at,
     coalesce(c.n, 0) AS lead_count,
+    CAST(to_json(struct_pack(
+        id := CAST(s.id AS VARCHAR),
+        name := s.name,
+        channel := s.channel,
+        utm_source := s.utm_source,
+        utm_medium := s.utm_medium,
+        utm_campaign := s.utm_campaign,
+        active := s.active,
+        auto_created := s.auto_created,
+        created_at := strftime(s.created_at, '%Y-%m-%dT%H:%M:%SZ'),
+        updated_at := strftime(s.updated_at, '%Y-%m-%dT%H:%M:%SZ'),
+        lead_count := coalesce(c.n, 0)
+    )) AS VARCHAR) AS record,
     count(*) OVER () AS total
 FROM lead_sources AS s
 LEFT JOIN (SELECT source_id, count(*) AS n FROM leads GROUP BY source_id) AS c
