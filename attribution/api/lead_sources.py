@@ -145,16 +145,18 @@ def _fields(data: dict[str, Any], *, creating: bool, compat: bool) -> SourceUpda
 
 async def _list(
     request: Request,
+    lister: Callable[..., Any],
     search: str | None,
     channel: str | None,
     active: str | None,
     sort: str,
-    page: int | None,
-    per_page: int | None,
-) -> tuple[list[SourcePublic], Any]:
+    page: int | None = None,
+    per_page: int | None = None,
+) -> Any:
+    """A registry listing run off the event loop; a bad option is a 422."""
     try:
         return await run_in_threadpool(
-            registry.list_sources,
+            lister,
             _wh(request),
             search=search,
             channel=channel,
@@ -184,19 +186,9 @@ async def list_sources(
 ) -> Any:
 
     async def compute() -> Response:
-        try:
-            body, meta, count = await run_in_threadpool(
-                registry.list_sources_json,
-                _wh(request),
-                search=search,
-                channel=channel,
-                active=_active(active),
-                sort=sort,
-                page=page,
-                per_page=per_page,
-            )
-        except AttributionError as exc:
-            raise ApiError(422, str(exc)) from None
+        body, meta, count = await _list(
+            request, registry.list_sources_json, search, channel, active, sort, page, per_page
+        )
         if not count and request.app.state.settings.api.compat_404:
             raise ApiError(404, NO_DATA)
         if meta is not None:
@@ -217,7 +209,7 @@ async def export_sources(
 ) -> Response:
 
     async def compute() -> Response:
-        items, _meta = await _list(request, search, channel, active, sort, None, None)
+        items, _meta = await _list(request, registry.list_sources, search, channel, active, sort)
         buffer = io.StringIO()
         registry.write_csv(items, buffer)
         return Response(
