@@ -38,6 +38,7 @@ def as_text(paths: Paths) -> list[str]:
         (["trim_long_path(0)"], "a > a > a > Direct > a > Direct > Direct"),
         (["unique"], "a > a > a > Direct > a > Direct > Direct"),
         (["exposure", "trim_long_path(3)"], "Direct > a > Direct"),
+        (["frequency"], "a(4) > Direct(3)"),
     ],
 )
 def test_the_spec_transform_table(specs: list[str], expected: str) -> None:
@@ -46,7 +47,8 @@ def test_the_spec_transform_table(specs: list[str], expected: str) -> None:
     )
     result = T.apply(paths, specs)
     assert as_text(result)[0] == expected
-    assert as_text(result)[1] in ("Direct > Direct", "Direct")  # an all-Direct path stays
+    # an all-Direct path stays
+    assert as_text(result)[1] in ("Direct > Direct", "Direct", "Direct(2)")
 
 
 def test_an_unknown_transform_names_the_valid_ones() -> None:

@@ -17,6 +17,7 @@ TRANSFORMS = (
     "unique",
     "exposure",
     "first",
+    "frequency",
     "trim_long_path",
     "remove_if_not_all",
     "remove_if_last_and_not_all",
@@ -60,6 +61,30 @@ def first(paths: Paths) -> Paths:
     return _keep(paths, keep)
 
 
+def frequency(paths: Paths) -> Paths:
+    """Keep each channel's first occurrence, renamed with its count: A > B > A > A gives
+    A(3) > B(1) (as fractribution's frequency transform)."""
+    counts = paths.channel_touch_counts()
+    kept = first(paths)
+    key = paths.path_of_touch * max(paths.n_channels, 1) + paths.codes
+    _, first_index = np.unique(key, return_index=True)
+    kept_counts = counts[np.sort(first_index)]
+    labels = paths.codes[np.sort(first_index)] * (int(counts.max(initial=1)) + 1) + kept_counts
+    uniq, new_codes = np.unique(labels, return_inverse=True)
+    base = int(counts.max(initial=1)) + 1
+    names = tuple(f"{paths.channels[int(u) // base]}({int(u) % base})" for u in uniq)
+    return Paths(
+        channels=names,
+        offsets=kept.offsets,
+        codes=new_codes.ravel().astype(np.int64),
+        conversions=kept.conversions,
+        value=kept.value,
+        nulls=kept.nulls,
+        gaps=kept.gaps,
+        sources=kept.sources,
+    )
+
+
 def trim_long_path(paths: Paths, n: int) -> Paths:
     """Keep the last n touches; n <= 0 keeps all."""
     if n <= 0:
@@ -99,6 +124,8 @@ def apply(paths: Paths, specs: list[str]) -> Paths:
             paths = exposure(paths)
         elif name == "first":
             paths = first(paths)
+        elif name == "frequency":
+            paths = frequency(paths)
         elif name == "trim_long_path" and arg.lstrip("-").isdigit():
             paths = trim_long_path(paths, int(arg))
         elif name == "remove_if_not_all" and arg:
