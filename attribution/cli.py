@@ -305,6 +305,11 @@ def demo(ctx: click.Context, as_of: datetime | None) -> None:
     out.print(f"Warehouse:   {result.warehouse}", highlight=False)
     out.print(f"Input files: {result.inputs['leads'].parent}", highlight=False)
     out.print(f"Summary CSV: {result.outputs['csv']}", highlight=False)
+    if "channel_csv" in result.outputs:
+        out.print(
+            f"Channel CSV: {result.outputs['channel_csv']} (attribution run {result.run_id})",
+            highlight=False,
+        )
     out.print(f"Report page: {result.outputs['html']}", highlight=False)
     out.print(
         f"Explore it:  ATTRIBUTION_WAREHOUSE__PATH={result.warehouse} attribution batches",
