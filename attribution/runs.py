@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import duckdb
@@ -42,8 +42,14 @@ class RunSpec:
     options: ModelOptions = field(default_factory=ModelOptions)
 
 
+_EMPTY = np.zeros(0)
+
+
 @dataclass(frozen=True)
 class RunResult:
+    """A stored run; its credits carry per-channel totals (the per-touch credit is stored as
+    per-conversion and per-source credit, not kept)."""
+
     run_id: int
     input_hash: str
     journeys: journeys.Journeys
@@ -91,60 +97,65 @@ def _constant(text: str, n: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [text])
 
 
-def _drill_down_tables(
-    paths: Paths, found: journeys.Journeys, credits: list[Credit]
-) -> tuple[pa.Table, pa.Table]:
-    """Every model's credit per (conversion, channel), non-zero only, and per lead source, summed
-    from the per-touch credit of the converting journeys with bincount (no loop over rows)."""
-    keep = paths.path_of_touch < found.converting
-    n_ch = max(paths.n_channels, 1)
-    pairs, pair_of_touch = np.unique(
-        paths.path_of_touch[keep] * n_ch + paths.codes[keep], return_inverse=True
-    )
-    pair_of_touch = pair_of_touch.ravel()
-    sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
-    source_ids, source_of_touch = np.unique(sources[keep], return_inverse=True)
-    source_of_touch = source_of_touch.ravel()
-    channel_names = pa.array(list(paths.channels), pa.string())
-    conv_parts: list[pa.Table] = []
-    source_parts: list[pa.Table] = []
-    for credit in credits:  # one vectorised pass per model
-        tc, tv = credit.touch_conversions[keep], credit.touch_value[keep]
-        conv = np.bincount(pair_of_touch, tc, len(pairs))
-        value = np.bincount(pair_of_touch, tv, len(pairs))
+class DrillDown:
+    """Each model's credit per (conversion, channel), non-zero only, and per lead source, summed
+    from its per-touch credit of the converting journeys with bincount (no loop over rows).
+
+    Models are added one at a time so that only one model's per-touch credit is alive."""
+
+    def __init__(self, paths: Paths, found: journeys.Journeys) -> None:
+        self.keep = paths.path_of_touch < found.converting
+        self.n_ch = max(paths.n_channels, 1)
+        pairs, pair_of_touch = np.unique(
+            paths.path_of_touch[self.keep] * self.n_ch + paths.codes[self.keep],
+            return_inverse=True,
+        )
+        self.pairs, self.pair_of_touch = pairs, pair_of_touch.ravel()
+        sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
+        source_ids, source_of_touch = np.unique(sources[self.keep], return_inverse=True)
+        self.source_ids, self.source_of_touch = source_ids, source_of_touch.ravel()
+        self.channel_names = pa.array(list(paths.channels), pa.string())
+        self.by_conversion: list[pa.Table] = []
+        self.by_source: list[pa.Table] = []
+
+    def add(self, credit: Credit) -> None:
+        tc, tv = credit.touch_conversions[self.keep], credit.touch_value[self.keep]
+        conv = np.bincount(self.pair_of_touch, tc, len(self.pairs))
+        value = np.bincount(self.pair_of_touch, tv, len(self.pairs))
         nonzero = (conv != 0) | (value != 0)
         n = int(nonzero.sum())
-        conv_parts.append(
+        self.by_conversion.append(
             pa.table(
                 {
                     "model": _constant(credit.model, n),
-                    "conversion_no": (pairs[nonzero] // n_ch).astype(np.int32),
+                    "conversion_no": (self.pairs[nonzero] // self.n_ch).astype(np.int32),
                     "channel": pa.DictionaryArray.from_arrays(
-                        (pairs[nonzero] % n_ch).astype(np.int32), channel_names
+                        (self.pairs[nonzero] % self.n_ch).astype(np.int32), self.channel_names
                     ),
                     "conversions": conv[nonzero],
                     "value": value[nonzero],
                 }
             )
         )
-        source_parts.append(
+        n_src = len(self.source_ids)
+        self.by_source.append(
             pa.table(
                 {
-                    "model": _constant(credit.model, len(source_ids)),
-                    "source_id": source_ids.astype(np.int64),
-                    "conversions": np.bincount(source_of_touch, tc, len(source_ids)),
-                    "value": np.bincount(source_of_touch, tv, len(source_ids)),
+                    "model": _constant(credit.model, n_src),
+                    "source_id": self.source_ids.astype(np.int64),
+                    "conversions": np.bincount(self.source_of_touch, tc, n_src),
+                    "value": np.bincount(self.source_of_touch, tv, n_src),
                 }
             )
         )
-    return pa.concat_tables(conv_parts), pa.concat_tables(source_parts)
 
 
 def _store_drill_down(
-    cur: Warehouse, run_id: int, paths: Paths, found: journeys.Journeys, credits: list[Credit]
+    cur: Warehouse, run_id: int, found: journeys.Journeys, drill: DrillDown
 ) -> None:
     """Per-conversion and per-source credit of every model, and the run's conversion numbers."""
-    by_conversion, by_source = _drill_down_tables(paths, found, credits)
+    by_conversion = pa.concat_tables(drill.by_conversion)
+    by_source = pa.concat_tables(drill.by_source)
     tables = {
         "run_journey_ids": pa.table(
             {"journey": np.arange(found.converting), "conversion_id": list(found.conversion_ids)}
@@ -173,7 +184,12 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
             cur, start=spec.start, end=spec.end, lookback_days=spec.lookback_days, kinds=spec.kinds
         )
         paths = transforms.apply(found.paths, list(spec.transforms))
-        credits = run_models(paths, names, spec.options)
+        drill = DrillDown(paths, found)
+        credits = []
+        for name in names:  # one model at a time: its per-touch credit lives only this long
+            credit = run_models(paths, [name], spec.options)[0]
+            drill.add(credit)
+            credits.append(replace(credit, touch_conversions=_EMPTY, touch_value=_EMPTY))
         digest = input_hash(paths, spec)
         seconds = time.perf_counter() - started
         with cur.writing("data"), cur.transaction():
@@ -204,5 +220,5 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
             cur.con.register("run_credit_rows", _rows(credits))
             cur.execute("runs/insert_channel_credits", {"run_id": run_id})
             cur.con.unregister("run_credit_rows")
-            _store_drill_down(cur, run_id, paths, found, credits)
+            _store_drill_down(cur, run_id, found, drill)
     return RunResult(run_id, digest, found, credits, seconds)

@@ -123,9 +123,17 @@ def main() -> None:
     parser.add_argument("--journeys", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--run-only", metavar="DB", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--memory-limit",
+        default="",
+        help="DuckDB memory limit of the fresh-process run, e.g. 400MB",
+    )
     args = parser.parse_args()
     if args.run_only:  # a fresh process: the stored run's own time and peak memory
-        settings = load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": args.run_only})
+        env = {"ATTRIBUTION_WAREHOUSE__PATH": args.run_only}
+        if args.memory_limit:
+            env["ATTRIBUTION_WAREHOUSE__MEMORY_LIMIT"] = args.memory_limit
+        settings = load_settings(environ=env)
         with Pipeline.open(settings) as pipe:
             t0 = time.perf_counter()
             run(pipe.warehouse, RunSpec(start=START, end=END, models=tuple(MODELS)))
@@ -183,7 +191,14 @@ def main() -> None:
             path_file = folder / "paths.csv"
             _write_path_file(paths, path_file)
         subprocess.run(
-            [sys.executable, __file__, "--run-only", str(folder / "wh.duckdb")],
+            [
+                sys.executable,
+                __file__,
+                "--run-only",
+                str(folder / "wh.duckdb"),
+                "--memory-limit",
+                args.memory_limit,
+            ],
             check=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
