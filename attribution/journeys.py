@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from numpy.typing import NDArray
 
 from . import channels
@@ -29,6 +31,13 @@ class Journeys:
     touches_too_early: int
 
 
+def _days_between(earlier: NDArray[Any], later: NDArray[Any]) -> NDArray[np.float64]:
+    """Days from each earlier time to its later time (timestamps at microsecond precision)."""
+    micros = (later.astype("datetime64[us]") - earlier.astype("datetime64[us]")).astype(np.int64)
+    days: NDArray[np.float64] = micros / 86_400_000_000.0
+    return days
+
+
 def _offsets(pos: NDArray[np.int64]) -> NDArray[np.int64]:
     """Where each journey starts in rows sorted by (journey, pos), and the end: pos 1 starts one."""
     starts = np.flatnonzero(pos == 1)
@@ -45,17 +54,19 @@ def build(
     kinds: tuple[str, ...] = ("won",),
 ) -> Journeys:
     """The run's journeys on this connection (it builds touch_channels and run_conversions)."""
-    lookback = round(lookback_days * 86400)
+    lookback = timedelta(days=lookback_days)
     # Only touches a window can hold: from the earliest lookback to the run's end. Touches after
     # the run's end are not counted in touches_after_conversion.
-    channels.map_touches(wh, since=start - timedelta(seconds=lookback), until=end)
+    channels.map_touches(wh, since=start - lookback, until=end)
     wh.execute("journeys/channels")
-    wh.execute("journeys/conversions", {"start": start, "end": end, "kinds": list(kinds)})
-    conv = wh.execute("journeys/converting_touches", {"lookback_seconds": lookback}).fetchnumpy()
+    wh.con.register("run_kinds", pa.table({"kind": list(kinds)}))
+    wh.execute("journeys/conversions", {"start": start, "end": end})
+    wh.con.unregister("run_kinds")
+    conv = wh.execute("journeys/converting_touches", {"lookback": lookback}).fetchnumpy()
     null = wh.execute(
-        "journeys/null_touches", {"end": end, "lookback_seconds": lookback}
+        "journeys/null_touches", {"end": end, "window_from": end - lookback}
     ).fetchnumpy()
-    stats = wh.fetchone("journeys/window_stats", {"lookback_seconds": lookback}) or (0, 0, 0)
+    stats = wh.fetchone("journeys/window_stats", {"lookback": lookback}) or (0, 0, 0)
     names = [str(c) for (c,) in wh.fetchall("journeys/channel_names")]
     conv_offsets = _offsets(np.asarray(conv["pos"], dtype=np.int64))
     null_offsets = _offsets(np.asarray(null["pos"], dtype=np.int64))
@@ -65,7 +76,7 @@ def build(
     codes = np.concatenate([conv["channel_code"], null["channel_code"]]).astype(np.int64)
     sources = np.concatenate([conv["source_id"], null["source_id"]]).astype(np.int64)
     gaps = np.concatenate(
-        [np.asarray(conv["gap_days"], dtype=np.float64), np.zeros(len(null["pos"]))]
+        [_days_between(conv["occurred_at"], conv["converted_at"]), np.zeros(len(null["pos"]))]
     )
     paths = Paths(
         channels=tuple(names),

@@ -1,6 +1,6 @@
 -- The run's conversions: revenue events of a converting kind in [$start, $end) of leads that
--- are not junk. Grain: one row per conversion. Params: $start, $end (TIMESTAMP, UTC),
--- $kinds (VARCHAR[]: the converting kinds, e.g. ['won']).
+-- are not junk. Grain: one row per conversion. Reads run_kinds (the converting kinds, a
+-- registered table). Params: $start, $end (TIMESTAMP, UTC).
 CREATE OR REPLACE TEMP TABLE run_conversions AS
 SELECT
     r.event_id AS conversion_id,
@@ -12,4 +12,4 @@ JOIN leads AS l ON l.lead_id = r.lead_id
 WHERE NOT l.junk
   AND r.occurred_at >= $start
   AND r.occurred_at < $end
-  AND list_contains($kinds, r.kind)
+  AND r.kind IN (SELECT kind FROM run_kinds)

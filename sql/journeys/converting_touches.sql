@@ -1,15 +1,16 @@
 -- The touches of each conversion's journey: its lead's touches (lead creation included) in the
 -- half-open window [converted_at - lookback, converted_at), in time order; ties by ingest order
--- (batch, row), then the touch before the lead creation. gap_days is the time from the touch to
--- the conversion. Grain: (conversion_id, pos). Reads run_conversions, touch_channels,
+-- (batch, row), then the touch before the lead creation; with both times, so that the caller
+-- can tell each touch's time before its conversion. Grain: (conversion_id, pos). Reads run_conversions, touch_channels,
 -- run_channels (channel_code).
--- Params: $lookback_seconds (BIGINT).
+-- Params: $lookback (INTERVAL).
 SELECT
     c.conversion_id,
     c.value,
     rc.code AS channel_code,
     coalesce(tc.source_id, -1) AS source_id,
-    (epoch_ms(c.converted_at) - epoch_ms(tc.occurred_at)) / 86400000.0e0 AS gap_days,
+    c.converted_at,
+    tc.occurred_at,
     row_number() OVER (
         PARTITION BY c.conversion_id
         ORDER BY tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
@@ -18,5 +19,5 @@ FROM run_conversions AS c
 JOIN touch_channels AS tc ON tc.lead_id = c.lead_id
 JOIN run_channels AS rc ON rc.channel = tc.channel
 WHERE tc.occurred_at < c.converted_at
-  AND tc.occurred_at >= c.converted_at - to_seconds($lookback_seconds)
+  AND tc.occurred_at >= c.converted_at - $lookback
 ORDER BY c.conversion_id, pos
