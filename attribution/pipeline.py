@@ -13,6 +13,7 @@ from . import demo, registry, runs
 from .config import Settings
 from .ingest import BatchSummary, Ingestor, Progress
 from .reporting import write_source_summary
+from .schemas import SourceUpdate
 from .warehouse import Migration, Warehouse
 
 DEMO_MODELS = ("first_touch", "last_touch", "linear", "time_decay", "markov", "shapley")
@@ -127,13 +128,16 @@ def run_demo(
     )
     with Pipeline.open(demo_settings) as pipe:
         for name, channel, utm_source, utm_medium, *_ in demo.SOURCES:
-            registry.ensure_source(
-                pipe.warehouse,
-                name=name,
-                channel=channel,
-                utm_source=utm_source,
-                utm_medium=utm_medium,
+            fields, _ = SourceUpdate.parse(
+                {
+                    "name": name,
+                    "channel": channel,
+                    "utm_source": utm_source,
+                    "utm_medium": utm_medium,
+                },
+                creating=True,
             )
+            registry.ensure_source(pipe.warehouse, fields=fields)
         batches = [
             pipe.ingest(kind, path, progress=progress(kind, path) if progress else None)
             for kind, path in inputs.items()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from .errors import AttributionError, ConflictError, InUseError, NotFoundError
 from .orm import LeadSource
 from .reporting import csv_cell
-from .schemas import NAME_MAX, PageMeta, SourcePublic, SourceUpdate
+from .schemas import PageMeta, SourcePublic, SourceUpdate
 from .warehouse import Warehouse, statement
 
 # Sort keys a client may name, and the expressions of sql/registry/list_sources.sql they mean.
@@ -367,28 +367,9 @@ def require_source(wh: Warehouse, *, source_id: int) -> SourcePublic:
     return src
 
 
-def ensure_source(
-    wh: Warehouse,
-    *,
-    name: str,
-    channel: str = "Unassigned",
-    utm_source: str | None = None,
-    utm_medium: str | None = None,
-    utm_campaign: str | None = None,
-) -> int:
-    """The id of the source named so, created with these fields when missing."""
-    clean = name.strip()
-    if not 1 <= len(clean) <= NAME_MAX:
-        raise AttributionError(f"a source name must have 1 to {NAME_MAX} characters: {name!r}")
-    with wh.writing("registry"):
-        wh.execute(
-            "registry/ensure_source",
-            {
-                "name": clean,
-                "channel": channel,
-                "utm_source": utm_source,
-                "utm_medium": utm_medium,
-                "utm_campaign": utm_campaign,
-            },
-        )
-    return int(wh.scalar("registry/source_id_by_name", {"name": clean}))
+def ensure_source(wh: Warehouse, *, fields: SourceUpdate) -> int:
+    """The id of the source of that name, created through create_source when missing."""
+    existing = wh.reader().scalar("registry/source_id_by_name", {"name": fields.name or ""})
+    if existing is not None:
+        return int(existing)
+    return create_source(wh, fields=fields)
