@@ -23,7 +23,8 @@ class Journeys:
     """The paths of a run, and what the windows left out."""
 
     paths: Paths
-    conversion_ids: tuple[str, ...]
+    conversion_ids: NDArray[np.object_]  # revenue_events.event_id of each converting journey
+    converted_at: NDArray[np.datetime64]  # and its time (UTC)
     converting: int
     conversions_without_touches: int  # conversions whose window holds no touch: no journey
     non_converting: int
@@ -90,7 +91,8 @@ def build(
     )
     return Journeys(
         paths=paths,
-        conversion_ids=tuple(str(c) for c in conv["conversion_id"][conv_starts]),
+        conversion_ids=np.asarray(conv["conversion_id"], dtype=object)[conv_starts],
+        converted_at=np.asarray(conv["converted_at"]).astype("datetime64[us]")[conv_starts],
         converting=n_conv,
         conversions_without_touches=int(stats[0] or 0) - n_conv,
         non_converting=n_null,

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import queue
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from . import journeys
 from .models import Credit, ModelOptions, check_names, run_models, transforms
-from .models.paths import Paths
+from .models.paths import Paths, dense_ids
 from .warehouse import Warehouse
 
 DEFAULT_MODELS = (
@@ -97,86 +100,165 @@ def _constant(text: str, n: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [text])
 
 
-class DrillDown:
-    """Each model's credit per (conversion, channel), non-zero only, and per lead source, summed
-    from its per-touch credit of the converting journeys with bincount (no loop over rows).
+def week_starts(times: NDArray[np.datetime64]) -> NDArray[np.datetime64]:
+    """The Monday (UTC) of each time's ISO week, as dates."""
+    days = times.astype("datetime64[D]").astype(np.int64)
+    monday: NDArray[np.datetime64] = (days - (days + 3) % 7).astype("datetime64[D]")
+    return monday
 
-    Models are added one at a time so that only one model's per-touch credit is alive."""
+
+class DrillDown:
+    """Each model's credit per (conversion, channel), non-zero only, and per (lead source, week
+    of conversion), summed from its per-touch credit of the converting journeys with bincount (no
+    loop over rows); and which channels each converting journey touched.
+
+    Models are added one at a time, so that only one model's per-touch credit is alive; their
+    tables are written by a single writer thread while the next model computes."""
 
     def __init__(self, paths: Paths, found: journeys.Journeys) -> None:
+        self.found = found
         self.keep = paths.path_of_touch < found.converting
         self.n_ch = max(paths.n_channels, 1)
-        pairs, pair_of_touch = np.unique(
-            paths.path_of_touch[self.keep] * self.n_ch + paths.codes[self.keep],
-            return_inverse=True,
-        )
-        self.pairs, self.pair_of_touch = pairs, pair_of_touch.ravel()
+        journey_of_touch = paths.path_of_touch[self.keep]
+        pairs, pair_of_touch = dense_ids(paths.pair_keys[self.keep], found.converting * self.n_ch)
+        self.pairs, self.pair_of_touch = pairs, pair_of_touch
+        self.touches_per_pair = np.bincount(self.pair_of_touch, minlength=len(pairs))
+        self.lengths = paths.lengths[: found.converting]
+        monday = week_starts(found.converted_at).astype(np.int64)  # days since 1970-01-01
+        first = int(monday.min(initial=0))
+        week_of_journey = (monday - first) // 7
+        n_weeks = int(week_of_journey.max(initial=0)) + 1
         sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
-        source_ids, source_of_touch = np.unique(sources[self.keep], return_inverse=True)
-        self.source_ids, self.source_of_touch = source_ids, source_of_touch.ravel()
+        source = sources[self.keep] + 1  # 0: no lead source
+        keys, self.key_of_touch = dense_ids(
+            source * n_weeks + week_of_journey[journey_of_touch],
+            (int(source.max(initial=0)) + 1) * n_weeks,
+        )
+        self.key_source = keys // n_weeks - 1
+        self.key_week = (first + keys % n_weeks * 7).astype("datetime64[D]")
         self.channel_names = pa.array(list(paths.channels), pa.string())
-        self.by_conversion: list[pa.Table] = []
-        self.by_source: list[pa.Table] = []
 
-    def add(self, credit: Credit) -> None:
+    def _channel(self, codes: NDArray[np.int64]) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(codes.astype(np.int32), self.channel_names)
+
+    def journey_tables(self) -> dict[str, pa.Table]:
+        """The run's conversions (number, id, journey length) and each journey's channels."""
+        found = self.found
+        return {
+            "run_journey_ids": pa.table(
+                {
+                    "journey": np.arange(found.converting, dtype=np.int32),
+                    "conversion_id": pa.array(found.conversion_ids, pa.string()),
+                    "touches": self.lengths.astype(np.int32),
+                }
+            ),
+            "run_journey_channels": pa.table(
+                {
+                    "conversion_no": (self.pairs // self.n_ch).astype(np.int32),
+                    "channel": self._channel(self.pairs % self.n_ch),
+                    "touches": self.touches_per_pair.astype(np.int32),
+                }
+            ),
+        }
+
+    def credit_tables(self, credit: Credit) -> dict[str, pa.Table]:
+        """One model's credit per (conversion, channel) and per (source, week)."""
         tc, tv = credit.touch_conversions[self.keep], credit.touch_value[self.keep]
         conv = np.bincount(self.pair_of_touch, tc, len(self.pairs))
         value = np.bincount(self.pair_of_touch, tv, len(self.pairs))
         nonzero = (conv != 0) | (value != 0)
-        n = int(nonzero.sum())
-        self.by_conversion.append(
-            pa.table(
+        n, n_keys = int(nonzero.sum()), len(self.key_source)
+        return {
+            "run_pair_credit": pa.table(
                 {
                     "model": _constant(credit.model, n),
                     "conversion_no": (self.pairs[nonzero] // self.n_ch).astype(np.int32),
-                    "channel": pa.DictionaryArray.from_arrays(
-                        (self.pairs[nonzero] % self.n_ch).astype(np.int32), self.channel_names
-                    ),
+                    "channel": self._channel(self.pairs[nonzero] % self.n_ch),
                     "conversions": conv[nonzero],
                     "value": value[nonzero],
                 }
-            )
-        )
-        n_src = len(self.source_ids)
-        self.by_source.append(
-            pa.table(
+            ),
+            "run_source_credit": pa.table(
                 {
-                    "model": _constant(credit.model, n_src),
-                    "source_id": self.source_ids.astype(np.int64),
-                    "conversions": np.bincount(self.source_of_touch, tc, n_src),
-                    "value": np.bincount(self.source_of_touch, tv, n_src),
+                    "model": _constant(credit.model, n_keys),
+                    "source_id": self.key_source.astype(np.int64),
+                    "week": self.key_week,
+                    "conversions": np.bincount(self.key_of_touch, tc, n_keys),
+                    "value": np.bincount(self.key_of_touch, tv, n_keys),
                 }
-            )
-        )
+            ),
+        }
 
 
-def _store_drill_down(
-    cur: Warehouse, run_id: int, found: journeys.Journeys, drill: DrillDown
-) -> None:
-    """Per-conversion and per-source credit of every model, and the run's conversion numbers."""
-    by_conversion = pa.concat_tables(drill.by_conversion)
-    by_source = pa.concat_tables(drill.by_source)
-    tables = {
-        "run_journey_ids": pa.table(
-            {"journey": np.arange(found.converting), "conversion_id": list(found.conversion_ids)}
-        ),
-        "run_pair_credit": by_conversion,
-        "run_source_credit": by_source,
-    }
+_STATEMENTS = {
+    "run_journey_ids": "runs/insert_run_conversions",
+    "run_journey_channels": "runs/insert_journey_channels",
+    "run_pair_credit": "runs/insert_conversion_credits",
+    "run_source_credit": "runs/insert_source_credits",
+    "run_credit_rows": "runs/insert_channel_credits",
+}
+
+
+def _store(cur: Warehouse, run_id: int, tables: dict[str, pa.Table]) -> None:
+    """Insert registered Arrow tables through their statements (see _STATEMENTS)."""
     for name, table in tables.items():
         cur.con.register(name, table)
-    try:
-        cur.execute("runs/insert_run_conversions", {"run_id": run_id})
-        cur.execute("runs/insert_conversion_credits", {"run_id": run_id})
-        cur.execute("runs/insert_source_credits", {"run_id": run_id})
-    finally:
-        for name in tables:
+        try:
+            cur.execute(_STATEMENTS[name], {"run_id": run_id})
+        finally:
             with contextlib.suppress(duckdb.Error):  # already gone, or the batch failed
                 cur.con.unregister(name)
 
 
+class _Writer:
+    """Stores a run from a thread of its own, so that DuckDB writes while numpy computes the
+    next model (both release the GIL). The whole run is one transaction on that thread; handed
+    tables queue one deep, so at most two models' tables are alive. A failure on either side
+    rolls the run back: the writer's is raised by the next hand(), the caller's by finish()."""
+
+    def __init__(self, cur: Warehouse, row: dict[str, object]) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=1)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="run-writer")
+        self._future = self._pool.submit(self._write, cur, row)
+
+    def _write(self, cur: Warehouse, row: dict[str, object]) -> int:
+        with cur.writing("data"), cur.transaction():
+            run_id = int(cur.scalar("runs/insert_run", row))
+            while isinstance(item := self._queue.get(), dict):
+                _store(cur, run_id, item)
+            if isinstance(item, BaseException):
+                raise item
+            cur.execute("runs/set_run_seconds", {"run_id": run_id, "seconds": item})
+        return run_id
+
+    def hand(self, item: object) -> None:
+        while True:
+            if self._future.done():
+                self._future.result()  # raises the writer's error
+                raise RuntimeError("the run's writer stopped early")
+            with contextlib.suppress(queue.Full):
+                self._queue.put(item, timeout=0.05)
+                return
+
+    def finish(self, seconds: float) -> int:
+        """Record the run's seconds, commit, and return the run's id."""
+        try:
+            self.hand(seconds)
+            return self._future.result()
+        finally:
+            self._pool.shutdown()
+
+    def abort(self, error: BaseException) -> None:
+        """Roll the run back after the caller's error (the caller raises it)."""
+        with contextlib.suppress(Exception):  # the writer may have failed too: the caller's wins
+            self.hand(error)
+            self._future.result()
+        self._pool.shutdown()
+
+
 def run(wh: Warehouse, spec: RunSpec) -> RunResult:
-    """Compute every model of the spec over the warehouse's journeys and store the run."""
+    """Compute every model of the spec over the warehouse's journeys and store the run in one
+    transaction, written while the models compute (see _Writer)."""
     names = check_names(spec.models)
     started = time.perf_counter()
     with wh.cursor() as cur:
@@ -184,41 +266,45 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
             cur, start=spec.start, end=spec.end, lookback_days=spec.lookback_days, kinds=spec.kinds
         )
         paths = transforms.apply(found.paths, list(spec.transforms))
-        drill = DrillDown(paths, found)
-        credits = []
-        for name in names:  # one model at a time: its per-touch credit lives only this long
-            credit = run_models(paths, [name], spec.options)[0]
-            drill.add(credit)
-            credits.append(replace(credit, touch_conversions=_EMPTY, touch_value=_EMPTY))
         digest = input_hash(paths, spec)
+        drill = DrillDown(paths, found)
+        writer = _Writer(cur, _run_row(spec, names, digest, found))
+        credits = []
+        try:
+            writer.hand(drill.journey_tables())
+            for name in names:  # one model at a time: its per-touch credit lives only this long
+                credit = run_models(paths, [name], spec.options)[0]
+                writer.hand(drill.credit_tables(credit))
+                credits.append(replace(credit, touch_conversions=_EMPTY, touch_value=_EMPTY))
+            writer.hand({"run_credit_rows": _rows(credits)})
+        except BaseException as exc:
+            writer.abort(exc)
+            raise
         seconds = time.perf_counter() - started
-        with cur.writing("data"), cur.transaction():
-            run_id = int(
-                cur.scalar(
-                    "runs/insert_run",
-                    {
-                        "created_at": datetime.now(UTC).replace(tzinfo=None),
-                        "window_start": spec.start,
-                        "window_end": spec.end,
-                        "lookback_days": spec.lookback_days,
-                        "models": names,
-                        "transforms": list(spec.transforms),
-                        "conversion_kinds": list(spec.kinds),
-                        "direct_channels": list(spec.options.direct),
-                        "markov_order": spec.options.order,
-                        "half_life_days": spec.options.half_life_days,
-                        "input_hash": digest,
-                        "conversions": found.converting,
-                        "conversions_without_touches": found.conversions_without_touches,
-                        "non_converting": found.non_converting,
-                        "touches_too_early": found.touches_too_early,
-                        "touches_after_conversion": found.touches_after_conversion,
-                        "seconds": seconds,
-                    },
-                )
-            )
-            cur.con.register("run_credit_rows", _rows(credits))
-            cur.execute("runs/insert_channel_credits", {"run_id": run_id})
-            cur.con.unregister("run_credit_rows")
-            _store_drill_down(cur, run_id, found, drill)
+        run_id = writer.finish(seconds)
     return RunResult(run_id, digest, found, credits, seconds)
+
+
+def _run_row(
+    spec: RunSpec, names: list[str], digest: str, found: journeys.Journeys
+) -> dict[str, object]:
+    """The attribution_runs row of a run (its seconds are set once it is stored)."""
+    return {
+        "created_at": datetime.now(UTC).replace(tzinfo=None),
+        "window_start": spec.start,
+        "window_end": spec.end,
+        "lookback_days": spec.lookback_days,
+        "models": names,
+        "transforms": list(spec.transforms),
+        "conversion_kinds": list(spec.kinds),
+        "direct_channels": list(spec.options.direct),
+        "markov_order": spec.options.order,
+        "half_life_days": spec.options.half_life_days,
+        "input_hash": digest,
+        "conversions": found.converting,
+        "conversions_without_touches": found.conversions_without_touches,
+        "non_converting": found.non_converting,
+        "touches_too_early": found.touches_too_early,
+        "touches_after_conversion": found.touches_after_conversion,
+        "seconds": 0.0,
+    }

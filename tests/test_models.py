@@ -327,6 +327,60 @@ def test_markov_of_any_order_conserves(data: Data, order: int) -> None:
     assert np.all(credit.removal_conversions <= 1 + 1e-12)
 
 
+def reference_per_conversion(p: Paths, effect: Floats, rows: Floats, columns: Floats) -> Floats:
+    """Iterative proportional fitting journey by journey (the plain form of markov.per_conversion,
+    which fits distinct channel sets instead)."""
+    n_ch = max(p.n_channels, 1)
+    key = p.path_of_touch * n_ch + p.codes
+    pairs, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    pair_path, pair_channel = pairs // n_ch, pairs % n_ch
+    weight = effect[pair_channel] * (rows[pair_path] != 0)
+    floor = 1e-12 * max(np.abs(rows).sum(), np.abs(columns).sum(), 1.0)
+    error = np.inf
+    for _ in range(200):
+        row_sum = np.bincount(pair_path, weight, p.n_paths)
+        weight *= np.divide(rows, row_sum, out=np.ones_like(rows), where=row_sum != 0)[pair_path]
+        col_sum = np.bincount(pair_channel, weight, p.n_channels)
+        weight *= np.divide(columns, col_sum, out=np.ones_like(columns), where=col_sum > floor)[
+            pair_channel
+        ]
+        row_sum = np.bincount(pair_path, weight, p.n_paths)
+        last, error = error, float(np.abs(row_sum - rows).max(initial=0.0))
+        if error <= 1e-12 * max(np.abs(rows).sum(), 1.0) or error >= last * (1 - 1e-9):
+            break
+    result: Floats = weight[inverse.ravel()] / counts[inverse.ravel()]
+    return result
+
+
+@PROPERTY
+@given(path_data())
+def test_markov_per_conversion_fits_channel_sets_as_journeys(data: Data) -> None:
+    p = data.to_paths()
+    credit = markov.markov(p)
+    assert credit.removal_conversions is not None
+    for effect, rows, columns, per_touch in (
+        (credit.removal_conversions, p.conversions, credit.conversions, credit.touch_conversions),
+        (credit.removal_value, p.value, credit.value, credit.touch_value),
+    ):
+        assert effect is not None
+        expected = reference_per_conversion(p, effect, rows, columns)
+        assert per_touch == pytest.approx(expected, abs=1e-6 * max(rows.sum(), 1.0))
+
+
+def test_markov_per_conversion_with_more_channels_than_bits() -> None:
+    rng = np.random.default_rng(3)
+    names = [f"c{i:02d}" for i in range(70)]
+    paths = [list(rng.choice(names, int(rng.integers(1, 5)))) for _ in range(400)]
+    conv = rng.integers(0, 2, 400).astype(float)
+    p = Paths.from_lists(paths, list(conv), list(conv * 10), list(1 - conv))
+    credit = markov.markov(p)
+    assert credit.removal_conversions is not None
+    expected = reference_per_conversion(
+        p, credit.removal_conversions, p.conversions, credit.conversions
+    )
+    assert credit.touch_conversions == pytest.approx(expected, abs=1e-6)
+
+
 def test_markov_without_any_conversion_gives_zeros() -> None:
     credit = markov.markov(Paths.from_lists([["A", "B"], ["B"]], [0.0, 0.0], None, [1.0, 2.0]))
     assert credit.removal_conversions is not None and credit.removal_value is not None

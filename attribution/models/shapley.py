@@ -18,16 +18,7 @@ _NOISE = 1e-12  # differences of conversion rates smaller than this are rounding
 
 def _sets(paths: Paths) -> tuple[NDArray[np.bool_], Ints, Floats, Floats, Floats]:
     """Distinct channel sets as a boolean matrix, each path's set, and per-set totals."""
-    if paths.n_channels <= 62:  # a set as one integer: unique over numbers, not over rows
-        bits = np.left_shift(np.int64(1), paths.codes.astype(np.int64))
-        masks = np.bitwise_or.reduceat(bits, paths.offsets[:-1])
-        unique_masks, which = np.unique(masks, return_inverse=True)
-        sets = (unique_masks[:, None] >> np.arange(paths.n_channels, dtype=np.int64)) & 1 == 1
-    else:
-        member = np.zeros((paths.n_paths, paths.n_channels), dtype=bool)
-        member[paths.path_of_touch, paths.codes] = True
-        sets, which = np.unique(member, axis=0, return_inverse=True)
-    which = which.ravel().astype(np.int64)
+    sets, which = paths.channel_sets
     conv = np.bincount(which, paths.conversions, len(sets)).astype(np.float64)
     value = np.bincount(which, paths.value, len(sets)).astype(np.float64)
     nulls = np.bincount(which, paths.nulls, len(sets)).astype(np.float64)
@@ -59,7 +50,7 @@ def shapley(paths: Paths) -> Credit:
         shares[k, np.flatnonzero(n_mask)] = share
     # Each journey's share of a channel goes evenly to that channel's touches in the journey.
     owner = paths.path_of_touch
-    per_touch = shares[which[owner], paths.codes] / paths.channel_touch_counts()
+    per_touch = shares[which[owner], paths.codes] / paths.channel_touch_counts
     return Credit.from_touches(
         "shapley", paths, per_touch * paths.conversions[owner], per_touch * paths.value[owner]
     )

@@ -64,7 +64,7 @@ def first(paths: Paths) -> Paths:
 def frequency(paths: Paths) -> Paths:
     """Keep each channel's first occurrence, renamed with its count: A > B > A > A gives
     A(3) > B(1) (as fractribution's frequency transform)."""
-    counts = paths.channel_touch_counts()
+    counts = paths.channel_touch_counts
     kept = first(paths)
     key = paths.path_of_touch * max(paths.n_channels, 1) + paths.codes
     _, first_index = np.unique(key, return_index=True)

@@ -1,6 +1,8 @@
--- Stores a run's credit per model and lead source from the registered Arrow table
--- run_source_credit (already summed; source -1 = touches with no lead source).
--- Grain: (model, source). Params: $run_id.
-INSERT INTO source_credits
-SELECT $run_id, CAST(model AS VARCHAR), NULLIF(CAST(source_id AS INTEGER), -1), conversions, value
+-- Stores a run's credit per model, lead source and week of conversion from the registered Arrow
+-- table run_source_credit (already summed; source -1 = touches with no lead source).
+-- Grain: (model, source, week). Params: $run_id.
+INSERT INTO source_credits (run_id, model, source_id, conversions, value, week)
+SELECT
+    $run_id, CAST(model AS VARCHAR), NULLIF(CAST(source_id AS INTEGER), -1), conversions, value,
+    week
 FROM run_source_credit
