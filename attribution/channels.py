@@ -43,13 +43,19 @@ def rules_loaded(wh: Warehouse) -> bool:
 
 
 def map_touches(
-    wh: Warehouse, *, since: datetime | None = None, until: datetime | None = None
+    wh: Warehouse,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    all_leads: bool = False,
 ) -> None:
-    """Build touch_channels on this connection (only touches in [since, until) when given),
-    loading the default rules first if needed."""
+    """Build touch_channels on this connection (only touches in [since, until) when given;
+    with all_leads, every lead's creation before until, whenever it was), loading the default
+    rules first if needed."""
     if not rules_loaded(wh):
         load_default_rules(wh)
-    wh.execute("channels/map_touches", {"since": since, "until": until})
+    leads_since = None if all_leads else since
+    wh.execute("channels/map_touches", {"since": since, "until": until, "leads_since": leads_since})
 
 
 def unassigned_share(wh: Warehouse) -> float:

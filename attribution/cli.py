@@ -288,7 +288,7 @@ def batches(ctx: click.Context, rejected: int | None, limit: int) -> None:
 @click.pass_context
 @handled
 def demo(ctx: click.Context, as_of: datetime | None) -> None:
-    """Generate the demo data set, ingest it into a fresh demo warehouse, write a first summary.
+    """Generate the demo data set, ingest it into a fresh demo warehouse, build the weekly report.
 
     \b
     Example:
@@ -304,13 +304,13 @@ def demo(ctx: click.Context, as_of: datetime | None) -> None:
     out.print(f"\nDemo period: {result.start.date()} to {result.end.date()} (end excluded)")
     out.print(f"Warehouse:   {result.warehouse}", highlight=False)
     out.print(f"Input files: {result.inputs['leads'].parent}", highlight=False)
-    out.print(f"Summary CSV: {result.outputs['csv']}", highlight=False)
-    if "channel_csv" in result.outputs:
-        out.print(
-            f"Channel CSV: {result.outputs['channel_csv']} (attribution run {result.run_id})",
-            highlight=False,
-        )
-    out.print(f"Report page: {result.outputs['html']}", highlight=False)
+    built = result.report
+    out.print(
+        f"Report:      {built.index} (week {built.manifest['label']}, run {built.run_id})",
+        highlight=False,
+    )
+    out.print(f"CSV files:   {', '.join(p.name for p in built.files.values())}", highlight=False)
+    out.print(f"All reports: {built.folder.parent / 'index.html'}", highlight=False)
     out.print(
         f"Explore it:  ATTRIBUTION_WAREHOUSE__PATH={result.warehouse} attribution batches",
         highlight=False,
@@ -338,4 +338,4 @@ def config_cmd(ctx: click.Context, keys: bool) -> None:
     click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
 
 
-from . import cli_engine, cli_registry  # noqa: E402, F401  (they register their commands)
+from . import cli_engine, cli_registry, cli_report  # noqa: E402, F401  (they register commands)

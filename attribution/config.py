@@ -114,6 +114,35 @@ class DemoSettings(_Section):
     weeks: int = Field(16, ge=2, le=156, description="Weeks of history in the demo data set.")
 
 
+class ReportSettings(_Section):
+    output_dir: Path = Field(
+        Path("data/reports"),
+        description="Where `attribution report` writes reports (a folder each) and their index.",
+    )
+    models: list[str] = Field(
+        default_factory=lambda: [
+            "first_touch",
+            "last_touch",
+            "last_non_direct",
+            "linear",
+            "position_based",
+            "time_decay",
+            "markov",
+            "shapley",
+        ],
+        min_length=1,
+        description="Models a report compares, side by side.",
+    )
+    primary_model: str = Field(
+        "markov",
+        description="The model of the headline, the trend and ROAS chart; one of `reports.models`.",
+    )
+    lookback_days: float = Field(
+        30.0, gt=0, le=3650, description="Days before a conversion whose touches count."
+    )
+    trend_weeks: int = Field(8, ge=2, le=104, description="Weeks the trend chart shows.")
+
+
 class Settings(_Section):
     warehouse: WarehouseSettings = Field(
         default_factory=WarehouseSettings, description="The DuckDB warehouse."
@@ -126,6 +155,9 @@ class Settings(_Section):
         default_factory=RegistrySettings, description="The lead-source registry."
     )
     demo: DemoSettings = Field(default_factory=DemoSettings, description="The demo data set.")
+    reports: ReportSettings = Field(
+        default_factory=ReportSettings, description="The weekly report."
+    )
     base_dir: Path = Field(
         Path("."), exclude=True, description="Folder relative paths start at (set by the loader)."
     )

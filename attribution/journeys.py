@@ -56,9 +56,10 @@ def build(
 ) -> Journeys:
     """The run's journeys on this connection (it builds touch_channels and run_conversions)."""
     lookback = timedelta(days=lookback_days)
-    # Only touches a window can hold: from the earliest lookback to the run's end. Touches after
-    # the run's end are not counted in touches_after_conversion.
-    channels.map_touches(wh, since=start - lookback, until=end)
+    # Only touches a window can hold: from the earliest lookback to the run's end (touches after
+    # the run's end are not counted in touches_after_conversion); and every lead's creation, for
+    # the channel of each converting lead.
+    channels.map_touches(wh, since=start - lookback, until=end, all_leads=True)
     wh.execute("journeys/channels")
     wh.con.register("run_kinds", pa.table({"kind": list(kinds)}))
     wh.execute("journeys/conversions", {"start": start, "end": end})

@@ -5,18 +5,17 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import demo, registry, runs
+from . import demo, registry, report
 from .config import Settings
 from .ingest import BatchSummary, Ingestor, Progress
-from .reporting import write_source_summary
+from .metrics import Period
+from .report import Report, ReportSpec
 from .schemas import SourceUpdate
 from .warehouse import Migration, Warehouse
-
-DEMO_MODELS = ("first_touch", "last_touch", "linear", "time_decay", "markov", "shapley")
 
 
 @dataclass(frozen=True)
@@ -24,10 +23,9 @@ class DemoResult:
     warehouse: Path
     inputs: dict[str, Path]
     batches: list[BatchSummary]
-    outputs: dict[str, Path]
+    report: Report
     start: datetime
     end: datetime
-    run_id: int
 
 
 class Pipeline:
@@ -82,29 +80,20 @@ class Pipeline:
     def batches(self, limit: int = 20) -> list[dict[str, Any]]:
         return self.warehouse.records("ingest/list_batches", {"limit": limit})
 
-    def source_summary(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Per lead source: leads, converted leads, conversion rate, won revenue, spend."""
-        return self.warehouse.records("reports/source_summary", {"start": start, "end": end})
-
-    def write_source_summary(
-        self, start: datetime, end: datetime, folder: Path, run_id: int | None = None
-    ) -> dict[str, Path]:
-        """The summary page and CSV files; with a run, its channel credit by model too."""
-        rows = self.source_summary(start, end)
-        credits = (
-            self.warehouse.records("runs/channel_credits", {"run_id": run_id})
-            if run_id is not None
-            else []
-        )
-        return write_source_summary(
-            rows,
+    def report(
+        self,
+        spec: ReportSpec,
+        out_root: Path | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> Report:
+        """Build a report (a run over its window, figures, charts, CSV files) and the index."""
+        folder = out_root or self.settings.resolve(self.settings.reports.output_dir)
+        return report.build(
+            self.warehouse,
+            spec,
             folder,
-            start=start,
-            end=end,
             base_currency=self.settings.ingest.base_currency,
-            generated_at=datetime.now(UTC).replace(tzinfo=None),
-            credits=credits,
-            run_id=run_id,
+            progress=progress,
         )
 
 
@@ -122,7 +111,8 @@ def run_demo(
     db = folder / "attribution.duckdb"
     for stale in (db, db.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
-    shutil.rmtree(folder / "summary", ignore_errors=True)
+    shutil.rmtree(folder / "summary", ignore_errors=True)  # written by earlier versions
+    shutil.rmtree(folder / "reports", ignore_errors=True)
     demo_settings = settings.model_copy(
         update={"warehouse": settings.warehouse.model_copy(update={"path": db})}
     )
@@ -142,9 +132,13 @@ def run_demo(
             pipe.ingest(kind, path, progress=progress(kind, path) if progress else None)
             for kind, path in inputs.items()
         ]
-        spec = runs.RunSpec(start=data.start, end=data.end, models=DEMO_MODELS)
-        result = runs.run(pipe.warehouse, spec)
-        outputs = pipe.write_source_summary(
-            data.start, data.end, folder / "summary", run_id=result.run_id
+        wanted = settings.reports
+        spec = ReportSpec(
+            period=Period.last_complete_week(data.end.date()),
+            models=tuple(wanted.models),
+            primary=wanted.primary_model,
+            lookback_days=wanted.lookback_days,
+            trend_weeks=wanted.trend_weeks,
         )
-    return DemoResult(db, inputs, batches, outputs, data.start, data.end, result.run_id)
+        built = pipe.report(spec, folder / "reports")
+    return DemoResult(db, inputs, batches, built, data.start, data.end)

@@ -1,10 +1,10 @@
-"""Reports rendered from warehouse figures: CSV files and HTML pages (Jinja2)."""
+"""Rendering shared by reports, emails and pages: the Jinja2 environment and its filters, and
+CSV files safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,17 +14,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from .config import ROOT
 
 TEMPLATES = ROOT / "reports"
-
-SOURCE_SUMMARY_COLUMNS = (
-    "source",
-    "channel",
-    "leads",
-    "converted_leads",
-    "conversion_rate",
-    "won_revenue",
-    "spend",
-    "junk_leads",
-)
 
 
 def environment() -> Environment:
@@ -38,10 +27,21 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["money"] = lambda v: f"{Decimal(v):,.2f}"
+    env.filters["money"] = lambda v: "n/a" if v is None else f"{Decimal(v):,.2f}"
     env.filters["percent"] = lambda v: "n/a" if v is None else f"{float(v) * 100:.1f} %"
     env.filters["count"] = lambda v: f"{int(v):,}"
+    env.filters["number"] = lambda v: "n/a" if v is None else f"{float(v):,.1f}"
+    env.filters["ratio"] = lambda v: "n/a" if v is None else f"{float(v):,.2f}"
+    env.filters["delta"] = delta
+    env.filters["sortkey"] = lambda v: "" if v is None else v
     return env
+
+
+def delta(value: float | None) -> str:
+    """A relative change for people: +12.5 %, -3.0 %, or an empty string when unknown."""
+    if value is None:
+        return ""
+    return f"{float(value) * 100:+.1f} %"
 
 
 def csv_cell(value: Any) -> Any:
@@ -51,67 +51,77 @@ def csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-CHANNEL_MODEL_COLUMNS = ("channel", "model", "conversions", "value")
+# -- The weekly report ----------------------------------------------------------------------
+
+CHANNEL_COLUMNS = (
+    "channel",
+    "leads",
+    "leads_previous",
+    "converted_leads",
+    "conversion_rate",
+    "conversions",
+    "revenue",
+    "days_to_convert_median",
+    "days_to_convert_p90",
+    "touches_per_journey",
+    "participation",
+    "spend",
+    "cost_per_lead",
+    "model",
+    "attributed_conversions",
+    "attributed_conversions_previous",
+    "attributed_revenue",
+    "attributed_revenue_previous",
+    "average_deal_value",
+    "cac",
+    "roas",
+)
+SOURCE_COLUMNS = (
+    "source_id",
+    "source",
+    "channel",
+    "leads",
+    "leads_previous",
+    "converted_leads",
+    "conversion_rate",
+    "conversions",
+    "revenue",
+    "days_to_convert_median",
+    "days_to_convert_p90",
+    "spend",
+    "cost_per_lead",
+    "model",
+    "attributed_conversions",
+    "attributed_revenue",
+    "attributed_revenue_previous",
+    "cac",
+    "roas",
+)
+MODEL_COLUMNS = (
+    "channel",
+    "model",
+    "conversions",
+    "conversions_previous",
+    "revenue",
+    "revenue_previous",
+    "average_deal_value",
+    "cac",
+    "roas",
+)
+TREND_COLUMNS = ("week", "channel", "model", "leads", "conversions", "revenue")
+QUALITY_COLUMNS = ("measure", "value", "previous")
 
 
-def pivot(credits: Sequence[dict[str, Any]], field: str) -> tuple[list[str], list[list[Any]]]:
-    """Models as columns, channels as rows (name order) of one figure of a run's credit."""
-    models = list(dict.fromkeys(str(c["model"]) for c in credits))
-    channels = sorted({str(c["channel"]) for c in credits})
-    cell = {(str(c["channel"]), str(c["model"])): float(c[field]) for c in credits}
-    return models, [[ch, *[cell.get((ch, m), 0.0) for m in models]] for ch in channels]
-
-
-def write_source_summary(
-    rows: Sequence[dict[str, Any]],
-    folder: Path,
-    *,
-    start: datetime,
-    end: datetime,
-    base_currency: str,
-    generated_at: datetime,
-    credits: Sequence[dict[str, Any]] = (),
-    run_id: int | None = None,
-) -> dict[str, Path]:
-    """source_summary.csv, channel_models.csv (when a run is given) and index.html in folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    if credits:
-        paths["channel_csv"] = folder / "channel_models.csv"
-        with paths["channel_csv"].open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(CHANNEL_MODEL_COLUMNS)
-            writer.writerows([[csv_cell(c[k]) for k in CHANNEL_MODEL_COLUMNS] for c in credits])
-    csv_path = folder / "source_summary.csv"
-    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Path:
+    """A UTF-8 CSV with a header, the columns in the order given, formula-safe cells."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(SOURCE_SUMMARY_COLUMNS)
-        writer.writerows([[csv_cell(r[c]) for c in SOURCE_SUMMARY_COLUMNS] for r in rows])
-    totals: dict[str, Any] = {
-        "leads": sum(int(r["leads"]) for r in rows),
-        "converted_leads": sum(int(r["converted_leads"]) for r in rows),
-        "won_revenue": sum((Decimal(r["won_revenue"]) for r in rows), Decimal(0)),
-        "spend": sum((Decimal(r["spend"]) for r in rows), Decimal(0)),
-    }
-    totals["conversion_rate"] = (
-        totals["converted_leads"] / totals["leads"] if totals["leads"] else None
-    )
-    html = (
-        environment()
-        .get_template("source_summary.html.j2")
-        .render(
-            rows=rows,
-            totals=totals,
-            start=start,
-            end=end,
-            base_currency=base_currency,
-            generated_at=generated_at,
-            csv_name=csv_path.name,
-            run_id=run_id,
-            conversions=pivot(credits, "conversions"),
-            revenue=pivot(credits, "value"),
-        )
-    )
-    html_path = folder / "index.html"
-    html_path.write_text(html, encoding="utf-8")
-    return {"csv": csv_path, "html": html_path, **paths}
+        writer.writerow(columns)
+        writer.writerows([[csv_cell(_plain(r.get(c))) for c in columns] for r in rows])
+    return path
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 10)
+    return value

@@ -100,17 +100,24 @@ def _constant(text: str, n: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [text])
 
 
-def week_starts(times: NDArray[np.datetime64]) -> NDArray[np.datetime64]:
-    """The Monday (UTC) of each time's ISO week, as dates."""
-    days = times.astype("datetime64[D]").astype(np.int64)
-    monday: NDArray[np.datetime64] = (days - (days + 3) % 7).astype("datetime64[D]")
-    return monday
+class _DayKeys:
+    """Numbers for (group, day of conversion) of the converting touches: dense, so that a
+    model's credit per group and day is one bincount."""
+
+    def __init__(self, group: NDArray[np.int64], day: NDArray[np.int64], n_days: int) -> None:
+        size = (int(group.max(initial=0)) + 1) * n_days
+        keys, self.of_touch = dense_ids(group * n_days + day, size)
+        self.group, self.day = keys // n_days, keys % n_days
+
+    def sums(self, per_touch: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.bincount(self.of_touch, per_touch, len(self.group)).astype(np.float64)
 
 
 class DrillDown:
-    """Each model's credit per (conversion, channel), non-zero only, and per (lead source, week
-    of conversion), summed from its per-touch credit of the converting journeys with bincount (no
-    loop over rows); and which channels each converting journey touched.
+    """Each model's credit per (conversion, channel), non-zero only, per (channel, day of
+    conversion) and per (lead source, day of conversion), summed from its per-touch credit of
+    the converting journeys with bincount (no loop over rows); and which channels each
+    converting journey touched.
 
     Models are added one at a time, so that only one model's per-touch credit is alive; their
     tables are written by a single writer thread while the next model computes."""
@@ -124,22 +131,21 @@ class DrillDown:
         self.pairs, self.pair_of_touch = pairs, pair_of_touch
         self.touches_per_pair = np.bincount(self.pair_of_touch, minlength=len(pairs))
         self.lengths = paths.lengths[: found.converting]
-        monday = week_starts(found.converted_at).astype(np.int64)  # days since 1970-01-01
-        first = int(monday.min(initial=0))
-        week_of_journey = (monday - first) // 7
-        n_weeks = int(week_of_journey.max(initial=0)) + 1
+        days = found.converted_at.astype("datetime64[D]").astype(np.int64)  # since 1970-01-01
+        self.first_day = int(days.min(initial=0))
+        day_of_touch = (days - self.first_day)[journey_of_touch]
+        n_days = int(day_of_touch.max(initial=0)) + 1
         sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
-        source = sources[self.keep] + 1  # 0: no lead source
-        keys, self.key_of_touch = dense_ids(
-            source * n_weeks + week_of_journey[journey_of_touch],
-            (int(source.max(initial=0)) + 1) * n_weeks,
-        )
-        self.key_source = keys // n_weeks - 1
-        self.key_week = (first + keys % n_weeks * 7).astype("datetime64[D]")
+        self.by_source = _DayKeys(sources[self.keep] + 1, day_of_touch, n_days)  # 0: no source
+        self.by_channel = _DayKeys(paths.codes[self.keep], day_of_touch, n_days)
         self.channel_names = pa.array(list(paths.channels), pa.string())
 
     def _channel(self, codes: NDArray[np.int64]) -> pa.DictionaryArray:
         return pa.DictionaryArray.from_arrays(codes.astype(np.int32), self.channel_names)
+
+    def _day(self, keys: _DayKeys) -> NDArray[np.datetime64]:
+        dates: NDArray[np.datetime64] = (self.first_day + keys.day).astype("datetime64[D]")
+        return dates
 
     def journey_tables(self) -> dict[str, pa.Table]:
         """The run's conversions (number, id, journey length) and each journey's channels."""
@@ -162,12 +168,13 @@ class DrillDown:
         }
 
     def credit_tables(self, credit: Credit) -> dict[str, pa.Table]:
-        """One model's credit per (conversion, channel) and per (source, week)."""
+        """One model's credit per (conversion, channel), (channel, day) and (source, day)."""
         tc, tv = credit.touch_conversions[self.keep], credit.touch_value[self.keep]
         conv = np.bincount(self.pair_of_touch, tc, len(self.pairs))
         value = np.bincount(self.pair_of_touch, tv, len(self.pairs))
         nonzero = (conv != 0) | (value != 0)
-        n, n_keys = int(nonzero.sum()), len(self.key_source)
+        n = int(nonzero.sum())
+        src, chan = self.by_source, self.by_channel
         return {
             "run_pair_credit": pa.table(
                 {
@@ -178,13 +185,22 @@ class DrillDown:
                     "value": value[nonzero],
                 }
             ),
+            "run_channel_day_credit": pa.table(
+                {
+                    "model": _constant(credit.model, len(chan.group)),
+                    "channel": self._channel(chan.group),
+                    "day": self._day(chan),
+                    "conversions": chan.sums(tc),
+                    "value": chan.sums(tv),
+                }
+            ),
             "run_source_credit": pa.table(
                 {
-                    "model": _constant(credit.model, n_keys),
-                    "source_id": self.key_source.astype(np.int64),
-                    "week": self.key_week,
-                    "conversions": np.bincount(self.key_of_touch, tc, n_keys),
-                    "value": np.bincount(self.key_of_touch, tv, n_keys),
+                    "model": _constant(credit.model, len(src.group)),
+                    "source_id": src.group - 1,
+                    "day": self._day(src),
+                    "conversions": src.sums(tc),
+                    "value": src.sums(tv),
                 }
             ),
         }
@@ -195,6 +211,7 @@ _STATEMENTS = {
     "run_journey_channels": "runs/insert_journey_channels",
     "run_pair_credit": "runs/insert_conversion_credits",
     "run_source_credit": "runs/insert_source_credits",
+    "run_channel_day_credit": "runs/insert_channel_day_credits",
     "run_credit_rows": "runs/insert_channel_credits",
 }
 
@@ -228,6 +245,9 @@ class _Writer:
                 _store(cur, run_id, item)
             if isinstance(item, BaseException):
                 raise item
+            window = {"run_id": run_id, "start": row["window_start"], "end": row["window_end"]}
+            cur.execute("runs/insert_lead_days", window)
+            cur.execute("runs/insert_spend_days", window)
             cur.execute("runs/set_run_seconds", {"run_id": run_id, "seconds": item})
         return run_id
 

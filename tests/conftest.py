@@ -1,4 +1,5 @@
-"""Fixtures: settings and a warehouse on a temporary DuckDB file, files written in code."""
+"""Fixtures: settings and a warehouse on a temporary DuckDB file, files written in code;
+headless Chromium with the network off (helpers in tests/browser.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any
 
 import pytest
 import yaml
+from playwright.sync_api import Browser, sync_playwright
 
 from attribution.config import Settings, load_settings
 from attribution.pipeline import Pipeline
+
+from .browser import BrowserPage, launch_chromium, offline_page, output_dir_for
 
 MakeSettings = Callable[..., Settings]
 
@@ -54,3 +58,27 @@ def count(p: Pipeline, table: str) -> int:
     row = p.warehouse.con.execute(f"SELECT count(*) FROM {table}").fetchone()
     assert row is not None
     return int(row[0])
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Browser]:
+    """Debian's headless Chromium via Playwright, one per session; fails if it is missing."""
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium_browser: Browser) -> Iterator[BrowserPage]:
+    """A fresh page, network off: see tests/browser.py for what is allowed and recorded."""
+    with offline_page(chromium_browser) as page:
+        yield page
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Per-test folder for screenshots: $ATTRIBUTION_TEST_OUTPUT/<test name>/ or tmp_path."""
+    return output_dir_for(request.node.name, tmp_path)

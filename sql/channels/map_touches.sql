@@ -10,7 +10,8 @@
 -- Rules are matched once per distinct combination of UTM values, not once per touch.
 -- Grain: one row per row of touches plus one per row of leads.
 -- Reads touches, leads, lead_sources, channel_rules (load_rules.sql).
--- Params: $since, $until (TIMESTAMP or NULL): only touches in [since, until), for a run.
+-- Params: $since, $until (TIMESTAMP or NULL): only touches in [since, until), for a run;
+-- $leads_since (TIMESTAMP or NULL): only lead creations in [leads_since, until).
 CREATE OR REPLACE TEMP TABLE touch_channels AS
 WITH all_touches AS (
     SELECT
@@ -23,7 +24,8 @@ WITH all_touches AS (
         l.lead_id, l.created_at, l.batch_id, l.row_number, true,
         l.source_id, CAST(NULL AS STRING), l.utm_source, l.utm_medium, l.utm_campaign
     FROM leads AS l
-    WHERE ($since IS NULL OR l.created_at >= $since) AND ($until IS NULL OR l.created_at < $until)
+    WHERE ($leads_since IS NULL OR l.created_at >= $leads_since)
+      AND ($until IS NULL OR l.created_at < $until)
 ),
 keyed AS (
     SELECT

@@ -1,0 +1,90 @@
+"""`attribution report`: a thin adapter over attribution.report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from . import report
+from .cli import handled, main, out, settings_of
+from .cli_engine import _days
+from .errors import AttributionError
+from .metrics import Period
+from .pipeline import Pipeline
+
+
+def _period(week: str | None, first: datetime | None, last: datetime | None) -> Period:
+    if week and (first or last):
+        raise AttributionError("give either --week or --from and --to, not both")
+    if week:
+        return Period.week(week)
+    if first or last:
+        if not (first and last):
+            raise AttributionError("--from and --to go together: give both days")
+        return Period.days(first.date(), last.date())
+    return Period.last_complete_week(datetime.now(UTC).date())
+
+
+@main.command("report")
+@click.option("--week", help="ISO week, e.g. 2026-W47; default: the last complete week.")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First day of the period.")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day (included).")
+@click.option("--models", "model_names", help="Comma-separated models; default: reports.models.")
+@click.option("--primary", help="Model of the headline and trend; default: reports.primary_model.")
+@click.option("--lookback", help="e.g. 30d; default: reports.lookback_days.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Reports folder; default: reports.output_dir.",
+)
+@click.pass_context
+@handled
+def report_command(
+    ctx: click.Context,
+    week: str | None,
+    first: datetime | None,
+    last: datetime | None,
+    model_names: str | None,
+    primary: str | None,
+    lookback: str | None,
+    out_dir: Path | None,
+) -> None:
+    """Build the channel performance report of a week (or any period): HTML with charts,
+    CSV files, and the index of every report.
+
+    \b
+    Example:
+      attribution report --week 2026-W47
+      attribution report --from 2026-11-01 --to 2026-11-30 --models linear,markov --out /tmp/r
+    """
+    settings = settings_of(ctx)
+    cfg = settings.reports
+    models = (
+        tuple(n.strip() for n in model_names.split(",") if n.strip())
+        if model_names
+        else tuple(cfg.models)
+    )
+    chosen = primary or (cfg.primary_model if cfg.primary_model in models else models[0])
+    spec = report.ReportSpec(
+        period=_period(week, first, last),
+        models=models,
+        primary=chosen,
+        lookback_days=_days(lookback, "--lookback") if lookback else cfg.lookback_days,
+        trend_weeks=cfg.trend_weeks,
+    )
+    folder = out_dir or settings.resolve(cfg.output_dir)
+    with Pipeline.open(settings) as pipe:
+        built = report.build(
+            pipe.warehouse,
+            spec,
+            folder,
+            base_currency=settings.ingest.base_currency,
+            progress=lambda text: out.print(f"[dim]{text}[/dim]"),
+        )
+    out.print(f"report {spec.period.label} (run {built.run_id}): {built.index}", highlight=False)
+    for name, path in built.files.items():
+        out.print(f"  {name}: {path}", highlight=False)
+    out.print(f"all reports: {folder / 'index.html'}", highlight=False)

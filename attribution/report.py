@@ -1,0 +1,303 @@
+"""The weekly report: one run over the period, the previous one and the trend weeks; figures,
+charts and CSV files in a folder of its own; and the index of every report built.
+
+Layout of the output folder (reports.output_dir):
+    plotly.min.js, report.css      written once, shared by every report
+    index.html                     every report, newest first
+    <label>-run<N>/index.html      one report, and its CSV files and report.json"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import charts, metrics, runs
+from .config import ROOT
+from .errors import AttributionError
+from .metrics import Figures, Period, change
+from .models import ModelOptions, check_names
+from .reporting import (
+    CHANNEL_COLUMNS,
+    MODEL_COLUMNS,
+    QUALITY_COLUMNS,
+    SOURCE_COLUMNS,
+    TREND_COLUMNS,
+    environment,
+    write_csv,
+)
+from .warehouse import Warehouse
+
+STYLESHEET = ROOT / "reports" / "report.css"
+MANIFEST = "report.json"
+QUALITY_LABELS = {
+    "leads": "Leads created",
+    "leads_without_source": "Leads without a lead source",
+    "leads_unassigned": "Leads on the Unassigned channel",
+    "junk_leads": "Junk leads (left out of every figure)",
+    "journey_touches": "Touches of converting journeys",
+    "journey_touches_unassigned": "Touches of converting journeys on Unassigned",
+    "revenue_without_lead": "Revenue rows refused: lead unknown",
+    "rejected_rows": "Rows rejected by ingest",
+    "sources_auto_created": "Lead sources created by ingest",
+    "touches_too_early": "Touches before the lookback window (whole run)",
+    "touches_after_conversion": "Touches at or after their conversion (whole run)",
+    "conversions_without_touches": "Conversions with no touch in their window (whole run)",
+}
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """What a report covers and how its run is made."""
+
+    period: Period
+    models: tuple[str, ...] = runs.DEFAULT_MODELS
+    primary: str = ""  # the model of the headline, trend and ROAS chart; default markov or first
+    lookback_days: float = 30.0
+    trend_weeks: int = 8
+    options: ModelOptions = field(default_factory=ModelOptions)
+
+    @property
+    def primary_model(self) -> str:
+        if self.primary:
+            return self.primary
+        return "markov" if "markov" in self.models else self.models[0]
+
+
+@dataclass(frozen=True)
+class Report:
+    folder: Path
+    index: Path
+    files: dict[str, Path]
+    run_id: int
+    manifest: dict[str, Any]
+
+
+def _window(spec: ReportSpec) -> tuple[datetime, datetime]:
+    """The run's conversions window: the trend weeks and the previous period, to the end."""
+    start = min(spec.period.previous().start, spec.period.weeks_back(spec.trend_weeks))
+    return start, spec.period.end
+
+
+def _comparison(now: Figures, before: Figures, key: str) -> list[dict[str, Any]]:
+    """Rows of `now` with the previous period's leads and per-model credit beside them."""
+    rows, prior_rows = (
+        (now.channels, before.channels) if key == "channel" else (now.sources, before.sources)
+    )
+    previous = {r[key]: r for r in prior_rows}
+    for row in rows:
+        prior = previous.get(row[key])
+        row["leads_previous"] = prior["leads"] if prior else 0
+        row["leads_change"] = change(row["leads"], row["leads_previous"])
+        for model, credit in row["by_model"].items():
+            prior_credit = prior["by_model"][model] if prior else None
+            credit["conversions_previous"] = prior_credit["conversions"] if prior_credit else 0.0
+            credit["revenue_previous"] = prior_credit["revenue"] if prior_credit else 0.0
+            credit["conversions_change"] = change(
+                credit["conversions"], credit["conversions_previous"]
+            )
+            credit["revenue_change"] = change(credit["revenue"], credit["revenue_previous"])
+    return rows
+
+
+def _long(rows: Sequence[dict[str, Any]], models: Sequence[str]) -> list[dict[str, Any]]:
+    """One CSV row per (row, model): the row's figures, then the model's."""
+    out = []
+    for row in rows:
+        for model in models:
+            credit = row["by_model"][model]
+            out.append(
+                {
+                    **row,
+                    "model": model,
+                    "attributed_conversions": credit["conversions"],
+                    "attributed_conversions_previous": credit["conversions_previous"],
+                    "attributed_revenue": credit["revenue"],
+                    "attributed_revenue_previous": credit["revenue_previous"],
+                    "average_deal_value": credit["average_deal_value"],
+                    "cac": credit["cac"],
+                    "roas": credit["roas"],
+                }
+            )
+    return out
+
+
+def _model_rows(figs: Figures) -> list[dict[str, Any]]:
+    return [
+        {"channel": row["channel"], "model": model, **row["by_model"][model]}
+        for row in figs.channels
+        for model in figs.models
+    ]
+
+
+def _headline(now: Figures, before: Figures, primary: str) -> list[dict[str, Any]]:
+    """The headline figures with their change against the previous period."""
+
+    def attributed(figs: Figures, field_name: str) -> float:
+        return float(sum(r["by_model"][primary][field_name] for r in figs.channels))
+
+    t, p = now.totals, before.totals
+    items = [
+        ("Leads", "count", t["leads"], p["leads"]),
+        ("Converted leads", "count", t["converted_leads"], p["converted_leads"]),
+        ("Conversion rate", "percent", t["conversion_rate"], p["conversion_rate"]),
+        ("Revenue", "money", t["revenue"], p["revenue"]),
+        ("Spend", "money", t["spend"], p["spend"]),
+        ("Cost per lead", "money", t["cost_per_lead"], p["cost_per_lead"]),
+        ("CAC", "money", t["cac"], p["cac"]),
+        ("ROAS", "ratio", t["roas"], p["roas"]),
+        (
+            f"Conversions ({primary})",
+            "number",
+            attributed(now, "conversions"),
+            attributed(before, "conversions"),
+        ),
+    ]
+    return [
+        {"label": k, "format": f, "value": v, "previous": b, "change": change(v, b)}
+        for k, f, v, b in items
+    ]
+
+
+def build(
+    wh: Warehouse,
+    spec: ReportSpec,
+    out_root: Path,
+    *,
+    base_currency: str,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Run the models over the report's window, then write the report's folder and the index."""
+    models = tuple(check_names(spec.models))
+    if spec.primary_model not in models:
+        raise AttributionError(
+            f"the primary model {spec.primary_model!r} is not among the report's models "
+            f"({', '.join(models)}); add it to --models"
+        )
+    say = progress or (lambda _: None)
+    start, end = _window(spec)
+    say(f"running {len(models)} models over {start.date()} to {end.date()}")
+    result = runs.run(
+        wh,
+        runs.RunSpec(
+            start=start,
+            end=end,
+            lookback_days=spec.lookback_days,
+            models=models,
+            options=spec.options,
+        ),
+    )
+    say("computing the figures")
+    now = metrics.figures(wh, result.run_id, spec.period, models)
+    before = metrics.figures(wh, result.run_id, spec.period.previous(), models)
+    trend_start = spec.period.weeks_back(spec.trend_weeks)
+    trend_rows = metrics.weekly_trend(wh, result.run_id, trend_start, spec.period.end)
+    spread = metrics.disagreement(now)
+    _comparison(now, before, "channel")
+    _comparison(now, before, "source_id")
+    primary = spec.primary_model
+    say("writing the report")
+    folder = out_root / f"{_slug(spec.period.label)}-run{result.run_id}"
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    quality = [
+        {"measure": QUALITY_LABELS.get(k, k), "value": v, "previous": before.quality.get(k)}
+        for k, v in now.quality.items()
+    ]
+    files = {
+        "channel_summary": write_csv(
+            tmp / "channel_summary.csv", CHANNEL_COLUMNS, _long(now.channels, models)
+        ),
+        "source_summary": write_csv(
+            tmp / "source_summary.csv", SOURCE_COLUMNS, _long(now.sources, models)
+        ),
+        "model_comparison": write_csv(
+            tmp / "model_comparison.csv", MODEL_COLUMNS, _model_rows(now)
+        ),
+        "weekly_trend": write_csv(tmp / "weekly_trend.csv", TREND_COLUMNS, trend_rows),
+        "data_quality": write_csv(tmp / "data_quality.csv", QUALITY_COLUMNS, quality),
+    }
+    chart_list = charts.report_charts(now, trend_rows, spread, primary, metrics.DAYS_CAP)
+    generated = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    headline = _headline(now, before, primary)
+    manifest = {
+        "label": spec.period.label,
+        "period_start": spec.period.start.isoformat(),
+        "period_end": spec.period.end.isoformat(),
+        "run_id": result.run_id,
+        "input_hash": result.input_hash,
+        "models": list(models),
+        "primary_model": primary,
+        "lookback_days": spec.lookback_days,
+        "window_start": start.isoformat(),
+        "window_end": end.isoformat(),
+        "generated_at": generated.isoformat(),
+        "headline": {
+            h["label"]: h["value"]
+            for h in _headline(now, before, primary)
+            if h["value"] is not None
+        },
+        "files": {k: p.name for k, p in files.items()},
+        "charts": {c.chart_id: c.traces for c in chart_list},
+    }
+    html = (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            spec=spec,
+            period=spec.period,
+            previous=spec.period.previous(),
+            now=now,
+            models=models,
+            primary=primary,
+            headline=headline,
+            charts=chart_list,
+            quality=quality,
+            files=files,
+            manifest=manifest,
+            base_currency=base_currency,
+            window=(start, end),
+        )
+    )
+    (tmp / "index.html").write_text(html, encoding="utf-8")
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    charts.write_plotly_js(out_root)
+    shutil.copyfile(STYLESHEET, out_root / STYLESHEET.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.replace(folder)
+    files = {k: folder / p.name for k, p in files.items()}
+    write_index(out_root)
+    return Report(folder, folder / "index.html", files, result.run_id, manifest)
+
+
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() or c == "-" else "_" for c in label.replace(" to ", "_"))
+
+
+def list_reports(out_root: Path) -> list[dict[str, Any]]:
+    """Every report under out_root (its manifest and folder name), newest first."""
+    found = []
+    for path in out_root.glob(f"*/{MANIFEST}"):
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a report being written, or damaged: not listed
+        found.append({**manifest, "folder": path.parent.name})
+    return sorted(found, key=lambda m: (m.get("generated_at", ""), m["folder"]), reverse=True)
+
+
+def write_index(out_root: Path) -> Path:
+    """index.html of every report, newest first."""
+    out_root.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(STYLESHEET, out_root / STYLESHEET.name)
+    html = (
+        environment().get_template("reports_index.html.j2").render(reports=list_reports(out_root))
+    )
+    path = out_root / "index.html"
+    path.write_text(html, encoding="utf-8")
+    return path
