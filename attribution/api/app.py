@@ -8,7 +8,7 @@ from fastapi_offline import FastAPIOffline
 from .. import __version__
 from ..pipeline import Pipeline
 from ..tokens import TokenChecker
-from . import errors, ingest, lead_sources
+from . import errors, ingest, lead_sources, reports
 from .cache import ReadCache
 from .limits import BodyLimit
 
@@ -30,6 +30,7 @@ def create_app(pipeline: Pipeline) -> FastAPI:
     errors.install(app)
     app.include_router(lead_sources.router)
     app.include_router(ingest.router)
+    app.include_router(reports.router)
     api = pipeline.settings.api
     app.add_middleware(BodyLimit, max_body=api.max_body_bytes, max_upload=api.max_upload_bytes)
     return app

@@ -1,0 +1,122 @@
+"""Reports over HTTP: list and build them (/api/v1/reports), and serve their files (/reports/).
+
+A browser follows a report's relative links (plotly.min.js, CSV files) without headers, so a
+request to /reports/ that brings a valid token (header, ?authtoken= or Bearer) also sets an
+HTTP-only, SameSite=Strict cookie for /reports that carries it for the next ones."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from .. import report
+from ..metrics import Period
+from ..pipeline import Pipeline
+from ..tokens import TokenChecker, TokenInfo
+from .auth import INVALID, MISSING, require, token_of
+from .errors import ApiError
+
+router = APIRouter(tags=["reports"])
+COOKIE = "attribution_reports"
+FILES = "/reports"
+
+
+class ReportRequest(BaseModel):
+    """The report to build: a week, or a period of days; models and lookback optional."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    week: str | None = Field(None, description="ISO week, e.g. 2026-W47")
+    first: date | None = Field(None, alias="from", description="First day of the period")
+    last: date | None = Field(None, alias="to", description="Last day of the period (included)")
+    models: list[str] | None = Field(None, description="Default: reports.models")
+    primary: str | None = Field(None, description="Default: reports.primary_model")
+    lookback_days: float | None = Field(None, gt=0, le=3650)
+
+    def period(self) -> Period:
+        if self.week and (self.first or self.last):
+            raise ApiError(422, "Give either week or from and to, not both.")
+        if self.week:
+            return Period.week(self.week)
+        if self.first and self.last:
+            return Period.days(self.first, self.last)
+        raise ApiError(422, "Give week (e.g. 2026-W47), or both from and to (YYYY-MM-DD).")
+
+
+def _output(request: Request) -> Path:
+    pipeline: Pipeline = request.app.state.pipeline
+    return pipeline.settings.resolve(pipeline.settings.reports.output_dir)
+
+
+def _listed(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {**manifest, "url": f"{FILES}/{manifest['folder']}/index.html"}
+
+
+@router.get("/api/v1/reports", summary="Every report built, newest first")
+def list_reports(
+    request: Request, _: Annotated[TokenInfo, Depends(require("get"))]
+) -> dict[str, Any]:
+    return {"status": True, "reports": [_listed(m) for m in report.list_reports(_output(request))]}
+
+
+@router.post("/api/v1/reports", status_code=201, summary="Build a report (runs the models)")
+async def build_report(
+    request: Request,
+    body: ReportRequest,
+    _: Annotated[TokenInfo, Depends(require("post"))],
+) -> dict[str, Any]:
+    pipeline: Pipeline = request.app.state.pipeline
+    cfg = pipeline.settings.reports
+    models = tuple(body.models or cfg.models)
+    if not models:
+        raise ApiError(422, "models needs at least one model name.")
+    primary = body.primary or (cfg.primary_model if cfg.primary_model in models else models[0])
+    spec = report.ReportSpec(
+        period=body.period(),
+        models=models,
+        primary=primary,
+        lookback_days=body.lookback_days or cfg.lookback_days,
+        trend_weeks=cfg.trend_weeks,
+    )
+    built = await run_in_threadpool(pipeline.report, spec)
+    return {"status": True, "report": _listed({**built.manifest, "folder": built.folder.name})}
+
+
+def _file_token(request: Request) -> tuple[str, bool]:
+    """The request's token and whether it came in a header or the query (not the cookie)."""
+    token = token_of(request)
+    if token:
+        return token, True
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        return cookie, False
+    raise ApiError(401, MISSING)
+
+
+@router.get(FILES + "/{path:path}", summary="A report's files (index.html when no file is named)")
+def report_file(request: Request, path: str = "") -> Response:
+    token, fresh = _file_token(request)
+    checker: TokenChecker = request.app.state.tokens
+    info = checker.check(token)
+    if info is None:
+        raise ApiError(401, INVALID)
+    if "get" not in info.capabilities:
+        raise ApiError(403, "This token may not read reports (it lacks the get capability).")
+    root = _output(request).resolve()
+    wanted = (root / path).resolve()
+    if wanted.is_dir():
+        if path and not path.endswith("/"):  # relative links need the folder's own URL
+            return RedirectResponse(f"{FILES}/{path}/", status_code=307)
+        wanted = wanted / "index.html"
+    if not wanted.is_relative_to(root) or not wanted.is_file() or ".tmp" in wanted.parent.name:
+        raise ApiError(404, f"No report file {path!r}; GET /api/v1/reports lists the reports.")
+    answer = FileResponse(wanted)
+    if fresh:
+        answer.set_cookie(COOKIE, token, path=FILES, httponly=True, samesite="strict")
+    return answer

@@ -1,0 +1,113 @@
+"""Reports over HTTP: list, build, and their files behind the same tokens, safe from traversal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from attribution.api import create_app
+from attribution.config import load_settings
+from attribution.pipeline import Pipeline, run_demo
+from attribution.tokens import create_token
+
+Api = tuple[TestClient, dict[str, str], dict[str, str], Path]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    folder = tmp_path_factory.mktemp("reports-api")
+    env = {
+        "ATTRIBUTION_DEMO__OUTPUT_DIR": str(folder / "demo"),
+        "ATTRIBUTION_DEMO__LEADS": "2000",
+        "ATTRIBUTION_DEMO__WEEKS": "6",
+    }
+    demo = run_demo(load_settings(environ=env), as_of=date(2026, 11, 25))
+    env.update(
+        ATTRIBUTION_WAREHOUSE__PATH=str(demo.warehouse),
+        ATTRIBUTION_REPORTS__OUTPUT_DIR=str(folder / "reports"),
+    )
+    (folder / "secret.txt").write_text("not a report", encoding="utf-8")
+    with Pipeline.open(load_settings(environ=env)) as pipe:
+        everything, _ = create_token(pipe.warehouse, name="all")
+        reader, _ = create_token(pipe.warehouse, name="reader", capabilities=["get"])
+        with TestClient(create_app(pipe)) as client:
+            yield client, {"authtoken": everything}, {"authtoken": reader}, folder / "reports"
+
+
+def test_build_list_and_open_a_report(api: Api) -> None:
+    client, auth, _, out = api
+    built = client.post(
+        "/api/v1/reports", json={"week": "2026-W47", "models": ["linear"]}, headers=auth
+    )
+    assert built.status_code == 201, built.text
+    body = built.json()["report"]
+    assert (body["label"], body["models"], body["primary_model"]) == (
+        "2026-W47",
+        ["linear"],
+        "linear",
+    )
+    assert (out / body["folder"] / "index.html").is_file()
+    listed = client.get("/api/v1/reports", headers=auth).json()["reports"]
+    assert listed[0]["folder"] == body["folder"] and listed[0]["url"] == body["url"]
+    page = client.get(body["url"], headers=auth)
+    assert page.status_code == 200 and "Channel performance, 2026-W47" in page.text
+    assert "httponly" in page.headers["set-cookie"].lower()
+    assert "samesite=strict" in page.headers["set-cookie"].lower()
+    # The page's relative links carry no header: the cookie admits them.
+    script = client.get("/reports/plotly.min.js")
+    assert script.status_code == 200 and len(script.content) > 1_000_000
+    csv_file = client.get(f"/reports/{body['folder']}/channel_summary.csv")
+    assert csv_file.text.splitlines()[0].startswith("channel,leads,leads_previous")
+    folder = client.get(f"/reports/{body['folder']}", follow_redirects=False)
+    assert folder.status_code == 307 and folder.headers["location"].endswith("/")
+    assert "2026-W47" in client.get("/reports/").text  # the index of reports
+
+
+def test_reports_need_a_token_with_the_right_capability(api: Api) -> None:
+    client, _, reader, _ = api
+    client.cookies.clear()
+    assert client.get("/api/v1/reports").status_code == 401
+    assert client.get("/reports/index.html").status_code == 401
+    client.cookies.set("attribution_reports", "attr_not_a_token")
+    assert client.get("/reports/index.html").status_code == 401
+    client.cookies.clear()
+    assert client.get("/api/v1/reports", headers=reader).status_code == 200
+    refused = client.post("/api/v1/reports", json={"week": "2026-W47"}, headers=reader)
+    assert refused.status_code == 403 and refused.json()["status"] is False
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../secret.txt", "%2e%2e/secret.txt", "..%2fsecret.txt", "%2fetc%2fpasswd", "nope.html"],
+)
+def test_report_files_cannot_reach_outside_the_reports_folder(api: Api, path: str) -> None:
+    client, auth, _, _ = api
+    answer = client.get(f"/reports/{path}", headers=auth)
+    assert answer.status_code == 404
+    assert "not a report" not in answer.text and "root:" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "Give week"),
+        ({"week": "2026-47"}, "ISO week"),
+        ({"week": "2026-W47", "from": "2026-11-01", "to": "2026-11-02"}, "not both"),
+        ({"from": "2026-11-09", "to": "2026-11-01"}, "before it starts"),
+        ({"week": "2026-W47", "models": ["nope"]}, "unknown model"),
+        ({"week": "2026-W47", "models": ["linear"], "primary": "markov"}, "primary model"),
+        ({"week": "2026-W47", "colour": "red"}, "colour"),
+    ],
+)
+def test_a_bad_report_request_says_what_is_wrong(
+    api: Api, body: dict[str, object], message: str
+) -> None:
+    client, auth, _, _ = api
+    answer = client.post("/api/v1/reports", json=body, headers=auth)
+    assert answer.status_code in (400, 422), answer.text
+    assert message in answer.json()["message"]
+    assert "Traceback" not in answer.text
