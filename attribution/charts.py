@@ -5,6 +5,7 @@ reports (write_plotly_js), never a CDN, so that a report opens from disk with no
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,4 +223,22 @@ def report_charts(
         Chart("chart-days", "Days to convert", days_to_convert(figs, cap)),
         Chart("chart-roas", "Spend and revenue", roas(figs, primary)),
         Chart("chart-disagreement", "Model disagreement", disagreement(spread, figs.models)),
+    ]
+
+
+def to_json(chart_list: Sequence[Chart]) -> str:
+    """The charts as one JSON document: [{"id", "title", "figure"}] (Plotly's figure JSON)."""
+    parts = [
+        f'{{"id": {json.dumps(c.chart_id)}, "title": {json.dumps(c.title)}, '
+        f'"figure": {c.figure.to_json()}}}'
+        for c in chart_list
+    ]
+    return "[" + ",\n".join(parts) + "]"
+
+
+def from_json(text: str) -> list[Chart]:
+    """Charts written by to_json."""
+    return [
+        Chart(item["id"], item["title"], pio.from_json(json.dumps(item["figure"])))
+        for item in json.loads(text)
     ]

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 
 ENV_PREFIX = "ATTRIBUTION_"
+# Secrets are read from the environment only, never from config.yaml.
+SMTP_PASSWORD_ENV = "ATTRIBUTION_SMTP_PASSWORD"
+_NOT_KEYS = ("ATTRIBUTION_CONFIG", SMTP_PASSWORD_ENV)
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
 
@@ -143,6 +146,63 @@ class ReportSettings(_Section):
     trend_weeks: int = Field(8, ge=2, le=104, description="Weeks the trend chart shows.")
 
 
+class SnapshotSettings(_Section):
+    path: Path = Field(
+        Path("data/snapshot/attribution.duckdb"),
+        description="The analysts' read-only copy of the warehouse, published by the service.",
+    )
+    storage_version: str = Field(
+        "",
+        description="DuckDB storage version of the snapshot, e.g. `v1.5.0` for older DuckDB "
+        "clients; empty: the current one.",
+    )
+    parquet_dir: Path | None = Field(
+        None,
+        description="Also write every table and analyst view as Parquet files here; empty: no.",
+    )
+    publish_after_ingest: bool = Field(
+        True, description="`attribution serve` publishes a snapshot after each ingest and run."
+    )
+
+
+class SqlSettings(_Section):
+    timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="`attribution sql` stops a query after this long."
+    )
+    max_rows: int = Field(
+        10_000, ge=1, le=10_000_000, description="`attribution sql` prints at most this many rows."
+    )
+
+
+class MailSettings(_Section):
+    host: str = Field("", description="SMTP server; empty: no email is sent.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP port (587 STARTTLS, 465 TLS).")
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="`starttls`, `tls` (implicit TLS) or `none` (local relays only)."
+    )
+    user: str = Field(
+        "",
+        description="SMTP login; empty: no login. The password comes only from the "
+        f"environment variable {SMTP_PASSWORD_ENV}.",
+    )
+    sender: str = Field("attribution@localhost", description="The From address.")
+    attach: Literal["csv", "csv_and_report", "link"] = Field(
+        "csv",
+        description="`csv`: attach the CSV files; `csv_and_report`: also the report as a zip; "
+        "`link`: attach nothing, link to the report under `mail.report_base_url`.",
+    )
+    report_base_url: str = Field(
+        "",
+        description="Where recipients reach `/reports/` of the service, e.g. "
+        "`https://attribution.example.com`; used for links in emails.",
+    )
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="SMTP connection timeout.")
+    retries: int = Field(3, ge=0, le=20, description="Attempts after a failed send.")
+    retry_backoff_seconds: float = Field(
+        5.0, ge=0, le=3600, description="Wait before the first retry; doubled each time."
+    )
+
+
 class Settings(_Section):
     warehouse: WarehouseSettings = Field(
         default_factory=WarehouseSettings, description="The DuckDB warehouse."
@@ -158,6 +218,11 @@ class Settings(_Section):
     reports: ReportSettings = Field(
         default_factory=ReportSettings, description="The weekly report."
     )
+    snapshot: SnapshotSettings = Field(
+        default_factory=SnapshotSettings, description="The analysts' snapshot."
+    )
+    sql: SqlSettings = Field(default_factory=SqlSettings, description="`attribution sql`.")
+    mail: MailSettings = Field(default_factory=MailSettings, description="Email (SMTP).")
     base_dir: Path = Field(
         Path("."), exclude=True, description="Folder relative paths start at (set by the loader)."
     )
@@ -184,7 +249,7 @@ def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for var, raw in environ.items():
-        if not var.startswith(ENV_PREFIX) or var == "ATTRIBUTION_CONFIG":
+        if not var.startswith(ENV_PREFIX) or var in _NOT_KEYS:
             continue
         parts = [p.lower() for p in var[len(ENV_PREFIX) :].split("__") if p]
         if not parts:

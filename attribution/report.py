@@ -34,6 +34,7 @@ from .warehouse import Warehouse
 
 STYLESHEET = ROOT / "reports" / "report.css"
 MANIFEST = "report.json"
+CHARTS = "charts.json"  # the Plotly figures, for emails (rendered to PNG) and other tools
 QUALITY_LABELS = {
     "leads": "Leads created",
     "leads_without_source": "Leads without a lead source",
@@ -266,6 +267,7 @@ def build(
     )
     (tmp / "index.html").write_text(html, encoding="utf-8")
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    (tmp / CHARTS).write_text(charts.to_json(chart_list), encoding="utf-8")
     charts.write_plotly_js(out_root)
     shutil.copyfile(STYLESHEET, out_root / STYLESHEET.name)
     shutil.rmtree(folder, ignore_errors=True)
