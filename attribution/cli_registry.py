@@ -333,7 +333,7 @@ def tokens_revoke(ctx: click.Context, name: str) -> None:
 @click.pass_context
 @handled
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Run the HTTP API; it owns the warehouse while it runs.
+    """Run the HTTP API, and the scheduled jobs (jobs.run_in_serve); it owns the warehouse.
 
     \b
     Example:
@@ -343,12 +343,19 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from .api import create_app
+    from .scheduler import Jobs
 
     settings = settings_of(ctx)
     with Pipeline.open(settings) as pipe:
-        uvicorn.run(
-            create_app(pipe),
-            host=host or settings.api.host,
-            port=port or settings.api.port,
-            log_level="info",
-        )
+        jobs = Jobs(pipe)
+        if settings.jobs.run_in_serve and jobs.definitions:
+            jobs.start()
+        try:
+            uvicorn.run(
+                create_app(pipe, jobs),
+                host=host or settings.api.host,
+                port=port or settings.api.port,
+                log_level="info",
+            )
+        finally:
+            jobs.shutdown(wait=True)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 
@@ -203,6 +212,116 @@ class MailSettings(_Section):
     )
 
 
+JOB_STEPS = ("ingest", "run", "report", "snapshot", "email")
+_JOB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class JobSettings(_Section):
+    """One scheduled job: when it runs and what it does."""
+
+    name: str = Field(description="Unique name: lower-case letters, digits, - and _.")
+    cron: str = Field(
+        description="Cron expression: five fields (minute hour day month weekday), e.g. "
+        "`0 7 * * mon`, or six with seconds first."
+    )
+    timezone: str = Field("UTC", description="IANA time zone the cron expression is read in.")
+    steps: list[str] = Field(
+        min_length=1, description=f"Steps in order, some of: {', '.join(JOB_STEPS)}."
+    )
+    period: Literal["last_complete_week", "last_7_days", "yesterday"] = Field(
+        "last_complete_week", description="What the run and report cover, at the scheduled time."
+    )
+    drop_folder: Path | None = Field(
+        None,
+        description="For `ingest`: a folder with subfolders leads/, touches/, revenue/, spend/.",
+    )
+    models: list[str] | None = Field(None, description="Default: `reports.models`.")
+    lookback_days: float | None = Field(None, gt=0, le=3650)
+    recipients: list[str] = Field(default_factory=list, description="For `email`.")
+    enabled: bool = True
+
+
+class JobsSettings(_Section):
+    run_in_serve: bool = Field(
+        True, description="`attribution serve` runs the scheduler beside the API."
+    )
+    misfire_grace_seconds: int = Field(
+        3600,
+        ge=1,
+        le=7 * 86400,
+        description="A run missed while the service was down runs once on start-up if it is "
+        "at most this late.",
+    )
+    retries: int = Field(2, ge=0, le=20, description="Attempts after a failed step.")
+    retry_backoff_seconds: float = Field(
+        30.0, ge=0, le=3600, description="Wait before a step's first retry; doubled each time."
+    )
+    definitions: list[JobSettings] = Field(
+        default_factory=list, description="The jobs (see the README's Scheduled jobs section)."
+    )
+
+    @model_validator(mode="after")
+    def _check_jobs(self) -> JobsSettings:
+        problems: list[str] = []
+        seen: set[str] = set()
+        for i, job in enumerate(self.definitions):
+            where = f"jobs.definitions[{i}] ({job.name!r})"
+            if not _JOB_NAME.match(job.name):
+                problems.append(f"{where}: name must be lower-case letters, digits, - and _")
+            if job.name in seen:
+                problems.append(f"{where}: name is used by another job")
+            seen.add(job.name)
+            problems += [f"{where}: {p}" for p in _job_problems(job)]
+        if problems:
+            raise ValueError("\n  ".join(problems))
+        return self
+
+
+def cron_trigger(expression: str, zone: ZoneInfo) -> CronTrigger:
+    """APScheduler's trigger of a cron expression: five fields, or six with seconds first."""
+    fields = expression.split()
+    if len(fields) == 6:
+        second, minute, hour, day, month, weekday = fields
+        return CronTrigger(
+            second=second,
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=weekday,
+            timezone=zone,
+        )
+    if len(fields) != 5:
+        raise ValueError(f"it has {len(fields)} fields")
+    return CronTrigger.from_crontab(expression, timezone=zone)
+
+
+def _job_problems(job: JobSettings) -> list[str]:
+    """What is wrong with one job, each naming its key."""
+    problems = []
+    try:
+        zone = ZoneInfo(job.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"timezone {job.timezone!r} is not an IANA zone such as Europe/Bucharest")
+        zone = ZoneInfo("UTC")
+    try:
+        cron_trigger(job.cron, zone)
+    except ValueError as exc:
+        problems.append(f"cron {job.cron!r} is not a cron expression of five fields ({exc})")
+    unknown = [s for s in job.steps if s not in JOB_STEPS]
+    if unknown:
+        problems.append(f"steps: unknown {', '.join(unknown)}; known: {', '.join(JOB_STEPS)}")
+    if "ingest" in job.steps and job.drop_folder is None:
+        problems.append("drop_folder is needed by the ingest step")
+    if "email" in job.steps and not job.recipients:
+        problems.append("recipients are needed by the email step")
+    if "email" in job.steps and "report" not in job.steps:
+        problems.append("steps: email sends the report, so report must come before it")
+    elif "email" in job.steps and job.steps.index("email") < job.steps.index("report"):
+        problems.append("steps: report must come before email")
+    return problems
+
+
 class Settings(_Section):
     warehouse: WarehouseSettings = Field(
         default_factory=WarehouseSettings, description="The DuckDB warehouse."
@@ -223,6 +342,7 @@ class Settings(_Section):
     )
     sql: SqlSettings = Field(default_factory=SqlSettings, description="`attribution sql`.")
     mail: MailSettings = Field(default_factory=MailSettings, description="Email (SMTP).")
+    jobs: JobsSettings = Field(default_factory=JobsSettings, description="Scheduled jobs.")
     base_dir: Path = Field(
         Path("."), exclude=True, description="Folder relative paths start at (set by the loader)."
     )
@@ -272,11 +392,18 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _describe(exc: ValidationError, source: str, origin: dict[str, str]) -> str:
+def _describe(
+    exc: ValidationError, source: str, origin: dict[str, str], data: dict[str, Any]
+) -> str:
     lines = []
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"])
+        loc = list(err["loc"])
+        key = ".".join(str(p) for p in loc)
         where = origin.get(key, source)
+        if loc[:2] == ["jobs", "definitions"] and len(loc) > 2 and isinstance(loc[2], int):
+            key = f"jobs.definitions[{loc[2]}] ({_job_name(data, loc[2])!r})" + "".join(
+                f".{p}" for p in loc[3:]
+            )
         if err["type"] == "extra_forbidden":
             parent = err["loc"][:-1]
             allowed = [k.rsplit(".", 1)[-1] for k, _ in iter_keys() if k.count(".") == len(parent)]
@@ -285,8 +412,20 @@ def _describe(exc: ValidationError, source: str, origin: dict[str, str]) -> str:
             )
             continue
         msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {key} = {err['input']!r} is not allowed: {msg}")
+        if err["type"] == "missing":
+            lines.append(f"{where}: {key} is required")
+        elif isinstance(err["input"], dict):  # a check of a whole section: msg names the keys
+            lines.append(f"{where}: {msg}")
+        else:
+            lines.append(f"{where}: {key} = {err['input']!r} is not allowed: {msg}")
     return "Invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _job_name(data: dict[str, Any], index: int) -> str:
+    try:
+        return str(data["jobs"]["definitions"][index].get("name", "?"))
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return "?"
 
 
 def load_settings(
@@ -314,4 +453,4 @@ def load_settings(
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, str(config_path), origin)) from None
+        raise ConfigError(_describe(exc, str(config_path), origin, data)) from None

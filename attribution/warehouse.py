@@ -245,6 +245,12 @@ class Warehouse:
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         return self._sessions
 
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine of sessions() (for libraries that take an engine)."""
+        bound = self.sessions().kw["bind"]  # shared with the parent's sessions, when a cursor
+        assert isinstance(bound, Engine)
+        return bound
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

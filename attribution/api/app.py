@@ -7,8 +7,9 @@ from fastapi_offline import FastAPIOffline
 
 from .. import __version__
 from ..pipeline import Pipeline
+from ..scheduler import Jobs
 from ..tokens import TokenChecker
-from . import errors, ingest, lead_sources, reports
+from . import errors, ingest, jobs, lead_sources, reports
 from .cache import ReadCache
 from .limits import BodyLimit
 
@@ -19,11 +20,12 @@ the service's own resources.
 """
 
 
-def create_app(pipeline: Pipeline) -> FastAPI:
+def create_app(pipeline: Pipeline, scheduled: Jobs | None = None) -> FastAPI:
     """The API over an open pipeline (which owns the warehouse)."""
     # /docs with Swagger UI's files served from the package: it works with no internet access.
     app = FastAPIOffline(title="attribution", version=__version__, description=DESCRIPTION)
     app.state.pipeline = pipeline
+    app.state.jobs = scheduled  # None: made on first use, for manual runs
     app.state.settings = pipeline.settings
     app.state.tokens = TokenChecker(pipeline.warehouse)
     app.state.cache = ReadCache(pipeline.warehouse, topics=("registry", "data"))
@@ -31,6 +33,7 @@ def create_app(pipeline: Pipeline) -> FastAPI:
     app.include_router(lead_sources.router)
     app.include_router(ingest.router)
     app.include_router(reports.router)
+    app.include_router(jobs.router)
     api = pipeline.settings.api
     app.add_middleware(BodyLimit, max_body=api.max_body_bytes, max_upload=api.max_upload_bytes)
     return app

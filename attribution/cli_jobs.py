@@ -1,0 +1,150 @@
+"""`attribution jobs ...`: list, run, history, and the scheduler on its own (daemon)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from types import FrameType
+
+import click
+from rich.table import Table
+
+from .cli import handled, main, out, settings_of
+from .pipeline import Pipeline
+from .scheduler import JobRun, Jobs, history
+
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """Scheduled jobs from config.yaml (jobs.definitions): list, run, history, daemon.
+
+    \b
+    Example:
+      attribution jobs list
+      attribution jobs run weekly-report
+    """
+
+
+@jobs_group.command("list")
+@click.pass_context
+@handled
+def jobs_list(ctx: click.Context) -> None:
+    """Each job: its schedule, steps, next run and last run.
+
+    \b
+    Example:
+      attribution jobs list
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        jobs = Jobs(pipe)
+        nxt = jobs.next_runs()
+        last = {str(r["job"]): r for r in pipe.warehouse.records("jobs/last_runs")}
+    if not jobs.definitions:
+        out.print("No jobs are configured: add them under jobs.definitions in config.yaml.")
+        return
+    table = Table("job", "cron (zone)", "steps", "next run (UTC)", "last run")
+    for name, job in jobs.definitions.items():
+        prev = last.get(name)
+        table.add_row(
+            name if job.enabled else f"{name} (disabled)",
+            f"{job.cron} ({job.timezone})",
+            " > ".join(job.steps),
+            str(nxt[name] or "-")[:16],
+            f"{prev['status']} {str(prev['started_at'])[:16]}" if prev else "-",
+        )
+    out.print(table)
+
+
+@jobs_group.command("run")
+@click.argument("name")
+@click.pass_context
+@handled
+def jobs_run(ctx: click.Context, name: str) -> None:
+    """Run a job now, in this process (the warehouse must not be held by `attribution serve`;
+    while it runs, use POST /api/v1/jobs/NAME/run instead). Exit code 1 if it failed.
+
+    \b
+    Example:
+      attribution jobs run weekly-report
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        result = Jobs(pipe).run(name)
+    out.print(
+        f"job {name} run {result.run_no}: {result.status}"
+        + (f": {result.error}" if result.error else ""),
+        highlight=False,
+    )
+    for step, output in result.outputs.items():
+        out.print(f"  {step}: {json.dumps(output, default=str)}", highlight=False)
+    if result.status == "failed":
+        ctx.exit(1)
+
+
+@jobs_group.command("history")
+@click.argument("name", required=False)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@click.pass_context
+@handled
+def jobs_history(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> None:
+    """The latest runs, newest first (of one job, or all).
+
+    \b
+    Example:
+      attribution jobs history weekly-report --limit 5
+    """
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        rows = history(pipe, name, limit)
+    if as_json:
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
+    table = Table("run", "job", "for (UTC)", "trigger", "started", "ended", "status", "error")
+    for r in rows:
+        table.add_row(
+            str(r["run_no"]),
+            str(r["job"]),
+            str(r["scheduled_for"])[:16],
+            str(r["trigger"]),
+            str(r["started_at"])[:19],
+            str(r["finished_at"] or "")[:19],
+            str(r["status"]),
+            str(r["error"] or ""),
+        )
+    out.print(table)
+
+
+@jobs_group.command("daemon")
+@click.pass_context
+@handled
+def jobs_daemon(ctx: click.Context) -> None:
+    """Run the scheduler alone (without the API) until stopped with Ctrl-C or SIGTERM.
+
+    \b
+    Example:
+      attribution jobs daemon
+    """
+    stop = threading.Event()
+
+    def stopping(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
+
+    def report(run: JobRun) -> None:
+        out.print(
+            f"job {run.job} run {run.run_no} for {run.scheduled_for} UTC ({run.trigger}): "
+            f"{run.status}" + (f": {run.error}" if run.error else ""),
+            highlight=False,
+        )
+
+    with Pipeline.open(settings_of(ctx)) as pipe:
+        jobs = Jobs(pipe, notify=report)
+        jobs.start()
+        out.print(f"scheduler running {len(jobs.definitions)} job(s); Ctrl-C stops it")
+        for name, when in jobs.next_runs().items():
+            out.print(f"  {name}: next run {when} UTC", highlight=False)
+        stop.wait()
+        out.print("stopping: waiting for running jobs to finish")
+        jobs.shutdown(wait=True)
