@@ -414,7 +414,7 @@ def _describe(
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             lines.append(f"{where}: {key} is required")
-        elif isinstance(err["input"], dict):  # a check of a whole section: msg names the keys
+        elif len(loc) == 1 and isinstance(err["input"], dict):  # a whole section: msg names keys
             lines.append(f"{where}: {msg}")
         else:
             lines.append(f"{where}: {key} = {err['input']!r} is not allowed: {msg}")
