@@ -212,6 +212,19 @@ class MailSettings(_Section):
     )
 
 
+class AdminSettings(_Section):
+    language: Literal["en", "ro"] = Field(
+        "en", description="Language of the admin page: `en` (English) or `ro` (Romanian)."
+    )
+    session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="How long an admin sign-in lasts."
+    )
+    secure_cookies: bool = Field(
+        False,
+        description="Mark the admin session cookie Secure (set true behind HTTPS).",
+    )
+
+
 JOB_STEPS = ("ingest", "run", "report", "snapshot", "email")
 _JOB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -343,6 +356,9 @@ class Settings(_Section):
     sql: SqlSettings = Field(default_factory=SqlSettings, description="`attribution sql`.")
     mail: MailSettings = Field(default_factory=MailSettings, description="Email (SMTP).")
     jobs: JobsSettings = Field(default_factory=JobsSettings, description="Scheduled jobs.")
+    admin: AdminSettings = Field(
+        default_factory=AdminSettings, description="The admin page at /admin/leads/sources."
+    )
     base_dir: Path = Field(
         Path("."), exclude=True, description="Folder relative paths start at (set by the loader)."
     )
