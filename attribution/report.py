@@ -159,9 +159,26 @@ def _headline(now: Figures, before: Figures, primary: str) -> list[dict[str, Any
         ),
     ]
     return [
-        {"label": k, "format": f, "value": v, "previous": b, "change": change(v, b)}
+        {
+            "label": k,
+            "format": f,
+            "value": v,
+            "previous": b,
+            "change": change(v, b),
+            "good": _good(k, change(v, b)),
+        }
         for k, f, v, b in items
     ]
+
+
+COSTS = ("Spend", "Cost per lead", "CAC")  # a rise is not good news
+
+
+def _good(label: str, delta: float | None) -> bool | None:
+    """Whether a change is good news (green), bad (red), or neither (None)."""
+    if delta is None or delta == 0 or label == "Spend":
+        return None
+    return (delta < 0) if label in COSTS else (delta > 0)
 
 
 def build(
@@ -242,6 +259,9 @@ def build(
             h["label"]: h["value"]
             for h in _headline(now, before, primary)
             if h["value"] is not None
+        },
+        "headline_previous": {  # the previous period's values (null: none), for emails
+            h["label"]: h["previous"] for h in headline if h["value"] is not None
         },
         "files": {k: p.name for k, p in files.items()},
         "charts": {c.chart_id: c.traces for c in chart_list},
