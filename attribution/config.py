@@ -93,6 +93,15 @@ class IngestSettings(_Section):
 
 
 class ApiSettings(_Section):
+    auth_failures_limit: int = Field(
+        10,
+        ge=1,
+        le=100_000,
+        description="Failed token attempts a client may make in the window before it gets 429.",
+    )
+    auth_failures_window_seconds: float = Field(
+        60.0, gt=0, le=86_400, description="The window of `api.auth_failures_limit`, seconds."
+    )
     host: str = Field("127.0.0.1", description="Address `attribution serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `attribution serve` listens on.")
     compat_404: bool = Field(

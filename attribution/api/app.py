@@ -10,6 +10,7 @@ from ..pipeline import Pipeline
 from ..scheduler import Jobs
 from ..tokens import TokenChecker
 from . import errors, ingest, jobs, lead_sources, reports
+from .auth import FailureLimiter
 from .cache import ReadCache
 from .limits import BodyLimit
 
@@ -28,12 +29,15 @@ def create_app(pipeline: Pipeline, scheduled: Jobs | None = None) -> FastAPI:
     app.state.jobs = scheduled  # None: made on first use, for manual runs
     app.state.settings = pipeline.settings
     app.state.tokens = TokenChecker(pipeline.warehouse)
+    api = pipeline.settings.api
+    app.state.auth_failures = FailureLimiter(
+        api.auth_failures_limit, api.auth_failures_window_seconds
+    )
     app.state.cache = ReadCache(pipeline.warehouse, topics=("registry", "data"))
     errors.install(app)
     app.include_router(lead_sources.router)
     app.include_router(ingest.router)
     app.include_router(reports.router)
     app.include_router(jobs.router)
-    api = pipeline.settings.api
     app.add_middleware(BodyLimit, max_body=api.max_body_bytes, max_upload=api.max_upload_bytes)
     return app

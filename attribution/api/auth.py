@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 
 from fastapi import Request
@@ -24,18 +28,69 @@ def token_of(request: Request) -> str | None:
     return token or None
 
 
+class FailureLimiter:
+    """Failed token attempts per client address in a sliding window: past the limit, 429 with
+    Retry-After until the oldest failure leaves the window (a guessing client is slowed to
+    `limit` guesses per window; clients with a valid token are never counted)."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(client, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def check(self, client: str) -> None:
+        """Raise 429 when the client is over the limit."""
+        with self._lock:
+            now = self.clock()
+            times = self._recent(client, now)
+            if len(times) >= self.limit:
+                wait = max(1, math.ceil(times[0] + self.window - now))
+                raise ApiError(
+                    429,
+                    f"Too many failed token attempts from this address; try again in {wait} s.",
+                    headers={"Retry-After": str(wait)},
+                )
+            if not times:
+                self._failures.pop(client, None)  # keep the map small
+
+    def fail(self, client: str) -> None:
+        with self._lock:
+            self._recent(client, self.clock()).append(self.clock())
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def checked_token(request: Request, token: str | None) -> TokenInfo:
+    """The token's info, or 401 (404 in compat mode); failures count toward the client's limit
+    and a client over it gets 429 before its token is even looked at."""
+    compat = request.app.state.settings.api.compat_404
+    limiter: FailureLimiter = request.app.state.auth_failures
+    client = client_of(request)
+    limiter.check(client)
+    if token is None:
+        limiter.fail(client)
+        raise ApiError(404 if compat else 401, MISSING)
+    checker: TokenChecker = request.app.state.tokens
+    info = checker.check(token)
+    if info is None:
+        limiter.fail(client)
+        raise ApiError(404 if compat else 401, INVALID)
+    return info
+
+
 def require(capability: str | None) -> Callable[[Request], TokenInfo]:
     """A dependency that admits a valid token holding `capability` (None: any valid token)."""
 
     def dependency(request: Request) -> TokenInfo:
-        compat = request.app.state.settings.api.compat_404
-        checker: TokenChecker = request.app.state.tokens
-        token = token_of(request)
-        if token is None:
-            raise ApiError(404 if compat else 401, MISSING)
-        info = checker.check(token)
-        if info is None:
-            raise ApiError(404 if compat else 401, INVALID)
+        info = checked_token(request, token_of(request))
         if capability is not None and capability not in info.capabilities:
             raise ApiError(403, FORBIDDEN)
         return info

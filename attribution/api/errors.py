@@ -25,9 +25,12 @@ log = logging.getLogger(__name__)
 class ApiError(Exception):
     """An answer with a status code and a body of the contract's shape."""
 
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers
         self.body: dict[str, Any] = {"status": False, **extra, "message": message}
 
 
@@ -40,7 +43,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body, status_code=exc.status)
+        return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(InvalidFieldsError)
     async def _fields(_: Request, exc: InvalidFieldsError) -> JSONResponse:

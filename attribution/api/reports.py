@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from .. import report
 from ..metrics import Period
 from ..pipeline import Pipeline
-from ..tokens import TokenChecker, TokenInfo
-from .auth import INVALID, MISSING, require, token_of
+from ..tokens import TokenInfo
+from .auth import checked_token, require, token_of
 from .errors import ApiError
 
 router = APIRouter(tags=["reports"])
@@ -96,16 +96,14 @@ def _file_token(request: Request) -> tuple[str, bool]:
     cookie = request.cookies.get(COOKIE)
     if cookie:
         return cookie, False
-    raise ApiError(401, MISSING)
+    checked_token(request, None)  # counts the failure, raises 401 (or 429)
+    raise AssertionError("unreachable")
 
 
 @router.get(FILES + "/{path:path}", summary="A report's files (index.html when no file is named)")
 def report_file(request: Request, path: str = "") -> Response:
     token, fresh = _file_token(request)
-    checker: TokenChecker = request.app.state.tokens
-    info = checker.check(token)
-    if info is None:
-        raise ApiError(401, INVALID)
+    info = checked_token(request, token)
     if "get" not in info.capabilities:
         raise ApiError(403, "This token may not read reports (it lacks the get capability).")
     root = _output(request).resolve()
