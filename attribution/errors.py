@@ -59,3 +59,19 @@ class InUseError(ConflictError):
     def __init__(self, message: str, *, usage: dict[str, int]) -> None:
         super().__init__(message)
         self.usage = usage
+
+
+class MailError(AttributionError):
+    """An email was not sent: the SMTP server refused it or could not be reached."""
+
+    def __init__(self, message: str, *, answer: str = "") -> None:
+        super().__init__(message)
+        self.answer = answer  # the server's last answer (code and text), or the connection error
+
+
+class QueryError(AttributionError):
+    """An analyst's query (`attribution sql`) failed or was refused by the sandbox."""
+
+
+class QueryTimeoutError(QueryError):
+    """An analyst's query ran past its time limit and was stopped."""

@@ -111,12 +111,14 @@ def _with_models(
     key: str,
     models: Sequence[str],
 ) -> list[dict[str, Any]]:
-    """Each row with its per-model credit and the ratios that need it, as nested dicts."""
+    """Each row with its per-model credit and the ratios that need it, as nested dicts; in the
+    rows' order (the SQL's: by name), then any key that has only credit."""
     by_key: dict[tuple[Any, str], dict[str, Any]] = {(c[key], c["model"]): c for c in credits}
-    keys = {r[key] for r in rows} | {c[key] for c in credits}
     known = {r[key]: r for r in rows}
+    credit_only = {c[key] for c in credits} - known.keys()
+    keys = [*known, *sorted(credit_only, key=lambda v: (v is None, str(v)))]
     out = []
-    for k in sorted(keys, key=lambda v: (v is None, str(v))):
+    for k in keys:
         row = dict(known.get(k) or _empty(key, k))
         row["conversion_rate"] = ratio(row["converted_leads"], row["leads"])
         row["cost_per_lead"] = ratio(row["spend"], row["leads"])

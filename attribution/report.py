@@ -310,7 +310,10 @@ def list_reports(out_root: Path) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             continue  # a report being written, or damaged: not listed
         found.append({**manifest, "folder": path.parent.name})
-    return sorted(found, key=lambda m: (m.get("generated_at", ""), m["folder"]), reverse=True)
+    # Runs are numbered in order, so the run breaks ties of reports made in the same second.
+    return sorted(
+        found, key=lambda m: (m.get("generated_at", ""), int(m.get("run_id", 0))), reverse=True
+    )
 
 
 def write_index(out_root: Path) -> Path:

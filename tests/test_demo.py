@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from html.parser import HTMLParser
 
 import duckdb
 import pytest
@@ -13,39 +12,6 @@ from attribution.demo import generate
 from attribution.pipeline import DemoResult, run_demo
 
 AS_OF = date(2026, 11, 25)
-
-
-class TableParser(HTMLParser):
-    """Collects the text of the cells of table#sources, by section."""
-
-    def __init__(self, table_id: str = "sources") -> None:
-        super().__init__()
-        self.table_id = table_id
-        self.in_table = False
-        self.section = ""
-        self.rows: dict[str, list[list[str]]] = {"thead": [], "tbody": [], "tfoot": []}
-        self.cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table" and ("id", self.table_id) in attrs:
-            self.in_table = True
-        elif self.in_table and tag in self.rows:
-            self.section = tag
-        elif self.in_table and tag == "tr":
-            self.rows[self.section].append([])
-        elif self.in_table and tag in ("td", "th"):
-            self.cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "table":
-            self.in_table = False
-        elif self.in_table and tag in ("td", "th") and self.cell is not None:
-            self.rows[self.section][-1].append("".join(self.cell).strip())
-            self.cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self.cell is not None:
-            self.cell.append(data)
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,10 @@
 -- A run's figures per lead source for one period [$from, $to) inside its window, that do not
 -- depend on the model: leads created with the source, converted leads of the source and their
 -- conversions and revenue, days from lead to conversion (median, p90), and spend.
--- Grain: one row per source (NULL: no source) with any of these; the source's name and channel
--- from the registry. Reads run_lead_days, run_conversion_ids, run_spend_days, lead_sources.
+-- Grain: one row per source (NULL: no source) with any of these or with credit under a model
+-- (a source may only touch the period's journeys); the source's name and channel from the
+-- registry. Reads run_lead_days, run_conversion_ids, run_spend_days, source_credits,
+-- lead_sources.
 -- Params: $run_id, $from, $to (TIMESTAMP, UTC).
 WITH conv AS (
     SELECT
@@ -35,10 +37,16 @@ spent AS (
       AND source_id IS NOT NULL
     GROUP BY source_id
 ),
+credited AS (
+    SELECT DISTINCT source_id
+    FROM source_credits
+    WHERE run_id = $run_id AND day >= CAST($from AS DATE) AND day < CAST($to AS DATE)
+),
 sources AS (
     SELECT source_id FROM leads
     UNION SELECT source_id FROM converted
     UNION SELECT source_id FROM spent
+    UNION SELECT source_id FROM credited
 )
 SELECT
     s.source_id,
