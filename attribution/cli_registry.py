@@ -350,12 +350,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         jobs = Jobs(pipe)
         if settings.jobs.run_in_serve and jobs.definitions:
             jobs.start()
+        app = create_app(pipe, jobs)
         try:
             uvicorn.run(
-                create_app(pipe, jobs),
+                app,
                 host=host or settings.api.host,
                 port=port or settings.api.port,
                 log_level="info",
             )
         finally:
             jobs.shutdown(wait=True)
+            if app.state.publisher is not None:
+                app.state.publisher.wait(300)  # a publish in progress ends cleanly

@@ -153,6 +153,7 @@ def generate(*, seed: int, leads: int, weeks: int, as_of: date) -> DemoData:
     won_idx = np.flatnonzero(converted)
     refund = won_idx[rng.random(won_idx.size) < 0.03]
     refund_at = np.minimum(won_at[refund] + np.timedelta64(14, "D"), end64 - np.timedelta64(1, "h"))
+    bad_owner = np.resize(won_idx if won_idx.size else np.arange(1), 4)  # four, even if few won
     revenue = pa.table(
         {
             "event_id": np.concatenate(
@@ -162,7 +163,7 @@ def generate(*, seed: int, leads: int, weeks: int, as_of: date) -> DemoData:
                     np.array(["BAD1", "BAD2", "BAD3", "BAD4"]),
                 ]
             ),
-            "lead_id": np.concatenate([lead_ids[won_idx], lead_ids[refund], lead_ids[won_idx[:4]]]),
+            "lead_id": np.concatenate([lead_ids[won_idx], lead_ids[refund], lead_ids[bad_owner]]),
             "occurred_at": np.concatenate(
                 [
                     np.datetime_as_string(won_at[won_idx], unit="s"),

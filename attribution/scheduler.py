@@ -36,6 +36,7 @@ from .ingest import KINDS
 from .metrics import Period
 from .pipeline import Pipeline
 from .report import Report, ReportSpec
+from .snapshot import Publisher
 from .warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,12 @@ class Jobs:
     ) -> None:
         self.pipeline = pipeline
         self._notify = notify
+        # Runs and ingests of jobs without a snapshot step publish in the background.
+        self.publisher = (
+            Publisher(pipeline.publish_snapshot)
+            if pipeline.settings.snapshot.publish_after_ingest
+            else None
+        )
         self.settings = pipeline.settings
         self.definitions = {j.name: j for j in self.settings.jobs.definitions}
         self._locks = {name: threading.Lock() for name in self.definitions}
@@ -170,6 +177,9 @@ class Jobs:
             },
         )
         log.info("job %s run %d %s", job.name, run_no, status)
+        wrote = {"ingest", "run", "report"} & outputs.keys()
+        if self.publisher is not None and wrote and "snapshot" not in job.steps:
+            self.publisher.request()
         result = JobRun(run_no, job.name, scheduled_for, trigger, status, error, outputs)
         if self._notify is not None:
             self._notify(result)

@@ -29,13 +29,16 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     env.update(
         ATTRIBUTION_WAREHOUSE__PATH=str(demo.warehouse),
         ATTRIBUTION_REPORTS__OUTPUT_DIR=str(folder / "reports"),
+        ATTRIBUTION_SNAPSHOT__PATH=str(folder / "snapshot.duckdb"),
     )
     (folder / "secret.txt").write_text("not a report", encoding="utf-8")
     with Pipeline.open(load_settings(environ=env)) as pipe:
         everything, _ = create_token(pipe.warehouse, name="all")
         reader, _ = create_token(pipe.warehouse, name="reader", capabilities=["get"])
-        with TestClient(create_app(pipe)) as client:
+        app = create_app(pipe)
+        with TestClient(app) as client:
             yield client, {"authtoken": everything}, {"authtoken": reader}, folder / "reports"
+        assert app.state.publisher.wait(60)  # a background publish ends before the warehouse
 
 
 def test_build_list_and_open_a_report(api: Api) -> None:

@@ -77,3 +77,10 @@ def test_the_demo_builds_the_weekly_report(demo_run: DemoResult) -> None:
         rows = list(csv.DictReader(fh))
     primary = built.manifest["primary_model"]
     assert sum(int(r["leads"]) for r in rows if r["model"] == primary) == leads[0]
+
+
+@pytest.mark.parametrize(("leads", "weeks"), [(100, 2), (200, 2), (150, 3)])
+def test_small_demo_data_sets_are_whole(leads: int, weeks: int) -> None:
+    data = generate(seed=3, leads=leads, weeks=weeks, as_of=AS_OF)
+    assert data.leads.num_rows == leads + 3  # and the three deliberately bad rows
+    assert data.revenue.num_rows >= 4

@@ -8,8 +8,9 @@ from fastapi_offline import FastAPIOffline
 from .. import __version__
 from ..pipeline import Pipeline
 from ..scheduler import Jobs
+from ..snapshot import Publisher
 from ..tokens import TokenChecker
-from . import errors, ingest, jobs, lead_sources, reports
+from . import admin, backups, errors, ingest, jobs, lead_sources, reports
 from .auth import FailureLimiter
 from .cache import ReadCache
 from .limits import BodyLimit
@@ -21,12 +22,22 @@ the service's own resources.
 """
 
 
+def publisher_of(pipeline: Pipeline, scheduled: Jobs | None) -> Publisher | None:
+    """The background snapshot publisher of the service (shared with its jobs), if wanted."""
+    if not pipeline.settings.snapshot.publish_after_ingest:
+        return None
+    if scheduled is not None and scheduled.publisher is not None:
+        return scheduled.publisher
+    return Publisher(pipeline.publish_snapshot)
+
+
 def create_app(pipeline: Pipeline, scheduled: Jobs | None = None) -> FastAPI:
     """The API over an open pipeline (which owns the warehouse)."""
     # /docs with Swagger UI's files served from the package: it works with no internet access.
     app = FastAPIOffline(title="attribution", version=__version__, description=DESCRIPTION)
     app.state.pipeline = pipeline
     app.state.jobs = scheduled  # None: made on first use, for manual runs
+    app.state.publisher = publisher_of(pipeline, scheduled)
     app.state.settings = pipeline.settings
     app.state.tokens = TokenChecker(pipeline.warehouse)
     api = pipeline.settings.api
@@ -39,5 +50,7 @@ def create_app(pipeline: Pipeline, scheduled: Jobs | None = None) -> FastAPI:
     app.include_router(ingest.router)
     app.include_router(reports.router)
     app.include_router(jobs.router)
+    app.include_router(backups.router)
+    admin.install(app)  # the admin page at /admin/leads/sources
     app.add_middleware(BodyLimit, max_body=api.max_body_bytes, max_upload=api.max_upload_bytes)
     return app

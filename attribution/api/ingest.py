@@ -67,4 +67,7 @@ async def ingest(
             column_map=column_map,
             display_name=name,
         )
+    publisher = request.app.state.publisher
+    if publisher is not None and (summary.loaded or summary.updated):
+        publisher.request()  # analysts see the new rows in the snapshot shortly
     return {"status": True, **summary.as_dict()}

@@ -2,7 +2,8 @@
 
 A browser follows a report's relative links (plotly.min.js, CSV files) without headers, so a
 request to /reports/ that brings a valid token (header, ?authtoken= or Bearer) also sets an
-HTTP-only, SameSite=Strict cookie for /reports that carries it for the next ones."""
+HTTP-only, SameSite=Strict cookie for /reports that carries it for the next ones. A signed-in
+admin page session (its cookie) admits them too: the admin page links to the latest report."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .. import report
 from ..metrics import Period
 from ..pipeline import Pipeline
 from ..tokens import TokenInfo
+from . import admin_session
 from .auth import checked_token, require, token_of
 from .errors import ApiError
 
@@ -85,6 +87,8 @@ async def build_report(
         trend_weeks=cfg.trend_weeks,
     )
     built = await run_in_threadpool(pipeline.report, spec)
+    if request.app.state.publisher is not None:
+        request.app.state.publisher.request()  # the new run, for analysts
     return {"status": True, "report": _listed({**built.manifest, "folder": built.folder.name})}
 
 
@@ -100,11 +104,22 @@ def _file_token(request: Request) -> tuple[str, bool]:
     raise AssertionError("unreachable")
 
 
+def _admin_capabilities(request: Request) -> tuple[str, ...] | None:
+    """The capabilities of the request's admin page session, when it brings no token itself."""
+    if token_of(request):
+        return None
+    session = admin_session.current(request)
+    return session.capabilities if session is not None else None
+
+
 @router.get(FILES + "/{path:path}", summary="A report's files (index.html when no file is named)")
 def report_file(request: Request, path: str = "") -> Response:
-    token, fresh = _file_token(request)
-    info = checked_token(request, token)
-    if "get" not in info.capabilities:
+    token, fresh = "", False
+    capabilities = _admin_capabilities(request)
+    if capabilities is None:
+        token, fresh = _file_token(request)
+        capabilities = checked_token(request, token).capabilities
+    if "get" not in capabilities:
         raise ApiError(403, "This token may not read reports (it lacks the get capability).")
     root = _output(request).resolve()
     wanted = (root / path).resolve()

@@ -1,0 +1,218 @@
+"""`attribution snapshot` and `attribution sql`: the analysts' warehouse, thin adapters over
+Pipeline.publish_snapshot and the sandbox."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from .cli import err, handled, main, out, settings_of
+from .errors import QueryError
+from .pipeline import Pipeline
+from .sandbox import QueryResult, Sandbox
+
+FORMATS = ("table", "csv", "json")
+QUIT = (".quit", ".exit", "\\q")
+
+
+@main.command("snapshot")
+@click.pass_context
+@handled
+def snapshot_command(ctx: click.Context) -> None:
+    """Publish the analysts' snapshot: a read-only copy of the warehouse with the analyst views
+    (and Parquet files when snapshot.parquet_dir is set), replaced atomically.
+
+    Needs the live warehouse: while `attribution serve` runs, it publishes the snapshot itself.
+
+    \b
+    Example:
+      attribution snapshot
+      ATTRIBUTION_SNAPSHOT__STORAGE_VERSION=v1.5.0 attribution snapshot
+    """
+    settings = settings_of(ctx)
+    with Pipeline.open(settings) as pipe, err.status("publishing the snapshot"):
+        snap = pipe.publish_snapshot()
+    out.print(
+        f"snapshot {snap.path}: {snap.bytes / 1e6:.1f} MB, {len(snap.tables)} tables, "
+        f"{len(snap.views)} views, storage {snap.storage_version}, {snap.seconds:.2f} s",
+        highlight=False,
+    )
+    if snap.parquet_files:
+        out.print(
+            f"parquet: {len(snap.parquet_files)} files in {snap.parquet_files[0].parent}",
+            highlight=False,
+        )
+    out.print(f"query it: attribution sql --snapshot {snap.path} 'SELECT ...'", highlight=False)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, UUID):
+        return str(value)
+    return str(value)
+
+
+def _unique(columns: list[str]) -> list[str]:
+    """Column names made unique (a, a -> a, a_2) so that JSON objects keep every value."""
+    seen: dict[str, int] = {}
+    names = []
+    for col in columns:
+        seen[col] = seen.get(col, 0) + 1
+        names.append(col if seen[col] == 1 else f"{col}_{seen[col]}")
+    return names
+
+
+def render(result: QueryResult, fmt: str) -> str | Table:
+    """The rows as CSV or JSON text, or a rich table."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows([_cell(v) for v in row] for row in result.rows)
+        return buffer.getvalue()
+    if fmt == "json":
+        names = _unique(result.columns)
+        records = [dict(zip(names, row, strict=True)) for row in result.rows]
+        return json.dumps(records, default=_jsonable, indent=1)
+    table = Table(*result.columns, show_lines=False)
+    for row in result.rows:
+        table.add_row(*(Text("NULL", style="dim") if v is None else Text(_cell(v)) for v in row))
+    return table
+
+
+def show(result: QueryResult, fmt: str) -> None:
+    """Print the rows on stdout; the count, time and any cut on stderr."""
+    rendered = render(result, fmt)
+    if isinstance(rendered, str):
+        click.echo(rendered, nl=not rendered.endswith("\n"))
+    elif result.columns:
+        out.print(rendered)
+    rows = len(result.rows)
+    note = f"{rows:,} row{'s' if rows != 1 else ''} in {result.seconds:.2f} s"
+    if result.truncated:
+        note += f"; output cut at {rows:,} rows: the query returned more (--max-rows)"
+    err.print(note, highlight=False, style="yellow" if result.truncated else "dim")
+
+
+def repl(box: Sandbox, fmt: str, read: Callable[[str], str] = input) -> None:
+    """Read statements ending in `;` and run each; `.quit` or end of input exits. A failed
+    query prints its error and the loop goes on."""
+    err.print(
+        f"snapshot {box.path} (read-only). End each statement with ;  .quit exits.",
+        highlight=False,
+    )
+    lines: list[str] = []
+    while True:
+        try:
+            line = read("...> " if lines else "sql> ")
+        except EOFError:
+            break
+        except KeyboardInterrupt:
+            lines.clear()
+            err.print("")
+            continue
+        if not lines and line.strip().lower() in QUIT:
+            break
+        lines.append(line)
+        if not line.rstrip().endswith(";"):
+            continue
+        text = "\n".join(lines)
+        lines.clear()
+        try:
+            show(box.query(text), fmt)
+        except QueryError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        except KeyboardInterrupt:
+            err.print("interrupted", highlight=False)
+
+
+@main.command("sql")
+@click.argument("query", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output: a table, CSV with a header row, or JSON (an array of objects).",
+)
+@click.option(
+    "--snapshot",
+    "snapshot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Snapshot file to query; default: snapshot.path.",
+)
+@click.option(
+    "--max-rows", type=click.IntRange(1), help="Rows printed at most; default: sql.max_rows."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds before the query is stopped; default: sql.timeout_seconds.",
+)
+@click.pass_context
+@handled
+def sql_command(
+    ctx: click.Context,
+    query: str | None,
+    fmt: str,
+    snapshot_path: Path | None,
+    max_rows: int | None,
+    timeout: float | None,
+) -> None:
+    """Query the analysts' snapshot with SQL, read-only: never the live warehouse, no files,
+    network or extensions. Without QUERY: an interactive prompt on a terminal, else the query
+    is read from stdin.
+
+    \b
+    Example:
+      attribution sql "SELECT * FROM channel_weekly_performance WHERE model = 'markov' LIMIT 20"
+      attribution sql --format csv "SELECT * FROM journeys" > journeys.csv
+      echo "SELECT count(*) FROM leads" | attribution sql --format json
+      attribution sql
+    """
+    settings = settings_of(ctx)
+    cfg = settings.sql
+    path = snapshot_path or settings.resolve(settings.snapshot.path)
+    with Sandbox(
+        path,
+        timeout=timeout or cfg.timeout_seconds,
+        max_rows=max_rows or cfg.max_rows,
+    ) as box:
+        if query is None and sys.stdin.isatty():
+            with contextlib.suppress(ImportError):  # line editing and history for input()
+                import readline  # noqa: F401
+            repl(box, fmt)
+            return
+        text = query if query is not None else sys.stdin.read()
+        show(box.query(text), fmt)
