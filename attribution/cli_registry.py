@@ -359,6 +359,4 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
                 log_level="info",
             )
         finally:
-            jobs.shutdown(wait=True)
-            if app.state.publisher is not None:
-                app.state.publisher.wait(300)  # a publish in progress ends cleanly
+            jobs.shutdown(wait=True)  # and closing the pipeline waits for a publish

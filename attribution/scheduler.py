@@ -36,7 +36,6 @@ from .ingest import KINDS
 from .metrics import Period
 from .pipeline import Pipeline
 from .report import Report, ReportSpec
-from .snapshot import Publisher
 from .warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ class Jobs:
         self._notify = notify
         # Runs and ingests of jobs without a snapshot step publish in the background.
         self.publisher = (
-            Publisher(pipeline.publish_snapshot)
+            pipeline.snapshot_publisher()
             if pipeline.settings.snapshot.publish_after_ingest
             else None
         )

@@ -38,6 +38,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_digest(token: str) -> str:
+    """The SHA-256 a token is known by (what is stored, and what an admin session keeps)."""
+    return _digest(token)
+
+
 def _info(t: ApiToken) -> TokenInfo:
     caps = tuple(c for c in t.capabilities.split(",") if c)
     return TokenInfo(t.id, t.name, t.prefix, caps, t.created_at, t.last_used_at, t.revoked_at)
@@ -111,7 +116,10 @@ class TokenChecker:
         """The token's record when it is valid and not revoked, else None.
 
         Answers are cached until a token is created or revoked in this process."""
-        digest = _digest(token)
+        return self.check_digest(_digest(token))
+
+    def check_digest(self, digest: str) -> TokenInfo | None:
+        """As check, for a token known by its SHA-256 only (an admin session keeps no token)."""
         generation = self.wh.generation("tokens")
         cached = self._known.get(digest)
         if cached is not None and cached[0] == generation:

@@ -22,13 +22,11 @@ the service's own resources.
 """
 
 
-def publisher_of(pipeline: Pipeline, scheduled: Jobs | None) -> Publisher | None:
+def publisher_of(pipeline: Pipeline) -> Publisher | None:
     """The background snapshot publisher of the service (shared with its jobs), if wanted."""
     if not pipeline.settings.snapshot.publish_after_ingest:
         return None
-    if scheduled is not None and scheduled.publisher is not None:
-        return scheduled.publisher
-    return Publisher(pipeline.publish_snapshot)
+    return pipeline.snapshot_publisher()
 
 
 def create_app(pipeline: Pipeline, scheduled: Jobs | None = None) -> FastAPI:
@@ -37,7 +35,7 @@ def create_app(pipeline: Pipeline, scheduled: Jobs | None = None) -> FastAPI:
     app = FastAPIOffline(title="attribution", version=__version__, description=DESCRIPTION)
     app.state.pipeline = pipeline
     app.state.jobs = scheduled  # None: made on first use, for manual runs
-    app.state.publisher = publisher_of(pipeline, scheduled)
+    app.state.publisher = publisher_of(pipeline)
     app.state.settings = pipeline.settings
     app.state.tokens = TokenChecker(pipeline.warehouse)
     api = pipeline.settings.api

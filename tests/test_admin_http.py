@@ -1,0 +1,656 @@
+"""The admin page over HTTP, in process: sign-in and sessions, every route's status codes, CSRF,
+capabilities, forms and their errors, bulk actions, CSV export, languages. Pages are parsed as
+documents (tests/html_doc.py), not compared as strings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from attribution import registry
+from attribution.api import create_app
+from attribution.api.admin_session import COOKIE, SessionStore
+from attribution.config import ROOT
+from attribution.messages import CATALOGUES
+from attribution.pipeline import Pipeline
+from attribution.schemas import SourceUpdate
+from attribution.tokens import create_token, revoke_token
+
+from .conftest import MakeSettings, write_csv
+from .html_doc import Doc, parse
+
+LIST = "/admin/leads/sources"
+TOKENS = {
+    "all": ("get", "post", "put", "delete"),
+    "reader": ("get",),
+    "writer": ("post",),
+}
+
+
+@dataclass
+class Admin:
+    client: TestClient
+    pipe: Pipeline
+    tokens: dict[str, str]
+    reports: Path
+
+    def sources(self) -> list[tuple[str, str, str, bool]]:
+        """(id, name, channel, active) of every source, by id: what a test compares."""
+        items, _ = registry.list_sources(self.pipe.warehouse, sort="id")
+        return [(s.id, s.name, s.channel, s.active) for s in items]
+
+    def add(self, name: str, channel: str = "Unassigned") -> int:
+        fields, errors = SourceUpdate.parse({"name": name, "channel": channel}, creating=True)
+        assert not errors
+        return registry.create_source(self.pipe.warehouse, fields=fields)
+
+    def page(self, url: str, status: int = 200) -> Doc:
+        answer = self.client.get(url)
+        assert answer.status_code == status, (url, answer.status_code, answer.text[:500])
+        return parse(answer.text)
+
+    def sign_in(self, name: str = "all") -> str:
+        """Sign in with a token; the session's CSRF token (from the sign-out form)."""
+        form = parse(self.client.get("/admin/sign-in").text).form("/admin/sign-in")
+        done = self.client.post(
+            "/admin/sign-in",
+            data={"token": self.tokens[name], "csrf_token": form["csrf_token"], "next": LIST},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text
+        page = parse(self.client.get(LIST).text)  # the list, or its 403 page: both have it
+        return page.form("/admin/sign-out")["csrf_token"]
+
+    def post(self, url: str, data: dict[str, Any], status: int = 303) -> httpx.Response:
+        answer: httpx.Response = self.client.post(url, data=data, follow_redirects=False)
+        assert answer.status_code == status, (url, answer.status_code, answer.text[:800])
+        return answer
+
+
+@pytest.fixture
+def make_admin(make_settings: MakeSettings, tmp_path: Path) -> Iterator[Callable[..., Admin]]:
+    """An app with tokens of TOKENS over a fresh warehouse; settings sections as keywords."""
+    with ExitStack() as stack:
+
+        def make(**sections: dict[str, Any]) -> Admin:
+            reports = tmp_path / "reports"
+            settings = make_settings(reports={"output_dir": str(reports)}, **sections)
+            pipe = stack.enter_context(Pipeline.open(settings))
+            tokens = {
+                name: create_token(pipe.warehouse, name=name, capabilities=caps)[0]
+                for name, caps in TOKENS.items()
+            }
+            client = stack.enter_context(TestClient(create_app(pipe)))
+            return Admin(client, pipe, tokens, reports)
+
+        yield make
+
+
+@pytest.fixture
+def admin(make_admin: Callable[..., Admin]) -> Admin:
+    return make_admin()
+
+
+def sign_in_location(target: str) -> str:
+    return "/admin/sign-in?next=" + quote(target, safe="")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [LIST, f"{LIST}?q=goo&sort=-name", f"{LIST}/new", f"{LIST}/1/edit", f"{LIST}/1/delete"],
+)
+def test_a_signed_out_visit_is_sent_to_sign_in(admin: Admin, path: str) -> None:
+    answer = admin.client.get(path, follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == sign_in_location(path)
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        (f"{LIST}/new", {"name": "Sneaky"}),
+        (f"{LIST}/1/edit", {"name": "Sneaky"}),
+        (f"{LIST}/2/delete", {}),
+        (f"{LIST}/bulk", {"action": "delete", "ids": "1", "confirmed": "yes"}),
+        ("/admin/sign-out", {}),
+    ],
+)
+def test_a_signed_out_post_changes_nothing(admin: Admin, path: str, data: dict[str, str]) -> None:
+    before = admin.sources()
+    answer = admin.post(path, {**data, "csrf_token": "x"})
+    assert answer.headers["location"] == sign_in_location(LIST)
+    assert admin.sources() == before
+
+
+def test_sign_in_with_a_bad_then_a_good_token(admin: Admin) -> None:
+    page = admin.page(sign_in_location(f"{LIST}?q=goo"))
+    form = page.form("/admin/sign-in")
+    assert form["next"] == f"{LIST}?q=goo"
+    assert page.label_for("token") == "API token"
+    bad = admin.client.post("/admin/sign-in", data={**form, "token": "attr_guess"})
+    assert bad.status_code == 401
+    assert COOKIE not in bad.cookies
+    assert (
+        parse(bad.text).by_id("token-error").text == "That token is not valid, or it was revoked."
+    )
+    empty = admin.client.post("/admin/sign-in", data={**form, "token": " "})
+    assert empty.status_code == 401 and "Enter an API token." in parse(empty.text).text
+    good = admin.post("/admin/sign-in", {**form, "token": admin.tokens["all"]})
+    assert good.headers["location"] == f"{LIST}?q=goo"
+    listed = admin.page(good.headers["location"])
+    assert listed.by_id("q").attrs["value"] == "goo"
+    assert "Signed in as all." in listed.flashes()
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/api/x", "/\\x"])
+def test_sign_in_goes_nowhere_but_the_admin(admin: Admin, target: str) -> None:
+    form = admin.page("/admin/sign-in?next=" + quote(target)).form("/admin/sign-in")
+    assert form["next"] == LIST
+    answer = admin.post("/admin/sign-in", {**form, "next": target, "token": admin.tokens["all"]})
+    assert answer.headers["location"] == LIST
+
+
+def test_the_sign_in_form_needs_its_own_csrf_token(admin: Admin) -> None:
+    form = admin.page("/admin/sign-in").form("/admin/sign-in")
+    forged = {**form, "token": admin.tokens["all"], "csrf_token": "forged"}
+    assert admin.client.post("/admin/sign-in", data=forged).status_code == 403
+    admin.client.cookies.clear()  # a cross-site post brings no cookie (SameSite=Strict)
+    answer = admin.client.post("/admin/sign-in", data={**form, "token": admin.tokens["all"]})
+    assert answer.status_code == 403 and COOKIE not in answer.cookies
+
+
+def test_failed_sign_ins_are_limited(make_admin: Callable[..., Admin]) -> None:
+    admin = make_admin(api={"auth_failures_limit": 2})
+    form = admin.page("/admin/sign-in").form("/admin/sign-in")
+    for _ in range(2):
+        assert admin.client.post("/admin/sign-in", data={**form, "token": "x"}).status_code == 401
+    limited = admin.client.post("/admin/sign-in", data={**form, "token": admin.tokens["all"]})
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert "Too many failed attempts" in parse(limited.text).by_id("token-error").text
+
+
+def test_every_page_answers_when_signed_in(admin: Admin) -> None:
+    csrf = admin.sign_in()
+    pages = [
+        LIST,
+        f"{LIST}?q=o&channel=paid+search&active=true&sort=-lead_count&per_page=50&page=1",
+        f"{LIST}?sort=nonsense&per_page=7&page=x&active=maybe",  # bad values: defaults
+        f"{LIST}/new",
+        f"{LIST}/1/edit",
+        f"{LIST}/1/delete",
+    ]
+    for url in pages:
+        answer = admin.client.get(url)
+        assert answer.status_code == 200, url
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "script-src" not in answer.headers["content-security-policy"]  # 'self' only
+        assert answer.headers["x-frame-options"] == "DENY"
+        page = parse(answer.text)
+        posts = [f for f in page.find_all("form") if f.attrs.get("method") == "post"]
+        assert posts and all(page.fields(f)["csrf_token"] == csrf for f in posts), url
+        assert page.find("html").attrs["lang"] == "en"
+        assert page.by_id("main") and page.find("a", class_="skip-link").attrs["href"] == "#main"
+    for asset, kind in (("/admin/admin.css", "text/css"), ("/admin/admin.js", "text/javascript")):
+        answer = admin.client.get(asset)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith(kind)
+    assert admin.client.get("/admin", follow_redirects=False).headers["location"] == LIST
+    assert admin.page(f"{LIST}/999/edit", 404).by_id("problem").text == (
+        "There is no lead source with id 999."
+    )
+    assert admin.client.get(f"{LIST}/abc/delete").status_code == 404
+    assert not [p for p in admin.client.get("/openapi.json").json()["paths"] if "admin" in p]
+
+
+def rows(page: Doc) -> list[dict[str, str]]:
+    """The list's rows: id, name, leads under the name, channel, status, leads column."""
+    found = []
+    for tr in page.by_id("sources").find("tbody").find_all("tr"):
+        if "data-id" not in tr.attrs:
+            continue
+        found.append(
+            {
+                "id": tr.attrs["data-id"],
+                "name": tr.find(class_="source-name").text,
+                "total": tr.find(class_="total-leads").text,
+                "channel": tr.find(class_="channel").text,
+                "status": tr.find(class_="status").text,
+                "leads": tr.find(class_="leads").text,
+            }
+        )
+    return found
+
+
+def names(page: Doc) -> list[str]:
+    return [r["name"] for r in rows(page)]
+
+
+def ingest_leads(admin: Admin, tmp_path: Path, source: str, count: int) -> None:
+    data = [[f"L{source}{i}", "2026-03-02", source] for i in range(count)]
+    admin.pipe.ingest(
+        "leads", write_csv(tmp_path / f"{source}.csv", ["lead_id", "created_at", "source"], data)
+    )
+
+
+def test_the_list_searches_filters_sorts_and_pages(admin: Admin, tmp_path: Path) -> None:
+    for i in range(28):
+        admin.add(f"Source {i:02d}", "Email" if i % 2 else "Event")
+    ingest_leads(admin, tmp_path, "Google", 3)
+    admin.sign_in()
+    first = admin.page(LIST)
+    assert first.find("caption").text == "Lead sources: 30 found, page 1 of 2"
+    assert len(rows(first)) == 25
+    assert names(first)[:3] == ["Facebook", "Google", "Source 00"]
+    google = rows(first)[1]
+    assert (google["total"], google["leads"], google["channel"]) == (
+        "Total Leads: 3",
+        "3",
+        "Paid Search",
+    )
+    header = first.by_id("sources").find("th", **{"aria-sort": "ascending"})
+    assert header.text == "Name" and header.find("a").attrs["href"] == f"{LIST}?sort=-name"
+    second = admin.page(first.find("a", rel="next").attrs["href"])
+    assert names(second) == [f"Source {i:02d}" for i in range(23, 28)]
+    assert second.find("a", rel="prev") and not second.find_all("a", rel="next")
+    everything = names(admin.page(f"{LIST}?per_page=50"))
+    assert len(everything) == 30 and everything == sorted(everything, key=str.lower)
+    assert names(admin.page(f"{LIST}?per_page=100&sort=-name")) == everything[::-1]
+    assert names(admin.page(f"{LIST}?q=source+0")) == [f"Source {i:02d}" for i in range(10)]
+    events = admin.page(f"{LIST}?channel=event&per_page=100")
+    assert {r["channel"] for r in rows(events)} == {"Event"} and len(rows(events)) == 14
+    by_leads = admin.page(f"{LIST}?sort=-lead_count")
+    assert names(by_leads)[0] == "Google"
+    assert by_leads.find("th", **{"aria-sort": "descending"}).text == "Leads"
+    assert by_leads.form(f"{LIST}/bulk")["sort"] == "-lead_count"
+    registry.bulk_action(admin.pipe.warehouse, action="deactivate", ids=[1])
+    retired = admin.page(f"{LIST}?active=false")
+    assert [(r["name"], r["status"]) for r in rows(retired)] == [("Google", "Retired")]
+    assert admin.page(f"{LIST}?q=nothing+like+it").by_id("sources").find(class_="empty").text == (
+        "No lead source matches."
+    )
+
+
+def test_names_are_shown_as_text_never_as_markup(admin: Admin) -> None:
+    evil = "<script>alert(1)</script>"
+    sid = admin.add(evil, '"><img src=x onerror=alert(2)>')
+    admin.sign_in()
+    for url in (LIST, f"{LIST}/{sid}/edit", f"{LIST}/{sid}/delete"):
+        answer = admin.client.get(url)
+        assert evil not in answer.text and "<img src=x" not in answer.text
+        page = parse(answer.text)
+        assert not [s for s in page.find_all("script") if "alert" in s.text]
+        assert not page.find_all("img")
+        assert evil in page.text or page.by_id("name").attrs["value"] == evil
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(admin: Admin) -> None:
+    csrf = admin.sign_in()
+    posts: list[tuple[str, dict[str, Any]]] = [
+        (f"{LIST}/new", {"name": "Forged"}),
+        (f"{LIST}/1/edit", {"name": "Forged", "active": "true"}),
+        (f"{LIST}/2/delete", {}),
+        (f"{LIST}/bulk", {"action": "deactivate", "ids": ["1", "2"]}),
+        (f"{LIST}/bulk", {"action": "delete", "ids": "2", "confirmed": "yes"}),
+        ("/admin/sign-out", {}),
+    ]
+    before = admin.sources()
+    for url, data in posts:
+        for token in (None, "", "forged", csrf[:-1]):
+            sent = data if token is None else {**data, "csrf_token": token}
+            answer = admin.client.post(url, data=sent)
+            assert answer.status_code == 403, (url, token)
+            assert "nothing was changed" in parse(answer.text).by_id("problem").text
+    assert admin.sources() == before
+    assert admin.client.get(LIST).status_code == 200  # still signed in
+    assert admin.post(f"{LIST}/1/edit", {"name": "Google", "channel": "Search", "csrf_token": csrf})
+    assert admin.sources()[0][2] == "Search"
+
+
+def test_a_token_without_the_capability_gets_a_403_page(admin: Admin) -> None:
+    csrf = admin.sign_in("reader")
+    listed = admin.page(LIST)
+    assert not listed.find_all("a", id="add-source")
+    assert not [a for a in listed.find_all("a") if a.attrs["href"].endswith(("/edit", "/delete"))]
+    for url in (f"{LIST}/new", f"{LIST}/1/edit", f"{LIST}/1/delete"):
+        assert admin.client.get(url).status_code == 403, url
+    before = admin.sources()
+    refused = [
+        (f"{LIST}/new", {"name": "Nope"}),
+        (f"{LIST}/1/edit", {"name": "Nope"}),
+        (f"{LIST}/2/delete", {}),
+        (f"{LIST}/bulk", {"action": "deactivate", "ids": "1"}),
+        (f"{LIST}/bulk", {"action": "set_channel", "ids": "1", "new_channel": "X"}),
+        (f"{LIST}/bulk", {"action": "delete", "ids": "2", "confirmed": "yes"}),
+    ]
+    for url, data in refused:
+        answer = admin.client.post(url, data={**data, "csrf_token": csrf})
+        assert answer.status_code == 403, url
+        assert "lacks the “" in parse(answer.text).by_id("problem").text
+    assert admin.sources() == before
+    exported = admin.client.post(f"{LIST}/bulk", data={"action": "export", "csrf_token": csrf})
+    assert exported.status_code == 200
+    admin.client.cookies.clear()
+    admin.sign_in("writer")
+    page = admin.page(LIST, 403)
+    assert "(writer) lacks the “get” capability" in page.by_id("problem").text
+    assert admin.client.get(f"{LIST}/new").status_code == 200
+
+
+def test_form_errors_are_shown_in_the_form(admin: Admin) -> None:
+    csrf = admin.sign_in()
+    before = admin.sources()
+    empty = admin.client.post(
+        f"{LIST}/new", data={"name": "  ", "channel": "X", "csrf_token": csrf}
+    )
+    assert empty.status_code == 422
+    page = parse(empty.text)
+    assert page.by_id("name-error").text == "The Name field is required."
+    assert page.by_id("name").attrs["aria-invalid"] == "true"
+    assert page.by_id("channel").attrs["value"] == "X"  # what was typed stays
+    long = admin.client.post(f"{LIST}/new", data={"name": "x" * 151, "csrf_token": csrf})
+    assert long.status_code == 422
+    assert "cannot exceed 150 characters" in parse(long.text).by_id("name-error").text
+    twin = admin.client.post(f"{LIST}/new", data={"name": "google", "csrf_token": csrf})
+    assert twin.status_code == 409
+    assert (
+        parse(twin.text).by_id("name-error").text == "A lead source named 'Google' already exists."
+    )
+    assert admin.sources() == before
+    rename = admin.client.post(f"{LIST}/2/edit", data={"name": "GOOGLE", "csrf_token": csrf})
+    assert (
+        rename.status_code == 409
+        and "already exists" in parse(rename.text).by_id("form-errors").text
+    )
+    blank = admin.client.post(f"{LIST}/2/edit", data={"name": "", "csrf_token": csrf})
+    assert blank.status_code == 422
+    assert admin.sources() == before
+    assert (
+        admin.client.post(f"{LIST}/99/edit", data={"name": "Y", "csrf_token": csrf}).status_code
+        == 404
+    )
+
+
+def test_create_and_edit_a_source(admin: Admin) -> None:
+    csrf = admin.sign_in()
+    made = admin.post(
+        f"{LIST}/new",
+        {
+            "name": " Trade Fair ",
+            "channel": "Event",
+            "utm_source": "fair",
+            "active": "true",
+            "csrf_token": csrf,
+        },
+    )
+    assert made.headers["location"] == LIST
+    assert admin.page(LIST).flashes() == ["Added “Trade Fair”."]
+    assert admin.page(LIST).flashes() == []  # shown once
+    new_id = next(s[0] for s in admin.sources() if s[1] == "Trade Fair")
+    form = admin.page(f"{LIST}/{new_id}/edit")
+    assert form.by_id("utm_source").attrs["value"] == "fair"
+    assert "checked" in form.by_id("active-box").attrs
+    admin.post(
+        f"{LIST}/{new_id}/edit",
+        {"name": "Trade Fair 2026", "channel": "", "utm_source": "", "csrf_token": csrf},
+    )
+    src = registry.get_source(admin.pipe.warehouse, source_id=int(new_id))
+    assert src is not None
+    assert (src.name, src.channel, src.utm_source, src.active) == (
+        "Trade Fair 2026",
+        "Unassigned",
+        None,
+        False,  # the box was not ticked
+    )
+    assert admin.page(LIST).flashes() == ["Saved “Trade Fair 2026”."]
+
+
+def test_deleting_a_source_in_use_is_refused_with_an_offer_to_retire(
+    admin: Admin, tmp_path: Path
+) -> None:
+    ingest_leads(admin, tmp_path, "Google", 2)
+    spare = admin.add("Spare")
+    csrf = admin.sign_in()
+    confirm = admin.page(f"{LIST}/1/delete")
+    assert confirm.find("h1").text == "Delete “Google”?"
+    refused = admin.client.post(f"{LIST}/1/delete", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    page = parse(refused.text)
+    assert page.find("h1").text == "“Google” cannot be deleted"
+    assert (
+        page.by_id("refusal").text == "The lead source is in use by 2 leads and cannot be deleted."
+    )
+    retire = page.form(f"{LIST}/bulk")
+    assert (retire["ids"], page.by_id("retire").attrs["value"]) == ("1", "deactivate")
+    admin.post(f"{LIST}/bulk", {**retire, "action": "deactivate"})
+    assert admin.sources()[0] == ("1", "Google", "Paid Search", False)
+    assert admin.page(LIST).flashes() == ["Sources retired: 1."]
+    again = parse(admin.client.post(f"{LIST}/1/delete", data={"csrf_token": csrf}).text)
+    assert again.by_id("refusal") and not again.find_all(id="retire")
+    assert "already retired" in again.text
+    admin.post(f"{LIST}/{spare}/delete", {"csrf_token": csrf})
+    assert [s[1] for s in admin.sources()] == ["Google", "Facebook"]
+    assert admin.page(LIST).flashes() == ["Deleted “Spare”."]
+    assert admin.client.post(f"{LIST}/{spare}/delete", data={"csrf_token": csrf}).status_code == 404
+
+
+def test_bulk_actions(admin: Admin, tmp_path: Path) -> None:
+    a, b, c = (admin.add(n) for n in ("Alpha", "Beta", "Gamma"))
+    ingest_leads(admin, tmp_path, "Google", 1)
+    csrf = admin.sign_in()
+    back = admin.page(f"{LIST}?q=a&sort=-name").form(f"{LIST}/bulk")  # as a browser sends it
+    assert (back["csrf_token"], back["new_channel"]) == (csrf, "")
+    done = admin.post(f"{LIST}/bulk", {**back, "action": "deactivate", "ids": [str(a), str(b)]})
+    assert done.headers["location"] == f"{LIST}?q=a&sort=-name"
+    assert [s[3] for s in admin.sources()[2:]] == [False, False, True]
+    assert admin.page(LIST).flashes() == ["Sources retired: 2."]
+    admin.post(f"{LIST}/bulk", {**back, "action": "activate", "ids": str(b)})
+    admin.post(
+        f"{LIST}/bulk",
+        {**back, "action": "set_channel", "ids": [str(b), str(c)], "new_channel": " Email "},
+    )
+    assert admin.sources()[2:] == [
+        (str(a), "Alpha", "Unassigned", False),
+        (str(b), "Beta", "Email", True),
+        (str(c), "Gamma", "Email", True),
+    ]
+    assert admin.page(LIST).flashes() == [
+        "Sources activated: 1.",
+        "Channel set to “Email”; sources changed: 2.",
+    ]
+    before = admin.sources()
+    admin.post(f"{LIST}/bulk", {**back, "action": "deactivate"})
+    admin.post(f"{LIST}/bulk", {**back, "action": "set_channel", "ids": str(a), "new_channel": " "})
+    admin.post(f"{LIST}/bulk", {**back, "action": "explode", "ids": str(a)})
+    assert admin.page(LIST).flashes() == [
+        "Select at least one source first.",
+        "Enter the new channel first.",
+        "Choose one of the actions.",
+    ]
+    confirm = admin.client.post(
+        f"{LIST}/bulk", data={**back, "action": "delete", "ids": ["1", str(c)]}
+    )
+    assert confirm.status_code == 200 and admin.sources() == before
+    page = parse(confirm.text)
+    assert page.find("h1").text == "Delete the selected sources (2)?"
+    assert [li.text.split(" (")[0] for li in page.by_id("to-delete").find_all("li")] == [
+        "Google",
+        "Gamma",
+    ]
+    fields = page.form(f"{LIST}/bulk")
+    assert (fields["confirmed"], fields["sort"], fields["q"]) == ("yes", "-name", "a")
+    admin.post(
+        f"{LIST}/bulk", {**back, "action": "delete", "ids": ["1", str(c)], "confirmed": "yes"}
+    )
+    assert admin.sources() == before  # Google is in use: all or nothing
+    flash = admin.page(LIST).find(class_="flash-error")
+    assert flash.find("p").text == "Nothing was changed:"
+    assert [li.text for li in flash.find_all("li")] == [
+        "Google: The lead source is in use by 1 leads and cannot be deleted."
+    ]
+    admin.post(
+        f"{LIST}/bulk", {**back, "action": "delete", "ids": [str(a), str(c)], "confirmed": "yes"}
+    )
+    assert [s[1] for s in admin.sources()] == ["Google", "Facebook", "Beta"]
+    assert admin.page(LIST).flashes() == ["Sources deleted: 2."]
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_csv_export_is_the_apis_csv_for_the_same_selection(admin: Admin, tmp_path: Path) -> None:
+    for name, channel in (
+        ("Bing", "Paid Search"),
+        ("=HYPERLINK()", "Paid Search"),
+        ("Expo", "Event"),
+    ):
+        admin.add(name, channel)
+    ingest_leads(admin, tmp_path, "Bing", 2)
+    csrf = admin.sign_in()
+    auth = {"authtoken": admin.tokens["all"]}
+    for filters in (
+        {},
+        {"channel": "paid search", "sort": "-lead_count"},
+        {"q": "e", "active": "true"},
+    ):
+        form = admin.page(f"{LIST}?{urlencode(filters)}").form(f"{LIST}/bulk")  # as rendered
+        mine = admin.post(f"{LIST}/bulk", {**form, "action": "export"}, 200)
+        assert mine.headers["content-type"] == "text/csv; charset=utf-8"
+        assert "attachment" in mine.headers["content-disposition"]
+        api_params = {("search" if k == "q" else k): v for k, v in filters.items()}
+        theirs = admin.client.get("/api/lead_sources.csv", params=api_params, headers=auth)
+        assert mine.text == theirs.text, filters
+        assert len(csv_rows(mine.text)) > 1
+    chosen = admin.post(
+        f"{LIST}/bulk",
+        {"action": "export", "ids": ["4", "1"], "sort": "name", "csrf_token": csrf},
+        200,
+    )
+    every = csv_rows(admin.client.get("/api/lead_sources.csv", headers=auth).text)
+    assert csv_rows(chosen.text) == [every[0]] + [r for r in every[1:] if r[0] in ("1", "4")]
+    assert [r[1] for r in csv_rows(chosen.text)[1:]] == ["'=HYPERLINK()", "Google"]
+
+
+def test_romanian(make_admin: Callable[..., Admin]) -> None:
+    admin = make_admin(admin={"language": "ro"})
+    sign_in = admin.page("/admin/sign-in")
+    assert sign_in.find("html").attrs["lang"] == "ro"
+    assert sign_in.find("h1").text == "Autentificare"
+    admin.sign_in()
+    page = admin.page(LIST)
+    assert page.find("h1").text == "Surse Lead-uri" and page.title == "Surse Lead-uri"
+    assert page.label_for("q") == "Caută"
+    assert rows(page)[0]["total"] == "Total Lead-uri: 0"
+    buttons = [b.text for b in page.find_all("button")]
+    for word in ("Deconectare", "Retrage", "Activează", "Setează canalul", "Exportă CSV", "Șterge"):
+        assert word in buttons, word
+    assert page.find("a", id="add-source").text == "Adaugă sursă"
+    assert admin.page(f"{LIST}/new").find("h1").text == "Adaugă sursă"
+
+
+def test_both_catalogues_have_the_same_keys_and_cover_every_key_used() -> None:
+    assert set(CATALOGUES["en"]) == set(CATALOGUES["ro"])
+    for lang, words in CATALOGUES.items():
+        for key, text in words.items():
+            params = set(re.findall(r"{(\w*)}", text))
+            assert params == set(re.findall(r"{(\w*)}", CATALOGUES["en"][key])), (lang, key)
+            assert text.strip() and text == text.strip(), (lang, key)
+    pattern = re.compile(
+        r"""["']((?:app|nav|sign_in|list|col|status|bulk|form|delete|error)\.[a-z_.]+)["']"""
+    )
+    sources = [
+        *(ROOT / "reports" / "admin").glob("*.j2"),
+        *(ROOT / "attribution" / "api").glob("admin*.py"),
+    ]
+    used = {k for path in sources for k in pattern.findall(path.read_text(encoding="utf-8"))}
+    used |= {f"bulk.done.{action}" for action in registry.BULK_ACTIONS}  # t(f"bulk.done.{action}")
+    assert used - set(CATALOGUES["en"]) == set()
+    assert set(CATALOGUES["en"]) - used == set(), "unused keys"
+    assert "ă" in CATALOGUES["ro"]["list.add"] and "ș" in CATALOGUES["ro"]["bulk.delete"].lower()
+
+
+def test_a_session_ends_after_session_hours(make_admin: Callable[..., Admin]) -> None:
+    admin = make_admin(admin={"session_hours": 0.5})
+    store: SessionStore = admin.client.app.state.admin_sessions  # type: ignore[attr-defined]
+    now = [1_000_000.0]
+    store.clock = lambda: now[0]
+    admin.sign_in()
+    now[0] += 29 * 60
+    assert admin.client.get(LIST).status_code == 200
+    now[0] += 2 * 60
+    answer = admin.client.get(LIST, follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, sign_in_location(LIST))
+
+
+def test_sign_out_and_revoking_the_token_end_the_session(admin: Admin) -> None:
+    csrf = admin.sign_in()
+    cookie = admin.client.cookies[COOKIE]
+    out = admin.post("/admin/sign-out", {"csrf_token": csrf})
+    assert out.headers["location"] == "/admin/sign-in?signed_out=1"
+    assert 'attribution_admin=""' in out.headers["set-cookie"]
+    assert (
+        admin.page(out.headers["location"]).find(class_="flash-ok").text == "You have signed out."
+    )
+    admin.client.cookies.set(COOKIE, cookie)  # the old id is worth nothing now
+    assert admin.client.get(LIST, follow_redirects=False).status_code == 303
+    admin.client.cookies.clear()
+    admin.sign_in()
+    revoke_token(admin.pipe.warehouse, name="all")
+    assert admin.client.get(LIST, follow_redirects=False).status_code == 303
+
+
+def cookie_flags(answer: httpx.Response) -> dict[str, str]:
+    header = next(h for h in answer.headers.get_list("set-cookie") if h.startswith(COOKIE + "="))
+    parts = [p.strip() for p in header.split(";")]
+    return {p.split("=", 1)[0].lower(): p.split("=", 1)[-1] for p in parts[1:]} | {
+        "value": parts[0].split("=", 1)[1]
+    }
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_the_session_cookie(make_admin: Callable[..., Admin], secure: bool) -> None:
+    admin = make_admin(admin={"secure_cookies": secure, "session_hours": 2})
+    admin.client.base_url = httpx.URL("https://testserver")  # Secure cookies travel on https
+    form = admin.page("/admin/sign-in").form("/admin/sign-in")
+    answer = admin.post("/admin/sign-in", {**form, "token": admin.tokens["all"]})
+    flags = cookie_flags(answer)
+    assert "httponly" in flags and flags["samesite"].lower() == "strict"
+    assert ("secure" in flags) is secure
+    assert (flags["path"], flags["max-age"]) == ("/", "7200")
+    assert len(flags["value"]) >= 40
+    assert admin.tokens["all"] not in answer.headers["set-cookie"]
+    token_part = admin.tokens["all"].removeprefix("attr_")
+    assert token_part[:12] not in flags["value"]
+
+
+def test_the_latest_report_is_linked_and_the_session_opens_it(admin: Admin) -> None:
+    for folder, generated in (
+        ("2026-W46-run1", "2026-11-16T07:00:00"),
+        ("2026-W47-run2", "2026-11-23T07:00:00"),
+    ):
+        (admin.reports / folder).mkdir(parents=True)
+        manifest = {"label": folder[:8], "generated_at": generated, "run_id": 1}
+        (admin.reports / folder / "report.json").write_text(json.dumps(manifest), encoding="utf-8")
+        (admin.reports / folder / "index.html").write_text(f"<h1>{folder}</h1>", encoding="utf-8")
+    assert admin.client.get("/reports/2026-W47-run2/index.html").status_code == 401
+    csrf = admin.sign_in("reader")
+    link = admin.page(LIST).by_id("latest-report")
+    assert link.attrs["href"] == "/reports/2026-W47-run2/index.html"
+    assert link.text == "Latest weekly report (2026-W47)"
+    assert admin.client.get(link.attrs["href"]).text == "<h1>2026-W47-run2</h1>"
+    assert admin.page(LIST).find("a", href="/docs")
+    admin.post("/admin/sign-out", {"csrf_token": csrf})
+    assert admin.client.get(link.attrs["href"]).status_code == 401
+    admin.sign_in("writer")  # no get capability: no link, no report
+    assert admin.client.get(link.attrs["href"]).status_code == 403
