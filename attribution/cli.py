@@ -338,4 +338,4 @@ def config_cmd(ctx: click.Context, keys: bool) -> None:
     click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
 
 
-from . import cli_engine, cli_jobs, cli_registry, cli_report  # noqa: E402, F401  (they register commands)
+from . import cli_backup, cli_engine, cli_jobs, cli_mail, cli_registry, cli_report, cli_warehouse  # noqa: E402, F401  (they register commands)

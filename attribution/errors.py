@@ -29,6 +29,10 @@ class WarehouseLockedError(WarehouseError):
         self.pid = pid
 
 
+class BackupError(AttributionError):
+    """A backup cannot be made or restored: a file is missing or altered, or the target exists."""
+
+
 class IngestError(AttributionError):
     """A whole file was refused: unreadable, or lacking required columns."""
 

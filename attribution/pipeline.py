@@ -9,12 +9,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from . import backup as backups
 from . import demo, registry, report
+from .backup import Backup
 from .config import Settings
 from .ingest import BatchSummary, Ingestor, Progress
 from .metrics import Period
 from .report import Report, ReportSpec
 from .schemas import SourceUpdate
+from .snapshot import Publisher, Snapshot, publish
 from .warehouse import Migration, Warehouse
 
 
@@ -34,6 +37,7 @@ class Pipeline:
     def __init__(self, settings: Settings, warehouse: Warehouse) -> None:
         self.settings = settings
         self.warehouse = warehouse
+        self._publisher: Publisher | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Pipeline:
@@ -41,6 +45,8 @@ class Pipeline:
         return cls(settings, Warehouse.open(settings))
 
     def close(self) -> None:
+        if self._publisher is not None:
+            self._publisher.wait(300)  # a background publish ends before the warehouse closes
         self.warehouse.close()
 
     def __enter__(self) -> Pipeline:
@@ -79,6 +85,20 @@ class Pipeline:
 
     def batches(self, limit: int = 20) -> list[dict[str, Any]]:
         return self.warehouse.records("ingest/list_batches", {"limit": limit})
+
+    def publish_snapshot(self) -> Snapshot:
+        """Publish the analysts' snapshot of this warehouse (see snapshot.publish)."""
+        return publish(self.warehouse, self.settings)
+
+    def snapshot_publisher(self) -> Publisher:
+        """The one background publisher of this pipeline (the API and the jobs share it)."""
+        if self._publisher is None:
+            self._publisher = Publisher(self.publish_snapshot)
+        return self._publisher
+
+    def backup(self, parent: Path) -> Backup:
+        """Back up the whole warehouse into a new folder inside `parent` (see backup.create)."""
+        return backups.create(self.warehouse, parent)
 
     def report(
         self,
