@@ -343,6 +343,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from .api import create_app
+    from .api.logs import log_config
     from .scheduler import Jobs
 
     settings = settings_of(ctx)
@@ -357,6 +358,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
                 host=host or settings.api.host,
                 port=port or settings.api.port,
                 log_level="info",
+                log_config=log_config(),  # tokens in ?authtoken= never reach the log
             )
         finally:
             jobs.shutdown(wait=True)  # and closing the pipeline waits for a publish

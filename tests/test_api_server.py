@@ -27,6 +27,7 @@ class Server:
     token: str
     proc: subprocess.Popen[bytes]
     env: dict[str, str]
+    log: Path
 
 
 def free_port() -> int:
@@ -38,7 +39,11 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("serve")
-    env = {**os.environ, "ATTRIBUTION_WAREHOUSE__PATH": str(folder / "wh.duckdb")}
+    env = {
+        **os.environ,
+        "ATTRIBUTION_WAREHOUSE__PATH": str(folder / "wh.duckdb"),
+        "ATTRIBUTION_SNAPSHOT__PATH": str(folder / "snapshot.duckdb"),
+    }
     with Pipeline.open(load_settings(environ=env)) as pipe:
         token, _ = create_token(pipe.warehouse, name="php-client")
     port = free_port()
@@ -59,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((folder / "server.log").read_text()) from None
             time.sleep(0.1)
-    yield Server(url, token, proc, env)
+    yield Server(url, token, proc, env, folder / "server.log")
     proc.terminate()
     proc.wait(timeout=10)
     log.close()
@@ -137,3 +142,14 @@ def test_the_docs_page_needs_no_internet(server: Server) -> None:
     assert scripts and all(s.startswith("/") for s in scripts), scripts
     for path in scripts:
         assert httpx.get(server.url + path, timeout=10).status_code == 200, path
+
+
+def test_tokens_never_reach_the_server_log(server: Server) -> None:
+    answer = httpx.get(f"{server.url}/api/lead_sources?authtoken={server.token}", timeout=10)
+    assert answer.status_code == 200
+    httpx.get(f"{server.url}/api/lead_sources", headers={"authtoken": server.token}, timeout=10)
+    httpx.get(f"{server.url}/api/lead_sources?authtoken=attr_wrong_guess", timeout=10)
+    time.sleep(0.5)  # the access log is written after the answer
+    text = server.log.read_text(errors="replace")
+    assert "authtoken=[redacted]" in text  # the request was logged...
+    assert server.token not in text and "attr_wrong_guess" not in text  # ...without its token
