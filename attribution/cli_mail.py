@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import mailer
+from . import dashboard, mailer
 from .cli import handled, main, out, settings_of
 from .pipeline import Pipeline
 
@@ -41,10 +41,10 @@ def mail_command(
     folder = report_folder
     if not folder.is_dir() and len(folder.parts) == 1:
         folder = settings.resolve(settings.reports.output_dir) / folder
-    built = mailer.open_report(folder)
+    built = dashboard.open_report(folder)
     recipients = [a.strip() for a in to.split(",") if a.strip()]
-    message = mailer.compose(built, recipients=recipients, settings=settings, job=job)
-    chosen = key or mailer.message_key(built, job)
+    message = dashboard.compose(built, recipients=recipients, settings=settings, job=job)
+    chosen = key or dashboard.message_key(built, job)
     with Pipeline.open(settings) as pipe:
         result = mailer.send(pipe.warehouse, message, settings=settings, key=chosen)
     if result.status == "already sent":

@@ -272,10 +272,10 @@ class Jobs:
         return {"path": str(snap.path)}
 
     def _email(self, job: JobSettings, scheduled_for: datetime, context: dict[str, Any]) -> Any:
-        from . import mailer
+        from . import dashboard, mailer
 
         built: Report = context["report"]
-        message = mailer.compose(
+        message = dashboard.compose(
             built, recipients=job.recipients, settings=self.settings, job=job.name
         )
         key = f"{job.name}:{scheduled_for.isoformat()}"

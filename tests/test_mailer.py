@@ -28,7 +28,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
-from attribution import mailer
+from attribution import dashboard, mailer
 from attribution.charts import Chart
 from attribution.cli import main
 from attribution.config import SMTP_PASSWORD_ENV, Settings, load_settings
@@ -126,7 +126,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Report:
 
 @pytest.fixture(scope="module")
 def images(built: Report) -> dict[str, bytes]:
-    return mailer.render_charts(built)  # one browser for every chart (~2-4 s to start)
+    return dashboard.render_charts(built)  # one browser for every chart (~2-4 s to start)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
 
 
 def compose(report: Report, images: dict[str, bytes], settings: Settings) -> EmailMessage:
-    return mailer.compose(report, recipients=TO, settings=settings, job="weekly", images=images)
+    return dashboard.compose(report, recipients=TO, settings=settings, job="weekly", images=images)
 
 
 class Cells(HTMLParser):
@@ -232,7 +232,7 @@ def test_the_charts_render_to_real_pngs_in_one_browser(
         assert png.startswith(b"\x89PNG\r\n\x1a\n"), chart_id
         assert len(png) > 10_000, chart_id
         width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
-        assert width == mailer.PNG_WIDTH * mailer.PNG_SCALE and height >= 400, chart_id
+        assert width == dashboard.PNG_WIDTH * dashboard.PNG_SCALE and height >= 400, chart_id
 
 
 def test_the_email_arrives_with_text_html_charts_and_the_csv_files(
@@ -241,7 +241,7 @@ def test_the_email_arrives_with_text_html_charts_and_the_csv_files(
     with smtp_server() as (inbox, port):
         settings = mail_settings(port, attach="csv")
         message = compose(built, images, settings)
-        key = mailer.message_key(built, "weekly")
+        key = dashboard.message_key(built, "weekly")
         result = mailer.send(wh, message, settings=settings, key=key)
     assert (result.status, result.attempts) == ("sent", 1)
     assert result.answer == "250 OK queued as 42"
@@ -256,7 +256,7 @@ def test_the_email_arrives_with_text_html_charts_and_the_csv_files(
         got["Subject"] == f"Channel performance {label}: revenue {revenue:,.2f} ({change:+.1f} %)"
     )
     assert (got["From"], got["To"]) == (SENDER, ", ".join(TO))
-    assert got["Message-ID"] == mailer.message_id(key, SENDER)
+    assert got["Message-ID"] == dashboard.message_id(key, SENDER)
     assert got["X-Attribution-Job"] == "weekly"
 
     # multipart/mixed: alternative (text, related (html, images)), then the attachments
@@ -299,7 +299,7 @@ def test_names_from_the_data_are_escaped_in_html_and_plain_in_text(
     renamed = [[NAUGHTY if cell == rows[1][0] else cell for cell in row] for row in rows]
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(renamed)
-    message = compose(mailer.open_report(folder), images, mail_settings())
+    message = compose(dashboard.open_report(folder), images, mail_settings())
     html = body(message, "html")
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in html
@@ -484,7 +484,7 @@ def test_the_headline_reads_changes_as_good_or_bad_news() -> None:
         "headline": {"Revenue": 110.0, "CAC": 60.0, "Spend": 200.0, "Leads": 5, "ROAS": 2.0},
         "headline_previous": {"Revenue": 100.0, "CAC": 50.0, "Spend": 100.0, "Leads": 0},
     }
-    got = {h["label"]: (h["format"], h["change"], h["tone"]) for h in mailer.headline(manifest)}
+    got = {h["label"]: (h["format"], h["change"], h["tone"]) for h in dashboard.headline(manifest)}
     assert got == {
         "Revenue": ("money", pytest.approx(0.1), "good"),
         "CAC": ("money", pytest.approx(0.2), "bad"),  # lower is better
@@ -492,11 +492,11 @@ def test_the_headline_reads_changes_as_good_or_bad_news() -> None:
         "Leads": ("count", None, "neutral"),  # nothing before: no change
         "ROAS": ("ratio", None, "neutral"),  # absent before
     }
-    assert mailer.subject({"label": "2026-W47", **manifest}) == (
+    assert dashboard.subject({"label": "2026-W47", **manifest}) == (
         "Channel performance 2026-W47: revenue 110.00 (+10.0 %)"
     )
     old = {"label": "2026-W47", "headline": {"Revenue": 110.0}}  # built before headline_previous
-    assert mailer.subject(old) == "Channel performance 2026-W47: revenue 110.00"
+    assert dashboard.subject(old) == "Channel performance 2026-W47: revenue 110.00"
 
 
 def test_the_mail_command_sends_a_built_report_once(
@@ -508,7 +508,7 @@ def test_the_mail_command_sends_a_built_report_once(
     def render(chart_list: Sequence[Chart]) -> list[bytes]:
         return [images[c.chart_id] for c in chart_list]  # rendered once per module
 
-    monkeypatch.setattr(mailer, "render_pngs", render)
+    monkeypatch.setattr(dashboard, "render_pngs", render)
     with smtp_server() as (inbox, port):
         env = {
             "ATTRIBUTION_WAREHOUSE__PATH": str(tmp_path / "cli.duckdb"),
