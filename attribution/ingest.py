@@ -8,7 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -207,17 +208,18 @@ def _resolve_columns(
             )
         chosen[target] = (name, col_type)
     missing = [c for c in spec.required if c not in chosen]
+    shown = ", ".join(_printable(n) for n, _ in found)
     if missing:
         raise IngestError(
             f"{file} lacks required {kind} column(s): {', '.join(missing)}. "
-            f"Its columns: {', '.join(n for n, _ in found) or 'none'}. "
+            f"Its columns: {shown or 'none'}. "
             "Rename with --map FILE_COLUMN=COLUMN."
         )
     if spec.one_of and not any(all(c in chosen for c in group) for group in spec.one_of):
         options = " or ".join(" + ".join(g) for g in spec.one_of)
         raise IngestError(
             f"{file} has no column saying what each row is about: give {options}. "
-            f"Its columns: {', '.join(n for n, _ in found)}."
+            f"Its columns: {shown}."
         )
     return chosen, extra
 
@@ -338,6 +340,13 @@ class Ingestor:
                 for n, t in wh.fetchall("ingest/describe_src")
                 if n != "_ingest_row"
             ]
+            if reader == "csv" and len(found) == 1 and any(d in found[0][0] for d in ",;\t|"):
+                raise IngestError(
+                    f"{name} was read as one single column, "
+                    f"{_printable(found[0][0])[:80]!r}: its rows do not all have the same number "
+                    "of fields as its header line. Fix those rows, or quote the fields that "
+                    "hold the delimiter."
+                )
             chosen, summary.extra_columns = _resolve_columns(k, found, mapping, name)
             utc = self.settings.ingest.timezone == "UTC"
             wh.execute_text(_norm_view(k, chosen, utc), name="ingest_norm")
@@ -358,17 +367,18 @@ class Ingestor:
                 )
             )
             tick("validating", 1, steps)
-            self._prepare(wh, k, summary)
-            tick("validating", 2, steps)
-            if k != "revenue":
-                wh.execute("ingest/resolve_sources")
-            wh.execute(f"ingest/{k}_validate", self._validate_params(k))
-            read, rejected = wh.fetchone("ingest/count_valid") or (0, 0)
-            summary.rows_read, summary.rejected = int(read), int(rejected)
-            if wh.scalar("ingest/count_key_repeats"):
-                wh.execute("ingest/drop_key_repeats")
-            tick("quarantining", 3, steps)
-            wh.execute("ingest/insert_rejected", {"batch_id": batch_id})
+            with _read_lazily(path, reader, name):  # the statements that read the file itself
+                self._prepare(wh, k, summary)
+                tick("validating", 2, steps)
+                if k != "revenue":
+                    wh.execute("ingest/resolve_sources")
+                wh.execute(f"ingest/{k}_validate", self._validate_params(k))
+                read, rejected = wh.fetchone("ingest/count_valid") or (0, 0)
+                summary.rows_read, summary.rejected = int(read), int(rejected)
+                if wh.scalar("ingest/count_key_repeats"):
+                    wh.execute("ingest/drop_key_repeats")
+                tick("quarantining", 3, steps)
+                wh.execute("ingest/insert_rejected", {"batch_id": batch_id})
             summary.top_reasons = [
                 (str(r), int(n)) for r, n in wh.fetchall("ingest/top_reasons", {"limit": 5})
             ]
@@ -427,21 +437,110 @@ class Ingestor:
 
 def _read(wh: Warehouse, path: Path, reader: str, name: str) -> None:
     """Expose the file as the temporary view ingest_src, numbered by _ingest_row from 1."""
+    if path.stat().st_size == 0:
+        raise IngestError(f"{name} is empty: it has no header and no rows")
+    wide = None if reader == "parquet" else _wide_encoding(path)
+    if wide:
+        raise IngestError(f"cannot read {name} as {reader}: it is {wide} text; save it as UTF-8")
     try:
         if reader == "parquet":
+            columns = wh.con.read_parquet(str(path)).columns
+            if any(c.lower() == "file_row_number" for c in columns):
+                # DuckDB's own row numbers would clash with the file's column: copy and number.
+                wh.execute("ingest/read_parquet", {"path": str(path)})
+                _number_rows(wh)
+                return
             # Parquet keeps its own row numbers: read it in place instead of copying it.
             rel = wh.con.read_parquet(str(path), file_row_number=True)
             rel = rel.project("file_row_number + 1 AS _ingest_row, * EXCLUDE (file_row_number)")
             wh.con.register("ingest_src", rel)  # this connection only, like a temp view
         else:
             wh.execute(f"ingest/read_{reader}", {"path": str(path)})
-            wh.execute("ingest/src_from_table")
-    except (WarehouseError, duckdb.Error) as exc:
-        # DuckDB's first line says what is wrong; the rest is SQL context and local paths.
-        detail = str(exc.__cause__ if isinstance(exc, WarehouseError) else exc)
-        first = detail.strip().splitlines()[0] if detail.strip() else "unreadable"
-        first = first.replace(str(path), name).replace(str(path.parent) + "/", "")
-        raise IngestError(f"cannot read {name} as {reader}: {first}") from None
+            _number_rows(wh)
+    except (WarehouseError, duckdb.Error, RuntimeError) as exc:
+        # RuntimeError: DuckDB's Python binding cannot decode a damaged file's metadata.
+        raise IngestError(
+            f"cannot read {name} as {reader}: {_why(exc, path, name, reader)}"
+        ) from None
+
+
+def _number_rows(wh: Warehouse) -> None:
+    """ingest_src over ingest_file, numbered in file order by the table's rowid. A column of the
+    file named rowid hides that pseudo-column, so it is set aside for the numbering and keeps
+    its own name in the view."""
+    clash = next(
+        (str(n) for (n,) in wh.fetchall("ingest/describe_file") if n.lower() == "rowid"), None
+    )
+    if clash is None:
+        wh.execute("ingest/src_from_table")
+        return
+    aside, original = quote_ident("_ingest_file_rowid"), quote_ident(clash)
+    wh.execute_text(
+        f"ALTER TABLE ingest_file RENAME COLUMN {original} TO {aside}", name="ingest_rowid_aside"
+    )
+    # Both identifiers went through quote_ident; no value is pasted in.
+    wh.execute_text(
+        "CREATE OR REPLACE TEMP VIEW ingest_src AS "  # noqa: S608
+        "SELECT rowid - (SELECT min(rowid) FROM ingest_file) + 1 AS _ingest_row, "
+        f"* RENAME ({aside} AS {original}) FROM ingest_file",
+        name="ingest_src_rowid",
+    )
+
+
+def _wide_encoding(path: Path) -> str | None:
+    """'UTF-16' or 'UTF-32' when the file starts with their byte-order mark or is mostly NUL
+    bytes, as text in them is; DuckDB reads only UTF-8."""
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    nul = head.count(0) / len(head) if head else 0.0
+    return "UTF-32" if nul >= 0.6 else "UTF-16" if nul >= 0.25 else None
+
+
+def _why(exc: BaseException, path: Path, name: str, reader: str) -> str:
+    """What DuckDB says is wrong with the file, in one line, without SQL context or local paths."""
+    if isinstance(exc, RuntimeError):
+        return "the file is damaged: its metadata cannot be decoded"
+    detail = str(exc.__cause__ if isinstance(exc, WarehouseError) and exc.__cause__ else exc)
+    lines = [line.strip() for line in detail.strip().splitlines() if line.strip()]
+    first = lines[0] if lines else "unreadable"
+    if "CSV Error on Line" in first or "Error when sniffing" in first:
+        # The reason is on the next line (after the line itself, for a CSV error).
+        reason = next((x for x in lines[1:] if not x.startswith("Original Line")), "")
+        first = f"{first.rstrip('.')}: {reason}" if reason else first
+    elif "expected records" in first:  # also when there is no object at all, as in []
+        first = "it must hold JSON objects with fields, {...}, one a line, and nothing else"
+        if reader == "json_array":
+            first = "the array must hold JSON objects with fields, {...}, and nothing else"
+    first = first.replace(str(path), name).replace(str(path.parent) + "/", "")
+    return _printable(first)[:300]
+
+
+def _printable(text: str) -> str:
+    """Text from a file, safe in a message: control and format characters as U+FFFD."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in text)
+
+
+# DuckDB's errors of reading a damaged Parquet file (not of our SQL): exact types.
+_READ_ERRORS = (duckdb.Error, duckdb.IOException, duckdb.InvalidInputException)
+
+
+@contextmanager
+def _read_lazily(path: Path, reader: str, name: str) -> Iterator[None]:
+    """A Parquet file is read in place by the statements that use it, so a damaged page shows
+    up there: refuse the file as when it cannot be opened."""
+    try:
+        yield
+    except WarehouseError as exc:
+        cause = exc.__cause__
+        if reader != "parquet" or cause is None or type(cause) not in _READ_ERRORS:
+            raise
+        raise IngestError(
+            f"cannot read {name} as {reader}: {_why(cause, path, name, reader)}"
+        ) from None
 
 
 class _AlreadyLoaded(Exception):

@@ -1,5 +1,8 @@
 -- Revenue events of the file being ingested, typed and converted to the base currency, each with
 -- the reasons it is rejected (NULL when good). A refund is stored negative whatever its sign.
+-- The amount is widened before it is multiplied by the rate: DECIMAL(18, 2) times DECIMAL(18, 8)
+-- overflows DuckDB's 18 digits from 100 million on. An amount that does not fit DECIMAL(18, 2)
+-- once converted is rejected.
 -- Grain: one row per file row. Reads ingest_norm, ingest_rates. Params: $base_currency.
 CREATE OR REPLACE TEMP TABLE ingest_valid AS
 WITH typed AS (
@@ -14,39 +17,53 @@ WITH typed AS (
         lower(coalesce(n.kind, 'won')) AS kind,
         upper(coalesce(n.currency, $base_currency)) AS currency
     FROM ingest_norm AS n
+),
+converted AS (
+    SELECT
+        t.*,
+        CASE WHEN t.kind = 'refund' THEN -abs(t.amount_given) ELSE t.amount_given END
+            AS amount_signed,
+        r.rate
+    FROM typed AS t
+    LEFT JOIN ingest_rates AS r ON r.currency = t.currency
+),
+priced AS (
+    SELECT
+        c.*,
+        TRY_CAST(round(CAST(c.amount_signed AS DECIMAL(38, 2)) * c.rate, 2) AS DECIMAL(18, 2))
+            AS amount_base
+    FROM converted AS c
 )
 SELECT
-    t.row_number,
-    t.event_id AS natural_key,
-    t.event_id,
-    t.lead_id,
-    t.occurred_at,
-    CAST(round(
-        CASE WHEN t.kind = 'refund' THEN -abs(t.amount_given) ELSE t.amount_given END * r.rate, 2
-    ) AS DECIMAL(18, 2)) AS amount,
-    t.kind,
-    t.currency,
-    CASE WHEN t.kind = 'refund' THEN -abs(t.amount_given) ELSE t.amount_given END
-        AS amount_original,
+    p.row_number,
+    p.event_id AS natural_key,
+    p.event_id,
+    p.lead_id,
+    p.occurred_at,
+    p.amount_base AS amount,
+    p.kind,
+    p.currency,
+    p.amount_signed AS amount_original,
     NULLIF(concat_ws('; ',
-        CASE WHEN t.event_id IS NULL THEN 'event_id is missing' END,
-        CASE WHEN t.lead_id IS NULL THEN 'lead_id is missing' END,
-        CASE WHEN t.lead_id IS NOT NULL AND known.lead_id IS NULL
+        CASE WHEN p.event_id IS NULL THEN 'event_id is missing' END,
+        CASE WHEN p.lead_id IS NULL THEN 'lead_id is missing' END,
+        CASE WHEN p.lead_id IS NOT NULL AND known.lead_id IS NULL
             THEN 'lead_id is unknown: load its lead first' END,
-        CASE WHEN NOT t.has_occurred_at THEN 'occurred_at is missing' END,
-        CASE WHEN t.has_occurred_at AND t.occurred_at IS NULL
+        CASE WHEN NOT p.has_occurred_at THEN 'occurred_at is missing' END,
+        CASE WHEN p.has_occurred_at AND p.occurred_at IS NULL
             THEN 'occurred_at is not an ISO 8601 timestamp' END,
-        CASE WHEN t.occurred_at < TIMESTAMP '1970-01-01' OR t.occurred_at >= TIMESTAMP '2100-01-01'
+        CASE WHEN p.occurred_at < TIMESTAMP '1970-01-01' OR p.occurred_at >= TIMESTAMP '2100-01-01'
             THEN 'occurred_at is outside 1970-2099' END,
-        CASE WHEN NOT t.has_amount THEN 'amount is missing' END,
-        CASE WHEN t.has_amount AND t.amount_given IS NULL THEN 'amount is not a number' END,
-        CASE WHEN t.amount_given < 0 AND t.kind <> 'refund'
+        CASE WHEN NOT p.has_amount THEN 'amount is missing' END,
+        CASE WHEN p.has_amount AND p.amount_given IS NULL THEN 'amount is not a number' END,
+        CASE WHEN p.amount_given < 0 AND p.kind <> 'refund'
             THEN 'amount is negative: only kind refund may be' END,
-        CASE WHEN t.kind NOT IN ('won', 'invoice', 'refund')
+        CASE WHEN p.kind NOT IN ('won', 'invoice', 'refund')
             THEN 'kind is not one of won, invoice, refund' END,
-        CASE WHEN r.rate IS NULL
-            THEN 'currency has no rate to the base currency: add it under ingest.currency_rates' END
+        CASE WHEN p.rate IS NULL
+            THEN 'currency has no rate to the base currency: add it under ingest.currency_rates' END,
+        CASE WHEN p.amount_signed IS NOT NULL AND p.rate IS NOT NULL AND p.amount_base IS NULL
+            THEN 'amount is too large: at most 9999999999999999.99 in the base currency' END
     ), '') AS reason
-FROM typed AS t
-LEFT JOIN leads AS known ON known.lead_id = t.lead_id  -- lead_id is unique in leads
-LEFT JOIN ingest_rates AS r ON r.currency = t.currency
+FROM priced AS p
+LEFT JOIN leads AS known ON known.lead_id = p.lead_id  -- lead_id is unique in leads

@@ -1,6 +1,8 @@
 -- Spend rows of the file being ingested, typed and converted to the base currency, each with the
 -- reasons it is rejected (NULL when good). A row repeating the key (date, source or channel,
 -- campaign) of an earlier row of the file is rejected: which amount is meant is unclear.
+-- The amount is widened before it is multiplied by the rate (DECIMAL(18, 2) times DECIMAL(18, 8)
+-- overflows from 100 million on); one that does not fit DECIMAL(18, 2) once converted is rejected.
 -- Grain: one row per file row. Reads ingest_sourced, ingest_rates. Params: $base_currency.
 CREATE OR REPLACE TEMP TABLE ingest_valid AS
 WITH typed AS (
@@ -21,7 +23,9 @@ WITH typed AS (
 resolved AS (
     SELECT
         t.*,
-        r.rate
+        r.rate,
+        TRY_CAST(round(CAST(t.amount_given AS DECIMAL(38, 2)) * r.rate, 2) AS DECIMAL(18, 2))
+            AS amount_base
     FROM typed AS t
     LEFT JOIN ingest_rates AS r ON r.currency = t.currency
 ),
@@ -40,7 +44,7 @@ SELECT
     k.source_id,
     k.channel,
     k.campaign,
-    CAST(round(k.amount_given * k.rate, 2) AS DECIMAL(18, 2)) AS amount,
+    k.amount_base AS amount,
     k.currency,
     k.amount_given AS amount_original,
     NULLIF(concat_ws('; ',
@@ -56,6 +60,8 @@ SELECT
         CASE WHEN k.amount_given < 0 THEN 'amount is negative' END,
         CASE WHEN k.rate IS NULL
             THEN 'currency has no rate to the base currency: add it under ingest.currency_rates' END,
+        CASE WHEN k.amount_given IS NOT NULL AND k.rate IS NOT NULL AND k.amount_base IS NULL
+            THEN 'amount is too large: at most 9999999999999999.99 in the base currency' END,
         CASE WHEN k.spend_date IS NOT NULL AND k.row_number > k.first_row
             THEN 'repeats the date, source or channel and campaign of an earlier row' END
     ), '') AS reason
