@@ -393,16 +393,28 @@ def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str
     """Nested values from ATTRIBUTION_SECTION__KEY variables, and which variable set each key."""
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
-    for var, raw in environ.items():
-        if not var.startswith(ENV_PREFIX) or var in _NOT_KEYS:
-            continue
+    for var in sorted(v for v in environ if v.startswith(ENV_PREFIX) and v not in _NOT_KEYS):
+        raw = environ[var]
         parts = [p.lower() for p in var[len(ENV_PREFIX) :].split("__") if p]
         if not parts:
             continue
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else raw
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+            raise ConfigError(
+                f"{var}: the value {raw[:60]!r} is not valid YAML ({first}); quote it, e.g. "
+                f"{var}='\"...\"'"
+            ) from None
         node = values
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1]):
             node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else raw
+            if not isinstance(node, dict):
+                other = origin.get(".".join(parts[: depth + 1]), "another variable")
+                raise ConfigError(f"{var} sets a key inside {other}, which holds a value")
+        if isinstance(node.get(parts[-1]), dict):
+            raise ConfigError(f"{var} sets a value where other variables set keys inside it")
+        node[parts[-1]] = value
         origin[".".join(parts)] = var
     return values, origin
 
@@ -464,9 +476,17 @@ def load_settings(
     data: dict[str, Any] = {}
     if config_path.exists():
         try:
-            loaded = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
+            text = config_path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{config_path} is not UTF-8 text; save it as UTF-8") from None
+        except OSError as exc:
+            raise ConfigError(f"{config_path} cannot be read: {exc.strerror}") from None
+        try:
+            loaded = yaml.safe_load(text)
+        except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date such as 2026-02-30
             raise ConfigError(f"{config_path} is not valid YAML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{config_path} is nested too deeply to read") from None
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{config_path} must hold a mapping of sections (warehouse:, ...)")
         data = loaded or {}
@@ -477,5 +497,7 @@ def load_settings(
     data["base_dir"] = config_path.resolve().parent
     try:
         return Settings.model_validate(data)
+    except RecursionError:
+        raise ConfigError(f"{config_path}: a value is nested too deeply") from None
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(config_path), origin, data)) from None

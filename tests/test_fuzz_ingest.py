@@ -934,7 +934,8 @@ def test_a_field_starting_with_an_apostrophe_is_not_a_quote(
     fresh: Pipeline, tmp_path: Path
 ) -> None:
     """DuckDB's sniffer took ' for the quote character when a field started with one, and merged
-    every line up to the next ' into one field: three leads became one, named "',Q1\n..."."""
+    every line up to the next ' into one field: three leads became one, A1, whose status held
+    the two lines after it."""
     content = b"lead_id,created_at,status\nA1,2026-03-02,'\nA2,2026-03-02,new\nA3,2026-03-02,'\n"
     s = _ingest(fresh, tmp_path, "leads", "apostrophes.csv", content)
     assert (s.rows_read, s.loaded) == (3, 3)
