@@ -19,6 +19,14 @@ from .warehouse import Warehouse
 DAYS_CAP = 60  # days to convert: the last bin holds this many days and more
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)  # room for the trend and lookback
+
+
+def _in_range(first: date, last: date) -> None:
+    if first < FIRST_DAY or last > LAST_DAY:
+        raise AttributionError(
+            f"a report period must lie between {FIRST_DAY} and {LAST_DAY}; got {first} to {last}"
+        )
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Period:
             raise AttributionError(
                 f"week {text!r} does not exist; weeks run 01 to 52 or 53"
             ) from None
+        _in_range(monday, monday + timedelta(days=6))
         start = datetime.combine(monday, datetime.min.time())
         return cls(start, start + timedelta(days=7), text.strip())
 
@@ -49,6 +58,7 @@ class Period:
         """From the first to the last day, both included."""
         if last < first:
             raise AttributionError(f"the period ends ({last}) before it starts ({first})")
+        _in_range(first, last)
         start = datetime.combine(first, datetime.min.time())
         end = datetime.combine(last, datetime.min.time()) + timedelta(days=1)
         return cls(start, end, f"{first.isoformat()} to {last.isoformat()}")

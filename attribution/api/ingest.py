@@ -40,10 +40,11 @@ async def ingest(
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise ApiError(422, "Send the file in the multipart field `file`.")
-            name = Path(upload.filename or "upload").name
+            name = Path(upload.filename or "").name.strip(". ")[:200] or "upload"
             if Path(name).suffix == "" and file_format != "auto":
                 name += _SUFFIX[file_format]
-            path = Path(tmp) / name
+            # Saved under a fixed name (the client's name is only recorded): any file name works.
+            path = Path(tmp) / ("upload" + Path(name).suffix[:16])
             with path.open("wb") as out:
                 while chunk := await upload.read(1 << 20):
                     out.write(chunk)
