@@ -7,9 +7,6 @@ import csv
 import io
 import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +24,7 @@ from attribution.tokens import create_token
 
 from .browser import BrowserPage, is_local_url
 from .conftest import write_csv
-from .test_api_server import free_port
+from .server import serving
 
 pytestmark = pytest.mark.browser
 LIST = "/admin/leads/sources"
@@ -79,31 +76,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pipe.ingest(
             "leads", write_csv(folder / "leads.csv", ["lead_id", "created_at", "source"], leads)
         )
-    port = free_port()
-    log_path = folder / "server.log"
-    with log_path.open("wb") as log:  # a file, not a pipe nobody reads
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "attribution", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url + "/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    raise RuntimeError(log_path.read_text()) from None
-                time.sleep(0.1)
-        try:
-            yield Server(url, token)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with serving(env, folder / "server.log") as served:
+        yield Server(served.url, token)
 
 
 def sign_in(page: Page, server: Server, path: str = LIST) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,20 +19,16 @@ from attribution.config import load_settings
 from attribution.pipeline import Pipeline
 from attribution.tokens import create_token
 
+from .server import serving
+
 
 @dataclass
 class Server:
     url: str
     token: str
-    proc: subprocess.Popen[bytes]
+    pid: int
     env: dict[str, str]
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,28 +41,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     }
     with Pipeline.open(load_settings(environ=env)) as pipe:
         token, _ = create_token(pipe.warehouse, name="php-client")
-    port = free_port()
-    log = (folder / "server.log").open("wb")  # a file, not a pipe nobody reads
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "attribution", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url + "/openapi.json", timeout=1)
-            break
-        except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / "server.log").read_text()) from None
-            time.sleep(0.1)
-    yield Server(url, token, proc, env, folder / "server.log")
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with serving(env, folder / "server.log") as served:
+        yield Server(served.url, token, served.pid, env, folder / "server.log")
 
 
 def test_a_php_style_client_speaks_form_data(server: Server) -> None:
@@ -121,7 +96,7 @@ def test_ingest_over_http_while_the_cli_is_locked_out(server: Server, tmp_path: 
         check=False,
     )
     assert cli.returncode == 3
-    assert f"process {server.proc.pid}" in cli.stderr
+    assert f"process {server.pid}" in cli.stderr
     with csv_file.open("rb") as fh:
         answer = httpx.post(
             server.url + "/api/v1/ingest/leads",
