@@ -344,7 +344,39 @@ def _job_problems(job: JobSettings) -> list[str]:
     return problems
 
 
+class SparkSettings(_Section):
+    master: str = Field(
+        "local[2]",
+        description="Spark master of a classic session: local[N] (this machine, N cores), "
+        "spark://host:7077, yarn or k8s://...; not used when `spark.remote` is set.",
+    )
+    remote: str = Field(
+        "", description="Spark Connect URL of a cluster, e.g. sc://spark-host:15002; empty: none."
+    )
+    lake_path: str = Field(
+        "",
+        description="Where Spark reads touches, leads, revenue_events and spend (Parquet: a "
+        "folder or URI holding <table>.parquet or <table>/); empty: exported from the "
+        "warehouse to `spark.export_dir` before each run.",
+    )
+    export_dir: Path = Field(
+        Path("data/lake"), description="Folder the warehouse's tables are exported to for Spark."
+    )
+    conf: dict[str, str] = Field(
+        default_factory=lambda: {
+            "spark.driver.memory": "4g",
+            "spark.sql.shuffle.partitions": "8",
+        },
+        description="Extra Spark settings (name: value), passed to the session as given.",
+    )
+
+
 class Settings(_Section):
+    engine: Literal["duckdb", "spark"] = Field(
+        "duckdb",
+        description="Where `attribution run` computes: duckdb (in memory, from the warehouse) "
+        "or spark (the same SQL on Spark; results stored in the warehouse).",
+    )
     warehouse: WarehouseSettings = Field(
         default_factory=WarehouseSettings, description="The DuckDB warehouse."
     )
@@ -367,6 +399,9 @@ class Settings(_Section):
     jobs: JobsSettings = Field(default_factory=JobsSettings, description="Scheduled jobs.")
     admin: AdminSettings = Field(
         default_factory=AdminSettings, description="The admin page at /admin/leads/sources."
+    )
+    spark: SparkSettings = Field(
+        default_factory=SparkSettings, description="The Spark engine (`engine: spark`)."
     )
     base_dir: Path = Field(
         Path("."), exclude=True, description="Folder relative paths start at (set by the loader)."

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from . import channels
+from . import channels, portable
 from .models.paths import Paths
 from .warehouse import Warehouse
 
@@ -64,10 +64,10 @@ def build(
     wh.con.register("run_kinds", pa.table({"kind": list(kinds)}))
     wh.execute("journeys/conversions", {"start": start, "end": end})
     wh.con.unregister("run_kinds")
-    conv = wh.execute("journeys/converting_touches", {"lookback": lookback}).fetchnumpy()
-    null = wh.execute(
-        "journeys/null_touches", {"end": end, "window_from": end - lookback}
-    ).fetchnumpy()
+    window = {"lookback": lookback, "end": end, "window_from": end - lookback}
+    wh.execute_text(portable.render("journeys/journey_touches", "duckdb", window))
+    conv = wh.execute("journeys/converting_touches").fetchnumpy()
+    null = wh.execute("journeys/null_touches").fetchnumpy()
     stats = wh.fetchone("journeys/window_stats", {"lookback": lookback}) or (0, 0, 0)
     names = [str(c) for (c,) in wh.fetchall("journeys/channel_names")]
     conv_offsets = _offsets(np.asarray(conv["pos"], dtype=np.int64))

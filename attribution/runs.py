@@ -9,16 +9,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from . import journeys
+from . import journeys, portable
 from .models import Credit, ModelOptions, check_names, run_models, transforms
 from .models.paths import Paths, dense_ids
-from .warehouse import Warehouse
+from .warehouse import Warehouse, quote_ident, statement
 
 DEFAULT_MODELS = (
     "first_touch",
@@ -71,7 +72,7 @@ def input_hash(paths: Paths, spec: RunSpec) -> str:
     return digest.hexdigest()
 
 
-def _rows(credits: list[Credit]) -> pa.Table:
+def credit_rows(credits: list[Credit]) -> pa.Table:
     cols: dict[str, list[object]] = {
         k: []
         for k in (
@@ -206,6 +207,8 @@ class DrillDown:
         }
 
 
+# The run's leads and spend by day, from this connection's touch_channels and spend.
+DAY_STATEMENTS = ("runs/insert_lead_days", "runs/insert_spend_days")
 _STATEMENTS = {
     "run_journey_ids": "runs/insert_run_conversions",
     "run_journey_channels": "runs/insert_journey_channels",
@@ -217,25 +220,43 @@ _STATEMENTS = {
 
 
 def _store(cur: Warehouse, run_id: int, tables: dict[str, pa.Table]) -> None:
-    """Insert registered Arrow tables through their statements (see _STATEMENTS)."""
+    """Insert registered Arrow tables through their statements (see _STATEMENTS). A name
+    "rows:STATEMENT" holds the rows another engine computed for an INSERT statement's query
+    (its first column the run id): they go into that statement's table."""
     for name, table in tables.items():
-        cur.con.register(name, table)
+        view = "engine_rows" if name.startswith("rows:") else name
+        cur.con.register(view, table)
         try:
-            cur.execute(_STATEMENTS[name], {"run_id": run_id})
+            if view == "engine_rows":
+                target, columns = portable.insert_target(name.removeprefix("rows:"))
+                values = ", ".join(quote_ident(c) for c in table.column_names[1:])
+                names = f" ({', '.join(quote_ident(c) for c in columns)})" if columns else ""
+                sql = (
+                    statement("runs/insert_engine_rows")
+                    .replace("{target}", quote_ident(target))
+                    .replace("{columns}", names)
+                    .replace("{values}", values)
+                )
+                cur.execute_text(sql, {"run_id": run_id}, name=name)
+            else:
+                cur.execute(_STATEMENTS[name], {"run_id": run_id})
         finally:
             with contextlib.suppress(duckdb.Error):  # already gone, or the batch failed
-                cur.con.unregister(name)
+                cur.con.unregister(view)
 
 
-class _Writer:
+class Writer:
     """Stores a run from a thread of its own, so that DuckDB writes while numpy computes the
     next model (both release the GIL). The whole run is one transaction on that thread; handed
     tables queue one deep, so at most two models' tables are alive. A failure on either side
     rolls the run back: the writer's is raised by the next hand(), the caller's by finish()."""
 
-    def __init__(self, cur: Warehouse, row: dict[str, object]) -> None:
+    def __init__(
+        self, cur: Warehouse, row: dict[str, object], finish: tuple[str, ...] = DAY_STATEMENTS
+    ) -> None:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=1)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="run-writer")
+        self._finish = finish
         self._future = self._pool.submit(self._write, cur, row)
 
     def _write(self, cur: Warehouse, row: dict[str, object]) -> int:
@@ -246,8 +267,8 @@ class _Writer:
             if isinstance(item, BaseException):
                 raise item
             window = {"run_id": run_id, "start": row["window_start"], "end": row["window_end"]}
-            cur.execute("runs/insert_lead_days", window)
-            cur.execute("runs/insert_spend_days", window)
+            for statement in self._finish:
+                cur.execute(statement, window)
             cur.execute("runs/set_run_seconds", {"run_id": run_id, "seconds": item})
         return run_id
 
@@ -278,7 +299,7 @@ class _Writer:
 
 def run(wh: Warehouse, spec: RunSpec) -> RunResult:
     """Compute every model of the spec over the warehouse's journeys and store the run in one
-    transaction, written while the models compute (see _Writer)."""
+    transaction, written while the models compute (see Writer)."""
     names = check_names(spec.models)
     started = time.perf_counter()
     with wh.cursor() as cur:
@@ -288,7 +309,7 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
         paths = transforms.apply(found.paths, list(spec.transforms))
         digest = input_hash(paths, spec)
         drill = DrillDown(paths, found)
-        writer = _Writer(cur, _run_row(spec, names, digest, found))
+        writer = Writer(cur, run_row(spec, names, digest, found))
         credits = []
         try:
             writer.hand(drill.journey_tables())
@@ -296,7 +317,7 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
                 credit = run_models(paths, [name], spec.options)[0]
                 writer.hand(drill.credit_tables(credit))
                 credits.append(replace(credit, touch_conversions=_EMPTY, touch_value=_EMPTY))
-            writer.hand({"run_credit_rows": _rows(credits)})
+            writer.hand({"run_credit_rows": credit_rows(credits)})
         except BaseException as exc:
             writer.abort(exc)
             raise
@@ -305,8 +326,23 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
     return RunResult(run_id, digest, found, credits, seconds)
 
 
-def _run_row(
-    spec: RunSpec, names: list[str], digest: str, found: journeys.Journeys
+class Counted(Protocol):
+    """A run's journey counts, as either engine finds them."""
+
+    @property
+    def converting(self) -> int: ...
+    @property
+    def conversions_without_touches(self) -> int: ...
+    @property
+    def non_converting(self) -> int: ...
+    @property
+    def touches_too_early(self) -> int: ...
+    @property
+    def touches_after_conversion(self) -> int: ...
+
+
+def run_row(
+    spec: RunSpec, names: list[str], digest: str, found: Counted, engine: str = "duckdb"
 ) -> dict[str, object]:
     """The attribution_runs row of a run (its seconds are set once it is stored)."""
     return {
@@ -327,4 +363,5 @@ def _run_row(
         "touches_too_early": found.touches_too_early,
         "touches_after_conversion": found.touches_after_conversion,
         "seconds": 0.0,
+        "engine": engine,
     }

@@ -71,6 +71,6 @@ def test_every_key_is_documented_in_readme_and_config() -> None:
     for key, description in keys:
         assert description, f"{key} has no description"
         assert f"`{key}`" in readme, f"README does not document {key}"
-        assert re.search(rf"^\s*{key.rsplit('.', 1)[1]}:", shipped, re.M), (
+        assert re.search(rf"^\s*{key.rsplit('.', 1)[-1]}:", shipped, re.M), (
             f"config.yaml lacks {key}"
         )

@@ -6,7 +6,11 @@ channel sends every transition into a state that contains it to null."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
+from numpy.typing import NDArray
 from scipy.sparse import csc_matrix, csr_matrix, identity
 from scipy.sparse.linalg import splu
 
@@ -49,35 +53,113 @@ def _states(paths: Paths, order: int) -> tuple[Ints, Ints, Ints, int]:
     return state.astype(np.int64), owner, members.view(np.int8).astype(np.int64), len(uniques)
 
 
+@dataclass(frozen=True)
+class Transitions:
+    """A chain's counts, whichever engine aggregated them: states 0 = start, 1..n_states the
+    channel states (members: which channels each contains); weight of each (src, dst) move;
+    per state, the conversions, non-conversions and value of the journeys ending there."""
+
+    members: NDArray[np.bool_]
+    src: Ints
+    dst: Ints
+    weight: Floats
+    to_conv: Floats
+    to_null: Floats
+    value_end: Floats
+
+    @property
+    def n(self) -> int:
+        return len(self.members) + 1
+
+
+def transitions(paths: Paths, order: int) -> Transitions:
+    """The chain's counts from journeys held in memory (sql/models/markov_transitions.sql
+    counts the same in SQL; `from_rows` reads those)."""
+    if not 1 <= order <= MAX_ORDER:
+        raise ValueError(f"order must be 1 to {MAX_ORDER}")
+    state, owner, members, n_states = _states(paths, order)
+    n = n_states + 1
+    conv, nulls = paths.conversions, paths.nulls
+    flow = conv + nulls
+    first = np.ones(len(state), dtype=bool)
+    first[1:] = owner[1:] != owner[:-1]
+    last = np.ones(len(state), dtype=bool)
+    last[:-1] = owner[:-1] != owner[1:]
+    end = state[last] + 1
+    return Transitions(
+        members=members.astype(bool),
+        src=np.concatenate([np.zeros(first.sum(), dtype=np.int64), state[:-1][~last[:-1]] + 1]),
+        dst=np.concatenate([state[first] + 1, state[1:][~first[1:]] + 1]),
+        weight=np.concatenate([flow[owner[first]], flow[owner[:-1][~last[:-1]]]]),
+        to_conv=np.bincount(end, conv[owner[last]], n).astype(np.float64),
+        to_null=np.bincount(end, nulls[owner[last]], n).astype(np.float64),
+        value_end=np.bincount(end, paths.value[owner[last]], n).astype(np.float64),
+    )
+
+
+def state_key(codes: Ints, base: int) -> int:
+    """The number _states gives a window of channel codes (so that states sort the same)."""
+    key = 0
+    for code in codes:
+        key = key * base + int(code) + 1
+    return key
+
+
+def from_rows(
+    from_state: Sequence[str],
+    to_state: Sequence[str],
+    journeys: Floats,
+    conversions: Floats,
+    value: Floats,
+    n_channels: int,
+    order: int,
+) -> Transitions:
+    """The chain's counts from the rows of sql/models/markov_transitions.sql (states as channel
+    codes joined by '>', '(start)' and '(end)'), states numbered as `transitions` numbers them."""
+    names = sorted({*from_state, *to_state} - {"(start)", "(end)"})
+    codes = [np.array(name.split(">"), dtype=np.int64) for name in names]  # one per state
+    base = n_channels + 1
+    keys = [state_key(c, base) * base ** (order - len(c)) for c in codes]
+    ranked = sorted(range(len(names)), key=keys.__getitem__)
+    number = {names[i]: k + 1 for k, i in enumerate(ranked)}
+    number["(start)"] = 0
+    members = np.zeros((len(names), n_channels), dtype=bool)
+    for k, i in enumerate(ranked):
+        members[k, codes[i]] = True
+    src = np.array([number[s] for s in from_state], dtype=np.int64)
+    ending = np.array([t == "(end)" for t in to_state], dtype=bool)
+    dst = np.array([number.get(t, -1) for t in to_state], dtype=np.int64)
+    n = len(names) + 1
+    journeys, conversions = np.asarray(journeys, np.float64), np.asarray(conversions, np.float64)
+    return Transitions(
+        members=members,
+        src=src[~ending],
+        dst=dst[~ending],
+        weight=journeys[~ending],
+        to_conv=np.bincount(src[ending], conversions[ending], n).astype(np.float64),
+        to_null=np.bincount(src[ending], (journeys - conversions)[ending], n).astype(np.float64),
+        value_end=np.bincount(src[ending], np.asarray(value, np.float64)[ending], n).astype(
+            np.float64
+        ),
+    )
+
+
 class Chain:
     """The transition matrix of the paths, normalised, with its absorbing columns apart."""
 
-    def __init__(self, paths: Paths, order: int) -> None:
-        if not 1 <= order <= MAX_ORDER:
-            raise ValueError(f"order must be 1 to {MAX_ORDER}")
-        state, owner, members, n_states = _states(paths, order)
-        self.members = members.astype(bool)
-        self.n = n_states + 1  # transient: 0 = start, 1..n_states = channel states
-        conv, nulls = paths.conversions, paths.nulls
-        flow = conv + nulls
-        first = np.ones(len(state), dtype=bool)
-        first[1:] = owner[1:] != owner[:-1]
-        last = np.ones(len(state), dtype=bool)
-        last[:-1] = owner[:-1] != owner[1:]
-        src = np.concatenate([np.zeros(first.sum(), dtype=np.int64), state[:-1][~last[:-1]] + 1])
-        dst = np.concatenate([state[first] + 1, state[1:][~first[1:]] + 1])
-        w = np.concatenate([flow[owner[first]], flow[owner[:-1][~last[:-1]]]])
-        q = csr_matrix((w, (src, dst)), shape=(self.n, self.n))
-        end = state[last] + 1
-        to_conv = np.bincount(end, conv[owner[last]], self.n)
-        to_null = np.bincount(end, nulls[owner[last]], self.n)
-        out = np.asarray(q.sum(axis=1)).ravel() + to_conv + to_null
+    def __init__(self, counts: Paths | Transitions, order: int = 1) -> None:
+        t = transitions(counts, order) if isinstance(counts, Paths) else counts
+        self.members = t.members
+        self.n = t.n  # transient: 0 = start, 1..n_states = channel states
+        q = csr_matrix((t.weight, (t.src, t.dst)), shape=(self.n, self.n))
+        out = np.asarray(q.sum(axis=1)).ravel() + t.to_conv + t.to_null
         scale = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
         self.q = csr_matrix(q.multiply(scale[:, None]))
-        self.r_conv: Floats = to_conv * scale
+        self.r_conv: Floats = t.to_conv * scale
         # Mean conversion value of the paths ending in each state (for the value model).
-        value_end = np.bincount(end, paths.value[owner[last]], self.n)
-        self.mean_value = np.divide(value_end, to_conv, out=np.zeros(self.n), where=to_conv > 0)
+        self.mean_value = np.divide(
+            t.value_end, t.to_conv, out=np.zeros(self.n), where=t.to_conv > 0
+        )
 
     def conversions_via(self, removed: int | None = None) -> Floats:
         """For each transient state j, the probability that a walk from start converts with j
@@ -94,33 +176,51 @@ class Chain:
         return visits * self.r_conv
 
 
-def markov(paths: Paths, order: int = 1) -> Credit:
-    """Removal-effect Markov credit for conversions and value, exactly."""
-    chain = Chain(paths, order)
+@dataclass(frozen=True)
+class Removal:
+    """Markov's per-channel results: removal effects and credited conversions and value."""
+
+    conversions: Floats
+    value: Floats
+    removal_conversions: Floats
+    removal_value: Floats
+
+
+def removal(chain: Chain, n_channels: int, conv_total: float, value_total: float) -> Removal:
+    """Each channel's removal effect, and the totals shared out in proportion to them."""
     base = chain.conversions_via()
     p = base.sum()  # probability of converting from start
-    n_ch = paths.n_channels
-    removal = np.zeros(n_ch)
-    removal_value = np.zeros(n_ch)
+    effect = np.zeros(n_channels)
+    effect_value = np.zeros(n_channels)
     total_weighted = (chain.mean_value * base).sum()
-    for c in range(n_ch):  # one sparse solve per channel, never a loop over paths
+    for c in range(n_channels):  # one sparse solve per channel, never a loop over paths
         without = chain.conversions_via(removed=c)
-        removal[c] = 1.0 - without.sum() / p if p > 0 else 0.0
+        effect[c] = 1.0 - without.sum() / p if p > 0 else 0.0
         if total_weighted > 0:
-            removal_value[c] = (chain.mean_value * (base - without)).sum() / total_weighted
-    conv_total, value_total = paths.conversions.sum(), paths.value.sum()
-    share = removal / removal.sum() if removal.sum() > 0 else np.zeros(n_ch)
-    vshare = removal_value / removal_value.sum() if removal_value.sum() > 0 else np.zeros(n_ch)
-    conv_out, value_out = share * conv_total, vshare * value_total
+            effect_value[c] = (chain.mean_value * (base - without)).sum() / total_weighted
+    share = effect / effect.sum() if effect.sum() > 0 else np.zeros(n_channels)
+    vshare = effect_value / effect_value.sum() if effect_value.sum() > 0 else np.zeros(n_channels)
+    return Removal(share * conv_total, vshare * value_total, effect, effect_value)
+
+
+def model_name(order: int) -> str:
+    return f"markov_{order}" if order > 1 else "markov"
+
+
+def markov(paths: Paths, order: int = 1) -> Credit:
+    """Removal-effect Markov credit for conversions and value, exactly."""
+    r = removal(Chain(paths, order), paths.n_channels, paths.conversions.sum(), paths.value.sum())
     return Credit(
-        f"markov_{order}" if order > 1 else "markov",
+        model_name(order),
         paths.channels,
-        conv_out,
-        value_out,
-        touch_conversions=per_conversion(paths, removal, paths.conversions, conv_out),
-        touch_value=per_conversion(paths, removal_value, paths.value, value_out),
-        removal_conversions=removal,
-        removal_value=removal_value,
+        r.conversions,
+        r.value,
+        touch_conversions=per_conversion(
+            paths, r.removal_conversions, paths.conversions, r.conversions
+        ),
+        touch_value=per_conversion(paths, r.removal_value, paths.value, r.value),
+        removal_conversions=r.removal_conversions,
+        removal_value=r.removal_value,
     )
 
 

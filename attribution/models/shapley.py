@@ -25,14 +25,15 @@ def _sets(paths: Paths) -> tuple[NDArray[np.bool_], Ints, Floats, Floats, Floats
     return sets, which, conv, value, nulls
 
 
-def shapley(paths: Paths) -> Credit:
-    """v(S) = conversion rate of journeys whose distinct channels are exactly S; each converting
-    set's Shapley shares, renormalised to 1, split its conversions and value."""
-    sets, which, conv, value, nulls = _sets(paths)
+def set_shares(sets: NDArray[np.bool_], conv: Floats, nulls: Floats, value: Floats) -> Floats:
+    """Each set's Shapley shares of its channels (a row per set, summing to 1 where the set has
+    credit to give), from the sets' conversions, non-conversions and value: v(S) = conversion
+    rate of journeys whose distinct channels are exactly S. Both engines hand their set totals
+    here (sql/models/set_totals.sql for Spark)."""
     seen = conv + nulls
     v = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
     sizes = sets.sum(axis=1)
-    shares = np.zeros((len(sets), paths.n_channels))
+    shares = np.zeros(sets.shape)
     for k in np.flatnonzero((conv > 0) | (value != 0)):  # one pass per set with credit to give
         n_mask = sets[k]
         n = int(sizes[k])
@@ -48,6 +49,14 @@ def shapley(paths: Paths) -> Credit:
         # Below rounding noise the values say nothing: split evenly rather than amplify noise.
         share = phi / total if abs(total) > _NOISE else np.full(n, 1.0 / n)
         shares[k, np.flatnonzero(n_mask)] = share
+    return shares
+
+
+def shapley(paths: Paths) -> Credit:
+    """Each converting set's Shapley shares (set_shares), renormalised to 1, split its
+    conversions and value."""
+    sets, which, conv, value, nulls = _sets(paths)
+    shares = set_shares(sets, conv, nulls, value)
     # Each journey's share of a channel goes evenly to that channel's touches in the journey.
     owner = paths.path_of_touch
     per_touch = shares[which[owner], paths.codes] / paths.channel_touch_counts
@@ -82,6 +91,16 @@ def _path_keys(paths: Paths) -> tuple[np.ndarray, np.ndarray]:
 
 def fractribution(paths: Paths) -> Credit:
     """Google's simplified Shapley: position i of path t gets max(P(t) - P(t without i), 0)."""
+    weights = fractribution_weights(paths)
+    owner = paths.path_of_touch
+    return Credit.from_touches(
+        "fractribution", paths, weights * paths.conversions[owner], weights * paths.value[owner]
+    )
+
+
+def fractribution_weights(paths: Paths) -> Floats:
+    """Each touch's share of its path's conversion (summing to 1 per path): its positive
+    contribution, normalised; the last touch when no touch contributes."""
     keys, drop = _path_keys(paths)
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
@@ -99,11 +118,9 @@ def fractribution(paths: Paths) -> Credit:
     raw = np.where(np.repeat(lengths, lengths) == 1, 1.0, raw)
     totals = np.add.reduceat(raw, paths.offsets[:-1])
     is_last = paths.position == np.repeat(lengths - 1, lengths)
-    weights = np.where(
+    weights: Floats = np.where(
         np.repeat(totals, lengths) > 0,
         raw / np.where(np.repeat(totals, lengths) > 0, np.repeat(totals, lengths), 1.0),
         is_last.astype(np.float64),
     )
-    return Credit.from_touches(
-        "fractribution", paths, weights * paths.conversions[owner], weights * paths.value[owner]
-    )
+    return weights

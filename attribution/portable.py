@@ -1,0 +1,208 @@
+"""Portable SQL: one file in sql/, run on DuckDB or on Spark after transpiling with sqlglot.
+
+A statement's $parameters become typed literals (DuckDB cannot prepare a view; Spark takes no
+DuckDB placeholders), then sqlglot writes the statement for the engine. sqlglot passes unknown
+functions through and mistranslates some constructs without a warning, so `problems` checks a
+statement against the rules of "Portable SQL" (docs/spark.md): every function must be one
+Spark knows, and DuckDB-only constructs are refused. The tests run every model statement on
+both engines and compare the answers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Final, Literal
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+
+from .errors import AttributionError
+from .warehouse import SQL_DIR, statement
+
+Dialect = Literal["duckdb", "spark"]
+
+# The statements the Spark engine runs: the channel mapping, the journeys, the models and the
+# per-run rows it brings back (the tests check that each transpiles and passes `problems`).
+PORTABLE: Final = (
+    "channels/map_touches",
+    "journeys/channels",
+    "journeys/channel_names",
+    "journeys/conversions",
+    "journeys/journey_touches",
+    "journeys/window_stats",
+    "journeys/journey_ids",
+    "journeys/journey_channel_rows",
+    "runs/insert_run_conversions",
+    "runs/insert_lead_days",
+    "runs/insert_spend_days",
+    *(f"models/{p.stem}" for p in sorted((SQL_DIR / "models").glob("*.sql"))),
+)
+
+# Functions sqlglot leaves as written that have another name on Spark (same meaning).
+_RENAMES: Final = {"spark": {"EPOCH_US": "UNIX_MICROS"}}
+# Functions sqlglot does not model that both engines have, under the Spark name.
+_KNOWN_ANONYMOUS: Final = frozenset({"UNIX_MICROS"})
+# Constructs whose results differ between the engines or that Spark lacks (stack notes).
+_REFUSED: Final[dict[type[exp.Expr], str]] = {
+    exp.DateDiff: "date_diff differs between the engines: subtract epoch_us() values",
+    exp.TimeToUnix: "epoch() differs between the engines: use epoch_us()",
+    exp.PercentileCont: "percentile_cont is approximate on Spark",
+    exp.PercentileDisc: "percentile_disc is approximate on Spark",
+    exp.Quantile: "quantiles are approximate on Spark",
+    exp.Columns: "COLUMNS() is DuckDB only",
+    exp.Pivot: "PIVOT is DuckDB only",
+    exp.ReadCSV: "read files through registered tables, not read_csv",
+}
+
+
+@cache
+def _parsed(name: str) -> exp.Expr:
+    try:
+        tree = sqlglot.parse_one(statement(name), read="duckdb")
+    except SqlglotError as exc:
+        raise AttributionError(f"sql/{name}.sql does not parse as DuckDB SQL: {exc}") from None
+    return tree
+
+
+def literal(value: object) -> exp.Expr:
+    """A typed SQL literal that means the same on both engines."""
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int):
+        return exp.Literal.number(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise AttributionError(f"{value} cannot be a SQL literal")
+        text = repr(value)
+        # An exponent makes it a DOUBLE on both engines (a plain 0.4 is a DECIMAL on Spark).
+        return exp.Literal.number(text if "e" in text else f"{text}e0")
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise AttributionError("timestamps are plain UTC here: drop the time zone first")
+        text = value.isoformat(sep=" ", timespec="microseconds")
+        return exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMP"))
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
+    if isinstance(value, timedelta):
+        micros = round(value.total_seconds() * 1_000_000)
+        seconds = f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+        return exp.Interval(this=exp.Literal.string(seconds), unit=exp.var("SECOND"))
+    raise AttributionError(f"no SQL literal for a {type(value).__name__}")
+
+
+def _bound(name: str, params: Mapping[str, object] | None) -> exp.Expr:
+    """The statement's tree with every $parameter replaced by its literal."""
+    given = dict(params or {})
+    tree = _parsed(name).copy()
+    for holder in list(tree.find_all(exp.Placeholder)):
+        key = str(holder.this or "")
+        if key not in given:
+            raise AttributionError(f"sql/{name}.sql needs the parameter ${key}")
+        holder.replace(literal(given[key]))
+    return tree
+
+
+def _for(tree: exp.Expr, dialect: Dialect) -> exp.Expr:
+    renames = _RENAMES.get(dialect, {})
+    if renames:
+        for call in tree.find_all(exp.Anonymous):
+            new = renames.get(str(call.this).upper())
+            if new:
+                call.set("this", new)
+    return tree
+
+
+def render(name: str, dialect: Dialect, params: Mapping[str, object] | None = None) -> str:
+    """sql/NAME.sql for the engine, with its parameters as literals."""
+    tree = _for(_bound(name, params), dialect)
+    return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
+
+
+def parts(
+    name: str, dialect: Dialect, params: Mapping[str, object] | None = None
+) -> tuple[str, str, str]:
+    """(kind, target, query) of a statement: kind is 'select', 'table' or 'view' (CREATE ...
+    AS query) or 'insert' (INSERT INTO target query); query is written for the engine."""
+    tree = _for(_bound(name, params), dialect)
+
+    def sql(node: exp.Expr) -> str:
+        return node.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
+
+    if isinstance(tree, exp.Create) and isinstance(tree.expression, exp.Query):
+        kind = str(tree.args.get("kind") or "").lower()
+        target = tree.this.find(exp.Table)
+        if kind in ("table", "view") and target is not None:
+            return kind, target.name, sql(tree.expression)
+    if isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Query):
+        target = tree.this.find(exp.Table)
+        if target is not None:
+            return "insert", target.name, sql(tree.expression)
+    if isinstance(tree, exp.Query):
+        return "select", "", sql(tree)
+    raise AttributionError(f"sql/{name}.sql is not a query, CREATE ... AS or INSERT ... query")
+
+
+def insert_target(name: str) -> tuple[str, list[str]]:
+    """The table an INSERT statement fills and its column list (empty: all, in order)."""
+    tree = _parsed(name)
+    if not isinstance(tree, exp.Insert):
+        raise AttributionError(f"sql/{name}.sql is not an INSERT statement")
+    target = tree.this.find(exp.Table)
+    if target is None:
+        raise AttributionError(f"sql/{name}.sql names no table")
+    columns = [c.name for c in tree.this.expressions] if isinstance(tree.this, exp.Schema) else []
+    return target.name, columns
+
+
+def problems(name: str) -> list[str]:
+    """What keeps sql/NAME.sql from meaning the same on Spark: empty when it is portable."""
+    found: list[str] = []
+    try:
+        tree = _parsed(name)
+        spark_sql = render(name, "spark", {k: None for k in _placeholders(tree)})
+        spark_tree = sqlglot.parse_one(spark_sql, read="spark")
+    except (SqlglotError, AttributionError) as exc:
+        return [f"does not transpile to Spark: {exc}"]
+    for kind, why in _REFUSED.items():
+        if tree.find(kind) is not None:
+            found.append(why)
+    for agg in tree.find_all(exp.ArrayAgg):
+        if agg.find(exp.Order) is not None:
+            found.append("list(x ORDER BY ...) loses its order on Spark: use string_agg")
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier) or "." in table.name:
+            found.append(f"reads a file ({table.sql('duckdb')}): refer to tables by name")
+    for call in spark_tree.find_all(exp.Anonymous):
+        if str(call.this).upper() not in _KNOWN_ANONYMOUS:
+            found.append(f"function {call.this}() is not known to be on Spark")
+    for div in tree.find_all(exp.Div):
+        if div.args.get("typed") or div.args.get("safe"):
+            continue
+        if not _double(div.this):
+            found.append(f"division {div.sql('duckdb')}: write fractions as 1.0e0 * a / b")
+    return found
+
+
+def _double(node: exp.Expr) -> bool:
+    """Whether an expression is a DOUBLE by construction: a literal with an exponent, or a
+    product or quotient led by one (so that no division is integer or decimal division)."""
+    if isinstance(node, exp.Paren | exp.Neg):
+        return _double(node.this)
+    if isinstance(node, exp.Literal):
+        return not node.is_string and "e" in node.name.lower()
+    if isinstance(node, exp.Mul):
+        return _double(node.this) or _double(node.expression)
+    if isinstance(node, exp.Div):
+        return _double(node.this)
+    return False
+
+
+def _placeholders(tree: exp.Expr) -> list[str]:
+    return [str(p.this) for p in tree.find_all(exp.Placeholder)]

@@ -1,0 +1,161 @@
+"""The Spark engine: a session (local, a master URL or Spark Connect), the warehouse's data as
+Parquet for it, and a run whose results come back into the warehouse as a normal run.
+
+PySpark is imported only here and only when the Spark engine is used; a missing PySpark or Java
+is a clear error, not a stack trace."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from . import channels, sqlrun
+from .config import Settings, SparkSettings
+from .errors import AttributionError
+from .runs import RunSpec
+from .sqlengine import SparkEngine
+from .warehouse import Warehouse, quote_ident, statement
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+# The warehouse tables Spark reads as Parquet; the registry and channel rules are sent along.
+LAKE_TABLES: Final = ("touches", "leads", "revenue_events", "spend")
+_DEFAULTS: Final = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",  # timestamps are plain UTC on both engines
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.ansi.enabled": "true",
+}
+
+
+def session(settings: SparkSettings, app_name: str = "attribution") -> SparkSession:
+    """A Spark session: Spark Connect when `remote` is set, else a classic one on `master`
+    (local[N] starts Spark inside this machine's JVM; Java 17 must be installed)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise AttributionError(
+            "the Spark engine needs PySpark: pip install 'pyspark>=4.0' (make setup does)"
+        ) from None
+    builder = SparkSession.builder.appName(app_name)
+    if settings.remote:
+        builder = builder.remote(settings.remote)
+    else:
+        if settings.master.startswith("local") and shutil.which("java") is None:
+            raise AttributionError(
+                "a local Spark session needs Java 17: apt-get install openjdk-17-jre-headless "
+                "(make setup installs it)"
+            )
+        # Spark binds to the host's name otherwise; a reverse lookup may hang or fail here.
+        if settings.master.startswith("local"):
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = builder.master(settings.master)
+        for key, value in _DEFAULTS.items():
+            builder = builder.config(key, value)
+    for key, value in settings.conf.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # Py4J / Spark Connect errors
+        where = settings.remote or settings.master
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AttributionError(f"could not start a Spark session on {where}: {first}") from exc
+    if settings.remote:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+    else:
+        spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def export_lake(wh: Warehouse, folder: Path, progress: Callable[[str], None] | None = None) -> Path:
+    """Write the warehouse's touches, leads, revenue_events and spend to folder/<table>.parquet
+    (each file replaced whole: written aside, then renamed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in LAKE_TABLES:
+        if progress:
+            progress(f"exporting {table} to Parquet")
+        final = folder / f"{table}.parquet"
+        partial = folder / f".{table}.parquet.partial"
+        sql = statement("lake/export").replace("{table}", quote_ident(table))
+        wh.execute_text(sql, {"path": str(partial)}, name="lake/export")
+        partial.replace(final)
+    return folder
+
+
+def lake_paths(lake: str) -> dict[str, str]:
+    """Where each lake table is: <lake>/<table>.parquet, else the folder <lake>/<table>; a URI
+    (s3a://, hdfs://, ...) is taken as given, a local path must exist."""
+    found: dict[str, str] = {}
+    for table in LAKE_TABLES:
+        if "://" in lake:
+            found[table] = f"{lake.rstrip('/')}/{table}"
+            continue
+        for candidate in (Path(lake) / f"{table}.parquet", Path(lake) / table):
+            if candidate.exists():
+                found[table] = str(candidate)
+                break
+        else:
+            raise AttributionError(
+                f"spark.lake_path {lake} has no {table}.parquet or {table}/ folder; export the "
+                "warehouse's tables there (leave spark.lake_path empty to export each run)"
+            )
+    return found
+
+
+def load_inputs(engine: SparkEngine, wh: Warehouse, lake: dict[str, str]) -> None:
+    """Name the lake's tables, the registry and the channel rules on the Spark session."""
+    for table, path in lake.items():
+        engine.read_parquet(table, path)
+    if not channels.rules_loaded(wh):
+        channels.load_default_rules(wh)
+    engine.register("lead_sources", wh.execute("lake/lead_sources").to_arrow_table())
+    engine.register("channel_rules", wh.execute("lake/channel_rules").to_arrow_table())
+
+
+@contextmanager
+def spark_engine(settings: Settings, spark: SparkSession | None = None) -> Iterator[SparkEngine]:
+    """A SparkEngine on the given session, or on a new one stopped afterwards."""
+    own = spark is None
+    live = spark if spark is not None else session(settings.spark)
+    engine = SparkEngine(live)
+    try:
+        yield engine
+    finally:
+        engine.close()
+        if own:
+            live.stop()
+
+
+def run(
+    wh: Warehouse,
+    settings: Settings,
+    spec: RunSpec,
+    *,
+    spark: SparkSession | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> sqlrun.StoredRun:
+    """A run on Spark, stored in the warehouse like any other (engine 'spark')."""
+    started = time.perf_counter()
+    say = progress or (lambda _: None)
+    lake = settings.spark.lake_path
+    with wh.cursor() as cur:
+        if not lake:
+            lake = str(export_lake(cur, settings.resolve(settings.spark.export_dir), say))
+        elif "://" not in lake:
+            lake = str(settings.resolve(Path(lake)))
+        say("starting Spark" if spark is None else "using the Spark session")
+        with spark_engine(settings, spark) as engine:
+            load_inputs(engine, cur, lake_paths(lake))
+            say("journeys on Spark")
+            found = sqlrun.journeys(engine, spec)
+            say(f"{found.converting:,} converting journeys; models on Spark")
+            result = sqlrun.run_models(engine, spec, found)
+            say("storing the run")
+            return sqlrun.store(cur, engine, spec, result, started, "spark")

@@ -1,0 +1,175 @@
+"""The two engines that run the portable statements of sql/: DuckDB (this warehouse's
+connection) and Spark (a session, local or a cluster's). Each runs a statement by name, holds
+named tables and views, and hands results back as Arrow tables; nothing else differs."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, Protocol
+
+import duckdb
+import pyarrow as pa
+
+from . import channels, portable
+from .errors import AttributionError, WarehouseError
+from .warehouse import Warehouse, quote_ident, statement
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+Params = dict[str, object]
+
+
+class SqlEngine(Protocol):
+    """What the SQL-model run needs of an engine."""
+
+    dialect: portable.Dialect
+
+    def create(self, name: str, params: Params | None = None) -> None:
+        """Run a CREATE ... AS statement: a table (computed once, kept) or a view."""
+
+    def view(self, view: str, name: str, params: Params | None = None) -> None:
+        """Name a query statement's rows as a view (replacing any of that name)."""
+
+    def query(self, name: str, params: Params | None = None) -> pa.Table:
+        """A query statement's rows (or an INSERT statement's query rows), as Arrow."""
+
+    def register(self, view: str, table: pa.Table) -> None:
+        """Hold an Arrow table under a name the statements read."""
+
+    def close(self) -> None:
+        """Drop what the engine holds for the run."""
+
+
+class DuckDBEngine:
+    """The statements on a warehouse connection (a cursor of its own, for one run)."""
+
+    dialect: portable.Dialect = "duckdb"
+
+    def __init__(self, wh: Warehouse) -> None:
+        self.wh = wh
+        self._registered: list[str] = []
+        if not channels.rules_loaded(wh):  # the warehouse's tables are there; the rules too
+            channels.load_default_rules(wh)
+
+    def create(self, name: str, params: Params | None = None) -> None:
+        self.wh.execute_text(portable.render(name, "duckdb", params), name=name)
+
+    def view(self, view: str, name: str, params: Params | None = None) -> None:
+        kind, _, sql = portable.parts(name, "duckdb", params)
+        if kind != "select":
+            raise AttributionError(f"sql/{name}.sql is not a query; it cannot be a view")
+        text = statement("engine/create_view").replace("{view}", quote_ident(view))
+        text = text.replace("{query}", sql)
+        self.wh.execute_text(text, name=name)
+
+    def query(self, name: str, params: Params | None = None) -> pa.Table:
+        _, _, sql = portable.parts(name, "duckdb", params)
+        try:
+            table: pa.Table = self.wh.con.sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"statement {name} failed: {exc}") from exc
+        return table
+
+    def register(self, view: str, table: pa.Table) -> None:
+        self.wh.con.complete()  # a statement's unread rows would block registering
+        self.wh.con.register(view, table)
+        self._registered.append(view)
+
+    def close(self) -> None:
+        for view in self._registered:
+            with contextlib.suppress(duckdb.Error):
+                self.wh.con.unregister(view)
+        self._registered.clear()
+
+
+class SparkEngine:
+    """The statements on a Spark session, transpiled by sqlglot; tables are cached
+    DataFrames, dropped by close()."""
+
+    dialect: portable.Dialect = "spark"
+
+    def __init__(self, session: SparkSession) -> None:
+        self.session = session
+        self._cached: list[DataFrame] = []
+        self._views: list[str] = []
+
+    def _frame(self, name: str, sql: str) -> DataFrame:
+        try:
+            return self.session.sql(sql)
+        except Exception as exc:  # Spark raises its own exception classes
+            raise AttributionError(
+                f"Spark could not run sql/{name}.sql: {_first_line(exc)}"
+            ) from exc
+
+    def create(self, name: str, params: Params | None = None) -> None:
+        kind, target, sql = portable.parts(name, "spark", params)
+        if kind not in ("table", "view"):
+            raise AttributionError(f"sql/{name}.sql creates no table or view")
+        frame = self._frame(name, sql)
+        if kind == "table":
+            # Computed now and cut from its lineage: later statements read the rows, not the
+            # plan that made them (a persisted frame's plan is re-planned, and re-run whenever
+            # a later plan fails to match it).
+            frame = frame.localCheckpoint(eager=True)
+            self._cached.append(frame)
+        frame.createOrReplaceTempView(target)
+        self._views.append(target)
+
+    def view(self, view: str, name: str, params: Params | None = None) -> None:
+        kind, _, sql = portable.parts(name, "spark", params)
+        if kind != "select":
+            raise AttributionError(f"sql/{name}.sql is not a query; it cannot be a view")
+        self._frame(name, sql).createOrReplaceTempView(view)
+        self._views.append(view)
+
+    def query(self, name: str, params: Params | None = None) -> pa.Table:
+        _, _, sql = portable.parts(name, "spark", params)
+        try:
+            table: pa.Table = self._frame(name, sql).toArrow()
+        except AttributionError:
+            raise
+        except Exception as exc:
+            raise AttributionError(
+                f"Spark could not run sql/{name}.sql: {_first_line(exc)}"
+            ) from exc
+        return table
+
+    def register(self, view: str, table: pa.Table) -> None:
+        frame = self.session.createDataFrame(_spark_ready(table))
+        frame.createOrReplaceTempView(view)
+        self._views.append(view)
+
+    def read_parquet(self, view: str, path: str) -> None:
+        """Name a Parquet file or folder as a view."""
+        try:
+            frame = self.session.read.parquet(path)
+        except Exception as exc:
+            raise AttributionError(f"Spark could not read {path}: {_first_line(exc)}") from exc
+        frame.createOrReplaceTempView(view)
+        self._views.append(view)
+
+    def close(self) -> None:
+        for frame in self._cached:
+            with contextlib.suppress(Exception):
+                frame.unpersist()
+        for view in self._views:
+            with contextlib.suppress(Exception):
+                self.session.catalog.dropTempView(view)
+        self._cached.clear()
+        self._views.clear()
+
+
+def _spark_ready(table: pa.Table) -> pa.Table:
+    """Arrow types Spark takes: dictionary columns decoded, large strings as strings."""
+    columns: list[Any] = []
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
