@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 setup: system-deps $(STAMP)
 
-# System packages the project needs (chromium and fonts, for browser tests and chart images); installs only what is missing.
+# System packages the project needs (chromium and fonts, for browser tests and chart images; Java 17 for Spark); installs only what is missing.
 system-deps:
 	@bash scripts/system-deps.sh
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import click
 from rich.table import Table
 
-from .cli import handled, main, out, settings_of
+from .cli import err, handled, main, out, settings_of
 from .errors import AttributionError
 from .models import PATH_FILE_MODELS, ModelOptions, check_names, run_models
 from .models.pathfile import read_path_file, write_removal_effects, write_results
 from .pipeline import Pipeline
-from .runs import DEFAULT_MODELS, RunSpec, run
+from .runs import DEFAULT_MODELS, RunResult, RunSpec
 
 _SPAN = re.compile(r"^(\d+)([dw])$")
 
@@ -183,6 +184,12 @@ def attribute(
     show_default=True,
     help="position_based weights first,middle,last (summing to 1).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    help="Where to compute: duckdb (in memory) or spark (the same SQL on Spark, see "
+    "spark.* settings); default: the `engine` setting.",
+)
 @click.pass_context
 @handled
 def run_command(
@@ -197,6 +204,7 @@ def run_command(
     kinds: str,
     direct: str,
     position: str,
+    engine: Literal["duckdb", "spark"] | None,
 ) -> None:
     """Attribute the warehouse's conversions with every model and store the run.
 
@@ -204,6 +212,7 @@ def run_command(
     Example:
       attribution run --as-of 2026-11-23 --window 4w --lookback 30d
       attribution run --window 2026-10-01..2026-10-31 --models markov,shapley --order 2
+      attribution run --engine spark --window 4w
     """
     day = as_of or datetime.now(UTC).replace(tzinfo=None)
     start, end = _window(window, datetime(day.year, day.month, day.day))
@@ -223,16 +232,18 @@ def run_command(
         ),
     )
     with Pipeline.open(settings_of(ctx)) as pipe:
-        result = run(pipe.warehouse, spec)
-    j = result.journeys
+        chosen = engine or pipe.settings.engine
+        result = pipe.attribute(spec, chosen, progress=lambda text: err.print(text + " ..."))
+    j = result.journeys if isinstance(result, RunResult) else result.found
     out.print(
-        f"run {result.run_id}: conversions {start:%Y-%m-%d} to {end:%Y-%m-%d} (end excluded), "
-        f"lookback {spec.lookback_days:g} days; {j.converting:,} converting journeys, "
-        f"{j.non_converting:,} non-converting, {j.conversions_without_touches:,} conversions "
-        f"with no touch in their window; {result.seconds:.2f} s",
+        f"run {result.run_id} ({chosen}): conversions {start:%Y-%m-%d} to {end:%Y-%m-%d} (end "
+        f"excluded), lookback {spec.lookback_days:g} days; {j.converting:,} converting "
+        f"journeys, {j.non_converting:,} non-converting, {j.conversions_without_touches:,} "
+        f"conversions with no touch in their window; {result.seconds:.2f} s",
         highlight=False,
     )
     table = Table("channel", *[c.model for c in result.credits], title="Conversions by model")
-    for i, channel in sorted(enumerate(j.paths.channels), key=lambda t: t[1]):
+    channels = result.credits[0].channels if result.credits else ()
+    for i, channel in sorted(enumerate(channels), key=lambda t: t[1]):
         table.add_row(channel, *[f"{c.conversions[i]:,.1f}" for c in result.credits])
     out.print(table)

@@ -7,17 +7,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from . import backup as backups
-from . import demo, registry, report
+from . import demo, registry, report, runs
 from .backup import Backup
 from .config import Settings
 from .ingest import BatchSummary, Ingestor, Progress
 from .metrics import Period
 from .report import Report, ReportSpec
+from .runs import RunResult, RunSpec
 from .schemas import SourceUpdate
 from .snapshot import Publisher, Snapshot, publish
+from .sqlrun import StoredRun
 from .warehouse import Migration, Warehouse
 
 
@@ -114,7 +116,23 @@ class Pipeline:
             folder,
             base_currency=self.settings.ingest.base_currency,
             progress=progress,
+            attribute=lambda run_spec: self.attribute(run_spec, progress=progress),
         )
+
+    def attribute(
+        self,
+        spec: RunSpec,
+        engine: Literal["duckdb", "spark"] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> RunResult | StoredRun:
+        """Run the models and store the run, on the engine given or configured (`engine`):
+        duckdb computes in memory from the warehouse; spark runs the same SQL on Spark and
+        stores its results here."""
+        if (engine or self.settings.engine) == "spark":
+            from . import spark  # PySpark is imported only for the Spark engine
+
+            return spark.run(self.warehouse, self.settings, spec, progress=progress)
+        return runs.run(self.warehouse, spec)
 
 
 def run_demo(

@@ -125,6 +125,12 @@ def render(name: str, dialect: Dialect, params: Mapping[str, object] | None = No
     return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
 
 
+def render_text(sql: str, dialect: Dialect) -> str:
+    """A DuckDB statement without parameters, written for the engine."""
+    tree = _for(sqlglot.parse_one(sql, read="duckdb"), dialect)
+    return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
+
+
 def parts(
     name: str, dialect: Dialect, params: Mapping[str, object] | None = None
 ) -> tuple[str, str, str]:
@@ -163,16 +169,36 @@ def insert_target(name: str) -> tuple[str, list[str]]:
 
 def problems(name: str) -> list[str]:
     """What keeps sql/NAME.sql from meaning the same on Spark: empty when it is portable."""
+    return problems_in(statement(name))
+
+
+def problems_in(sql: str) -> list[str]:
+    """What keeps a DuckDB statement from meaning the same on Spark: empty when portable."""
     found: list[str] = []
     try:
-        tree = _parsed(name)
-        spark_sql = render(name, "spark", {k: None for k in _placeholders(tree)})
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        bound = tree.copy()
+        for holder in list(bound.find_all(exp.Placeholder)):
+            holder.replace(exp.Null())
+        spark_sql = _for(bound, "spark").sql(
+            dialect="spark", unsupported_level=ErrorLevel.RAISE, comments=False
+        )
         spark_tree = sqlglot.parse_one(spark_sql, read="spark")
-    except (SqlglotError, AttributionError) as exc:
-        return [f"does not transpile to Spark: {exc}"]
+    except SqlglotError as exc:
+        return [f"does not transpile to Spark: {_first(exc)}"]
+    if not isinstance(tree, exp.Query | exp.Create | exp.Insert):
+        return ["is not a query, CREATE ... AS query or INSERT ... query"]
     for kind, why in _REFUSED.items():
         if tree.find(kind) is not None:
             found.append(why)
+    if tree.find(exp.IntDiv) is not None:
+        found.append("integer division (//) differs: write fractions as 1.0e0 * a / b")
+    for star in tree.find_all(exp.Star):
+        if star.args.get("except") or star.args.get("except_") or star.args.get("replace"):
+            found.append("* EXCLUDE / * REPLACE are DuckDB only: list the columns")
+    for index in tree.find_all(exp.Bracket):
+        if any(isinstance(e, exp.Neg) for e in index.expressions):
+            found.append("negative list indexes are DuckDB only: use positive ones")
     for agg in tree.find_all(exp.ArrayAgg):
         if agg.find(exp.Order) is not None:
             found.append("list(x ORDER BY ...) loses its order on Spark: use string_agg")
@@ -204,5 +230,6 @@ def _double(node: exp.Expr) -> bool:
     return False
 
 
-def _placeholders(tree: exp.Expr) -> list[str]:
-    return [str(p.this) for p in tree.find_all(exp.Placeholder)]
+def _first(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -188,8 +188,10 @@ def build(
     *,
     base_currency: str,
     progress: Callable[[str], None] | None = None,
+    attribute: Callable[[runs.RunSpec], runs.Stored] | None = None,
 ) -> Report:
-    """Run the models over the report's window, then write the report's folder and the index."""
+    """Run the models over the report's window (with `attribute`, default: in memory on this
+    warehouse), then write the report's folder and the index."""
     models = tuple(check_names(spec.models))
     if spec.primary_model not in models:
         raise AttributionError(
@@ -199,8 +201,7 @@ def build(
     say = progress or (lambda _: None)
     start, end = _window(spec)
     say(f"running {len(models)} models over {start.date()} to {end.date()}")
-    result = runs.run(
-        wh,
+    result = (attribute or (lambda run_spec: runs.run(wh, run_spec)))(
         runs.RunSpec(
             start=start,
             end=end,

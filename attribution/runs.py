@@ -61,6 +61,17 @@ class RunResult:
     seconds: float
 
 
+class Stored(Protocol):
+    """A stored run, whichever engine computed it."""
+
+    @property
+    def run_id(self) -> int: ...
+    @property
+    def input_hash(self) -> str: ...
+    @property
+    def seconds(self) -> float: ...
+
+
 def input_hash(paths: Paths, spec: RunSpec) -> str:
     """sha256 of the journeys the models read and of every option that shapes the results."""
     digest = hashlib.sha256()

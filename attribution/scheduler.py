@@ -250,7 +250,7 @@ class Jobs:
             lookback_days=self._lookback(job),
             models=self._models(job),
         )
-        result = runs.run(self.pipeline.warehouse, spec)
+        result = self.pipeline.attribute(spec)
         return {"run_id": result.run_id, "period": period.label, "input_hash": result.input_hash}
 
     def _report(self, job: JobSettings, _: datetime, context: dict[str, Any]) -> Any:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
 
 from . import channels, sqlrun
 from .config import Settings, SparkSettings
@@ -46,6 +48,7 @@ def session(settings: SparkSettings, app_name: str = "attribution") -> SparkSess
         ) from None
     builder = SparkSession.builder.appName(app_name)
     if settings.remote:
+        _reachable(settings.remote)
         builder = builder.remote(settings.remote)
     else:
         if settings.master.startswith("local") and shutil.which("java") is None:
@@ -72,6 +75,23 @@ def session(settings: SparkSettings, app_name: str = "attribution") -> SparkSess
     else:
         spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def _reachable(url: str, timeout: float = 10.0) -> None:
+    """Fail fast when a Spark Connect server does not answer (the client retries for minutes)."""
+    parsed = urlsplit(url)
+    if parsed.scheme != "sc" or not parsed.hostname:
+        raise AttributionError(
+            f"spark.remote {url!r} is not a Spark Connect URL like sc://host:15002"
+        )
+    port = parsed.port or 15002
+    try:
+        socket.create_connection((parsed.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        raise AttributionError(
+            f"no Spark Connect server answers at {parsed.hostname}:{port} ({exc.strerror or exc}); "
+            "start it, or check spark.remote"
+        ) from None
 
 
 def export_lake(wh: Warehouse, folder: Path, progress: Callable[[str], None] | None = None) -> Path:
@@ -115,13 +135,18 @@ def load_inputs(engine: SparkEngine, wh: Warehouse, lake: dict[str, str]) -> Non
         engine.read_parquet(table, path)
     if not channels.rules_loaded(wh):
         channels.load_default_rules(wh)
-    engine.register("lead_sources", wh.execute("lake/lead_sources").to_arrow_table())
-    engine.register("channel_rules", wh.execute("lake/channel_rules").to_arrow_table())
+    engine.register("lead_sources", wh.arrow("lake/lead_sources"))
+    engine.register("channel_rules", wh.arrow("lake/channel_rules"))
 
 
 @contextmanager
 def spark_engine(settings: Settings, spark: SparkSession | None = None) -> Iterator[SparkEngine]:
-    """A SparkEngine on the given session, or on a new one stopped afterwards."""
+    """A SparkEngine on the given session, else on this process's active one, else on a new
+    one, stopped afterwards."""
+    if spark is None:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession()
     own = spark is None
     live = spark if spark is not None else session(settings.spark)
     engine = SparkEngine(live)
@@ -144,6 +169,8 @@ def run(
     """A run on Spark, stored in the warehouse like any other (engine 'spark')."""
     started = time.perf_counter()
     say = progress or (lambda _: None)
+    if spark is None and settings.spark.remote:
+        _reachable(settings.spark.remote)  # before exporting anything
     lake = settings.spark.lake_path
     with wh.cursor() as cur:
         if not lake:

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from . import channels, portable
-from .errors import AttributionError, WarehouseError
+from .errors import AttributionError
 from .warehouse import Warehouse, quote_ident, statement
 
 if TYPE_CHECKING:
@@ -65,11 +65,7 @@ class DuckDBEngine:
 
     def query(self, name: str, params: Params | None = None) -> pa.Table:
         _, _, sql = portable.parts(name, "duckdb", params)
-        try:
-            table: pa.Table = self.wh.con.sql(sql).to_arrow_table()
-        except duckdb.Error as exc:
-            raise WarehouseError(f"statement {name} failed: {exc}") from exc
-        return table
+        return self.wh.arrow_text(sql, name=name)
 
     def register(self, view: str, table: pa.Table) -> None:
         self.wh.con.complete()  # a statement's unread rows would block registering

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import numpy as np
@@ -124,6 +124,11 @@ def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
         raise AttributionError(
             "path transforms run in memory only: drop --transforms or use --engine duckdb"
         )
+    for name in spec.models:  # the options are checked before any work
+        if name in _STATEMENT_MODELS:
+            _STATEMENT_MODELS[name][1](spec.options)
+    if "markov" in spec.models and not 1 <= spec.options.order <= markov.MAX_ORDER:
+        raise AttributionError(f"Markov order must be 1 to {markov.MAX_ORDER}")
     result = SqlRun(found, _input_hash(engine, spec, found))
     for name in spec.models:
         if name in _STATEMENT_MODELS:
@@ -206,8 +211,6 @@ def _shapley(engine: SqlEngine, found: Found) -> tuple[Credit, pa.Table]:
 
 
 def _markov(engine: SqlEngine, order: int, found: Found) -> tuple[Credit, pa.Table]:
-    if not 1 <= order <= markov.MAX_ORDER:
-        raise AttributionError(f"Markov order must be 1 to {markov.MAX_ORDER}")
     rows = engine.query("models/markov_transitions", {"order": order})
     n_ch = len(found.channels)
     counts = markov.from_rows(
@@ -283,13 +286,27 @@ def _fractribution(engine: SqlEngine, found: Found) -> tuple[Credit, pa.Table]:
 
 
 def _input_hash(engine: SqlEngine, spec: RunSpec, found: Found) -> str:
-    """sha256 of the distinct paths with their counts, the window figures and every option
-    that shapes the results (prefixed sql: it differs from an in-memory run's hash)."""
+    """sha256 of the distinct paths with their counts and value, the window figures and every
+    option that shapes the results: the same on every SQL engine (values rounded to 1e-6, as
+    sums in another order differ in the last bits), prefixed sql: (an in-memory run hashes
+    its journeys touch by touch)."""
     digest = hashlib.sha256()
-    totals = engine.query("models/path_totals")
-    for name in totals.column_names:
-        digest.update(repr(totals.column(name).to_pylist()).encode())
-    digest.update(repr((found, spec.models, spec.options, spec.lookback_days)).encode())
+    raw = engine.query("models/path_totals")
+    raw = raw.take(pc.sort_indices(raw, [("path_key", "ascending")]))
+    totals = pa.table(
+        {
+            "path_key": raw.column("path_key").cast(pa.string()),
+            "conversions": raw.column("conversions").cast(pa.float64()),
+            "nulls": raw.column("nulls").cast(pa.float64()),
+            "value": pc.round(raw.column("value").cast(pa.float64()), 6),
+        }
+    )
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, totals.schema) as stream:
+        stream.write_table(totals.combine_chunks())
+    digest.update(sink.getvalue().to_pybytes())
+    figures = replace(found, value=round(found.value, 6))
+    digest.update(repr((figures, spec.models, spec.options, spec.lookback_days)).encode())
     return "sql:" + digest.hexdigest()
 
 

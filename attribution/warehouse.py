@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import duckdb_engine
+import pyarrow as pa
 from duckdb_engine import ConnectionWrapper
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.dialects import registry as dialects
@@ -325,6 +326,21 @@ class Warehouse:
         except duckdb.Error as exc:
             log.error("statement %s failed with params %r: %s", name, params, exc)
             raise WarehouseError(f"statement {name} failed: {exc}") from exc
+
+    def arrow_text(self, sql: str, *, name: str = "inline") -> pa.Table:
+        """All rows of a query without parameters, as an Arrow table."""
+        try:
+            with self._lock:
+                self.con.complete()  # an earlier statement's unread rows would block it
+                table: pa.Table = self.con.sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            log.error("statement %s failed: %s", name, exc)
+            raise WarehouseError(f"statement {name} failed: {exc}") from exc
+        return table
+
+    def arrow(self, name: str) -> pa.Table:
+        """All rows of sql/NAME.sql (no parameters), as an Arrow table."""
+        return self.arrow_text(statement(name), name=name)
 
     def fetchall(self, name: str, params: Params | None = None) -> list[tuple[Any, ...]]:
         return self.execute(name, params).fetchall()

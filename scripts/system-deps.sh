@@ -8,6 +8,10 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || needed+=(python3-venv)
 if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     needed+=(chromium)
 fi
+# Java 17 for the Spark engine's local sessions (PySpark starts a JVM).
+if ! command -v java >/dev/null 2>&1; then
+    needed+=(openjdk-17-jre-headless)
+fi
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 for pkg in fonts-dejavu-core fonts-liberation; do
     installed "$pkg" || needed+=("$pkg")

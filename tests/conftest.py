@@ -1,21 +1,26 @@
 """Fixtures: settings and a warehouse on a temporary DuckDB file, files written in code;
-headless Chromium with the network off (helpers in tests/browser.py)."""
+headless Chromium with the network off (helpers in tests/browser.py); one local Spark
+session for the tests marked spark."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 from playwright.sync_api import Browser, sync_playwright
 
-from attribution.config import Settings, load_settings
+from attribution import spark
+from attribution.config import Settings, SparkSettings, load_settings
 from attribution.pipeline import Pipeline
 
 from .browser import BrowserPage, launch_chromium, offline_page, output_dir_for
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 MakeSettings = Callable[..., Settings]
 
@@ -82,3 +87,21 @@ def browser_page(chromium_browser: Browser) -> Iterator[BrowserPage]:
 def output_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """Per-test folder for screenshots: $ATTRIBUTION_TEST_OUTPUT/<test name>/ or tmp_path."""
     return output_dir_for(request.node.name, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
+    """One local Spark session (local[2], UI off, UTC) for the whole test run; fails if PySpark
+    or Java is missing. SPARK_LOCAL_IP is set before the JVM starts (attribution.spark)."""
+    folder = tmp_path_factory.mktemp("spark")
+    conf = {
+        "spark.sql.shuffle.partitions": "4",
+        "spark.driver.memory": "2g",
+        "spark.sql.warehouse.dir": str(folder / "warehouse"),
+        "spark.local.dir": str(folder / "scratch"),
+    }
+    session = spark.session(SparkSettings(master="local[2]", conf=conf), "attribution-tests")
+    try:
+        yield session
+    finally:
+        session.stop()

@@ -1,0 +1,162 @@
+"""Portable SQL: every statement the Spark engine runs transpiles and passes the portability
+rules; the rules catch what sqlglot mistranslates silently; literals mean the same on both
+engines. (Running each statement on both engines: tests/test_spark.py.)"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlglot
+
+from attribution import portable, spark
+from attribution.config import ROOT
+from attribution.errors import AttributionError
+from attribution.models import ModelOptions
+from attribution.pipeline import Pipeline
+from attribution.runs import RunSpec
+from attribution.sqlengine import DuckDBEngine
+from attribution.sqlrun import SQL_MODELS, Found, run_models
+
+
+@pytest.mark.parametrize("name", portable.PORTABLE)
+def test_every_portable_statement_transpiles_to_spark(name: str) -> None:
+    assert portable.problems(name) == []
+    spark_sql = portable.render(name, "spark", dict.fromkeys(_params(name)))
+    assert sqlglot.parse_one(spark_sql, read="spark") is not None
+
+
+def _params(name: str) -> list[str]:
+    tree = sqlglot.parse_one((ROOT / "sql" / f"{name}.sql").read_text(), read="duckdb")
+    return [str(p.this) for p in tree.find_all(sqlglot.exp.Placeholder)]
+
+
+def test_every_model_statement_is_checked() -> None:
+    files = {f"models/{p.stem}" for p in (ROOT / "sql" / "models").glob("*.sql")}
+    assert files and files <= set(portable.PORTABLE)
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("SELECT list(x ORDER BY y) FROM t", "loses its order"),
+        ("SELECT array_agg(x ORDER BY y) FROM t", "loses its order"),
+        ("SELECT date_diff('day', a, b) FROM t", "date_diff"),
+        ("SELECT epoch(a) FROM t", "epoch()"),
+        ("SELECT quantile_cont(x, 0.5) FROM t", "approximate"),
+        ("SELECT hash(a) FROM t", "HASH() is not known"),
+        ("SELECT * FROM read_parquet('x.parquet')", "reads a file"),
+        ("SELECT * FROM 'x.parquet'", "reads a file"),
+        ("SELECT a / b FROM t", "division"),
+        ("SELECT a // b FROM t", "integer division"),
+        ("SELECT * EXCLUDE (a) FROM t", "EXCLUDE"),
+        ("SELECT l[-1] FROM t", "negative list indexes"),
+        ("SELECT * FROM t PIVOT (sum(x) FOR y IN (1, 2))", "PIVOT"),
+        ("SELEC x", "is not a query"),
+    ],
+)
+def test_the_rules_refuse_what_does_not_mean_the_same_on_spark(sql: str, reason: str) -> None:
+    found = portable.problems_in(sql)
+    assert found and any(reason in p for p in found), found
+
+
+def test_portable_forms_pass() -> None:
+    sql = (
+        "SELECT string_agg(CAST(c AS VARCHAR), ',' ORDER BY c) AS k, 1.0e0 * sum(a) / count(*), "
+        "count_if(a > 1), epoch_us(max(t)) - epoch_us(min(t)) FROM x GROUP BY g"
+    )
+    assert portable.problems_in(sql) == []
+    assert "UNIX_MICROS" in portable.render_text(sql, "spark")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.4, 0.4),
+        (7, 7),
+        (-1.5e-7, -1.5e-7),
+        ("it's", "it's"),
+        (None, None),
+        (True, True),
+        (datetime(2026, 3, 1, 12, 30, 0, 5), datetime(2026, 3, 1, 12, 30, 0, 5)),
+        (date(2026, 2, 28), date(2026, 2, 28)),
+    ],
+)
+def test_literals_keep_their_value_and_type_on_duckdb(value: object, expected: object) -> None:
+    sql = "SELECT " + portable.literal(value).sql("duckdb")
+    got = duckdb.connect().execute(sql).fetchone()
+    assert got is not None and got[0] == expected and type(got[0]) is type(expected)
+
+
+def test_a_fraction_is_a_double_not_a_decimal() -> None:
+    assert portable.literal(0.4).sql("spark") == "0.4e0"  # a plain 0.4 is a DECIMAL on Spark
+
+
+def test_an_interval_keeps_its_microseconds() -> None:
+    sql = "SELECT TIMESTAMP '2026-01-31 00:00:00' - " + portable.literal(
+        timedelta(days=10.5, microseconds=7)
+    ).sql("duckdb")
+    got = duckdb.connect().execute(sql).fetchone()
+    assert got is not None and got[0] == datetime(2026, 1, 20, 11, 59, 59, 999993)
+
+
+def test_bad_literals_and_missing_parameters_are_clear_errors() -> None:
+    with pytest.raises(AttributionError, match="cannot be a SQL literal"):
+        portable.literal(float("nan"))
+    with pytest.raises(AttributionError, match="no SQL literal for a list"):
+        portable.literal([1, 2])
+    with pytest.raises(AttributionError, match=r"needs the parameter \$half_life_days"):
+        portable.render("models/time_decay", "spark", {})
+
+
+def test_a_lake_folder_without_a_table_is_a_clear_error(tmp_path: Path) -> None:
+    for table in ("touches", "leads", "revenue_events"):
+        (tmp_path / f"{table}.parquet").write_bytes(b"")
+    with pytest.raises(AttributionError, match=r"has no spend\.parquet or spend/ folder"):
+        spark.lake_paths(str(tmp_path))
+    (tmp_path / "spend").mkdir()
+    assert spark.lake_paths(str(tmp_path))["spend"] == str(tmp_path / "spend")
+    assert spark.lake_paths("s3a://bucket/lake/")["touches"] == "s3a://bucket/lake/touches"
+
+
+def test_the_sql_engines_refuse_transforms_and_unknown_models(pipe: Pipeline) -> None:
+    found = Found(0, 0, 0, 0, 0, (), 0.0)
+    with pipe.warehouse.cursor() as cur:
+        engine = DuckDBEngine(cur)
+        spec = RunSpec(datetime(2026, 1, 1), datetime(2026, 2, 1), transforms=("exposure",))
+        with pytest.raises(AttributionError, match="path transforms run in memory only"):
+            run_models(engine, spec, found)
+        spec = RunSpec(datetime(2026, 1, 1), datetime(2026, 2, 1), models=("nope",))
+        with pytest.raises(AttributionError, match="cannot run on the SQL engines"):
+            run_models(engine, spec, found)
+        spec = RunSpec(
+            datetime(2026, 1, 1),
+            datetime(2026, 2, 1),
+            models=("position_based",),
+            options=ModelOptions(position=(0.5, 0.5, 0.5)),
+        )
+        with pytest.raises(AttributionError, match="sum to 1"):
+            run_models(engine, spec, found)
+        engine.close()
+    assert set(SQL_MODELS) == {
+        "first_touch", "last_touch", "last_non_direct", "linear", "position_based", "u_shaped",
+        "j_shaped", "inverse_j", "time_decay", "markov", "shapley", "fractribution",
+    }  # fmt: skip
+
+
+def test_an_unreachable_spark_connect_server_is_a_clear_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from attribution.cli import main
+
+    env = {
+        "ATTRIBUTION_WAREHOUSE__PATH": str(tmp_path / "w.duckdb"),
+        "ATTRIBUTION_SPARK__REMOTE": "sc://127.0.0.1:9",
+    }
+    result = CliRunner().invoke(main, ["run", "--engine", "spark", "--window", "7d"], env=env)
+    assert result.exit_code != 0
+    assert "no Spark Connect server answers at 127.0.0.1:9" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "data" / "lake").exists()
