@@ -4,13 +4,19 @@ Times building the journeys, each model, a whole stored run with all models, the
 command on the same journeys aggregated to paths (a fresh process, as a user runs it), and one
 plain DuckDB group-by over the touch table as the floor. Prints peak memory.
 
+With --engine spark, also a stored run of every model on a local Spark session (local[2]) in a
+fresh process, beside the DuckDB engine's: time by step, peak memory of Python and of Spark's
+JVM, and the largest difference between the two runs' per-channel results.
+
     python benchmarks/attribution.py --journeys 100000
     python benchmarks/attribution.py --journeys 1000000
+    python benchmarks/attribution.py --engine spark --journeys 1000000
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import subprocess
 import sys
@@ -60,6 +66,85 @@ def peak_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def children_peak_mb() -> float:
+    """Peak resident memory of this process's children (Spark's JVM), summed."""
+    me, total = str(os.getpid()), 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
+            total += int(fields["VmHWM"].split()[0]) / 1024
+    return total
+
+
+def spark_run(db: str) -> None:
+    """A stored run of every model on a local Spark session, in this (fresh) process."""
+    from attribution import spark
+
+    settings = load_settings(
+        environ={
+            "ATTRIBUTION_WAREHOUSE__PATH": db,
+            "ATTRIBUTION_SPARK__EXPORT_DIR": str(Path(db).parent / "lake"),
+        }
+    )
+    steps: list[tuple[str, float]] = []
+    mark = [time.perf_counter()]
+
+    def step(text: str) -> None:
+        now = time.perf_counter()
+        steps.append((text, now - mark[0]))
+        mark[0] = now
+
+    with Pipeline.open(settings) as pipe:
+        t0 = time.perf_counter()
+        session = spark.session(settings.spark, "attribution-benchmark")
+        started = time.perf_counter() - t0
+        mark[0] = time.perf_counter()
+        result = spark.run(
+            pipe.warehouse,
+            settings,
+            RunSpec(start=START, end=END, models=tuple(MODELS)),
+            spark=session,
+            progress=step,
+        )
+        step("done")
+        jvm = children_peak_mb()
+        session.stop()
+    print(f"  {'Spark session start (local[2])':34} {started:7.2f} s")
+    for (label, _), (_, secs) in itertools.pairwise(steps):
+        print(f"    {label[:32]:32} {secs:7.2f} s")
+    print(
+        f"  {'Spark stored run, all models':34} {result.seconds:7.2f} s (run {result.run_id}), "
+        f"peak memory: Python {peak_mb():.0f} MB, Spark JVM {jvm:.0f} MB"
+    )
+
+
+def compare_runs(db: str) -> None:
+    """The largest difference between the last DuckDB run's and the last Spark run's
+    per-channel results."""
+    import duckdb
+
+    con = duckdb.connect(db, read_only=True)
+    row = con.execute(
+        "WITH last AS (SELECT engine, max(run_id) AS run_id FROM attribution_runs GROUP BY "
+        "engine), d AS (SELECT c.* FROM channel_credits c JOIN last USING (run_id) WHERE "
+        "engine = 'duckdb'), s AS (SELECT c.* FROM channel_credits c JOIN last USING (run_id) "
+        "WHERE engine = 'spark') SELECT count(*), max(abs(d.conversions - s.conversions)), "
+        "max(abs(d.value - s.value)), max(abs(d.value - s.value) / nullif(abs(d.value), 0)) "
+        "FROM d JOIN s USING (model, channel)"
+    ).fetchone()
+    con.close()
+    assert row is not None
+    print(
+        f"  DuckDB vs Spark, {row[0]} (model, channel) results: largest difference "
+        f"{row[1]:.3g} conversions, {row[2]:.3g} value (relative {row[3] or 0:.3g})"
+    )
 
 
 def generate(folder: Path, n: int, seed: int) -> dict[str, Path]:
@@ -124,11 +209,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--run-only", metavar="DB", help=argparse.SUPPRESS)
     parser.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="spark: also a stored run on a local Spark session, compared with DuckDB's",
+    )
+    parser.add_argument(
         "--memory-limit",
         default="",
         help="DuckDB memory limit of the fresh-process run, e.g. 400MB",
     )
     args = parser.parse_args()
+    if args.run_only and args.engine == "spark":
+        spark_run(args.run_only)
+        return
     if args.run_only:  # a fresh process: the stored run's own time and peak memory
         env = {"ATTRIBUTION_WAREHOUSE__PATH": args.run_only}
         if args.memory_limit:
@@ -202,6 +296,14 @@ def main() -> None:
             check=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
+        if args.engine == "spark":
+            spark_args = ["--run-only", str(folder / "wh.duckdb"), "--engine", "spark"]
+            subprocess.run(
+                [sys.executable, __file__, *spark_args],
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+            compare_runs(str(folder / "wh.duckdb"))
         t0 = time.perf_counter()
         subprocess.run(
             [
