@@ -19,8 +19,10 @@ from click.testing import CliRunner
 from attribution import portable, spark, sqlrun
 from attribution.cli import main
 from attribution.config import Settings, load_settings
+from attribution.metrics import Period
 from attribution.models import MODELS, Credit, ModelOptions
 from attribution.pipeline import Pipeline, run_demo
+from attribution.report import ReportSpec
 from attribution.runs import RunResult, RunSpec
 from attribution.sqlengine import DuckDBEngine, SparkEngine, SqlEngine
 
@@ -299,3 +301,34 @@ def test_attribution_run_engine_spark_stores_a_run(
         ).fetchall()
     assert stored == [("spark", ["linear", "markov"])]
     assert (settings.spark.export_dir / "touches.parquet").is_file()
+
+
+def csv_cells(path: Path) -> list[list[str]]:
+    return [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_weekly_report_on_spark_has_the_duckdb_engines_figures(
+    spark_session: SparkSession, settings: Settings, tmp_path: Path
+) -> None:
+    spec = ReportSpec(Period.last_complete_week(AS_OF), models=("linear", "markov", "shapley"))
+    made = {}
+    for engine in ("duckdb", "spark"):
+        chosen = settings.model_copy(update={"engine": engine})
+        with Pipeline.open(chosen) as pipe:
+            made[engine] = pipe.report(spec, tmp_path / engine)
+    for name in ("channel_summary", "source_summary", "model_comparison", "weekly_trend"):
+        want, got = (csv_cells(made[e].files[name]) for e in ("duckdb", "spark"))
+        assert len(want) == len(got) > 1, name
+        for a, b in zip(want, got, strict=True):
+            assert len(a) == len(b)
+            for u, v in zip(a, b, strict=True):
+                try:
+                    assert abs(float(u) - float(v)) <= 1e-6 * max(1.0, abs(float(u))), (name, a, b)
+                except ValueError:
+                    assert u == v, (name, a, b)
+    with Pipeline.open(settings) as pipe:
+        engines = pipe.warehouse.con.execute(
+            "SELECT engine FROM attribution_runs WHERE run_id IN (?, ?) ORDER BY run_id",
+            [made["duckdb"].run_id, made["spark"].run_id],
+        ).fetchall()
+    assert engines == [("duckdb",), ("spark",)]
