@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 # The warehouse tables Spark reads as Parquet; the registry and channel rules are sent along.
 LAKE_TABLES: Final = ("touches", "leads", "revenue_events", "spend")
+_SERVER_SIDE: Final = ("spark.driver.", "spark.executor.", "spark.master")
 _DEFAULTS: Final = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
@@ -63,6 +64,8 @@ def session(settings: SparkSettings, app_name: str = "attribution") -> SparkSess
         for key, value in _DEFAULTS.items():
             builder = builder.config(key, value)
     for key, value in settings.conf.items():
+        if settings.remote and key.startswith(_SERVER_SIDE):
+            continue  # the Spark Connect server's own, set where it starts
         builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
@@ -143,7 +146,7 @@ def load_inputs(engine: SparkEngine, wh: Warehouse, lake: dict[str, str]) -> Non
 def spark_engine(settings: Settings, spark: SparkSession | None = None) -> Iterator[SparkEngine]:
     """A SparkEngine on the given session, else on this process's active one, else on a new
     one, stopped afterwards."""
-    if spark is None:
+    if spark is None and not settings.spark.remote:
         from pyspark.sql import SparkSession
 
         spark = SparkSession.getActiveSession()

@@ -6,7 +6,13 @@ few thousand journeys."""
 from __future__ import annotations
 
 import math
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -332,3 +338,74 @@ def test_the_weekly_report_on_spark_has_the_duckdb_engines_figures(
             [made["duckdb"].run_id, made["spark"].run_id],
         ).fetchall()
     assert engines == [("duckdb",), ("spark",)]
+
+
+@pytest.fixture(scope="module")
+def connect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Spark Connect server (PySpark's spark-submit, local[2]) on 127.0.0.1."""
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path_factory.mktemp("connect") / "server.log"
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"}
+    command = [str(home / "bin" / "spark-submit"), "--class"]
+    command += ["org.apache.spark.sql.connect.service.SparkConnectServer", "--master", "local[2]"]
+    for setting in (
+        f"spark.connect.grpc.binding.port={port}",
+        "spark.connect.grpc.binding.address=127.0.0.1",
+        "spark.ui.enabled=false",
+        "spark.driver.memory=1g",
+        f"spark.sql.warehouse.dir={log.parent / 'warehouse'}",
+    ):
+        command += ["--conf", setting]
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while "Spark Connect server started" not in log.read_text(errors="replace"):
+            assert server.poll() is None, log.read_text(errors="replace")[-2000:]
+            assert time.monotonic() < deadline, "the Spark Connect server did not start"
+            time.sleep(0.5)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_a_run_through_spark_connect_equals_the_duckdb_engine(
+    connect_server: str, settings: Settings
+) -> None:
+    """`attribution run --engine spark` with spark.remote, in its own process (as a user runs
+    it), against a real Spark Connect server."""
+    env = {
+        **os.environ,
+        "ATTRIBUTION_WAREHOUSE__PATH": str(settings.warehouse.path),
+        "ATTRIBUTION_SPARK__EXPORT_DIR": str(settings.spark.export_dir),
+        "ATTRIBUTION_SPARK__REMOTE": connect_server,
+    }
+    args = ["run", "--engine", "spark", "--as-of", "2026-11-25", "--window", "8w"]
+    args += ["--models", ",".join(MODELS)]
+    cli = [str(Path(sys.executable).parent / "attribution"), *args]
+    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    spec = RunSpec(datetime(2026, 9, 30), datetime(2026, 11, 25), models=tuple(MODELS))
+    with Pipeline.open(settings) as pipe:
+        in_memory = pipe.attribute(spec, "duckdb")
+        sql = (
+            "SELECT model, channel, conversions, value, removal_effect_conversions, "
+            "removal_effect_value FROM channel_credits WHERE run_id = ? ORDER BY model, channel"
+        )
+        (spark_run,) = pipe.warehouse.con.execute(
+            "SELECT max(run_id) FROM attribution_runs WHERE engine = 'spark'"
+        ).fetchone() or (None,)
+        assert spark_run is not None
+        assert_close_rows(rows(pipe, sql, in_memory.run_id), rows(pipe, sql, spark_run))
