@@ -172,6 +172,7 @@ def run(
     """A run on Spark, stored in the warehouse like any other (engine 'spark')."""
     started = time.perf_counter()
     say = progress or (lambda _: None)
+    sqlrun.check(spec)
     if spark is None and settings.spark.remote:
         _reachable(settings.spark.remote)  # before exporting anything
     lake = settings.spark.lake_path

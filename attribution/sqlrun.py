@@ -112,8 +112,8 @@ def journeys(engine: SqlEngine, spec: RunSpec) -> Found:
     )
 
 
-def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
-    """Every model of the spec on the engine's journeys (journeys() first)."""
+def check(spec: RunSpec) -> None:
+    """Refuse what the SQL engines cannot run, before any work."""
     unknown = [m for m in spec.models if m not in SQL_MODELS]
     if unknown:
         raise AttributionError(
@@ -122,13 +122,18 @@ def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
         )
     if spec.transforms:
         raise AttributionError(
-            "path transforms run in memory only: drop --transforms or use --engine duckdb"
+            "path transforms run in memory only: drop --transform or use --engine duckdb"
         )
-    for name in spec.models:  # the options are checked before any work
+    for name in spec.models:
         if name in _STATEMENT_MODELS:
             _STATEMENT_MODELS[name][1](spec.options)
     if "markov" in spec.models and not 1 <= spec.options.order <= markov.MAX_ORDER:
         raise AttributionError(f"Markov order must be 1 to {markov.MAX_ORDER}")
+
+
+def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
+    """Every model of the spec on the engine's journeys (journeys() first)."""
+    check(spec)
     result = SqlRun(found, _input_hash(engine, spec, found))
     for name in spec.models:
         if name in _STATEMENT_MODELS:

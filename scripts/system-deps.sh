@@ -8,8 +8,9 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || needed+=(python3-venv)
 if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     needed+=(chromium)
 fi
-# Java 17 for the Spark engine's local sessions (PySpark starts a JVM).
-if ! command -v java >/dev/null 2>&1; then
+# Java 17 or newer for the Spark engine's local sessions (PySpark starts a JVM).
+java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1; }
+if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ] 2>/dev/null; then
     needed+=(openjdk-17-jre-headless)
 fi
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -245,7 +246,9 @@ def test_every_portable_statement_gives_the_same_rows_on_both_engines(
     on_duckdb, on_spark, _ = engines
     ran: set[str] = set()
     found = [sqlrun.journeys(Recording(e, ran), ALL) for e in (on_duckdb, on_spark)]
-    assert found[0] == found[1]
+    # The total value is a sum in each engine's order: equal up to rounding.
+    assert replace(found[0], value=0.0) == replace(found[1], value=0.0)
+    assert close(found[0].value, found[1].value) and found[0].value > 0
     window = {"run_id": 0, "start": ALL.start, "end": ALL.end}
     queries: list[tuple[str, dict[str, object] | None]] = [
         ("journeys/channel_names", None),
