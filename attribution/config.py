@@ -77,7 +77,7 @@ class IngestSettings(_Section):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
             raise ValueError("must be an IANA time zone such as UTC or Europe/Bucharest") from exc
         return value
 
@@ -323,7 +323,7 @@ def _job_problems(job: JobSettings) -> list[str]:
     problems = []
     try:
         zone = ZoneInfo(job.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         problems.append(f"timezone {job.timezone!r} is not an IANA zone such as Europe/Bucharest")
         zone = ZoneInfo("UTC")
     try:
@@ -344,6 +344,13 @@ def _job_problems(job: JobSettings) -> list[str]:
     return problems
 
 
+SparkValue = str | bool | int | float
+_SPARK_CONF: dict[str, SparkValue] = {
+    "spark.driver.memory": "4g",
+    "spark.sql.shuffle.partitions": "8",
+}
+
+
 class SparkSettings(_Section):
     master: str = Field(
         "local[2]",
@@ -362,11 +369,8 @@ class SparkSettings(_Section):
     export_dir: Path = Field(
         Path("data/lake"), description="Folder the warehouse's tables are exported to for Spark."
     )
-    conf: dict[str, str] = Field(
-        default_factory=lambda: {
-            "spark.driver.memory": "4g",
-            "spark.sql.shuffle.partitions": "8",
-        },
+    conf: dict[str, SparkValue] = Field(
+        default_factory=lambda: dict(_SPARK_CONF),
         description="Extra Spark settings (name: value), passed to the session as given.",
     )
 

@@ -63,10 +63,11 @@ def session(settings: SparkSettings, app_name: str = "attribution") -> SparkSess
         builder = builder.master(settings.master)
         for key, value in _DEFAULTS.items():
             builder = builder.config(key, value)
-    for key, value in settings.conf.items():
+    for key, given in settings.conf.items():
         if settings.remote and key.startswith(_SERVER_SIDE):
             continue  # the Spark Connect server's own, set where it starts
-        builder = builder.config(key, value)
+        text = str(given).lower() if isinstance(given, bool) else str(given)
+        builder = builder.config(key, text)
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # Py4J / Spark Connect errors

@@ -140,7 +140,7 @@ def test_run_attributes_the_warehouse_and_stores_the_run(tmp_path: Path) -> None
         tmp_path, "run", "--as-of", "2026-03-09", "--window", "7d", "--models", "first_touch,markov"
     )
     assert result.exit_code == 0, result.output
-    assert "run 1: conversions 2026-03-02 to 2026-03-09" in result.output
+    assert "run 1 (duckdb): conversions 2026-03-02 to 2026-03-09" in result.output
     assert "1 converting journeys, 1 non-converting" in result.output
     bad = run(tmp_path, "run", "--window", "soon")
     assert bad.exit_code == 1 and "--window 'soon' is not like 30d or 4w" in bad.output

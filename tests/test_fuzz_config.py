@@ -39,7 +39,8 @@ FUZZ = settings(
 )
 DEFAULTS: dict[str, Any] = Settings().model_dump(mode="json")
 KEYS = [key for key, _ in iter_keys()]
-SECTIONS = sorted({key.split(".")[0] for key in KEYS})
+SECTIONS = sorted({key.split(".")[0] for key in KEYS if "." in key})
+TOP_LEVEL = [key for key in KEYS if "." not in key]  # keys outside any section: engine
 
 # Strings YAML reads as something else, or that a validator may choke on.
 TRICKY = (
@@ -99,6 +100,8 @@ ANYTHING: st.SearchStrategy[Any] = st.recursive(
 
 
 def default_of(key: str) -> Any:
+    if "." not in key:
+        return DEFAULTS[key]
     section, name = key.split(".", 1)
     return DEFAULTS[section][name]
 
@@ -167,6 +170,9 @@ def documents(draw: st.DrawFn) -> Any:
         doc[section] = {k.split(".", 1)[1]: draw(value_for(k)) for k in chosen}
         if draw(one_in(10)):
             doc[section][draw(st.text(min_size=1, max_size=10))] = draw(ANYTHING)
+    for key in TOP_LEVEL:
+        if draw(one_in(3)):
+            doc[key] = draw(value_for(key))
     if draw(one_in(10)):
         doc[draw(KEY_TYPES)] = draw(ANYTHING)  # an unknown section, or a key that is no string
     return doc

@@ -158,8 +158,9 @@ def test_every_later_migration_applies_in_order_and_no_row_is_lost(upgraded: Upg
         for table in set(after_tables) - set(before_tables) - {"schema_migrations"}:
             assert contents(wh, table, after_tables[table]) == [], table
         assert sum(len(r) for r in before.values()) >= 12
-        # 0005 added columns to the run drill-down tables that 0004 made
-        assert widened == ({"source_credits", "run_conversion_ids"} if last >= 4 else set())
+        # 0005 added columns to the run drill-down tables that 0004 made; 0008 the run's engine
+        made_in_0004 = {"source_credits", "run_conversion_ids", "attribution_runs"}
+        assert widened == (made_in_0004 if last >= 4 else set())
         # the sequences carry on after the old rows
         assert wh.con.execute(
             "INSERT INTO lead_sources (name, name_key) VALUES ('Later', 'later') RETURNING id"
