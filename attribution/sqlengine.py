@@ -5,7 +5,8 @@ named tables and views, and hands results back as Arrow tables; nothing else dif
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 Params = dict[str, object]
+T = TypeVar("T")
 
 
 class SqlEngine(Protocol):
@@ -80,8 +82,8 @@ class DuckDBEngine:
 
 
 class SparkEngine:
-    """The statements on a Spark session, transpiled by sqlglot; tables are cached
-    DataFrames, dropped by close()."""
+    """The statements on a Spark session, transpiled by sqlglot; tables are computed once
+    (local checkpoints) and dropped with the views by close()."""
 
     dialect: portable.Dialect = "spark"
 
@@ -91,12 +93,7 @@ class SparkEngine:
         self._views: list[str] = []
 
     def _frame(self, name: str, sql: str) -> DataFrame:
-        try:
-            return self.session.sql(sql)
-        except Exception as exc:  # Spark raises its own exception classes
-            raise AttributionError(
-                f"Spark could not run sql/{name}.sql: {_first_line(exc)}"
-            ) from exc
+        return _on_spark(name, lambda: self.session.sql(sql))
 
     def create(self, name: str, params: Params | None = None) -> None:
         kind, target, sql = portable.parts(name, "spark", params)
@@ -107,7 +104,8 @@ class SparkEngine:
             # Computed now and cut from its lineage: later statements read the rows, not the
             # plan that made them (a persisted frame's plan is re-planned, and re-run whenever
             # a later plan fails to match it).
-            frame = frame.localCheckpoint(eager=True)
+            planned = frame
+            frame = _on_spark(name, lambda: planned.localCheckpoint(eager=True))
             self._cached.append(frame)
         frame.createOrReplaceTempView(target)
         self._views.append(target)
@@ -121,14 +119,7 @@ class SparkEngine:
 
     def query(self, name: str, params: Params | None = None) -> pa.Table:
         _, _, sql = portable.parts(name, "spark", params)
-        try:
-            table: pa.Table = self._frame(name, sql).toArrow()
-        except AttributionError:
-            raise
-        except Exception as exc:
-            raise AttributionError(
-                f"Spark could not run sql/{name}.sql: {_first_line(exc)}"
-            ) from exc
+        table: pa.Table = _on_spark(name, lambda: self._frame(name, sql).toArrow())
         return table
 
     def register(self, view: str, table: pa.Table) -> None:
@@ -154,6 +145,16 @@ class SparkEngine:
                 self.session.catalog.dropTempView(view)
         self._cached.clear()
         self._views.clear()
+
+
+def _on_spark(name: str, work: Callable[[], T]) -> T:
+    """Spark's work for a statement; Spark's own errors become one line naming it."""
+    try:
+        return work()
+    except AttributionError:
+        raise
+    except Exception as exc:  # Spark raises its own exception classes
+        raise AttributionError(f"Spark could not run sql/{name}.sql: {_first_line(exc)}") from exc
 
 
 def _spark_ready(table: pa.Table) -> pa.Table:

@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from attribution import portable, spark, sqlrun
 from attribution.cli import main
 from attribution.config import Settings, load_settings
+from attribution.errors import AttributionError
 from attribution.metrics import Period
 from attribution.models import MODELS, Credit, ModelOptions
 from attribution.pipeline import Pipeline, run_demo
@@ -412,3 +413,14 @@ def test_a_run_through_spark_connect_equals_the_duckdb_engine(
         ).fetchone() or (None,)
         assert spark_run is not None
         assert_close_rows(rows(pipe, sql, in_memory.run_id), rows(pipe, sql, spark_run))
+
+
+def test_a_spark_error_names_the_statement(spark_session: SparkSession) -> None:
+    engine = SparkEngine(spark_session)
+    with pytest.raises(AttributionError, match=r"Spark could not run sql/models/credit_cells\.sql"):
+        engine.query("models/credit_cells")  # no touch_credit view: Spark refuses the plan
+    engine.register("touch_credit", pa.table({"channel": ["a"], "source_id": [1]}))
+    with pytest.raises(AttributionError, match=r"Spark could not run sql/models/credit_cells\.sql"):
+        engine.query("models/credit_cells")  # columns missing
+    engine.close()
+    assert not spark_session.catalog.tableExists("touch_credit")
