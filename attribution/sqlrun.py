@@ -298,18 +298,13 @@ def _input_hash(engine: SqlEngine, spec: RunSpec, found: Found) -> str:
     digest = hashlib.sha256()
     raw = engine.query("models/path_totals")
     raw = raw.take(pc.sort_indices(raw, [("path_key", "ascending")]))
-    totals = pa.table(
-        {
-            "path_key": raw.column("path_key").cast(pa.string()),
-            "conversions": raw.column("conversions").cast(pa.float64()),
-            "nulls": raw.column("nulls").cast(pa.float64()),
-            "value": pc.round(raw.column("value").cast(pa.float64()), 6),
-        }
-    )
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, totals.schema) as stream:
-        stream.write_table(totals.combine_chunks())
-    digest.update(sink.getvalue().to_pybytes())
+    # The values, not Arrow's buffers: their layout (chunks, validity bitmaps) differs by engine.
+    keys = raw.column("path_key").cast(pa.string()).to_pylist()
+    digest.update("\x1f".join(str(k) for k in keys).encode())
+    for name in ("conversions", "nulls", "value"):
+        column = pc.round(raw.column(name).cast(pa.float64()), 6)
+        values = np.asarray(column.to_numpy(zero_copy_only=False), np.float64) + 0.0  # no -0.0
+        digest.update(values.tobytes())
     figures = replace(found, value=round(found.value, 6))
     digest.update(repr((figures, spec.models, spec.options, spec.lookback_days)).encode())
     return "sql:" + digest.hexdigest()

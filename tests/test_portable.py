@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 import sqlglot
 
-from attribution import portable, spark
+from attribution import portable, spark, sqlrun
 from attribution.config import ROOT
 from attribution.errors import AttributionError
 from attribution.models import ModelOptions
@@ -160,3 +161,55 @@ def test_an_unreachable_spark_connect_server_is_a_clear_error(tmp_path: Path) ->
     assert "no Spark Connect server answers at 127.0.0.1:9" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "data" / "lake").exists()
+
+
+class PathTotals:
+    """An engine that only answers models/path_totals, with the table given."""
+
+    dialect = "duckdb"
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def query(self, name: str, params: object = None) -> pa.Table:
+        assert name == "models/path_totals"
+        return self.table
+
+
+def test_the_input_hash_reads_values_not_arrow_buffers() -> None:
+    """Engines hand back the same rows in other chunks, orders, types and bitmaps, and sums
+    that differ in the last bits: the hash is the same; another count changes it."""
+    spec = RunSpec(datetime(2026, 1, 1), datetime(2026, 2, 1))
+    found = Found(2, 0, 1, 0, 0, ("Direct", "Email"), 30.5)
+    one = pa.table(
+        {
+            "path_key": ["0", "0>1", "1"],
+            "conversions": pa.array([1, 1, 0], pa.int64()),
+            "nulls": pa.array([0, 0, 1], pa.int64()),
+            "value": [10.2, 20.3, 0.0],
+        }
+    )
+    other = pa.concat_tables(
+        [
+            pa.table(
+                {
+                    "path_key": pa.array(["1"], pa.large_string()),
+                    "conversions": pa.array([0], pa.decimal128(38, 0)),
+                    "nulls": pa.array([1], pa.decimal128(38, 0)),
+                    "value": pa.array([-0.0], pa.float64()),
+                }
+            ),
+            pa.table(
+                {
+                    "path_key": pa.array(["0>1", "0"], pa.large_string()),
+                    "conversions": pa.array([1, 1], pa.decimal128(38, 0)),
+                    "nulls": pa.array([0, 0], pa.decimal128(38, 0)),
+                    "value": pa.array([20.299999999999997, 10.200000000000001], pa.float64()),
+                }
+            ),
+        ]
+    )
+    same = [sqlrun._input_hash(PathTotals(t), spec, found) for t in (one, other)]  # type: ignore[arg-type]
+    assert same[0] == same[1] and same[0].startswith("sql:")
+    changed = one.set_column(2, "nulls", pa.array([0, 0, 2], pa.int64()))
+    assert sqlrun._input_hash(PathTotals(changed), spec, found) != same[0]  # type: ignore[arg-type]
