@@ -291,21 +291,20 @@ def _fractribution(engine: SqlEngine, found: Found) -> tuple[Credit, pa.Table]:
 
 
 def _input_hash(engine: SqlEngine, spec: RunSpec, found: Found) -> str:
-    """sha256 of the distinct paths with their counts and value, the window figures and every
-    option that shapes the results: the same on every SQL engine (values rounded to 1e-6, as
-    sums in another order differ in the last bits), prefixed sql: (an in-memory run hashes
-    its journeys touch by touch)."""
+    """sha256 of the distinct paths with their counts and value in cents, the window figures
+    and every option that shapes the results: the same on every SQL engine (exact integers,
+    not sums of doubles, which differ in the last bits), prefixed sql: (an in-memory run
+    hashes its journeys touch by touch)."""
     digest = hashlib.sha256()
     raw = engine.query("models/path_totals")
     raw = raw.take(pc.sort_indices(raw, [("path_key", "ascending")]))
     # The values, not Arrow's buffers: their layout (chunks, validity bitmaps) differs by engine.
     keys = raw.column("path_key").cast(pa.string()).to_pylist()
     digest.update("\x1f".join(str(k) for k in keys).encode())
-    for name in ("conversions", "nulls", "value"):
-        column = pc.round(raw.column(name).cast(pa.float64()), 6)
-        values = np.asarray(column.to_numpy(zero_copy_only=False), np.float64) + 0.0  # no -0.0
-        digest.update(values.tobytes())
-    figures = replace(found, value=round(found.value, 6))
+    for name in ("conversions", "nulls", "value_cents"):  # exact integers on every engine
+        column = raw.column(name).cast(pa.int64())
+        digest.update(np.asarray(column.to_numpy(zero_copy_only=False), np.int64).tobytes())
+    figures = replace(found, value=0.0)  # a sum of doubles; the cents above hold the value
     digest.update(repr((figures, spec.models, spec.options, spec.lookback_days)).encode())
     return "sql:" + digest.hexdigest()
 

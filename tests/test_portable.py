@@ -187,6 +187,7 @@ def test_the_input_hash_reads_values_not_arrow_buffers() -> None:
             "conversions": pa.array([1, 1, 0], pa.int64()),
             "nulls": pa.array([0, 0, 1], pa.int64()),
             "value": [10.2, 20.3, 0.0],
+            "value_cents": pa.array([1020, 2030, 0], pa.int64()),
         }
     )
     other = pa.concat_tables(
@@ -197,6 +198,7 @@ def test_the_input_hash_reads_values_not_arrow_buffers() -> None:
                     "conversions": pa.array([0], pa.decimal128(38, 0)),
                     "nulls": pa.array([1], pa.decimal128(38, 0)),
                     "value": pa.array([-0.0], pa.float64()),
+                    "value_cents": pa.array([0], pa.decimal128(38, 0)),
                 }
             ),
             pa.table(
@@ -205,6 +207,7 @@ def test_the_input_hash_reads_values_not_arrow_buffers() -> None:
                     "conversions": pa.array([1, 1], pa.decimal128(38, 0)),
                     "nulls": pa.array([0, 0], pa.decimal128(38, 0)),
                     "value": pa.array([20.299999999999997, 10.200000000000001], pa.float64()),
+                    "value_cents": pa.array([2030, 1020], pa.decimal128(38, 0)),
                 }
             ),
         ]
@@ -213,3 +216,5 @@ def test_the_input_hash_reads_values_not_arrow_buffers() -> None:
     assert same[0] == same[1] and same[0].startswith("sql:")
     changed = one.set_column(2, "nulls", pa.array([0, 0, 2], pa.int64()))
     assert sqlrun._input_hash(PathTotals(changed), spec, found) != same[0]  # type: ignore[arg-type]
+    cent = one.set_column(4, "value_cents", pa.array([1021, 2030, 0], pa.int64()))
+    assert sqlrun._input_hash(PathTotals(cent), spec, found) != same[0]  # type: ignore[arg-type]
