@@ -79,3 +79,9 @@ class QueryError(AttributionError):
 
 class QueryTimeoutError(QueryError):
     """An analyst's query ran past its time limit and was stopped."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (its class name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

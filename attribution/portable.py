@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from .errors import AttributionError
+from .errors import AttributionError, first_line
 from .warehouse import SQL_DIR, statement
 
 Dialect = Literal["duckdb", "spark"]
@@ -185,7 +185,7 @@ def problems_in(sql: str) -> list[str]:
         )
         spark_tree = sqlglot.parse_one(spark_sql, read="spark")
     except SqlglotError as exc:
-        return [f"does not transpile to Spark: {_first(exc)}"]
+        return [f"does not transpile to Spark: {first_line(exc)}"]
     if not isinstance(tree, exp.Query | exp.Create | exp.Insert):
         return ["is not a query, CREATE ... AS query or INSERT ... query"]
     for kind, why in _REFUSED.items():
@@ -228,8 +228,3 @@ def _double(node: exp.Expr) -> bool:
     if isinstance(node, exp.Div):
         return _double(node.this)
     return False
-
-
-def _first(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from . import channels, sqlrun
 from .config import Settings, SparkSettings
-from .errors import AttributionError
+from .errors import AttributionError, first_line
 from .runs import RunSpec
 from .sqlengine import SparkEngine
 from .warehouse import Warehouse, quote_ident, statement
@@ -72,8 +72,9 @@ def session(settings: SparkSettings, app_name: str = "attribution") -> SparkSess
         spark = builder.getOrCreate()
     except Exception as exc:  # Py4J / Spark Connect errors
         where = settings.remote or settings.master
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise AttributionError(f"could not start a Spark session on {where}: {first}") from exc
+        raise AttributionError(
+            f"could not start a Spark session on {where}: {first_line(exc)}"
+        ) from exc
     if settings.remote:
         spark.conf.set("spark.sql.session.timeZone", "UTC")
     else:

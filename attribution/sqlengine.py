@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from . import channels, portable
-from .errors import AttributionError
+from .errors import AttributionError, first_line
 from .warehouse import Warehouse, quote_ident, statement
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class SparkEngine:
         try:
             frame = self.session.read.parquet(path)
         except Exception as exc:
-            raise AttributionError(f"Spark could not read {path}: {_first_line(exc)}") from exc
+            raise AttributionError(f"Spark could not read {path}: {first_line(exc)}") from exc
         frame.createOrReplaceTempView(view)
         self._views.append(view)
 
@@ -154,7 +154,7 @@ def _on_spark(name: str, work: Callable[[], T]) -> T:
     except AttributionError:
         raise
     except Exception as exc:  # Spark raises its own exception classes
-        raise AttributionError(f"Spark could not run sql/{name}.sql: {_first_line(exc)}") from exc
+        raise AttributionError(f"Spark could not run sql/{name}.sql: {first_line(exc)}") from exc
 
 
 def _spark_ready(table: pa.Table) -> pa.Table:
@@ -165,8 +165,3 @@ def _spark_ready(table: pa.Table) -> pa.Table:
             column = column.cast(column.type.value_type)
         columns.append(column)
     return pa.table(columns, names=table.column_names)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
