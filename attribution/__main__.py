@@ -1,5 +1,5 @@
 """`python -m attribution` runs the CLI."""
 
-from .cli import main
+from attribution.cli import main
 
 main()

@@ -1,4 +1,8 @@
-"""Settings: one typed object from config.yaml, overridden by ATTRIBUTION_* variables."""
+"""Settings: one typed object from config.yaml, overridden by ATTRIBUTION_* variables.
+
+The config file is, in order: --config / ATTRIBUTION_CONFIG, ./config.yaml in the current
+folder, or the built-in defaults (the config.yaml shipped with the package). Relative paths
+start at the config file's folder; with the built-in defaults, at the current folder."""
 
 from __future__ import annotations
 
@@ -6,11 +10,10 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -20,14 +23,18 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ConfigError
+from attribution.errors import ConfigError
+from attribution.models import DEFAULT_MODELS, MODELS
+from attribution.resources import DEFAULT_CONFIG
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 ENV_PREFIX = "ATTRIBUTION_"
 # Secrets are read from the environment only, never from config.yaml.
 SMTP_PASSWORD_ENV = "ATTRIBUTION_SMTP_PASSWORD"
 _NOT_KEYS = ("ATTRIBUTION_CONFIG", SMTP_PASSWORD_ENV)
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = ROOT / "config.yaml"
+LOCAL_CONFIG = "config.yaml"  # looked for in the current folder
 
 
 class _Section(BaseModel):
@@ -141,16 +148,7 @@ class ReportSettings(_Section):
         description="Where `attribution report` writes reports (a folder each) and their index.",
     )
     models: list[str] = Field(
-        default_factory=lambda: [
-            "first_touch",
-            "last_touch",
-            "last_non_direct",
-            "linear",
-            "position_based",
-            "time_decay",
-            "markov",
-            "shapley",
-        ],
+        default_factory=lambda: list(DEFAULT_MODELS),
         min_length=1,
         description="Models a report compares, side by side.",
     )
@@ -162,6 +160,16 @@ class ReportSettings(_Section):
         30.0, gt=0, le=3650, description="Days before a conversion whose touches count."
     )
     trend_weeks: int = Field(8, ge=2, le=104, description="Weeks the trend chart shows.")
+
+    @field_validator("models")
+    @classmethod
+    def _known_models(cls, value: list[str]) -> list[str]:
+        return _checked_models(value)
+
+    @field_validator("primary_model")
+    @classmethod
+    def _known_primary(cls, value: str) -> str:
+        return _checked_models([value])[0]
 
 
 class SnapshotSettings(_Section):
@@ -299,8 +307,17 @@ class JobsSettings(_Section):
         return self
 
 
+def _checked_models(names: list[str]) -> list[str]:
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise ValueError(f"unknown model(s) {', '.join(unknown)}; valid: {', '.join(MODELS)}")
+    return names
+
+
 def cron_trigger(expression: str, zone: ZoneInfo) -> CronTrigger:
     """APScheduler's trigger of a cron expression: five fields, or six with seconds first."""
+    from apscheduler.triggers.cron import CronTrigger
+
     fields = expression.split()
     if len(fields) == 6:
         second, minute, hour, day, month, weekday = fields
@@ -330,6 +347,9 @@ def _job_problems(job: JobSettings) -> list[str]:
         cron_trigger(job.cron, zone)
     except ValueError as exc:
         problems.append(f"cron {job.cron!r} is not a cron expression of five fields ({exc})")
+    bad_models = [m for m in job.models or [] if m not in MODELS]
+    if bad_models:
+        problems.append(f"models: unknown {', '.join(bad_models)}; valid: {', '.join(MODELS)}")
     unknown = [s for s in job.steps if s not in JOB_STEPS]
     if unknown:
         problems.append(f"steps: unknown {', '.join(unknown)}; known: {', '.join(JOB_STEPS)}")
@@ -409,6 +429,9 @@ class Settings(_Section):
     )
     base_dir: Path = Field(
         Path("."), exclude=True, description="Folder relative paths start at (set by the loader)."
+    )
+    source: str = Field(
+        "", exclude=True, description="Where the settings come from (set by the loader)."
     )
 
     def resolve(self, path: Path) -> Path:
@@ -504,14 +527,26 @@ def _job_name(data: dict[str, Any], index: int) -> str:
         return "?"
 
 
+ConfigOrigin = Literal["named", "local", "built-in"]
+
+
+def find_config(path: Path | str | None, environ: Mapping[str, str]) -> tuple[Path, ConfigOrigin]:
+    """The config file and how it was found: PATH or ATTRIBUTION_CONFIG (named), else
+    ./config.yaml (local), else the config.yaml shipped with the package (built-in)."""
+    named = path or environ.get("ATTRIBUTION_CONFIG")
+    if named:
+        return Path(named), "named"
+    local = Path.cwd() / LOCAL_CONFIG
+    return (local, "local") if local.is_file() else (DEFAULT_CONFIG, "built-in")
+
+
 def load_settings(
     path: Path | str | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Read config.yaml (or PATH), apply ATTRIBUTION_* overrides, validate; ConfigError if bad."""
+    """The settings of PATH, else of ATTRIBUTION_CONFIG, else of ./config.yaml, else the
+    built-in defaults; ATTRIBUTION_* overrides applied, validated; ConfigError if bad."""
     environ = os.environ if environ is None else environ
-    if path is None:
-        path = environ.get("ATTRIBUTION_CONFIG") or DEFAULT_CONFIG
-    config_path = Path(path)
+    config_path, origin_of_file = find_config(path, environ)
     data: dict[str, Any] = {}
     if config_path.exists():
         try:
@@ -529,11 +564,13 @@ def load_settings(
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{config_path} must hold a mapping of sections (warehouse:, ...)")
         data = loaded or {}
-    elif path != DEFAULT_CONFIG:
+    elif origin_of_file == "named":
         raise ConfigError(f"config file {config_path} does not exist; pass an existing --config")
     overrides, origin = _env_overrides(environ)
     data = _merge(data, overrides)
-    data["base_dir"] = config_path.resolve().parent
+    builtin = origin_of_file == "built-in"
+    data["base_dir"] = Path.cwd() if builtin else config_path.resolve().parent
+    data["source"] = f"built-in defaults ({config_path})" if builtin else str(config_path.resolve())
     try:
         return Settings.model_validate(data)
     except RecursionError:

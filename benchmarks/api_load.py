@@ -73,10 +73,10 @@ def free_port() -> int:
 def prepare(folder: Path, sources: int, leads: int) -> tuple[dict[str, str], str]:
     """A warehouse with the sources, leads naming them, and a token; returns env and token."""
     from attribution.config import load_settings
-    from attribution.pipeline import Pipeline
-    from attribution.registry import create_source
-    from attribution.schemas import SourceUpdate
-    from attribution.tokens import create_token
+    from attribution.registry.schemas import SourceUpdate
+    from attribution.registry.sources import create_source
+    from attribution.registry.tokens import create_token
+    from attribution.service.pipeline import Pipeline
 
     env = {
         **os.environ,

@@ -35,11 +35,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # This folder holds attribution.py: keep it off the path so `import attribution` finds the package.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
-from attribution import journeys  # noqa: E402
 from attribution.config import load_settings  # noqa: E402
-from attribution.models import MODELS, ModelOptions, Paths, run_models  # noqa: E402
-from attribution.pipeline import Pipeline  # noqa: E402
-from attribution.runs import RunSpec, run  # noqa: E402
+from attribution.engine import journeys  # noqa: E402
+from attribution.engine.runs import RunSpec, run  # noqa: E402
+from attribution.models import MODELS, ModelOptions, run_models  # noqa: E402
+from attribution.models.paths import Paths  # noqa: E402
+from attribution.service.pipeline import Pipeline  # noqa: E402
 
 CHANNELS = np.array(
     [
@@ -85,7 +86,7 @@ def children_peak_mb() -> float:
 
 def spark_run(db: str) -> None:
     """A stored run of every model on a local Spark session, in this (fresh) process."""
-    from attribution import spark
+    from attribution.engine import spark
 
     settings = load_settings(
         environ={

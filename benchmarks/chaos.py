@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from attribution.config import Settings
-    from attribution.warehouse import Warehouse
+    from attribution.warehouse.connection import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 # This folder holds attribution.py: keep it off the path so `import attribution` finds the package.
@@ -89,9 +89,9 @@ RUN_TABLES = (
     "run_spend_days",
 )
 MODULES = {
-    "ingest": "attribution.ingest",
-    "run": "attribution.runs",
-    "publish": "attribution.snapshot",
+    "ingest": "attribution.ingest.loader",
+    "run": "attribution.engine.runs",
+    "publish": "attribution.warehouse.snapshot",
 }
 AS_OF = date(2026, 11, 25)
 WEEKS = 8
@@ -134,7 +134,7 @@ def job_of(folder: Path) -> dict[str, Any]:
 
 def ingest_all(wh: Warehouse, settings: Settings, job: Mapping[str, Any], tell: Say) -> None:
     """The four files, one batch each (a file already loaded adds nothing)."""
-    from attribution.ingest import Ingestor
+    from attribution.ingest.loader import Ingestor
 
     for kind in FILE_KINDS:
         tell(f"begin {kind}")
@@ -144,7 +144,7 @@ def ingest_all(wh: Warehouse, settings: Settings, job: Mapping[str, Any], tell: 
 
 def run_once(wh: Warehouse, settings: Settings, job: Mapping[str, Any], tell: Say) -> None:
     """One stored run with every model over the data's whole period."""
-    from attribution.runs import RunSpec, run
+    from attribution.engine.runs import RunSpec, run
 
     tell("begin run")
     spec = RunSpec(
@@ -154,7 +154,7 @@ def run_once(wh: Warehouse, settings: Settings, job: Mapping[str, Any], tell: Sa
 
 
 def publish_once(wh: Warehouse, settings: Settings, job: Mapping[str, Any], tell: Say) -> None:
-    from attribution.snapshot import publish
+    from attribution.warehouse.snapshot import publish
 
     tell("begin publish")
     publish(wh, settings)
@@ -175,8 +175,8 @@ def sabotage() -> None:
     broken snapshots, and the checks should say so."""
     from contextlib import nullcontext
 
-    from attribution import snapshot
-    from attribution.warehouse import Warehouse
+    from attribution.warehouse import snapshot
+    from attribution.warehouse.connection import Warehouse
 
     Warehouse.transaction = lambda self: nullcontext()  # type: ignore[assignment,method-assign,return-value]
 
@@ -194,7 +194,7 @@ def child(kind: str, folder: Path, *, broken: bool = False) -> None:
     """In a fresh process: import, say "ready", wait for "go", then open, operate, close."""
     import importlib
 
-    from attribution.warehouse import Warehouse
+    from attribution.warehouse.connection import Warehouse
 
     importlib.import_module(MODULES[kind])
     if broken:
@@ -221,7 +221,7 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> Counts:
-    from attribution.warehouse import quote_ident
+    from attribution.warehouse.statements import quote_ident
 
     # Identifiers from the constants above, quoted; no value is pasted in.
     return {t: _count(con, f"SELECT count(*) FROM {quote_ident(t)}") for t in tables}  # noqa: S608
@@ -389,8 +389,8 @@ def serve_problems(folder: Path, timeout: float = 60) -> list[str]:
     import urllib.error
     import urllib.request
 
-    from attribution.tokens import create_token
-    from attribution.warehouse import Warehouse
+    from attribution.registry.tokens import create_token
+    from attribution.warehouse.connection import Warehouse
 
     with Warehouse.open(settings_of(folder)) as wh:
         token, _ = create_token(wh, name=f"chaos-{time.time_ns()}")
@@ -554,8 +554,8 @@ class Harness:
 
     def _build_empty(self, folder: Path) -> None:
         """A migrated warehouse, the demo's files (seeded) and the job the children read."""
-        from attribution import demo
-        from attribution.warehouse import Warehouse
+        from attribution.ingest import demo
+        from attribution.warehouse.connection import Warehouse
 
         data = demo.generate(seed=self.seed, leads=self.rows, weeks=WEEKS, as_of=AS_OF)
         files = demo.write_files(data, self.work / "input")
@@ -578,7 +578,7 @@ class Harness:
 
     def _build_loaded(self, folder: Path) -> None:
         """The four files loaded and one run stored: the clean references of both."""
-        from attribution.warehouse import Warehouse
+        from attribution.warehouse.connection import Warehouse
 
         shutil.copytree(self._template("empty"), folder)
         settings, job = settings_of(folder), job_of(folder)
@@ -594,9 +594,9 @@ class Harness:
     def _build_published(self, folder: Path) -> None:
         """A snapshot of the loaded warehouse (old), then one more batch in the warehouse; and
         the relations of a clean publish over it (new), made in a scratch copy."""
-        from attribution.ingest import Ingestor
-        from attribution.snapshot import publish
-        from attribution.warehouse import Warehouse
+        from attribution.ingest.loader import Ingestor
+        from attribution.warehouse.connection import Warehouse
+        from attribution.warehouse.snapshot import publish
 
         shutil.copytree(self._template("loaded"), folder)
         settings, job = settings_of(folder), job_of(folder)
@@ -771,7 +771,7 @@ class Harness:
     @contextmanager
     def _reopened(self, folder: Path, problems: list[str]) -> Iterator[Warehouse]:
         """The warehouse opened as the service opens it; migrate() must find nothing to do."""
-        from attribution.warehouse import Warehouse
+        from attribution.warehouse.connection import Warehouse
 
         with Warehouse.open_path(folder / "wh.duckdb") as wh:
             if applied := wh.migrate():
@@ -881,7 +881,7 @@ class Harness:
         return state, files.pop() if len(files) == 1 else "mixed", problems
 
     def _check_publish(self, folder: Path, said: list[str], into: Round | None) -> list[str]:
-        from attribution.snapshot import publish
+        from attribution.warehouse.snapshot import publish
 
         snap = folder / SNAPSHOT.parent
         expected = sorted([SNAPSHOT.name, PARQUET.name])

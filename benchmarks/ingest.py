@@ -76,8 +76,8 @@ def generate(folder: Path, leads: int, touches: int, seed: int) -> dict[str, Pat
 def _pass(files: list[tuple[str, str]], db: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     """One pass in its own process, so that peak memory is this pass's alone."""
     from attribution.config import load_settings
-    from attribution.ingest import Ingestor
-    from attribution.warehouse import Warehouse
+    from attribution.ingest.loader import Ingestor
+    from attribution.warehouse.connection import Warehouse
 
     settings = load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": db})
     results = []

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
 from attribution.config import load_settings  # noqa: E402
-from attribution.metrics import Period  # noqa: E402
-from attribution.pipeline import Pipeline  # noqa: E402
-from attribution.report import ReportSpec  # noqa: E402
+from attribution.reporting.metrics import Period  # noqa: E402
+from attribution.reporting.report import ReportSpec  # noqa: E402
+from attribution.service.pipeline import Pipeline  # noqa: E402
 from benchmarks.attribution import CHANNELS, END, START, generate, peak_mb  # noqa: E402
 
 WEEK = "2026-W12"  # 2026-03-16 to 03-22: eleven weeks of history before it

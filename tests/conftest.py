@@ -13,9 +13,9 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, sync_playwright
 
-from attribution import spark
 from attribution.config import Settings, SparkSettings, load_settings
-from attribution.pipeline import Pipeline
+from attribution.engine import spark
+from attribution.service.pipeline import Pipeline
 
 from .browser import BrowserPage, launch_chromium, offline_page, output_dir_for
 
@@ -92,7 +92,7 @@ def output_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     """One local Spark session (local[2], UI off, UTC) for the whole test run; fails if PySpark
-    or Java is missing. SPARK_LOCAL_IP is set before the JVM starts (attribution.spark)."""
+    or Java is missing. SPARK_LOCAL_IP is set before the JVM starts (attribution.engine.spark)."""
     folder = tmp_path_factory.mktemp("spark")
     conf = {
         "spark.sql.shuffle.partitions": "4",

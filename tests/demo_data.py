@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from attribution.config import load_settings
-from attribution.pipeline import run_demo
+from attribution.service.pipeline import run_demo
 
 AS_OF = date(2026, 11, 25)
 

@@ -16,11 +16,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
-from attribution import registry
 from attribution.config import load_settings
-from attribution.pipeline import Pipeline
-from attribution.schemas import SourceUpdate
-from attribution.tokens import create_token
+from attribution.registry import sources as registry
+from attribution.registry.schemas import SourceUpdate
+from attribution.registry.tokens import create_token
+from attribution.service.pipeline import Pipeline
 
 from .browser import BrowserPage, is_local_url
 from .conftest import write_csv

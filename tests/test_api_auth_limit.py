@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from attribution.api import create_app
 from attribution.api.auth import FailureLimiter
 from attribution.config import Settings
-from attribution.pipeline import Pipeline
-from attribution.tokens import create_token
+from attribution.registry.tokens import create_token
+from attribution.service.pipeline import Pipeline
 
 from .conftest import MakeSettings
 

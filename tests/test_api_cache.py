@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from attribution.api import create_app
 from attribution.config import Settings
-from attribution.pipeline import Pipeline
-from attribution.tokens import create_token, revoke_token
+from attribution.registry.tokens import create_token, revoke_token
+from attribution.service.pipeline import Pipeline
 
 from .conftest import write_csv
 

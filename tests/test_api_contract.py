@@ -23,8 +23,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from attribution.api import create_app
-from attribution.pipeline import Pipeline
-from attribution.tokens import CAPABILITIES, create_token, revoke_token
+from attribution.registry.tokens import CAPABILITIES, create_token, revoke_token
+from attribution.service.pipeline import Pipeline
 
 from .conftest import MakeSettings, count, write_csv
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from attribution.api import create_app
 from attribution.config import load_settings
-from attribution.pipeline import Pipeline, run_demo
-from attribution.tokens import create_token
+from attribution.registry.tokens import create_token
+from attribution.service.pipeline import Pipeline, run_demo
 
 Api = tuple[TestClient, dict[str, str], dict[str, str], Path]
 

@@ -13,8 +13,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from attribution.api import create_app
 from attribution.config import Settings
-from attribution.pipeline import Pipeline
-from attribution.tokens import create_token
+from attribution.registry.tokens import create_token
+from attribution.service.pipeline import Pipeline
 
 EXAMPLES = 25  # per operation; seeded (derandomized), so every run tries the same requests
 

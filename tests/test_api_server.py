@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from attribution.config import load_settings
-from attribution.pipeline import Pipeline
-from attribution.tokens import create_token
+from attribution.registry.tokens import create_token
+from attribution.service.pipeline import Pipeline
 
 from .server import serving
 

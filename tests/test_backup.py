@@ -19,17 +19,19 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from attribution import backup, registry, runs
 from attribution.api import create_app
 from attribution.cli import main
 from attribution.config import Settings, load_settings
+from attribution.engine import runs
 from attribution.errors import BackupError
-from attribution.ingest import BatchSummary
-from attribution.pipeline import Pipeline, run_demo
-from attribution.scheduler import STORE_TABLE
-from attribution.schemas import SourceUpdate
-from attribution.tokens import create_token
-from attribution.warehouse import Warehouse
+from attribution.ingest.loader import BatchSummary
+from attribution.registry import sources as registry
+from attribution.registry.schemas import SourceUpdate
+from attribution.registry.tokens import create_token
+from attribution.service.pipeline import Pipeline, run_demo
+from attribution.service.scheduler import STORE_TABLE
+from attribution.warehouse import backup, statements
+from attribution.warehouse.connection import Warehouse
 
 from .conftest import MakeSettings, write_csv
 
@@ -237,7 +239,7 @@ def test_a_batch_committed_between_the_export_and_the_counts_is_in_neither(
 ) -> None:
     """The files and the manifest's counts come from one transaction: a commit landing after
     EXPORT has written the files, before the tables are counted, shows in neither."""
-    real = backup._sql
+    real = statements.fill
     landed: list[BatchSummary] = []
 
     with Pipeline.open(wh_settings) as pipe:
@@ -247,7 +249,7 @@ def test_a_batch_committed_between_the_export_and_the_counts_is_in_neither(
                 landed.append(pipe.ingest("leads", lead_file(tmp_path, 9)))
             return real(name, **quoted)
 
-        monkeypatch.setattr(backup, "_sql", sql_then_commit)
+        monkeypatch.setattr(backup, "fill", sql_then_commit)
         made = pipe.backup(tmp_path / "backups")
         now = pipe.warehouse.con.execute("SELECT count(*) FROM leads").fetchall()[0][0]
     assert landed and landed[0].loaded == 150

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from attribution import channels
+from attribution.engine import channels
 from attribution.errors import AttributionError
-from attribution.pipeline import Pipeline
-from attribution.registry import create_source
-from attribution.schemas import SourceUpdate
+from attribution.registry.schemas import SourceUpdate
+from attribution.registry.sources import create_source
+from attribution.service.pipeline import Pipeline
 
 from .conftest import write_csv
 

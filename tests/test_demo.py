@@ -8,8 +8,8 @@ from datetime import date
 import duckdb
 import pytest
 
-from attribution.demo import generate
-from attribution.pipeline import DemoResult, run_demo
+from attribution.ingest.demo import generate
+from attribution.service.pipeline import DemoResult, run_demo
 
 AS_OF = date(2026, 11, 25)
 

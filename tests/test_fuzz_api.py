@@ -49,8 +49,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from attribution.api import create_app
 from attribution.config import load_settings
-from attribution.pipeline import Pipeline
-from attribution.tokens import create_token
+from attribution.registry.tokens import create_token
+from attribution.service.pipeline import Pipeline
 
 FUZZ = settings(
     max_examples=60,

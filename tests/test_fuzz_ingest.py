@@ -42,8 +42,9 @@ from hypothesis import strategies as st
 
 from attribution.config import load_settings
 from attribution.errors import AttributionError, IngestError
-from attribution.ingest import KINDS, BatchSummary
-from attribution.pipeline import Pipeline
+from attribution.ingest.kinds import KINDS
+from attribution.ingest.loader import BatchSummary
+from attribution.service.pipeline import Pipeline
 
 FUZZ = settings(
     max_examples=30,  # per kind and format

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from attribution.errors import IngestError
-from attribution.pipeline import Pipeline
+from attribution.service.pipeline import Pipeline
 
 from .conftest import MakeSettings, count, write_csv
 
@@ -456,7 +456,7 @@ KILLED = """
 import os, sys
 from pathlib import Path
 from attribution.config import load_settings
-from attribution.pipeline import Pipeline
+from attribution.service.pipeline import Pipeline
 settings = load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": sys.argv[1]})
 def tick(stage, step, steps):
     if stage == "loading":

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from attribution import journeys
+from attribution.engine import journeys
+from attribution.engine.runs import RunSpec, run
 from attribution.errors import AttributionError
 from attribution.models import ModelOptions
 from attribution.models import transforms as T
 from attribution.models.paths import Paths
-from attribution.pipeline import Pipeline
-from attribution.runs import RunSpec, run
+from attribution.service.pipeline import Pipeline
 
 from .conftest import write_csv
 

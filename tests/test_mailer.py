@@ -28,14 +28,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
-from attribution import dashboard, mailer
-from attribution.charts import Chart
 from attribution.cli import main
 from attribution.config import SMTP_PASSWORD_ENV, Settings, load_settings
 from attribution.errors import ConfigError, MailError
-from attribution.pipeline import run_demo
-from attribution.report import Report
-from attribution.warehouse import Warehouse
+from attribution.reporting import dashboard, mailer
+from attribution.reporting.charts import Chart
+from attribution.reporting.report import Report
+from attribution.service.pipeline import run_demo
+from attribution.warehouse.connection import Warehouse
 
 AS_OF = date(2026, 11, 25)
 SENDER = "attribution@reports.example.com"

@@ -23,15 +23,15 @@ from numpy.typing import NDArray
 from attribution.errors import AttributionError
 from attribution.models import (
     MODELS,
-    Credit,
     ModelOptions,
-    Paths,
     check_names,
     heuristic,
     markov,
     run_models,
     shapley,
 )
+from attribution.models.paths import Paths
+from attribution.models.result import Credit
 
 Floats = NDArray[np.float64]
 PerChannel = dict[str, float]

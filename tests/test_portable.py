@@ -12,14 +12,15 @@ import pyarrow as pa
 import pytest
 import sqlglot
 
-from attribution import portable, spark, sqlrun
-from attribution.config import ROOT
+from attribution.engine import portable, spark, sqlrun
+from attribution.engine.runs import RunSpec
+from attribution.engine.sqlengine import DuckDBEngine
+from attribution.engine.sqlrun import SQL_MODELS, Found, run_models
 from attribution.errors import AttributionError
 from attribution.models import ModelOptions
-from attribution.pipeline import Pipeline
-from attribution.runs import RunSpec
-from attribution.sqlengine import DuckDBEngine
-from attribution.sqlrun import SQL_MODELS, Found, run_models
+from attribution.service.pipeline import Pipeline
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 
 
 @pytest.mark.parametrize("name", portable.PORTABLE)

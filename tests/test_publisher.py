@@ -10,9 +10,9 @@ import duckdb
 from fastapi.testclient import TestClient
 
 from attribution.api import create_app
-from attribution.pipeline import Pipeline
-from attribution.snapshot import Publisher, Snapshot
-from attribution.tokens import create_token
+from attribution.registry.tokens import create_token
+from attribution.service.pipeline import Pipeline
+from attribution.warehouse.snapshot import Publisher, Snapshot
 
 from .conftest import MakeSettings
 

@@ -1,4 +1,4 @@
-"""The weekly report (attribution.report): its tables, headline, CSV files, report.json and
+"""The weekly report (reporting.report): its tables, headline, CSV files, report.json and
 index, read back from disk and compared with figures computed by hand (tests/test_metrics.py)
 and with the warehouse; hostile names, one channel, an empty week, and the CLI."""
 
@@ -17,11 +17,11 @@ from typing import Any, Self
 import pytest
 from click.testing import CliRunner
 
-from attribution import metrics, report
 from attribution.cli import main
-from attribution.metrics import Figures, Period
-from attribution.pipeline import Pipeline
-from attribution.report import Report, ReportSpec
+from attribution.reporting import metrics, report
+from attribution.reporting.metrics import Figures, Period
+from attribution.reporting.report import Report, ReportSpec
+from attribution.service.pipeline import Pipeline
 
 from .test_metrics import (
     MODELS,
@@ -355,7 +355,7 @@ def test_channel_cells_are_formatted_for_people(built: Built) -> None:
     # no spend loaded: n/a; no previous leads: no change shown
     assert rows["Direct"][1:3] == ["1", ""]
     assert rows["Direct"][14:] == ["n/a", "n/a", "n/a", "n/a"]
-    # spend loaded as 0: spend and CAC 0, ROAS n/a (README: n/a when the divisor is 0)
+    # spend loaded as 0: spend and CAC 0, ROAS n/a (docs/report.md: n/a when the divisor is 0)
     assert rows["Referral"][14:] == ["0.00", "n/a", "0.00", "n/a"]
     # spend but no credit: CAC n/a, ROAS 0
     assert rows["Display"][14:] == ["70.00", "n/a", "n/a", "0.00"]
@@ -472,7 +472,7 @@ def test_quality_table(built: Built) -> None:
 
 
 # -- CSV files ---------------------------------------------------------------------------------
-# The columns as README documents them ("The weekly report").
+# The columns as docs/report.md documents them.
 CHANNEL_COLUMNS = [
     "channel",
     "leads",

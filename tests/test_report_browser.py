@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from attribution.pipeline import Pipeline
-from attribution.report import Report
+from attribution.reporting.report import Report
+from attribution.service.pipeline import Pipeline
 
 from .browser import BrowserPage
 from .test_metrics import load_fixture, warehouse_settings

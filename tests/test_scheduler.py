@@ -20,9 +20,9 @@ from click.testing import CliRunner
 from attribution.cli import main
 from attribution.config import load_settings
 from attribution.errors import ConfigError, ConflictError, NotFoundError
-from attribution.metrics import Period
-from attribution.pipeline import Pipeline, run_demo
-from attribution.scheduler import Jobs, history, latest_fire, period_of
+from attribution.reporting.metrics import Period
+from attribution.service.pipeline import Pipeline, run_demo
+from attribution.service.scheduler import Jobs, history, latest_fire, period_of
 
 ROOT = Path(__file__).resolve().parent.parent
 

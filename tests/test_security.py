@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from attribution.api import create_app
 from attribution.api.logs import RedactTokens, redact
-from attribution.pipeline import Pipeline
-from attribution.tokens import PREFIX, TokenChecker, create_token
+from attribution.registry.tokens import PREFIX, TokenChecker, create_token
+from attribution.service.pipeline import Pipeline
 
 from .conftest import MakeSettings
 

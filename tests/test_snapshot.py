@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from attribution.cli import main
 from attribution.config import Settings
 from attribution.errors import ConfigError, NotFoundError
-from attribution.pipeline import Pipeline
-from attribution.snapshot import PRIVATE_TABLES, VIEWS_DIR, view_names
+from attribution.service.pipeline import Pipeline
+from attribution.warehouse.snapshot import PRIVATE_TABLES, VIEWS_DIR, view_names
 
 from .conftest import MakeSettings, write_csv
 from .demo_data import demo_warehouse
@@ -385,7 +385,7 @@ def test_snapshot_command_with_the_warehouse_held_elsewhere_says_so(
 def test_a_failed_copy_leaves_the_old_snapshot_and_no_temporary_file(
     snap_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from attribution import snapshot
+    from attribution.warehouse import snapshot
 
     with Pipeline.open(snap_settings) as pipe:
         old = pipe.publish_snapshot()

@@ -23,16 +23,17 @@ import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
-from attribution import portable, spark, sqlrun
 from attribution.cli import main
 from attribution.config import Settings, load_settings
+from attribution.engine import portable, spark, sqlrun
+from attribution.engine.runs import RunResult, RunSpec
+from attribution.engine.sqlengine import DuckDBEngine, SparkEngine, SqlEngine
 from attribution.errors import AttributionError
-from attribution.metrics import Period
-from attribution.models import MODELS, Credit, ModelOptions
-from attribution.pipeline import Pipeline, run_demo
-from attribution.report import ReportSpec
-from attribution.runs import RunResult, RunSpec
-from attribution.sqlengine import DuckDBEngine, SparkEngine, SqlEngine
+from attribution.models import MODELS, ModelOptions
+from attribution.models.result import Credit
+from attribution.reporting.metrics import Period
+from attribution.reporting.report import ReportSpec
+from attribution.service.pipeline import Pipeline, run_demo
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -21,11 +21,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from attribution.cli import main
-from attribution.cli_warehouse import repl
+from attribution.cli.warehouse import repl
 from attribution.config import load_settings
 from attribution.errors import QueryError
-from attribution.pipeline import Pipeline
-from attribution.sandbox import Sandbox
+from attribution.service.pipeline import Pipeline
+from attribution.warehouse.sandbox import Sandbox
 
 from .conftest import write_csv
 from .demo_data import demo_warehouse

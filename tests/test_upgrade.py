@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from attribution import backup, report, runs
-from attribution import warehouse as warehouse_module
 from attribution.cli import main
 from attribution.config import Settings
-from attribution.metrics import Period
-from attribution.pipeline import Pipeline
-from attribution.report import ReportSpec
-from attribution.warehouse import SCHEMA_DIR, Warehouse, migrations
+from attribution.engine import runs
+from attribution.reporting import report
+from attribution.reporting.metrics import Period
+from attribution.reporting.report import ReportSpec
+from attribution.service.pipeline import Pipeline
+from attribution.warehouse import backup
+from attribution.warehouse import connection as warehouse_module
+from attribution.warehouse.connection import SCHEMA_DIR, Warehouse, migrations
 
 from .conftest import MakeSettings, write_csv
 

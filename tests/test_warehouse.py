@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from attribution.config import ROOT, Settings
+from attribution.config import Settings
 from attribution.errors import NotFoundError, WarehouseError, WarehouseLockedError
-from attribution.warehouse import Warehouse, migrations, statement
+from attribution.warehouse.connection import Warehouse, migrations
+from attribution.warehouse.statements import statement
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 
 
 def test_migrations_apply_once_then_are_no_ops(settings: Settings) -> None:
@@ -50,6 +53,7 @@ def test_every_sql_file_opens_with_a_header_comment() -> None:
 
 HOLD = """
 import sys, time, duckdb
+
 con = duckdb.connect(sys.argv[1])
 print("ready", flush=True)
 time.sleep(60)

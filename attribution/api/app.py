@@ -5,15 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from .. import __version__
-from ..pipeline import Pipeline
-from ..scheduler import Jobs
-from ..snapshot import Publisher
-from ..tokens import TokenChecker
-from . import admin, backups, errors, ingest, jobs, lead_sources, reports
-from .auth import FailureLimiter
-from .cache import ReadCache
-from .limits import BodyLimit
+from attribution import __version__
+from attribution.api import backups, errors, ingest, jobs, lead_sources, reports
+from attribution.api.admin import routes as admin
+from attribution.api.auth import FailureLimiter
+from attribution.api.cache import ReadCache
+from attribution.api.limits import BodyLimit
+from attribution.registry.tokens import TokenChecker
+from attribution.service.pipeline import Pipeline
+from attribution.service.scheduler import Jobs
+from attribution.warehouse.snapshot import Publisher
 
 DESCRIPTION = """
 Channel attribution service. `/api/lead_sources` is a drop-in for the CRM's `lead_sources` API

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from ..tokens import TokenChecker, TokenInfo
-from .errors import ApiError
+from attribution.api.errors import ApiError
+from attribution.registry.tokens import TokenChecker, TokenInfo
 
 MISSING = "Token is not defined."
 INVALID = "Invalid token."

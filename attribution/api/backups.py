@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from ..backup import api_folder
-from ..pipeline import Pipeline
-from ..tokens import TokenInfo
-from .auth import require
+from attribution.api.auth import require
+from attribution.registry.tokens import TokenInfo
+from attribution.service.pipeline import Pipeline
+from attribution.warehouse.backup import api_folder
 
 router = APIRouter(prefix="/api/v1", tags=["backups"])
 

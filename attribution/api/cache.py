@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Hashable
 
 from starlette.responses import Response
 
-from ..warehouse import Warehouse
+from attribution.warehouse.connection import Warehouse
 
 
 def _plain(response: Response) -> dict[str, str]:

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ..ingest import parse_map
-from ..pipeline import Pipeline
-from ..tokens import TokenInfo
-from .auth import require
-from .errors import ApiError
+from attribution.api.auth import require
+from attribution.api.errors import ApiError
+from attribution.ingest.kinds import parse_map
+from attribution.registry.tokens import TokenInfo
+from attribution.service.pipeline import Pipeline
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 _SUFFIX = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl", "crm": ".csv"}

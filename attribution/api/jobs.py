@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import AttributionError, ConflictError
-from ..pipeline import Pipeline
-from ..scheduler import Jobs, history
-from ..tokens import TokenInfo
-from .auth import require
+from attribution.api.auth import require
+from attribution.errors import AttributionError, ConflictError
+from attribution.registry.tokens import TokenInfo
+from attribution.service.pipeline import Pipeline
+from attribution.service.scheduler import Jobs, history
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 

@@ -11,15 +11,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import registry
-from ..errors import AttributionError, ConflictError, InUseError, InvalidFieldsError
-from ..registry import BulkRefusedError
-from ..schemas import FIELDS, SourcePage, SourcePublic, SourceUpdate
-from ..tokens import TokenInfo
-from ..warehouse import Warehouse
-from .auth import FORBIDDEN, require
-from .cache import LIST, ReadCache
-from .errors import ApiError
+from attribution.api.auth import FORBIDDEN, require
+from attribution.api.cache import LIST, ReadCache
+from attribution.api.errors import ApiError
+from attribution.errors import AttributionError, ConflictError, InUseError, InvalidFieldsError
+from attribution.registry import sources as registry
+from attribution.registry.schemas import FIELDS, SourcePage, SourcePublic, SourceUpdate
+from attribution.registry.sources import BulkRefusedError
+from attribution.registry.tokens import TokenInfo
+from attribution.warehouse.connection import Warehouse
 
 router = APIRouter(prefix="/api", tags=["lead_sources"])
 

@@ -16,13 +16,13 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from .. import report
-from ..metrics import Period
-from ..pipeline import Pipeline
-from ..tokens import TokenInfo
-from . import admin_session
-from .auth import checked_token, require, token_of
-from .errors import ApiError
+from attribution.api.admin import session as admin_session
+from attribution.api.auth import checked_token, require, token_of
+from attribution.api.errors import ApiError
+from attribution.registry.tokens import TokenInfo
+from attribution.reporting import report
+from attribution.reporting.metrics import Period
+from attribution.service.pipeline import Pipeline
 
 router = APIRouter(tags=["reports"])
 COOKIE = "attribution_reports"

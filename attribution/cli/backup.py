@@ -7,11 +7,8 @@ from pathlib import Path
 
 import click
 
-from . import backup
-from .cli import err, handled, main, out, settings_of
-from .errors import WarehouseLockedError
-from .pipeline import Pipeline
-from .warehouse import Warehouse
+from attribution.cli.common import err, out, settings_of
+from attribution.errors import WarehouseLockedError
 
 API_HINT = (
     "  - To back up while `attribution serve` runs, ask the service to do it: "
@@ -22,11 +19,10 @@ API_HINT = (
 )
 
 
-@main.command("backup")
+@click.command("backup")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the backup's summary as JSON.")
 @click.pass_context
-@handled
 def backup_command(ctx: click.Context, folder: Path, as_json: bool) -> None:
     """Back up the whole warehouse into a new folder inside FOLDER (created if missing), named
     after the warehouse and the UTC time, e.g. FOLDER/attribution-20261128T093000Z/: Parquet
@@ -40,6 +36,9 @@ def backup_command(ctx: click.Context, folder: Path, as_json: bool) -> None:
       attribution backup /var/backups/attribution
       attribution restore /var/backups/attribution/attribution-20261128T093000Z --to new.duckdb
     """
+    from attribution.service.pipeline import Pipeline
+    from attribution.warehouse.connection import Warehouse
+
     settings = settings_of(ctx)
     try:
         wh = Warehouse.open(settings, read_only=True, upgrade=False)
@@ -60,7 +59,7 @@ def backup_command(ctx: click.Context, folder: Path, as_json: bool) -> None:
     out.print(f"restore it: attribution restore {made.path} --to NEW.duckdb", highlight=False)
 
 
-@main.command("restore")
+@click.command("restore")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--to",
@@ -69,7 +68,6 @@ def backup_command(ctx: click.Context, folder: Path, as_json: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The new warehouse file; it must not exist.",
 )
-@handled
 def restore_command(folder: Path, target: Path) -> None:
     """Restore the backup in FOLDER (made by `attribution backup`) into a new warehouse file.
 
@@ -81,6 +79,8 @@ def restore_command(folder: Path, target: Path) -> None:
       attribution restore /var/backups/attribution/attribution-20261128T093000Z --to new.duckdb
       ATTRIBUTION_WAREHOUSE__PATH=new.duckdb attribution batches
     """
+    from attribution.warehouse import backup
+
     with err.status("verifying and restoring the backup"):
         done = backup.restore(folder, target)
     rows = sum(t.rows for t in done.manifest.tables.values())

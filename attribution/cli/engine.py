@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 import click
-from rich.table import Table
 
-from .cli import err, handled, main, out, settings_of
-from .errors import AttributionError
-from .models import PATH_FILE_MODELS, ModelOptions, check_names, run_models
-from .models.pathfile import read_path_file, write_removal_effects, write_results
-from .pipeline import Pipeline
-from .runs import DEFAULT_MODELS, RunResult, RunSpec
-
-_SPAN = re.compile(r"^(\d+)([dw])$")
-
-
-def _days(text: str, what: str) -> float:
-    match = _SPAN.match(text.strip())
-    if not match:
-        raise AttributionError(f"{what} {text!r} is not like 30d or 4w")
-    return int(match[1]) * (7 if match[2] == "w" else 1)
-
-
-def _names(text: str, what: str) -> tuple[str, ...]:
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    if not names:
-        raise AttributionError(f"{what} needs at least one name")
-    return names
+from attribution.cli.common import err, out, parse_days, parse_names, parse_window, settings_of
+from attribution.errors import AttributionError
+from attribution.models import DEFAULT_MODELS, PATH_FILE_MODELS
 
 
 def _weights(text: str) -> tuple[float, float, float]:
@@ -44,22 +23,7 @@ def _weights(text: str) -> tuple[float, float, float]:
     return first, middle, last
 
 
-def _window(text: str, as_of: datetime) -> tuple[datetime, datetime]:
-    """[start, end) from 7d / 4w (ending at as_of) or FROM..TO (dates, TO included)."""
-    if ".." in text:
-        first, _, last = text.partition("..")
-        try:
-            start = datetime.strptime(first.strip(), "%Y-%m-%d")
-            end = datetime.strptime(last.strip(), "%Y-%m-%d") + timedelta(days=1)
-        except ValueError:
-            raise AttributionError(f"--window {text!r} is not FROM..TO as YYYY-MM-DD") from None
-        if end <= start:
-            raise AttributionError(f"--window {text!r} ends before it starts")
-        return start, end
-    return as_of - timedelta(days=_days(text, "--window")), as_of
-
-
-@main.command()
+@click.command()
 @click.option(
     "--paths",
     "paths_file",
@@ -92,7 +56,6 @@ def _window(text: str, as_of: datetime) -> tuple[datetime, datetime]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write Markov removal effects here.",
 )
-@handled
 def attribute(
     paths_file: Path, sep: str, model_names: str, order: int, out: Path, removal_out: Path | None
 ) -> None:
@@ -103,6 +66,9 @@ def attribute(
       attribution attribute --paths paths.csv --models first_touch,last_touch,linear,markov \\
           --order 2 --out results.csv --removal-effects removal.csv
     """
+    from attribution.engine.pathfile import read_path_file, write_removal_effects, write_results
+    from attribution.models import ModelOptions, check_names, run_models
+
     names = check_names(
         [n.strip() for n in model_names.split(",") if n.strip()], valid=PATH_FILE_MODELS
     )
@@ -123,7 +89,7 @@ def attribute(
     click.echo(f"{out_msg}; {len(credits)} models written to {out}")
 
 
-@main.command("run")
+@click.command("run")
 @click.option(
     "--as-of",
     "as_of",
@@ -191,7 +157,6 @@ def attribute(
     "spark.* settings); default: the `engine` setting.",
 )
 @click.pass_context
-@handled
 def run_command(
     ctx: click.Context,
     as_of: datetime | None,
@@ -214,20 +179,26 @@ def run_command(
       attribution run --window 2026-10-01..2026-10-31 --models markov,shapley --order 2
       attribution run --engine spark --window 4w
     """
+    from rich.table import Table
+
+    from attribution.engine.runs import RunResult, RunSpec
+    from attribution.models import ModelOptions, check_names
+    from attribution.service.pipeline import Pipeline
+
     day = as_of or datetime.now(UTC).replace(tzinfo=None)
-    start, end = _window(window, datetime(day.year, day.month, day.day))
+    start, end = parse_window(window, datetime(day.year, day.month, day.day))
     names = check_names([n.strip() for n in model_names.split(",") if n.strip()])
     spec = RunSpec(
         start=start,
         end=end,
-        lookback_days=_days(lookback, "--lookback"),
+        lookback_days=parse_days(lookback, "--lookback"),
         models=tuple(names),
         transforms=transform_specs,
-        kinds=_names(kinds, "--kinds"),
+        kinds=parse_names(kinds, "--kinds"),
         options=ModelOptions(
             order=order,
             half_life_days=half_life,
-            direct=_names(direct, "--direct"),
+            direct=parse_names(direct, "--direct"),
             position=_weights(position),
         ),
     )

@@ -8,14 +8,11 @@ import threading
 from types import FrameType
 
 import click
-from rich.table import Table
 
-from .cli import handled, main, out, settings_of
-from .pipeline import Pipeline
-from .scheduler import JobRun, Jobs, history
+from attribution.cli.common import out, settings_of
 
 
-@main.group("jobs")
+@click.group("jobs")
 def jobs_group() -> None:
     """Scheduled jobs from config.yaml (jobs.definitions): list, run, history, daemon.
 
@@ -28,7 +25,6 @@ def jobs_group() -> None:
 
 @jobs_group.command("list")
 @click.pass_context
-@handled
 def jobs_list(ctx: click.Context) -> None:
     """Each job: its schedule, steps, next run and last run.
 
@@ -36,6 +32,11 @@ def jobs_list(ctx: click.Context) -> None:
     Example:
       attribution jobs list
     """
+    from rich.table import Table
+
+    from attribution.service.pipeline import Pipeline
+    from attribution.service.scheduler import Jobs
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         jobs = Jobs(pipe)
         nxt = jobs.next_runs()
@@ -59,7 +60,6 @@ def jobs_list(ctx: click.Context) -> None:
 @jobs_group.command("run")
 @click.argument("name")
 @click.pass_context
-@handled
 def jobs_run(ctx: click.Context, name: str) -> None:
     """Run a job now, in this process (the warehouse must not be held by `attribution serve`;
     while it runs, use POST /api/v1/jobs/NAME/run instead). Exit code 1 if it failed.
@@ -68,6 +68,9 @@ def jobs_run(ctx: click.Context, name: str) -> None:
     Example:
       attribution jobs run weekly-report
     """
+    from attribution.service.pipeline import Pipeline
+    from attribution.service.scheduler import Jobs
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         result = Jobs(pipe).run(name)
     out.print(
@@ -86,7 +89,6 @@ def jobs_run(ctx: click.Context, name: str) -> None:
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.pass_context
-@handled
 def jobs_history(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> None:
     """The latest runs, newest first (of one job, or all).
 
@@ -94,6 +96,11 @@ def jobs_history(ctx: click.Context, name: str | None, limit: int, as_json: bool
     Example:
       attribution jobs history weekly-report --limit 5
     """
+    from rich.table import Table
+
+    from attribution.service.pipeline import Pipeline
+    from attribution.service.scheduler import history
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         rows = history(pipe, name, limit)
     if as_json:
@@ -116,7 +123,6 @@ def jobs_history(ctx: click.Context, name: str | None, limit: int, as_json: bool
 
 @jobs_group.command("daemon")
 @click.pass_context
-@handled
 def jobs_daemon(ctx: click.Context) -> None:
     """Run the scheduler alone (without the API) until stopped with Ctrl-C or SIGTERM.
 
@@ -124,6 +130,9 @@ def jobs_daemon(ctx: click.Context) -> None:
     Example:
       attribution jobs daemon
     """
+    from attribution.service.pipeline import Pipeline
+    from attribution.service.scheduler import JobRun, Jobs
+
     stop = threading.Event()
 
     def stopping(signum: int, frame: FrameType | None) -> None:
@@ -148,3 +157,40 @@ def jobs_daemon(ctx: click.Context) -> None:
         stop.wait()
         out.print("stopping: waiting for running jobs to finish")
         jobs.shutdown(wait=True)
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default: api.host).")
+@click.option("--port", type=int, default=None, help="Port (default: api.port).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the HTTP API, and the scheduled jobs (jobs.run_in_serve); it owns the warehouse.
+
+    \b
+    Example:
+      attribution serve --port 8000
+      curl -H "authtoken: $TOKEN" http://127.0.0.1:8000/api/lead_sources
+    """
+    import uvicorn
+
+    from attribution.api import create_app
+    from attribution.api.logs import log_config
+    from attribution.service.pipeline import Pipeline
+    from attribution.service.scheduler import Jobs
+
+    settings = settings_of(ctx)
+    with Pipeline.open(settings) as pipe:
+        jobs = Jobs(pipe)
+        if settings.jobs.run_in_serve and jobs.definitions:
+            jobs.start()
+        app = create_app(pipe, jobs)
+        try:
+            uvicorn.run(
+                app,
+                host=host or settings.api.host,
+                port=port or settings.api.port,
+                log_level="info",
+                log_config=log_config(),  # tokens in ?authtoken= never reach the log
+            )
+        finally:
+            jobs.shutdown(wait=True)  # and closing the pipeline waits for a publish

@@ -1,4 +1,4 @@
-"""`attribution mail`: email a built report by hand (a thin adapter over attribution.mailer)."""
+"""`attribution mail`: email a built report by hand (an adapter over reporting.mailer)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ from pathlib import Path
 
 import click
 
-from . import dashboard, mailer
-from .cli import handled, main, out, settings_of
-from .pipeline import Pipeline
+from attribution.cli.common import out, settings_of
 
 
-@main.command("mail")
+@click.command("mail")
 @click.argument("report_folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--to", "to", required=True, help="Recipients, comma-separated.")
 @click.option(
@@ -22,7 +20,6 @@ from .pipeline import Pipeline
     help="Message key; default JOB:PERIOD:RUN. A key is sent once: give a new one to send again.",
 )
 @click.pass_context
-@handled
 def mail_command(
     ctx: click.Context, report_folder: Path, to: str, job: str, key: str | None
 ) -> None:
@@ -36,6 +33,9 @@ def mail_command(
       attribution mail data/reports/2026-W47-run12 --to ana@example.com,ion@example.com
       attribution mail 2026-W47-run12 --to ana@example.com --key 2026-W47-resend-1
     """
+    from attribution.reporting import dashboard, mailer
+    from attribution.service.pipeline import Pipeline
+
     settings = settings_of(ctx)
     mailer.check_settings(settings)  # before the charts are rendered
     folder = report_folder

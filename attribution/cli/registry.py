@@ -6,19 +6,26 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
-from . import registry, tokens
-from .cli import handled, main, out, settings_of
-from .errors import AttributionError, ConflictError, InUseError, InvalidFieldsError, NotFoundError
-from .pipeline import Pipeline
-from .schemas import FIELDS, SourceUpdate
+from attribution.cli.common import out, settings_of
+from attribution.errors import (
+    AttributionError,
+    ConflictError,
+    InUseError,
+    InvalidFieldsError,
+    NotFoundError,
+)
+
+if TYPE_CHECKING:
+    from attribution.registry.schemas import SourceUpdate
 
 
 def _fields(raw: dict[str, Any], *, creating: bool) -> SourceUpdate:
+    from attribution.registry.schemas import SourceUpdate
+
     fields, errors = SourceUpdate.parse(raw, creating=creating)
     if errors:
         raise InvalidFieldsError(errors)
@@ -26,6 +33,8 @@ def _fields(raw: dict[str, Any], *, creating: bool) -> SourceUpdate:
 
 
 def _field_options(func: Any) -> Any:
+    from attribution.registry.schemas import FIELDS
+
     for name in reversed(FIELDS):
         flag = "--" + name.replace("_", "-")
         if name == "active":
@@ -35,7 +44,7 @@ def _field_options(func: Any) -> Any:
     return func
 
 
-@main.group()
+@click.group()
 def sources() -> None:
     """Keep the registry of lead sources: where every lead came from.
 
@@ -53,7 +62,6 @@ def sources() -> None:
 @click.option("--sort", default="name", show_default=True, help="name, -name, id, lead_count, ...")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
-@handled
 def sources_list(
     ctx: click.Context,
     search: str | None,
@@ -68,6 +76,11 @@ def sources_list(
     Example:
       attribution sources list --channel "Paid Search" --sort -lead_count
     """
+    from rich.table import Table
+
+    from attribution.registry import sources as registry
+    from attribution.service.pipeline import Pipeline
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         items, _ = registry.list_sources(
             pipe.warehouse, search=search, channel=channel, active=active, sort=sort
@@ -87,7 +100,6 @@ def sources_list(
 @sources.command("show")
 @click.argument("source_id", type=int)
 @click.pass_context
-@handled
 def sources_show(ctx: click.Context, source_id: int) -> None:
     """Show one lead source as JSON.
 
@@ -95,6 +107,9 @@ def sources_show(ctx: click.Context, source_id: int) -> None:
     Example:
       attribution sources show 1
     """
+    from attribution.registry import sources as registry
+    from attribution.service.pipeline import Pipeline
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         found = registry.require_source(pipe.warehouse, source_id=source_id)
     click.echo(json.dumps(found.model_dump(mode="json"), indent=2))
@@ -104,7 +119,6 @@ def sources_show(ctx: click.Context, source_id: int) -> None:
 @click.argument("name")
 @_field_options
 @click.pass_context
-@handled
 def sources_add(ctx: click.Context, /, name: str, **fields: Any) -> None:
     """Add a lead source.
 
@@ -113,6 +127,9 @@ def sources_add(ctx: click.Context, /, name: str, **fields: Any) -> None:
       attribution sources add "Google Ads" --channel "Paid Search" \\
           --utm-source google --utm-medium cpc
     """
+    from attribution.registry import sources as registry
+    from attribution.service.pipeline import Pipeline
+
     given = {k: v for k, v in fields.items() if v is not None}
     with Pipeline.open(settings_of(ctx)) as pipe:
         new_id = registry.create_source(
@@ -126,7 +143,6 @@ def sources_add(ctx: click.Context, /, name: str, **fields: Any) -> None:
 @click.option("--name", default=None, help="A new name.")
 @_field_options
 @click.pass_context
-@handled
 def sources_edit(ctx: click.Context, /, source_id: int, **fields: Any) -> None:
     """Change fields of a lead source.
 
@@ -134,6 +150,9 @@ def sources_edit(ctx: click.Context, /, source_id: int, **fields: Any) -> None:
     Example:
       attribution sources edit 3 --channel Referral --utm-source partner
     """
+    from attribution.registry import sources as registry
+    from attribution.service.pipeline import Pipeline
+
     given = {k: v for k, v in fields.items() if v is not None}
     if not given:
         raise AttributionError("nothing to change: give --name, --channel, --utm-source, ...")
@@ -149,7 +168,6 @@ def sources_edit(ctx: click.Context, /, source_id: int, **fields: Any) -> None:
 @sources.command("retire")
 @click.argument("source_ids", type=int, nargs=-1, required=True)
 @click.pass_context
-@handled
 def sources_retire(ctx: click.Context, source_ids: tuple[int, ...]) -> None:
     """Retire sources: they keep their history and leave pick lists.
 
@@ -157,6 +175,9 @@ def sources_retire(ctx: click.Context, source_ids: tuple[int, ...]) -> None:
     Example:
       attribution sources retire 4 5
     """
+    from attribution.registry import sources as registry
+    from attribution.service.pipeline import Pipeline
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         done = registry.bulk_action(pipe.warehouse, action="deactivate", ids=list(source_ids))
     out.print(f"retired {done} lead sources")
@@ -165,7 +186,6 @@ def sources_retire(ctx: click.Context, source_ids: tuple[int, ...]) -> None:
 @sources.command("delete")
 @click.argument("source_id", type=int)
 @click.pass_context
-@handled
 def sources_delete(ctx: click.Context, source_id: int) -> None:
     """Delete a lead source that no data names (otherwise retire it).
 
@@ -173,6 +193,9 @@ def sources_delete(ctx: click.Context, source_id: int) -> None:
     Example:
       attribution sources delete 7
     """
+    from attribution.registry import sources as registry
+    from attribution.service.pipeline import Pipeline
+
     settings = settings_of(ctx)
     with Pipeline.open(settings) as pipe:
         try:
@@ -193,7 +216,6 @@ def sources_delete(ctx: click.Context, source_id: int) -> None:
 @sources.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
-@handled
 def sources_import(ctx: click.Context, file: Path) -> None:
     """Add the sources of a CSV file (columns: name, channel, utm_source, ...); skip known names.
 
@@ -201,6 +223,10 @@ def sources_import(ctx: click.Context, file: Path) -> None:
     Example:
       attribution sources import sources.csv
     """
+    from attribution.registry import sources as registry
+    from attribution.registry.schemas import SourceUpdate
+    from attribution.service.pipeline import Pipeline
+
     with file.open(encoding="utf-8-sig", newline="") as fh:
         rows = [{k.strip().lower(): v for k, v in row.items() if k} for row in csv.DictReader(fh)]
     parsed = []
@@ -229,7 +255,6 @@ def sources_import(ctx: click.Context, file: Path) -> None:
     help="Write to this file (default: standard output).",
 )
 @click.pass_context
-@handled
 def sources_export(ctx: click.Context, target: Path | None) -> None:
     """Export every lead source as CSV (the columns `import` reads).
 
@@ -237,6 +262,9 @@ def sources_export(ctx: click.Context, target: Path | None) -> None:
     Example:
       attribution sources export --out sources.csv
     """
+    from attribution.registry import sources as registry
+    from attribution.service.pipeline import Pipeline
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         items, _ = registry.list_sources(pipe.warehouse)
     if target is None:
@@ -246,7 +274,7 @@ def sources_export(ctx: click.Context, target: Path | None) -> None:
         registry.write_csv(items, fh)
 
 
-@main.group("tokens")
+@click.group("tokens")
 def tokens_group() -> None:
     """Create, list and revoke API tokens.
 
@@ -266,7 +294,6 @@ def tokens_group() -> None:
     help="Capabilities, comma-separated.",
 )
 @click.pass_context
-@handled
 def tokens_create(ctx: click.Context, name: str, can: str) -> None:
     """Create a token; it is shown once, only its hash is kept.
 
@@ -274,6 +301,9 @@ def tokens_create(ctx: click.Context, name: str, can: str) -> None:
     Example:
       attribution tokens create reporting --can get
     """
+    from attribution.registry import tokens
+    from attribution.service.pipeline import Pipeline
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         token, info = tokens.create_token(
             pipe.warehouse, name=name, capabilities=tokens.parse_capabilities(can)
@@ -288,7 +318,6 @@ def tokens_create(ctx: click.Context, name: str, can: str) -> None:
 
 @tokens_group.command("list")
 @click.pass_context
-@handled
 def tokens_list(ctx: click.Context) -> None:
     """List tokens (never their secret).
 
@@ -296,6 +325,11 @@ def tokens_list(ctx: click.Context) -> None:
     Example:
       attribution tokens list
     """
+    from rich.table import Table
+
+    from attribution.registry import tokens
+    from attribution.service.pipeline import Pipeline
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         found = tokens.list_tokens(pipe.warehouse)
     table = Table("name", "starts with", "can", "created", "last used", "revoked")
@@ -314,7 +348,6 @@ def tokens_list(ctx: click.Context) -> None:
 @tokens_group.command("revoke")
 @click.argument("name")
 @click.pass_context
-@handled
 def tokens_revoke(ctx: click.Context, name: str) -> None:
     """Revoke a token at once.
 
@@ -322,43 +355,9 @@ def tokens_revoke(ctx: click.Context, name: str) -> None:
     Example:
       attribution tokens revoke crm-sync
     """
+    from attribution.registry import tokens
+    from attribution.service.pipeline import Pipeline
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         info = tokens.revoke_token(pipe.warehouse, name=name)
     out.print(f"token {info.name!r} revoked")
-
-
-@main.command()
-@click.option("--host", default=None, help="Address to listen on (default: api.host).")
-@click.option("--port", type=int, default=None, help="Port (default: api.port).")
-@click.pass_context
-@handled
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Run the HTTP API, and the scheduled jobs (jobs.run_in_serve); it owns the warehouse.
-
-    \b
-    Example:
-      attribution serve --port 8000
-      curl -H "authtoken: $TOKEN" http://127.0.0.1:8000/api/lead_sources
-    """
-    import uvicorn
-
-    from .api import create_app
-    from .api.logs import log_config
-    from .scheduler import Jobs
-
-    settings = settings_of(ctx)
-    with Pipeline.open(settings) as pipe:
-        jobs = Jobs(pipe)
-        if settings.jobs.run_in_serve and jobs.definitions:
-            jobs.start()
-        app = create_app(pipe, jobs)
-        try:
-            uvicorn.run(
-                app,
-                host=host or settings.api.host,
-                port=port or settings.api.port,
-                log_level="info",
-                log_config=log_config(),  # tokens in ?authtoken= never reach the log
-            )
-        finally:
-            jobs.shutdown(wait=True)  # and closing the pipeline waits for a publish

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from . import report
-from .cli import handled, main, out, settings_of
-from .cli_engine import _days
-from .errors import AttributionError
-from .metrics import Period
-from .pipeline import Pipeline
+if TYPE_CHECKING:
+    from attribution.reporting.metrics import Period
+
+from attribution.cli.common import out, parse_days, settings_of
+from attribution.errors import AttributionError
 
 
 def _period(week: str | None, first: datetime | None, last: datetime | None) -> Period:
+    from attribution.reporting.metrics import Period
+
     if week and (first or last):
         raise AttributionError("give either --week or --from and --to, not both")
     if week:
@@ -27,7 +29,7 @@ def _period(week: str | None, first: datetime | None, last: datetime | None) -> 
     return Period.last_complete_week(datetime.now(UTC).date())
 
 
-@main.command("report")
+@click.command("report")
 @click.option("--week", help="ISO week, e.g. 2026-W47; default: the last complete week.")
 @click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First day of the period.")
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day (included).")
@@ -41,7 +43,6 @@ def _period(week: str | None, first: datetime | None, last: datetime | None) -> 
     help="Reports folder; default: reports.output_dir.",
 )
 @click.pass_context
-@handled
 def report_command(
     ctx: click.Context,
     week: str | None,
@@ -60,6 +61,9 @@ def report_command(
       attribution report --week 2026-W47
       attribution report --from 2026-11-01 --to 2026-11-30 --models linear,markov --out /tmp/r
     """
+    from attribution.reporting import report
+    from attribution.service.pipeline import Pipeline
+
     settings = settings_of(ctx)
     cfg = settings.reports
     models = (
@@ -72,7 +76,7 @@ def report_command(
         period=_period(week, first, last),
         models=models,
         primary=chosen,
-        lookback_days=_days(lookback, "--lookback") if lookback else cfg.lookback_days,
+        lookback_days=parse_days(lookback, "--lookback") if lookback else cfg.lookback_days,
         trend_weeks=cfg.trend_weeks,
     )
     folder = out_dir or settings.resolve(cfg.output_dir)

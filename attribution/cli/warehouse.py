@@ -12,25 +12,88 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
-from rich.table import Table
-from rich.text import Text
 
-from .cli import err, handled, main, out, settings_of
-from .errors import QueryError
-from .pipeline import Pipeline
-from .sandbox import QueryResult, Sandbox
+from attribution.cli.common import err, out, settings_of
+from attribution.errors import QueryError
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from attribution.warehouse.sandbox import QueryResult, Sandbox
+
+STARTER_HEADER = (
+    "# Written by `attribution init`. Relative paths start at this file's folder.\n"
+    "# Remove a key to use its default; `attribution config --keys` describes each.\n"
+)
 FORMATS = ("table", "csv", "json")
 QUIT = (".quit", ".exit", "\\q")
 
 
-@main.command("snapshot")
+@click.command()
 @click.pass_context
-@handled
+def init(ctx: click.Context) -> None:
+    """Create the warehouse, or upgrade it to the latest schema.
+
+    In a folder with no config.yaml (and no --config), it first writes a commented starter
+    config.yaml there; the warehouse then goes under that folder's data/.
+
+    \b
+    Example:
+      attribution init
+      attribution --config prod.yaml init
+    """
+    from attribution.config import LOCAL_CONFIG
+    from attribution.resources import DEFAULT_CONFIG
+    from attribution.service.pipeline import Pipeline
+
+    settings = settings_of(ctx)
+    if settings.source.startswith("built-in"):
+        starter = Path.cwd() / LOCAL_CONFIG
+        starter.write_text(STARTER_HEADER + DEFAULT_CONFIG.read_text(encoding="utf-8"))
+        out.print(f"wrote a starter config: {starter}", highlight=False)
+        ctx.find_root().ensure_object(dict).pop("settings", None)
+        settings = settings_of(ctx)
+    with Pipeline.open(settings) as pipe:
+        applied = [m.version for m in pipe.warehouse.applied_list()]
+    out.print(
+        f"warehouse {settings.resolve(settings.warehouse.path)} is at schema "
+        f"{max(applied):04d} ({len(applied)} migrations applied)",
+        highlight=False,
+    )
+
+
+@click.command("config")
+@click.option("--keys", is_flag=True, help="List every key with its description instead.")
+@click.pass_context
+def config_command(ctx: click.Context, keys: bool) -> None:
+    """Show the configuration in effect and the file it comes from.
+
+    The settings are printed as JSON on standard output; the file they come from (--config,
+    ATTRIBUTION_CONFIG, ./config.yaml or the built-in defaults) on standard error.
+
+    \b
+    Example:
+      attribution config
+      ATTRIBUTION_INGEST__TIMEZONE=Europe/Bucharest attribution config
+      attribution config --keys
+    """
+    from attribution.config import iter_keys
+
+    if keys:
+        for key, description in iter_keys():
+            out.print(f"[bold]{key}[/]: {description}", highlight=False)
+        return
+    settings = settings_of(ctx)
+    err.print(f"config: {settings.source}", highlight=False, markup=False)
+    click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
+
+
+@click.command("snapshot")
+@click.pass_context
 def snapshot_command(ctx: click.Context) -> None:
     """Publish the analysts' snapshot: a read-only copy of the warehouse with the analyst views
     (and Parquet files when snapshot.parquet_dir is set), replaced atomically.
@@ -42,6 +105,8 @@ def snapshot_command(ctx: click.Context) -> None:
       attribution snapshot
       ATTRIBUTION_SNAPSHOT__STORAGE_VERSION=v1.5.0 attribution snapshot
     """
+    from attribution.service.pipeline import Pipeline
+
     settings = settings_of(ctx)
     with Pipeline.open(settings) as pipe, err.status("publishing the snapshot"):
         snap = pipe.publish_snapshot()
@@ -94,6 +159,9 @@ def _unique(columns: list[str]) -> list[str]:
 
 def render(result: QueryResult, fmt: str) -> str | Table:
     """The rows as CSV or JSON text, or a rich table."""
+    from rich.table import Table
+    from rich.text import Text
+
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -156,7 +224,7 @@ def repl(box: Sandbox, fmt: str, read: Callable[[str], str] = input) -> None:
             err.print("interrupted", highlight=False)
 
 
-@main.command("sql")
+@click.command("sql")
 @click.argument("query", required=False)
 @click.option(
     "--format",
@@ -181,7 +249,6 @@ def repl(box: Sandbox, fmt: str, read: Callable[[str], str] = input) -> None:
     help="Seconds before the query is stopped; default: sql.timeout_seconds.",
 )
 @click.pass_context
-@handled
 def sql_command(
     ctx: click.Context,
     query: str | None,
@@ -201,6 +268,8 @@ def sql_command(
       echo "SELECT count(*) FROM leads" | attribution sql --format json
       attribution sql
     """
+    from attribution.warehouse.sandbox import Sandbox
+
     settings = settings_of(ctx)
     cfg = settings.sql
     path = snapshot_path or settings.resolve(settings.snapshot.path)

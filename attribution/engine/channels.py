@@ -10,8 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from .errors import AttributionError
-from .warehouse import SQL_DIR, Warehouse
+from attribution.errors import AttributionError
+from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.statements import SQL_DIR
 
 DEFAULT_RULES: Final[Path] = SQL_DIR / "channels" / "default_rules.csv"
 UNASSIGNED: Final = "Unassigned"

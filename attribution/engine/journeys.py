@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from . import channels, portable
-from .models.paths import Paths
-from .warehouse import Warehouse
+from attribution.engine import channels, portable
+from attribution.models.paths import Paths
+from attribution.warehouse.connection import Warehouse
 
 
 @dataclass(frozen=True)

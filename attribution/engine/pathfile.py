@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from ..errors import IngestError
-from ..warehouse import statement
-from .paths import Paths
-from .result import Credit
+from attribution.errors import IngestError
+from attribution.models.paths import Paths
+from attribution.models.result import Credit
+from attribution.warehouse.statements import statement
 
 REQUIRED = ("path", "total_conversions")
 OPTIONAL = ("total_conversion_value", "total_null")

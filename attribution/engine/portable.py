@@ -19,8 +19,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from .errors import AttributionError, first_line
-from .warehouse import SQL_DIR, statement
+from attribution.errors import AttributionError, first_line
+from attribution.warehouse.statements import SQL_DIR, statement
 
 Dialect = Literal["duckdb", "spark"]
 

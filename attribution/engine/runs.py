@@ -16,21 +16,12 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from . import journeys, portable
-from .models import Credit, ModelOptions, check_names, run_models, transforms
-from .models.paths import Paths, dense_ids
-from .warehouse import Warehouse, quote_ident, statement
-
-DEFAULT_MODELS = (
-    "first_touch",
-    "last_touch",
-    "last_non_direct",
-    "linear",
-    "position_based",
-    "time_decay",
-    "markov",
-    "shapley",
-)
+from attribution.engine import journeys, portable
+from attribution.models import DEFAULT_MODELS, ModelOptions, check_names, run_models, transforms
+from attribution.models.paths import Paths, dense_ids
+from attribution.models.result import Credit
+from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.statements import fill, quote_ident
 
 
 @dataclass(frozen=True)
@@ -242,11 +233,11 @@ def _store(cur: Warehouse, run_id: int, tables: dict[str, pa.Table]) -> None:
                 target, columns = portable.insert_target(name.removeprefix("rows:"))
                 values = ", ".join(quote_ident(c) for c in table.column_names[1:])
                 names = f" ({', '.join(quote_ident(c) for c in columns)})" if columns else ""
-                sql = (
-                    statement("runs/insert_engine_rows")
-                    .replace("{target}", quote_ident(target))
-                    .replace("{columns}", names)
-                    .replace("{values}", values)
+                sql = fill(
+                    "runs/insert_engine_rows",
+                    target=quote_ident(target),
+                    columns=names,
+                    values=values,
                 )
                 cur.execute_text(sql, {"run_id": run_id}, name=name)
             else:

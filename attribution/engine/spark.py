@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
-from . import channels, sqlrun
-from .config import Settings, SparkSettings
-from .errors import AttributionError, first_line
-from .runs import RunSpec
-from .sqlengine import SparkEngine
-from .warehouse import Warehouse, quote_ident, statement
+from attribution.config import Settings, SparkSettings
+from attribution.engine import channels, sqlrun
+from attribution.engine.runs import RunSpec
+from attribution.engine.sqlengine import SparkEngine
+from attribution.errors import AttributionError, first_line
+from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.statements import fill, quote_ident
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -108,7 +109,7 @@ def export_lake(wh: Warehouse, folder: Path, progress: Callable[[str], None] | N
             progress(f"exporting {table} to Parquet")
         final = folder / f"{table}.parquet"
         partial = folder / f".{table}.parquet.partial"
-        sql = statement("lake/export").replace("{table}", quote_ident(table))
+        sql = fill("lake/export", table=quote_ident(table))
         wh.execute_text(sql, {"path": str(partial)}, name="lake/export")
         partial.replace(final)
     return folder

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import duckdb
 import pyarrow as pa
 
-from . import channels, portable
-from .errors import AttributionError, first_line
-from .warehouse import Warehouse, quote_ident, statement
+from attribution.engine import channels, portable
+from attribution.errors import AttributionError, first_line
+from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.statements import fill, quote_ident
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -61,8 +62,7 @@ class DuckDBEngine:
         kind, _, sql = portable.parts(name, "duckdb", params)
         if kind != "select":
             raise AttributionError(f"sql/{name}.sql is not a query; it cannot be a view")
-        text = statement("engine/create_view").replace("{view}", quote_ident(view))
-        text = text.replace("{query}", sql)
+        text = fill("engine/create_view", view=quote_ident(view), query=sql)
         self.wh.execute_text(text, name=name)
 
     def query(self, name: str, params: Params | None = None) -> pa.Table:

@@ -21,13 +21,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from . import runs
-from .errors import AttributionError
-from .models import Credit, ModelOptions, check_names, heuristic, markov, shapley
-from .models.paths import Paths
-from .runs import RunSpec
-from .sqlengine import SqlEngine
-from .warehouse import Warehouse
+from attribution.engine import runs
+from attribution.engine.runs import RunSpec
+from attribution.engine.sqlengine import SqlEngine
+from attribution.errors import AttributionError
+from attribution.models import ModelOptions, check_names, heuristic, markov, shapley
+from attribution.models.paths import Paths
+from attribution.models.result import Credit
+from attribution.warehouse.connection import Warehouse
 
 
 def _preset(name: str) -> Callable[[ModelOptions], dict[str, object]]:

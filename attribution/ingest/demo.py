@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from .warehouse import statement
+from attribution.warehouse.statements import statement
 
 # name, channel, utm_source, utm_medium, share of leads, conversion rate, mean deal, daily spend
 SOURCES: list[tuple[str, str, str, str, float, float, float, float]] = [

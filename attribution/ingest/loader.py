@@ -8,22 +8,20 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 
-from .config import Settings
-from .errors import IngestError, WarehouseError
-from .warehouse import Warehouse, quote_ident
-
-Kind = Literal["leads", "touches", "revenue", "spend"]
-KINDS: tuple[Kind, ...] = ("leads", "touches", "revenue", "spend")
-FORMATS = ("auto", "csv", "parquet", "jsonl", "crm")
+from attribution.config import Settings
+from attribution.errors import IngestError, WarehouseError
+from attribution.ingest.kinds import FORMATS, KINDS, Kind
+from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.statements import fill, quote_ident, quote_literal
 
 # Columns each kind reads. Text columns are trimmed (empty = missing); others keep the file's
 # type so that Parquet timestamps and numbers are not round-tripped through text.
@@ -144,17 +142,6 @@ class BatchSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items()}
-
-
-def parse_map(items: Sequence[str]) -> dict[str, str]:
-    """`old=new` pairs from the command line into a mapping of lower-cased names."""
-    out: dict[str, str] = {}
-    for item in items:
-        old, sep, new = item.partition("=")
-        if not sep or not old.strip() or not new.strip():
-            raise IngestError(f"--map {item!r} is not OLD=NEW (for example --map dt=created_at)")
-        out[old.strip().lower()] = new.strip().lower()
-    return out
 
 
 def file_format(path: Path, requested: str) -> tuple[str, str]:
@@ -306,8 +293,8 @@ class Ingestor:
         tick = progress or (lambda stage, step, total: None)
 
         with self.warehouse.cursor() as wh:
-            zone = self.settings.ingest.timezone.replace("'", "''")
-            wh.execute_text(f"SET SESSION TimeZone = '{zone}'", name="set_timezone")
+            zone = quote_literal(self.settings.ingest.timezone)
+            wh.execute_text(fill("ingest/set_timezone", zone=zone), name="ingest/set_timezone")
             tick("reading", 0, steps)
             try:
                 with wh.writing("data", "registry"):

@@ -1,21 +1,25 @@
-"""Attribution models, pure functions from Paths to Credit, registered by name."""
+"""Attribution models, pure functions from Paths to Credit, registered by name.
+
+The registry imports no model until one runs, so naming and checking models (the config, the
+command line) costs nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..errors import AttributionError
-from . import heuristic, markov, shapley
-from .paths import Paths
-from .result import Credit
+from attribution.errors import AttributionError
+
+if TYPE_CHECKING:
+    from attribution.models.paths import Paths
+    from attribution.models.result import Credit
 
 __all__ = [
+    "DEFAULT_MODELS",
     "MODELS",
     "PATH_FILE_MODELS",
-    "Credit",
     "ModelOptions",
-    "Paths",
     "check_names",
     "run_models",
 ]
@@ -31,30 +35,98 @@ class ModelOptions:
     position: tuple[float, float, float] = field(default=(0.4, 0.2, 0.4))  # position_based
 
 
-def _position(preset: str) -> Callable[[Paths, ModelOptions], Credit]:
-    first, middle, last = heuristic.POSITION_PRESETS[preset]
+Model = Callable[["Paths", ModelOptions], "Credit"]
 
+
+def _first_touch(p: Paths, o: ModelOptions) -> Credit:
+    from attribution.models import heuristic
+
+    return heuristic.first_touch(p)
+
+
+def _last_touch(p: Paths, o: ModelOptions) -> Credit:
+    from attribution.models import heuristic
+
+    return heuristic.last_touch(p)
+
+
+def _last_non_direct(p: Paths, o: ModelOptions) -> Credit:
+    from attribution.models import heuristic
+
+    return heuristic.last_non_direct(p, o.direct)
+
+
+def _linear(p: Paths, o: ModelOptions) -> Credit:
+    from attribution.models import heuristic
+
+    return heuristic.linear(p)
+
+
+def _position_based(p: Paths, o: ModelOptions) -> Credit:
+    from attribution.models import heuristic
+
+    return heuristic.position_based(p, *o.position)
+
+
+def _position(preset: str) -> Model:
     def run(p: Paths, _: ModelOptions) -> Credit:
+        from attribution.models import heuristic
+
+        first, middle, last = heuristic.POSITION_PRESETS[preset]
         return heuristic.position_based(p, first, middle, last).renamed(preset)
 
     return run
 
 
-MODELS: dict[str, Callable[[Paths, ModelOptions], Credit]] = {
-    "first_touch": lambda p, o: heuristic.first_touch(p),
-    "last_touch": lambda p, o: heuristic.last_touch(p),
-    "last_non_direct": lambda p, o: heuristic.last_non_direct(p, o.direct),
-    "linear": lambda p, o: heuristic.linear(p),
-    "position_based": lambda p, o: heuristic.position_based(p, *o.position),
+def _time_decay(p: Paths, o: ModelOptions) -> Credit:
+    from attribution.models import heuristic
+
+    return heuristic.time_decay(p, o.half_life_days)
+
+
+def _markov(p: Paths, o: ModelOptions) -> Credit:
+    from attribution.models import markov
+
+    return markov.markov(p, o.order)
+
+
+def _shapley(p: Paths, o: ModelOptions) -> Credit:
+    from attribution.models import shapley
+
+    return shapley.shapley(p)
+
+
+def _fractribution(p: Paths, o: ModelOptions) -> Credit:
+    from attribution.models import shapley
+
+    return shapley.fractribution(p)
+
+
+MODELS: dict[str, Model] = {
+    "first_touch": _first_touch,
+    "last_touch": _last_touch,
+    "last_non_direct": _last_non_direct,
+    "linear": _linear,
+    "position_based": _position_based,
     "u_shaped": _position("u_shaped"),
     "j_shaped": _position("j_shaped"),
     "inverse_j": _position("inverse_j"),
-    "time_decay": lambda p, o: heuristic.time_decay(p, o.half_life_days),
-    "markov": lambda p, o: markov.markov(p, o.order),
-    "shapley": lambda p, o: shapley.shapley(p),
-    "fractribution": lambda p, o: shapley.fractribution(p),
+    "time_decay": _time_decay,
+    "markov": _markov,
+    "shapley": _shapley,
+    "fractribution": _fractribution,
 }
 PATH_FILE_MODELS = tuple(m for m in MODELS if m != "time_decay")  # a path file has no times
+DEFAULT_MODELS = (  # a run's models when none are named
+    "first_touch",
+    "last_touch",
+    "last_non_direct",
+    "linear",
+    "position_based",
+    "time_decay",
+    "markov",
+    "shapley",
+)
 
 
 def check_names(names: Sequence[str], valid: Sequence[str] | None = None) -> list[str]:

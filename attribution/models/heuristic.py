@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..errors import AttributionError
-from .paths import Floats, Paths
-from .result import Credit
+from attribution.errors import AttributionError
+from attribution.models.paths import Floats, Paths
+from attribution.models.result import Credit
 
 POSITION_PRESETS: dict[str, tuple[float, float, float]] = {
     "u_shaped": (0.4, 0.2, 0.4),

@@ -14,8 +14,8 @@ from numpy.typing import NDArray
 from scipy.sparse import csc_matrix, csr_matrix, identity
 from scipy.sparse.linalg import splu
 
-from .paths import Floats, Ints, Paths, dense_ids
-from .result import Credit
+from attribution.models.paths import Floats, Ints, Paths, dense_ids
+from attribution.models.result import Credit
 
 MAX_ORDER = 4
 

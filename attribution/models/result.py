@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .paths import Paths
+from attribution.models.paths import Paths
 
 Floats = NDArray[np.float64]
 

@@ -10,8 +10,8 @@ from math import comb
 import numpy as np
 from numpy.typing import NDArray
 
-from .paths import Floats, Ints, Paths
-from .result import Credit
+from attribution.models.paths import Floats, Ints, Paths
+from attribution.models.result import Credit
 
 _NOISE = 1e-12  # differences of conversion rates smaller than this are rounding, not signal
 

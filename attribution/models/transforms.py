@@ -9,8 +9,8 @@ import re
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import AttributionError
-from .paths import Paths
+from attribution.errors import AttributionError
+from attribution.models.paths import Paths
 
 Mask = NDArray[np.bool_]
 TRANSFORMS = (

@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from .errors import AttributionError, ConflictError, InUseError, NotFoundError
-from .orm import LeadSource
-from .reporting import csv_cell
-from .schemas import PageMeta, SourcePublic, SourceUpdate
-from .warehouse import Warehouse, statement
+from attribution.errors import AttributionError, ConflictError, InUseError, NotFoundError
+from attribution.registry.orm import LeadSource
+from attribution.registry.schemas import PageMeta, SourcePublic, SourceUpdate
+from attribution.reporting.render import csv_cell
+from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.statements import statement
 
 # Sort keys a client may name, and the expressions of sql/registry/list_sources.sql they mean.
 SORT_KEYS: dict[str, str] = {

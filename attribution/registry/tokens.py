@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .errors import AttributionError, ConflictError, NotFoundError
-from .orm import ApiToken
-from .warehouse import Warehouse
+from attribution.errors import AttributionError, ConflictError, NotFoundError
+from attribution.registry.orm import ApiToken
+from attribution.warehouse.connection import Warehouse
 
 CAPABILITIES = ("get", "post", "put", "delete")
 PREFIX = "attr_"

@@ -1,4 +1,4 @@
-"""The report's charts: Plotly figures built from a period's figures (attribution.metrics).
+"""The report's charts: Plotly figures built from a period's figures (reporting.metrics).
 
 Each chart is a div and a small script for the page; plotly.js itself is one file beside the
 reports (write_plotly_js), never a CDN, so that a report opens from disk with no network."""
@@ -16,7 +16,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from .metrics import Figures
+from attribution.reporting.metrics import Figures
 
 PLOTLY_JS = "plotly.min.js"
 PALETTE = (

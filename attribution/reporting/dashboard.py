@@ -1,7 +1,7 @@
 """The emailed dashboard of a report, as a message: a plain-text part and an HTML part (tables
 and inline styles only, as mail clients want) with the headline figures and their change, the
 primary model's channel table, and the charts as PNG images by Content-ID (rendered by kaleido in
-one browser); attachments per `mail.attach`. attribution.mailer sends it."""
+one browser); attachments per `mail.attach`. attribution.reporting.mailer sends it."""
 
 from __future__ import annotations
 
@@ -25,13 +25,13 @@ from urllib.parse import quote
 from jinja2 import Environment
 from plotly.offline import get_plotlyjs
 
-from . import charts
-from .charts import PLOTLY_JS, Chart
-from .config import MailSettings, Settings
-from .errors import AttributionError, MailError, NotFoundError
-from .metrics import Period, change
-from .report import CHARTS, MANIFEST, STYLESHEET, Report
-from .reporting import delta, environment
+from attribution.config import MailSettings, Settings
+from attribution.errors import AttributionError, MailError, NotFoundError
+from attribution.reporting import charts
+from attribution.reporting.charts import PLOTLY_JS, Chart
+from attribution.reporting.metrics import Period, change
+from attribution.reporting.render import delta, environment
+from attribution.reporting.report import CHARTS, MANIFEST, STYLESHEET, Report
 
 if TYPE_CHECKING:
     pass

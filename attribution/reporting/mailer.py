@@ -1,5 +1,5 @@
 """Sending emailed dashboards over SMTP, once per message key (the message itself is made by
-attribution.dashboard.compose).
+attribution.reporting.dashboard.compose).
 
 The message key is the caller's: one key per email that must go out once, e.g.
 dashboard.message_key(report, job) = "JOB:PERIOD LABEL:RUN ID", or the scheduler's
@@ -25,15 +25,15 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from typing import TYPE_CHECKING, Any, Literal
 
-from .config import SMTP_PASSWORD_ENV, MailSettings, Settings
-from .errors import AttributionError, ConfigError, MailError
-from .warehouse import Warehouse
+from attribution.config import SMTP_PASSWORD_ENV, MailSettings, Settings
+from attribution.errors import AttributionError, ConfigError, MailError
+from attribution.warehouse.connection import Warehouse
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
 
-from .dashboard import message_id
+from attribution.reporting.dashboard import message_id
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .errors import AttributionError
-from .warehouse import Warehouse
+from attribution.errors import AttributionError
+from attribution.warehouse.connection import Warehouse
 
 DAYS_CAP = 60  # days to convert: the last bin holds this many days and more
 

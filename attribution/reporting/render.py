@@ -11,9 +11,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .config import ROOT
+from attribution.resources import TEMPLATES_DIR
 
-TEMPLATES = ROOT / "reports"
+TEMPLATES = TEMPLATES_DIR
 
 
 def environment() -> Environment:

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import charts, metrics, runs
-from .config import ROOT
-from .errors import AttributionError
-from .metrics import Figures, Period, change
-from .models import ModelOptions, check_names
-from .reporting import (
+from attribution.engine import runs
+from attribution.errors import AttributionError
+from attribution.models import DEFAULT_MODELS, ModelOptions, check_names
+from attribution.reporting import charts, metrics
+from attribution.reporting.metrics import Figures, Period, change
+from attribution.reporting.render import (
     CHANNEL_COLUMNS,
     MODEL_COLUMNS,
     QUALITY_COLUMNS,
@@ -30,9 +30,10 @@ from .reporting import (
     environment,
     write_csv,
 )
-from .warehouse import Warehouse
+from attribution.resources import TEMPLATES_DIR
+from attribution.warehouse.connection import Warehouse
 
-STYLESHEET = ROOT / "reports" / "report.css"
+STYLESHEET = TEMPLATES_DIR / "report.css"
 MANIFEST = "report.json"
 CHARTS = "charts.json"  # the Plotly figures, for emails (rendered to PNG) and other tools
 QUALITY_LABELS = {
@@ -56,7 +57,7 @@ class ReportSpec:
     """What a report covers and how its run is made."""
 
     period: Period
-    models: tuple[str, ...] = runs.DEFAULT_MODELS
+    models: tuple[str, ...] = DEFAULT_MODELS
     primary: str = ""  # the model of the headline, trend and ROAS chart; default markov or first
     lookback_days: float = 30.0
     trend_weeks: int = 8

@@ -9,18 +9,21 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from . import backup as backups
-from . import demo, registry, report, runs
-from .backup import Backup
-from .config import Settings
-from .ingest import BatchSummary, Ingestor, Progress
-from .metrics import Period
-from .report import Report, ReportSpec
-from .runs import RunResult, RunSpec
-from .schemas import SourceUpdate
-from .snapshot import Publisher, Snapshot, publish
-from .sqlrun import StoredRun
-from .warehouse import Migration, Warehouse
+from attribution.config import Settings
+from attribution.engine import runs
+from attribution.engine.runs import RunResult, RunSpec
+from attribution.engine.sqlrun import StoredRun
+from attribution.ingest import demo
+from attribution.ingest.loader import BatchSummary, Ingestor, Progress
+from attribution.registry import sources as registry
+from attribution.registry.schemas import SourceUpdate
+from attribution.reporting import report
+from attribution.reporting.metrics import Period
+from attribution.reporting.report import Report, ReportSpec
+from attribution.warehouse import backup as backups
+from attribution.warehouse.backup import Backup
+from attribution.warehouse.connection import Migration, Warehouse
+from attribution.warehouse.snapshot import Publisher, Snapshot, publish
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ class Pipeline:
         duckdb computes in memory from the warehouse; spark runs the same SQL on Spark and
         stores its results here."""
         if (engine or self.settings.engine) == "spark":
-            from . import spark  # PySpark is imported only for the Spark engine
+            from attribution.engine import spark  # PySpark is imported only for the Spark engine
 
             return spark.run(self.warehouse, self.settings, spec, progress=progress)
         return runs.run(self.warehouse, spec)

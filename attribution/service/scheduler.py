@@ -9,7 +9,7 @@ Guarantees, and how:
 - never twice: a run whose scheduled time already succeeded is skipped (job_runs);
 - a run cut short by a crash runs again once on the next start-up ("resumed");
 - a failed step is retried with backoff, then the run is recorded as failed with the step's
-  error; an email once accepted by the server is never sent again (attribution.mailer)."""
+  error; an email once accepted by the server is never sent again (attribution.reporting.mailer)."""
 
 from __future__ import annotations
 
@@ -29,14 +29,14 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from . import runs
-from .config import JobSettings, cron_trigger
-from .errors import AttributionError, ConflictError, NotFoundError
-from .ingest import KINDS
-from .metrics import Period
-from .pipeline import Pipeline
-from .report import Report, ReportSpec
-from .warehouse import Warehouse
+from attribution.config import JobSettings, cron_trigger
+from attribution.engine import runs
+from attribution.errors import AttributionError, ConflictError, NotFoundError
+from attribution.ingest.kinds import KINDS
+from attribution.reporting.metrics import Period
+from attribution.reporting.report import Report, ReportSpec
+from attribution.service.pipeline import Pipeline
+from attribution.warehouse.connection import Warehouse
 
 log = logging.getLogger(__name__)
 STORE_TABLE = "scheduler_jobs"
@@ -272,7 +272,7 @@ class Jobs:
         return {"path": str(snap.path)}
 
     def _email(self, job: JobSettings, scheduled_for: datetime, context: dict[str, Any]) -> Any:
-        from . import dashboard, mailer
+        from attribution.reporting import dashboard, mailer
 
         built: Report = context["report"]
         message = dashboard.compose(
@@ -308,7 +308,7 @@ class Jobs:
             if stored is not None and str(stored.trigger) == str(trigger):
                 kwargs["next_run_time"] = stored.next_run_time  # keep a missed run
             scheduler.add_job(
-                "attribution.scheduler:fire",
+                "attribution.service.scheduler:fire",
                 trigger,
                 args=[name],
                 id=name,

@@ -24,8 +24,9 @@ import duckdb
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 
-from .errors import BackupError, InvalidFieldsError
-from .warehouse import Warehouse, migrations, quote_ident, statement
+from attribution.errors import BackupError, InvalidFieldsError
+from attribution.warehouse.connection import Warehouse, migrations
+from attribution.warehouse.statements import fill, quote_ident, quote_literal
 
 FORMAT: Literal["attribution-backup"] = "attribution-backup"
 FORMAT_VERSION = 1
@@ -109,21 +110,6 @@ class Restored:
     seconds: float
 
 
-def quote_literal(text: str) -> str:
-    """A SQL string literal for a statement that takes no parameters (EXPORT, IMPORT)."""
-    if "\0" in text:
-        raise BackupError(f"{text!r} contains a NUL character; choose another path")
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _sql(name: str, **quoted: str) -> str:
-    """sql/NAME.sql with each {key} replaced by an identifier or literal already quoted."""
-    text = statement(name)
-    for key, value in quoted.items():
-        text = text.replace("{" + key + "}", value)
-    return text
-
-
 def api_folder(warehouse_path: Path, name: str | None) -> Path:
     """Where POST /api/v1/backups writes: <warehouse folder>/backups/[name]/. The name is one
     plain folder name (no path), so that a client cannot write anywhere else."""
@@ -175,12 +161,14 @@ def _claim(parent: Path, base: str) -> tuple[str, Path]:
 def _export(wh: Warehouse, staging: Path, when: datetime) -> Manifest:
     """EXPORT DATABASE and the row counts in one transaction: one state of the warehouse, whatever
     other threads write meanwhile (their commits are not seen; nothing waits for them)."""
-    from . import __version__  # here: the package imports this module while it initialises
+    from attribution import (
+        __version__,  # here: the package imports this module while it initialises
+    )
 
     with wh.cursor() as cur, cur.transaction():
         database = str(cur.scalar("backup/current_database"))
         cur.execute_text(
-            _sql("backup/export", database=quote_ident(database), path=quote_literal(str(staging))),
+            fill("backup/export", database=quote_ident(database), path=quote_literal(str(staging))),
             name="backup/export",
         )
         tables: dict[str, TableEntry] = {}
@@ -188,7 +176,7 @@ def _export(wh: Warehouse, staging: Path, when: datetime) -> Manifest:
             if schema != "main":
                 raise BackupError(f"table {schema}.{table} is outside the main schema; move it")
             counted = cur.execute_text(
-                _sql("backup/count_rows", table=quote_ident(table)), name="backup/count_rows"
+                fill("backup/count_rows", table=quote_ident(table)), name="backup/count_rows"
             ).fetchone()
             tables[table] = TableEntry(
                 rows=int(counted[0]) if counted else 0, file=f"{table}.parquet"
@@ -327,7 +315,7 @@ def _advance_sequences(wh: Warehouse) -> dict[str, int]:
         "backup/sequence_defaults", {"database": database}
     ):
         top = wh.execute_text(
-            _sql("backup/max_value", table=quote_ident(table), column=quote_ident(column)),
+            fill("backup/max_value", table=quote_ident(table), column=quote_ident(column)),
             name="backup/max_value",
         ).fetchone()
         if top and top[0] is not None and int(top[0]) >= int(next_value):
@@ -341,11 +329,11 @@ def _import(folder: Path, staging: Path, manifest: Manifest) -> tuple[dict[str, 
     apply the migrations newer than the backup. Returns the sequences moved, migrations applied."""
     with Warehouse.open_path(staging, upgrade=False) as wh:
         wh.execute_text(
-            _sql("backup/import", path=quote_literal(str(folder))), name="backup/import"
+            fill("backup/import", path=quote_literal(str(folder))), name="backup/import"
         )
         for table, t in manifest.tables.items():
             counted = wh.execute_text(
-                _sql("backup/count_rows", table=quote_ident(table)), name="backup/count_rows"
+                fill("backup/count_rows", table=quote_ident(table)), name="backup/count_rows"
             ).fetchone()
             rows = int(counted[0]) if counted else -1
             if rows != t.rows:

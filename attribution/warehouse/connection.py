@@ -10,7 +10,6 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,12 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.dialects import registry as dialects
 from sqlalchemy.orm import Session, sessionmaker
 
-from .config import ROOT, Settings
-from .errors import NotFoundError, WarehouseError, WarehouseLockedError
+from attribution.config import Settings
+from attribution.errors import WarehouseError, WarehouseLockedError
+from attribution.warehouse.statements import SQL_DIR, statement
 
 log = logging.getLogger(__name__)
 
-SQL_DIR = ROOT / "sql"
 SCHEMA_DIR = SQL_DIR / "schema"
 _MIGRATION = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_PID = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
@@ -44,22 +43,6 @@ class CachingDuckDBDialect(duckdb_engine.Dialect):
 
 
 dialects.register("duckdb.attribution", __name__, "CachingDuckDBDialect")
-
-
-@cache
-def statement(name: str) -> str:
-    """The text of sql/NAME.sql; NotFoundError names what exists nearby."""
-    path = SQL_DIR / f"{name}.sql"
-    if not path.is_file():
-        folder = path.parent
-        known = sorted(p.stem for p in folder.glob("*.sql")) if folder.is_dir() else []
-        raise NotFoundError(f"no SQL statement {name!r}; {folder.name}/ has: {', '.join(known)}")
-    return path.read_text(encoding="utf-8")
-
-
-def quote_ident(name: str) -> str:
-    """Quote an identifier for DuckDB; the only way a name reaches SQL text."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
-from .errors import NotFoundError, QueryError, QueryTimeoutError
-from .warehouse import statement
+from attribution.errors import NotFoundError, QueryError, QueryTimeoutError
+from attribution.warehouse.statements import statement
 
 # Set when the connection opens; lock_configuration (set right after the time zone) keeps any
 # query from changing them. External access off refuses files (read_csv, COPY, ATTACH, EXPORT),

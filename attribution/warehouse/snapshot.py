@@ -17,9 +17,10 @@ from pathlib import Path
 
 import duckdb
 
-from .config import Settings
-from .errors import ConfigError, WarehouseError
-from .warehouse import SQL_DIR, Warehouse, quote_ident, statement
+from attribution.config import Settings
+from attribution.errors import ConfigError, WarehouseError
+from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.statements import SQL_DIR, fill, quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,6 @@ class Snapshot:
 def view_names() -> list[str]:
     """The analyst views, one per file in sql/views/."""
     return sorted(p.stem for p in VIEWS_DIR.glob("*.sql"))
-
-
-def _sql(name: str, **idents: str) -> str:
-    """sql/NAME.sql with each {key} replaced by an identifier list already quoted."""
-    text = statement(name)
-    for key, value in idents.items():
-        text = text.replace("{" + key + "}", value)
-    return text
 
 
 def _staging_prefix(final: Path) -> str:
@@ -136,20 +129,20 @@ def _fill(cur: Warehouse, source: str, info: dict[str, object]) -> None:
     so the copy is one consistent state of the warehouse whatever writes meanwhile."""
     with cur.transaction():
         cur.execute_text(
-            _sql("snapshot/copy_database", warehouse=quote_ident(source)),
+            fill("snapshot/copy_database", warehouse=quote_ident(source)),
             name="snapshot/copy_database",
         )
         cur.execute_text(
-            _sql("snapshot/use_database", database=quote_ident(TARGET)),
+            fill("snapshot/use_database", database=quote_ident(TARGET)),
             name="snapshot/use_database",
         )
         for table in PRIVATE_TABLES:
             cur.execute_text(
-                _sql("snapshot/drop_table", table=quote_ident(table)), name="snapshot/drop_table"
+                fill("snapshot/drop_table", table=quote_ident(table)), name="snapshot/drop_table"
             )
         for sequence in PRIVATE_SEQUENCES:
             cur.execute_text(
-                _sql("snapshot/drop_sequence", sequence=quote_ident(sequence)),
+                fill("snapshot/drop_sequence", sequence=quote_ident(sequence)),
                 name="snapshot/drop_sequence",
             )
         cur.execute("snapshot/create_info", info)
@@ -172,7 +165,7 @@ def _export_parquet(cur: Warehouse, relations: list[str], folder: Path) -> list[
         ]
         path = folder / f"{name}.parquet"
         cur.execute_text(
-            _sql("snapshot/export_parquet", columns=", ".join(columns), relation=quote_ident(name)),
+            fill("snapshot/export_parquet", columns=", ".join(columns), relation=quote_ident(name)),
             {"path": str(path)},
             name="snapshot/export_parquet",
         )
@@ -219,7 +212,7 @@ def _write(
         finally:
             with contextlib.suppress(WarehouseError):  # the detach below matters more
                 cur.execute_text(
-                    _sql("snapshot/use_database", database=quote_ident(source)),
+                    fill("snapshot/use_database", database=quote_ident(source)),
                     name="snapshot/use_database",
                 )
             cur.execute("snapshot/detach")

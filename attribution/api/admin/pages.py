@@ -15,11 +15,18 @@ from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from .. import report
-from ..config import Settings
-from ..messages import Messages
-from ..reporting import environment
-from .admin_session import SIGN_IN_PATH, AdminSession, Flash, current, same, store_of
+from attribution.api.admin.messages import Messages
+from attribution.api.admin.session import (
+    SIGN_IN_PATH,
+    AdminSession,
+    Flash,
+    current,
+    same,
+    store_of,
+)
+from attribution.config import Settings
+from attribution.reporting import report
+from attribution.reporting.render import environment
 
 LIST_PATH = "/admin/leads/sources"
 SORT_KEYS = ("name", "channel", "lead_count", "created_at")  # registry.SORT_KEYS, as columns

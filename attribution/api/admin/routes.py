@@ -17,14 +17,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from .. import registry
-from ..config import ROOT
-from ..errors import AttributionError
-from ..registry import BulkRefusedError
-from ..schemas import SourcePublic
-from ..tokens import TokenChecker, token_digest
-from . import admin_sources
-from .admin_pages import (
+from attribution.api.admin import sources as admin_sources
+from attribution.api.admin.pages import (
     HEADERS,
     LIST_PATH,
     PAGE_SIZES,
@@ -42,7 +36,7 @@ from .admin_pages import (
     viewer,
     words,
 )
-from .admin_session import (
+from attribution.api.admin.session import (
     COOKIE,
     SIGN_IN_COOKIE,
     SIGN_IN_PATH,
@@ -54,10 +48,16 @@ from .admin_session import (
     set_cookie,
     store_of,
 )
-from .auth import FailureLimiter, client_of
-from .errors import ApiError
+from attribution.api.auth import FailureLimiter, client_of
+from attribution.api.errors import ApiError
+from attribution.errors import AttributionError
+from attribution.registry import sources as registry
+from attribution.registry.schemas import SourcePublic
+from attribution.registry.sources import BulkRefusedError
+from attribution.registry.tokens import TokenChecker, token_digest
+from attribution.resources import TEMPLATES_DIR
 
-ASSETS = ROOT / "reports" / "admin"
+ASSETS = TEMPLATES_DIR / "admin"
 router = APIRouter(prefix="/admin", include_in_schema=False)
 router.include_router(admin_sources.router)
 Viewer = Annotated[AdminSession, Depends(viewer("get"))]

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from fastapi import Request, Response
 
-from ..config import AdminSettings
-from ..tokens import TokenChecker, TokenInfo
+from attribution.config import AdminSettings
+from attribution.registry.tokens import TokenChecker, TokenInfo
 
 COOKIE = "attribution_admin"  # path "/": it also admits the session to /reports/
 SIGN_IN_COOKIE = "attribution_admin_signin"  # the sign-in form's CSRF token, before a session

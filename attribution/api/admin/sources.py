@@ -8,11 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from .. import registry
-from ..errors import ConflictError
-from ..schemas import SourcePublic, SourceUpdate
-from ..warehouse import Warehouse
-from .admin_pages import (
+from attribution.api.admin.pages import (
     LIST_PATH,
     Posted,
     error_page,
@@ -24,7 +20,11 @@ from .admin_pages import (
     viewer,
     words,
 )
-from .admin_session import AdminSession
+from attribution.api.admin.session import AdminSession
+from attribution.errors import ConflictError
+from attribution.registry import sources as registry
+from attribution.registry.schemas import SourcePublic, SourceUpdate
+from attribution.warehouse.connection import Warehouse
 
 router = APIRouter()
 TEXT_FIELDS = ("name", "channel", "utm_source", "utm_medium", "utm_campaign")

@@ -1,94 +1,20 @@
-"""The `attribution` command: thin adapters over the Pipeline, one error handler."""
+"""`attribution ingest`, `batches` and `demo`: adapters over the pipeline's ingest."""
 
 from __future__ import annotations
 
-import functools
 import json
-import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from . import __version__
-from .config import Settings, iter_keys, load_settings
-from .errors import AttributionError
-from .ingest import FORMATS, KINDS, BatchSummary, parse_map
-from .ingest import Progress as ProgressFn
-from .pipeline import Pipeline, run_demo
+from attribution.cli.common import out, progress_bars, settings_of
+from attribution.ingest.kinds import FORMATS, KINDS
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handled(func: F) -> F:
-    """The one CLI error handler: a clear message and exit code; a traceback only with --debug."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = bool(click.get_current_context().find_root().params.get("debug"))
-        try:
-            return func(*args, **kwargs)
-        except AttributionError as exc:
-            if debug:
-                raise
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-            sys.exit(exc.exit_code)
-        except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            if debug:
-                raise
-            err.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-                "Run the same command with --debug for the traceback, and report it.",
-                highlight=False,
-            )
-            sys.exit(70)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def settings_of(ctx: click.Context) -> Settings:
-    obj: dict[str, Any] = ctx.find_root().ensure_object(dict)
-    if "settings" not in obj:
-        obj["settings"] = load_settings(obj.get("config"))
-    settings: Settings = obj["settings"]
-    return settings
-
-
-@contextmanager
-def progress_bars(enabled: bool) -> Iterator[Callable[[str, Path], ProgressFn | None]]:
-    """A factory of per-file progress callbacks drawing rich bars (none when disabled)."""
-    if not enabled:
-        yield lambda kind, path: None
-        return
-    bars = Progress(
-        TextColumn("{task.description:<30}"),
-        BarColumn(),
-        TextColumn("{task.fields[stage]:<13}"),
-        TimeElapsedColumn(),
-        console=err,
-    )
-    with bars:
-
-        def factory(kind: str, path: Path) -> ProgressFn:
-            task = bars.add_task(f"{kind} {path.name}", total=1, stage="waiting")
-
-            def tick(stage: str, step: int, steps: int) -> None:
-                bars.update(task, completed=step, total=steps, stage=stage)
-
-            return tick
-
-        yield factory
+if TYPE_CHECKING:
+    from attribution.ingest.loader import BatchSummary
 
 
 def print_summary(s: BatchSummary) -> None:
@@ -118,51 +44,7 @@ def print_summary(s: BatchSummary) -> None:
         out.print(f"    columns not used: {', '.join(s.extra_columns)}", highlight=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--config",
-    "config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="ATTRIBUTION_CONFIG",
-    help="Config file (default: config.yaml at the root).",
-)
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
-@click.version_option(__version__)
-@click.pass_context
-def main(ctx: click.Context, config: Path | None, debug: bool) -> None:
-    """Channel attribution: which channels bring revenue, not just clicks.
-
-    \b
-    Example:
-      attribution demo
-      attribution ingest leads leads.csv
-    """
-    ctx.ensure_object(dict)["config"] = config
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
-
-
-@main.command()
-@click.pass_context
-@handled
-def init(ctx: click.Context) -> None:
-    """Create the warehouse, or upgrade it to the latest schema.
-
-    \b
-    Example:
-      attribution init
-      attribution --config prod.yaml init
-    """
-    settings = settings_of(ctx)
-    with Pipeline.open(settings) as pipe:
-        applied = [m.version for m in pipe.warehouse.applied_list()]
-    out.print(
-        f"warehouse {settings.resolve(settings.warehouse.path)} is at schema "
-        f"{max(applied):04d} ({len(applied)} migrations applied)",
-        highlight=False,
-    )
-
-
-@main.command()
+@click.command()
 @click.argument("kind", type=click.Choice(KINDS))
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -184,7 +66,6 @@ def init(ctx: click.Context) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the batch summaries as JSON.")
 @click.pass_context
-@handled
 def ingest(
     ctx: click.Context,
     kind: str,
@@ -203,6 +84,9 @@ def ingest(
       attribution ingest touches touches.parquet
       attribution ingest revenue deals.jsonl --map deal_id=event_id --map won_on=occurred_at
     """
+    from attribution.ingest.kinds import parse_map
+    from attribution.service.pipeline import Pipeline
+
     settings = settings_of(ctx)
     column_map = parse_map(mapping)
     size_mb = sum(f.stat().st_size for f in files) / 1e6
@@ -220,7 +104,7 @@ def ingest(
         click.echo(json.dumps([s.as_dict() for s in summaries], indent=2))
 
 
-@main.command()
+@click.command()
 @click.option(
     "--rejected",
     "rejected",
@@ -230,7 +114,6 @@ def ingest(
 )
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.pass_context
-@handled
 def batches(ctx: click.Context, rejected: int | None, limit: int) -> None:
     """List the latest ingest batches, or the rejected rows of one.
 
@@ -239,6 +122,10 @@ def batches(ctx: click.Context, rejected: int | None, limit: int) -> None:
       attribution batches
       attribution batches --rejected 3 --limit 100
     """
+    from rich.table import Table
+
+    from attribution.service.pipeline import Pipeline
+
     with Pipeline.open(settings_of(ctx)) as pipe:
         if rejected is not None:
             rows = pipe.rejected_rows(rejected, limit)
@@ -278,7 +165,7 @@ def batches(ctx: click.Context, rejected: int | None, limit: int) -> None:
     out.print(table)
 
 
-@main.command()
+@click.command()
 @click.option(
     "--as-of",
     "as_of",
@@ -286,7 +173,6 @@ def batches(ctx: click.Context, rejected: int | None, limit: int) -> None:
     help="Date the demo data ends before (default: today, UTC).",
 )
 @click.pass_context
-@handled
 def demo(ctx: click.Context, as_of: datetime | None) -> None:
     """Generate the demo data set, ingest it into a fresh demo warehouse, build the weekly report.
 
@@ -295,6 +181,8 @@ def demo(ctx: click.Context, as_of: datetime | None) -> None:
       attribution demo
       attribution demo --as-of 2026-11-23
     """
+    from attribution.service.pipeline import run_demo
+
     settings = settings_of(ctx)
     day: date = as_of.date() if as_of else datetime.now(UTC).date()
     with progress_bars(sys.stderr.isatty()) as bar:
@@ -315,27 +203,3 @@ def demo(ctx: click.Context, as_of: datetime | None) -> None:
         f"Explore it:  ATTRIBUTION_WAREHOUSE__PATH={result.warehouse} attribution batches",
         highlight=False,
     )
-
-
-@main.command("config")
-@click.option("--keys", is_flag=True, help="List every key with its description instead.")
-@click.pass_context
-@handled
-def config_cmd(ctx: click.Context, keys: bool) -> None:
-    """Show the effective configuration (config.yaml plus ATTRIBUTION_* overrides).
-
-    \b
-    Example:
-      attribution config
-      ATTRIBUTION_INGEST__TIMEZONE=Europe/Bucharest attribution config
-      attribution config --keys
-    """
-    if keys:
-        for key, description in iter_keys():
-            out.print(f"[bold]{key}[/]: {description}", highlight=False)
-        return
-    settings = settings_of(ctx)
-    click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
-
-
-from . import cli_backup, cli_engine, cli_jobs, cli_mail, cli_registry, cli_report, cli_warehouse  # noqa: E402, F401  (they register commands)

@@ -1,0 +1,1 @@
+"""The lead-source registry and API tokens: ORM, schemas and keyword-only CRUD."""

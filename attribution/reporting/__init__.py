@@ -1,0 +1,1 @@
+"""Reporting: periods, metrics, the weekly report, charts, rendering, the emailed dashboard."""

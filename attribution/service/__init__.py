@@ -1,0 +1,1 @@
+"""The service: the pipeline (the Python API) and the job scheduler."""

@@ -1,0 +1,1 @@
+"""The warehouse: the DuckDB connection and statements, snapshot, sandbox, backup."""
