@@ -287,7 +287,7 @@ class JobsSettings(_Section):
         30.0, ge=0, le=3600, description="Wait before a step's first retry; doubled each time."
     )
     definitions: list[JobSettings] = Field(
-        default_factory=list, description="The jobs (see the README's Scheduled jobs section)."
+        default_factory=list, description="The jobs (see docs/jobs.md)."
     )
 
     @model_validator(mode="after")

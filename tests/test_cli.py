@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -10,13 +13,15 @@ import pytest
 from click.testing import CliRunner
 
 from attribution.cli import main
+from attribution.cli.app import COMMANDS as REGISTERED
+from attribution.cli.app import load
 
 from .conftest import write_csv
 
-COMMANDS = [[name] for name in sorted(main.commands)] + [
+COMMANDS = [[name] for name in sorted(REGISTERED)] + [
     [name, sub]
-    for name, group in sorted(main.commands.items())
-    if isinstance(group, click.Group)
+    for name in sorted(REGISTERED)
+    if isinstance(group := load(name), click.Group)
     for sub in sorted(group.commands)
 ]
 
@@ -26,6 +31,51 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output
+
+
+def test_the_command_list_names_every_command_without_loading_them() -> None:
+    """`attribution --help` lists every registered command with its short help, in a process
+    that has imported none of the command modules (nor pydantic, duckdb or rich)."""
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from attribution.cli import main\n"
+        "out = CliRunner().invoke(main, ['--help']).output\n"
+        "heavy = [m for m in ('pydantic', 'duckdb', 'rich', 'numpy', 'attribution.config',\n"
+        "         'attribution.cli.ingest', 'attribution.cli.warehouse') if m in sys.modules]\n"
+        "print(repr(heavy)); print(out)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    heavy, _, listing = done.stdout.partition("\n")
+    assert heavy == "[]"
+    for name, (_, _, short) in REGISTERED.items():
+        assert re.search(rf"^  {name} +{re.escape(short)}$", listing, re.M), name
+
+
+@pytest.mark.parametrize("name", sorted(REGISTERED))
+def test_each_registered_command_loads_under_its_name(name: str) -> None:
+    command = load(name)
+    assert command.name == name
+    assert command.help and "Example:" in command.help
+
+
+def test_init_in_an_empty_folder_writes_a_starter_config_and_stays_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ATTRIBUTION_CONFIG", raising=False)
+    first = CliRunner().invoke(main, ["init"], env={"ATTRIBUTION_CONFIG": None})
+    assert first.exit_code == 0, first.output
+    starter = tmp_path / "config.yaml"
+    assert f"wrote a starter config: {starter}" in first.output
+    assert starter.read_text(encoding="utf-8").startswith("# Written by `attribution init`")
+    assert (tmp_path / "data" / "attribution.duckdb").is_file()
+    assert "is at schema" in first.output
+    again = CliRunner().invoke(main, ["init"], env={"ATTRIBUTION_CONFIG": None})
+    assert again.exit_code == 0 and "starter" not in again.output  # ./config.yaml is used
+    shown = CliRunner().invoke(main, ["config"], env={"ATTRIBUTION_CONFIG": None})
+    assert f"config: {starter}" in shown.stderr
+    assert json.loads(shown.stdout)["warehouse"]["path"] == "data/attribution.duckdb"
 
 
 def run(tmp_path: Path, *args: str) -> click.testing.Result:

@@ -42,6 +42,13 @@ def test_environment_overrides_nested_keys(tmp_path: Path) -> None:
         ("warehouse: {threads: -2}", ["warehouse.threads", "-2", "greater than or equal to 0"]),
         ("warehouse: {pathh: x.duckdb}", ["unknown key 'warehouse.pathh'", "path"]),
         ("- just a list", ["must hold a mapping"]),
+        ("reports: {models: [linear, markof]}", ["reports.models", "markof", "valid: ", "markov"]),
+        ("reports: {primary_model: lineer}", ["reports.primary_model", "lineer", "linear"]),
+        (
+            "jobs: {definitions: [{name: w, cron: '0 7 * * mon', steps: [report], "
+            "models: [shapely]}]}",
+            ["jobs.definitions", "models: unknown shapely", "valid: ", "shapley"],
+        ),
     ],
 )
 def test_bad_values_name_key_value_and_what_is_allowed(
@@ -59,6 +66,33 @@ def test_bad_values_name_key_value_and_what_is_allowed(
 def test_error_from_environment_names_the_variable() -> None:
     with pytest.raises(ConfigError, match=r"ATTRIBUTION_DEMO__LEADS: demo\.leads = 'many'"):
         load_settings(ROOT / "config.yaml", environ={"ATTRIBUTION_DEMO__LEADS": "many"})
+
+
+def test_config_is_found_as_named_then_in_the_current_folder_then_built_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--config / ATTRIBUTION_CONFIG, else ./config.yaml, else the shipped defaults; relative
+    paths start at the config file's folder, or at the current folder for the defaults."""
+    empty, own, other = tmp_path / "empty", tmp_path / "own", tmp_path / "other"
+    for folder in (empty, own, other):
+        folder.mkdir()
+    (own / "config.yaml").write_text("warehouse: {path: wh/own.duckdb}\n", encoding="utf-8")
+    (other / "named.yaml").write_text("warehouse: {path: named.duckdb}\n", encoding="utf-8")
+
+    monkeypatch.chdir(empty)
+    builtin = load_settings(environ={})
+    assert builtin.source.startswith("built-in defaults")
+    assert builtin.resolve(builtin.warehouse.path) == empty / "data" / "attribution.duckdb"
+
+    monkeypatch.chdir(own)
+    local = load_settings(environ={})
+    assert local.source == str(own / "config.yaml")
+    assert local.resolve(local.warehouse.path) == own / "wh" / "own.duckdb"
+
+    by_env = load_settings(environ={"ATTRIBUTION_CONFIG": str(other / "named.yaml")})
+    assert by_env.resolve(by_env.warehouse.path) == other / "named.duckdb"
+    by_arg = load_settings(other / "named.yaml", environ={"ATTRIBUTION_CONFIG": "nope.yaml"})
+    assert by_arg.source == str(other / "named.yaml")
 
 
 def test_missing_explicit_config_file_is_an_error(tmp_path: Path) -> None:

@@ -270,3 +270,45 @@ def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], seconds: floa
         if proc.poll() is not None or time.monotonic() > deadline:
             raise AssertionError(f"{text!r} did not appear:\n{log.read_text()}")
         time.sleep(0.2)
+
+
+def test_a_job_store_written_before_the_layout_by_layer_still_loads_its_jobs(
+    tmp_path: Path, demo_db: Path
+) -> None:
+    """Job stores hold the callable's path; ones written as `attribution.scheduler:fire` load
+    (their missed or next run kept) and are rewritten to the service's path on start."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from attribution.service.scheduler import STORE_TABLE, _trigger
+
+    job = {"name": "weekly", "cron": "0 7 * * mon", "steps": ["run"]}
+    settings = load_settings(config(tmp_path, demo_db, [job]), environ={})
+    with Pipeline.open(settings) as pipe:
+        trigger = _trigger(settings.jobs.definitions[0])
+        natural = trigger.get_next_fire_time(None, datetime.now(UTC))
+        kept = natural + timedelta(weeks=2)  # not where the trigger alone would put it
+        old = BackgroundScheduler(
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=pipe.warehouse.engine(), tablename=STORE_TABLE)
+            },
+            timezone=UTC,
+        )
+        old.start(paused=True)
+        old.add_job(
+            "attribution.scheduler:fire",
+            trigger,
+            args=["weekly"],
+            id="weekly",
+            name="weekly",
+            next_run_time=kept,
+        )
+        old.shutdown(wait=False)
+        jobs = Jobs(pipe)
+        jobs.start()
+        try:
+            assert jobs.next_runs()["weekly"] == kept.astimezone(UTC).replace(tzinfo=None)
+            stored = jobs._scheduler.get_job("weekly") if jobs._scheduler else None
+            assert stored is not None and stored.func_ref == "attribution.service.scheduler:fire"
+        finally:
+            jobs.shutdown()

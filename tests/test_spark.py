@@ -314,6 +314,30 @@ def test_attribution_run_engine_spark_stores_a_run(
     assert (settings.spark.export_dir / "touches.parquet").is_file()
 
 
+def test_attribution_report_honours_engine_spark(
+    spark_session: SparkSession, settings: Settings, tmp_path: Path
+) -> None:
+    """`attribution report` goes through the pipeline, so `engine: spark` makes its run on
+    Spark (the run is stored with engine 'spark'), and the report is written from it."""
+    env = {
+        "ATTRIBUTION_ENGINE": "spark",
+        "ATTRIBUTION_WAREHOUSE__PATH": str(settings.warehouse.path),
+        "ATTRIBUTION_SPARK__EXPORT_DIR": str(settings.spark.export_dir),
+    }
+    args = ["report", "--week", "2026-W47", "--models", "linear,markov"]
+    args += ["--out", str(tmp_path / "reports")]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 0, result.output
+    with Pipeline.open(settings) as pipe:
+        stored = pipe.warehouse.con.execute(
+            "SELECT run_id, engine, models FROM attribution_runs ORDER BY run_id DESC LIMIT 1"
+        ).fetchall()
+    run_id, engine, models = stored[0]
+    assert (engine, models) == ("spark", ["linear", "markov"])
+    assert f"report 2026-W47 (run {run_id})" in result.output
+    assert (tmp_path / "reports" / f"2026-W47-run{run_id}" / "index.html").is_file()
+
+
 def csv_cells(path: Path) -> list[list[str]]:
     return [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
 

@@ -74,17 +74,13 @@ async def build_report(
     _: Annotated[TokenInfo, Depends(require("post"))],
 ) -> dict[str, Any]:
     pipeline: Pipeline = request.app.state.pipeline
-    cfg = pipeline.settings.reports
-    models = tuple(body.models or cfg.models)
-    if not models:
+    if body.models is not None and not body.models:
         raise ApiError(422, "models needs at least one model name.")
-    primary = body.primary or (cfg.primary_model if cfg.primary_model in models else models[0])
-    spec = report.ReportSpec(
-        period=body.period(),
-        models=models,
-        primary=primary,
-        lookback_days=body.lookback_days or cfg.lookback_days,
-        trend_weeks=cfg.trend_weeks,
+    spec = pipeline.report_spec(
+        body.period(),
+        models=body.models,
+        primary=body.primary,
+        lookback_days=body.lookback_days,
     )
     built = await run_in_threadpool(pipeline.report, spec)
     if request.app.state.publisher is not None:

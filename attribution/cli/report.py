@@ -11,7 +11,7 @@ import click
 if TYPE_CHECKING:
     from attribution.reporting.metrics import Period
 
-from attribution.cli.common import out, parse_days, settings_of
+from attribution.cli.common import out, parse_days, parse_names, settings_of
 from attribution.errors import AttributionError
 
 
@@ -61,33 +61,19 @@ def report_command(
       attribution report --week 2026-W47
       attribution report --from 2026-11-01 --to 2026-11-30 --models linear,markov --out /tmp/r
     """
-    from attribution.reporting import report
     from attribution.service.pipeline import Pipeline
 
     settings = settings_of(ctx)
-    cfg = settings.reports
-    models = (
-        tuple(n.strip() for n in model_names.split(",") if n.strip())
-        if model_names
-        else tuple(cfg.models)
-    )
-    chosen = primary or (cfg.primary_model if cfg.primary_model in models else models[0])
-    spec = report.ReportSpec(
-        period=_period(week, first, last),
-        models=models,
-        primary=chosen,
-        lookback_days=parse_days(lookback, "--lookback") if lookback else cfg.lookback_days,
-        trend_weeks=cfg.trend_weeks,
-    )
-    folder = out_dir or settings.resolve(cfg.output_dir)
+    period = _period(week, first, last)
+    folder = out_dir or settings.resolve(settings.reports.output_dir)
     with Pipeline.open(settings) as pipe:
-        built = report.build(
-            pipe.warehouse,
-            spec,
-            folder,
-            base_currency=settings.ingest.base_currency,
-            progress=lambda text: out.print(f"[dim]{text}[/dim]"),
+        spec = pipe.report_spec(
+            period,
+            models=parse_names(model_names, "--models") if model_names else None,
+            primary=primary,
+            lookback_days=parse_days(lookback, "--lookback") if lookback else None,
         )
+        built = pipe.report(spec, folder, progress=lambda text: out.print(f"[dim]{text}[/dim]"))
     out.print(f"report {spec.period.label} (run {built.run_id}): {built.index}", highlight=False)
     for name, path in built.files.items():
         out.print(f"  {name}: {path}", highlight=False)

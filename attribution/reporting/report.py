@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attribution.engine import runs
 from attribution.errors import AttributionError
@@ -32,6 +32,9 @@ from attribution.reporting.render import (
 )
 from attribution.resources import TEMPLATES_DIR
 from attribution.warehouse.connection import Warehouse
+
+if TYPE_CHECKING:
+    from attribution.config import ReportSettings
 
 STYLESHEET = TEMPLATES_DIR / "report.css"
 MANIFEST = "report.json"
@@ -58,16 +61,37 @@ class ReportSpec:
 
     period: Period
     models: tuple[str, ...] = DEFAULT_MODELS
-    primary: str = ""  # the model of the headline, trend and ROAS chart; default markov or first
+    primary: str = ""  # the model of the headline, trend and ROAS chart; "": the first model
     lookback_days: float = 30.0
     trend_weeks: int = 8
     options: ModelOptions = field(default_factory=ModelOptions)
 
     @property
     def primary_model(self) -> str:
-        if self.primary:
-            return self.primary
-        return "markov" if "markov" in self.models else self.models[0]
+        return self.primary or self.models[0]
+
+
+def spec_for(
+    cfg: ReportSettings,
+    period: Period,
+    *,
+    models: Sequence[str] | None = None,
+    primary: str | None = None,
+    lookback_days: float | None = None,
+) -> ReportSpec:
+    """A report's settings: the arguments given, the rest from the config (`reports.*`). The
+    primary model is the one asked for, else reports.primary_model when the report has it,
+    else the report's first model. The one place these defaults are worked out."""
+    chosen = tuple(check_names(list(models or cfg.models)))
+    if not chosen:
+        raise AttributionError("a report needs at least one model")
+    return ReportSpec(
+        period=period,
+        models=chosen,
+        primary=primary or (cfg.primary_model if cfg.primary_model in chosen else chosen[0]),
+        lookback_days=lookback_days or cfg.lookback_days,
+        trend_weeks=cfg.trend_weeks,
+    )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -105,13 +105,31 @@ class Pipeline:
         """Back up the whole warehouse into a new folder inside `parent` (see backup.create)."""
         return backups.create(self.warehouse, parent)
 
+    def report_spec(
+        self,
+        period: Period,
+        *,
+        models: Sequence[str] | None = None,
+        primary: str | None = None,
+        lookback_days: float | None = None,
+    ) -> ReportSpec:
+        """A report's settings from these arguments and the config (report.spec_for)."""
+        return report.spec_for(
+            self.settings.reports,
+            period,
+            models=models,
+            primary=primary,
+            lookback_days=lookback_days,
+        )
+
     def report(
         self,
         spec: ReportSpec,
         out_root: Path | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> Report:
-        """Build a report (a run over its window, figures, charts, CSV files) and the index."""
+        """Build a report (a run over its window, figures, charts, CSV files) and the index;
+        the run is made on the configured engine (Pipeline.attribute)."""
         folder = out_root or self.settings.resolve(self.settings.reports.output_dir)
         return report.build(
             self.warehouse,
@@ -173,13 +191,6 @@ def run_demo(
             pipe.ingest(kind, path, progress=progress(kind, path) if progress else None)
             for kind, path in inputs.items()
         ]
-        wanted = settings.reports
-        spec = ReportSpec(
-            period=Period.last_complete_week(data.end.date()),
-            models=tuple(wanted.models),
-            primary=wanted.primary_model,
-            lookback_days=wanted.lookback_days,
-            trend_weeks=wanted.trend_weeks,
-        )
+        spec = pipe.report_spec(Period.last_complete_week(data.end.date()))
         built = pipe.report(spec, folder / "reports")
     return DemoResult(db, inputs, batches, built, data.start, data.end)

@@ -34,7 +34,7 @@ from attribution.engine import runs
 from attribution.errors import AttributionError, ConflictError, NotFoundError
 from attribution.ingest.kinds import KINDS
 from attribution.reporting.metrics import Period
-from attribution.reporting.report import Report, ReportSpec
+from attribution.reporting.report import Report
 from attribution.service.pipeline import Pipeline
 from attribution.warehouse.connection import Warehouse
 
@@ -236,32 +236,20 @@ class Jobs:
                 )
         return loaded
 
-    def _models(self, job: JobSettings) -> tuple[str, ...]:
-        return tuple(job.models or self.settings.reports.models)
-
-    def _lookback(self, job: JobSettings) -> float:
-        return job.lookback_days or self.settings.reports.lookback_days
-
     def _run(self, job: JobSettings, _: datetime, context: dict[str, Any]) -> Any:
         period: Period = context["period"]
         spec = runs.RunSpec(
             start=period.start,
             end=period.end,
-            lookback_days=self._lookback(job),
-            models=self._models(job),
+            lookback_days=job.lookback_days or self.settings.reports.lookback_days,
+            models=tuple(job.models or self.settings.reports.models),
         )
         result = self.pipeline.attribute(spec)
         return {"run_id": result.run_id, "period": period.label, "input_hash": result.input_hash}
 
     def _report(self, job: JobSettings, _: datetime, context: dict[str, Any]) -> Any:
-        models = self._models(job)
-        primary = self.settings.reports.primary_model
-        spec = ReportSpec(
-            period=context["period"],
-            models=models,
-            primary=primary if primary in models else models[0],
-            lookback_days=self._lookback(job),
-            trend_weeks=self.settings.reports.trend_weeks,
+        spec = self.pipeline.report_spec(
+            context["period"], models=job.models, lookback_days=job.lookback_days
         )
         built = self.pipeline.report(spec)
         context["report"] = built
