@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 import click
 
+from attribution import clock
 from attribution.cli.common import err, out, parse_days, parse_names, parse_window, settings_of
 from attribution.errors import AttributionError
 from attribution.models import DEFAULT_MODELS, PATH_FILE_MODELS
@@ -185,7 +186,7 @@ def run_command(
     from attribution.models import ModelOptions, check_names
     from attribution.service.pipeline import Pipeline
 
-    day = as_of or datetime.now(UTC).replace(tzinfo=None)
+    day = as_of or clock.utc_now()
     start, end = parse_window(window, datetime(day.year, day.month, day.day))
     names = check_names([n.strip() for n in model_names.split(",") if n.strip()])
     spec = RunSpec(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from attribution import clock
 from attribution.cli.common import out, progress_bars, settings_of
 from attribution.ingest.kinds import FORMATS, KINDS
 
@@ -184,7 +185,7 @@ def demo(ctx: click.Context, as_of: datetime | None) -> None:
     from attribution.service.pipeline import run_demo
 
     settings = settings_of(ctx)
-    day: date = as_of.date() if as_of else datetime.now(UTC).date()
+    day: date = as_of.date() if as_of else clock.today()
     with progress_bars(sys.stderr.isatty()) as bar:
         result = run_demo(settings, as_of=day, progress=bar)
     for s in result.batches:

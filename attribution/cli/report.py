@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +11,7 @@ import click
 if TYPE_CHECKING:
     from attribution.reporting.metrics import Period
 
+from attribution import clock
 from attribution.cli.common import out, parse_days, parse_names, settings_of
 from attribution.errors import AttributionError
 
@@ -26,7 +27,7 @@ def _period(week: str | None, first: datetime | None, last: datetime | None) -> 
         if not (first and last):
             raise AttributionError("--from and --to go together: give both days")
         return Period.days(first.date(), last.date())
-    return Period.last_complete_week(datetime.now(UTC).date())
+    return Period.last_complete_week(clock.today())
 
 
 @click.command("report")

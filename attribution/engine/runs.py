@@ -8,7 +8,7 @@ import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 import duckdb
@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from attribution import clock
 from attribution.engine import journeys, portable
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names, run_models, transforms
 from attribution.models.paths import Paths, dense_ids
@@ -348,7 +349,7 @@ def run_row(
 ) -> dict[str, object]:
     """The attribution_runs row of a run (its seconds are set once it is stored)."""
     return {
-        "created_at": datetime.now(UTC).replace(tzinfo=None),
+        "created_at": clock.utc_now(),
         "window_start": spec.start,
         "window_end": spec.end,
         "lookback_days": spec.lookback_days,

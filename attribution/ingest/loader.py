@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from attribution import clock
 from attribution.config import Settings
 from attribution.errors import IngestError, WarehouseError
 from attribution.ingest.kinds import FORMATS, KINDS, Kind
@@ -338,7 +338,7 @@ class Ingestor:
             utc = self.settings.ingest.timezone == "UTC"
             wh.execute_text(_norm_view(k, chosen, utc), name="ingest_norm")
             previous = wh.fetchone("ingest/find_loaded_file", {"kind": k, "sha256": sha})
-            now = datetime.now(UTC).replace(tzinfo=None)
+            now = clock.utc_now()
             batch_id = int(
                 wh.scalar(
                     "ingest/start_batch",
@@ -389,7 +389,7 @@ class Ingestor:
                     "rows_duplicate": summary.duplicates,
                     "rows_rejected": summary.rejected,
                     "sources_created": summary.sources_created,
-                    "finished_at": datetime.now(UTC).replace(tzinfo=None),
+                    "finished_at": clock.utc_now(),
                 },
             )
             summary.batch_id = batch_id

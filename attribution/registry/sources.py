@@ -7,13 +7,13 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from attribution import clock
 from attribution.errors import AttributionError, ConflictError, InUseError, NotFoundError
 from attribution.registry.orm import LeadSource
 from attribution.registry.schemas import PageMeta, SourcePublic, SourceUpdate
@@ -55,10 +55,6 @@ class BulkRefusedError(ConflictError):
     def __init__(self, reasons: dict[str, str]) -> None:
         super().__init__(f"Nothing was changed: {len(reasons)} of the ids cannot be processed.")
         self.reasons = reasons
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _public(row: dict[str, Any]) -> SourcePublic:
@@ -220,7 +216,7 @@ def _commit(session: Session) -> None:
 def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = False) -> int:
     """Add a source; returns its id. ConflictError on a duplicate name or claimed UTM rule."""
     values = fields.given()
-    now = _now()
+    now = clock.utc_now()
     with wh.writing("registry") as change, wh.sessions()() as session:
         _check_unique(session, values, None)
         src = LeadSource(
@@ -268,7 +264,7 @@ def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> boo
         if "name" in values:
             src.name_key = values["name"].lower()
         if changed:
-            src.updated_at = _now()
+            src.updated_at = clock.utc_now()
             _commit(session)
         return True
 
@@ -341,7 +337,7 @@ def bulk_action(
                     reasons[str(i)] = reason
         if reasons:
             raise BulkRefusedError(reasons)
-        now = _now()
+        now = clock.utc_now()
         for src in found.values():
             if action == "delete":
                 session.delete(src)

@@ -9,11 +9,12 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from attribution import clock
 from attribution.errors import AttributionError, ConflictError, NotFoundError
 from attribution.registry.orm import ApiToken
 from attribution.warehouse.connection import Warehouse
@@ -67,7 +68,7 @@ def create_token(
         raise AttributionError("a token needs a name, e.g. 'crm-sync'")
     caps = parse_capabilities(capabilities)
     token = PREFIX + secrets.token_urlsafe(32)  # 32 random bytes
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = clock.utc_now()
     with wh.writing("tokens"), wh.sessions()() as session:
         row = ApiToken(
             name=clean,
@@ -97,7 +98,7 @@ def revoke_token(wh: Warehouse, *, name: str) -> TokenInfo:
         if row is None:
             raise NotFoundError(f"no token named {name!r}; `attribution tokens list` shows them")
         if row.revoked_at is None:
-            row.revoked_at = datetime.now(UTC).replace(tzinfo=None)
+            row.revoked_at = clock.utc_now()
             session.commit()
         return _info(row)
 
@@ -152,5 +153,5 @@ class TokenChecker:
         with self.wh.write_lock, self.wh.sessions()() as session:
             row = session.get(ApiToken, token_id)
             if row is not None:
-                row.last_used_at = datetime.now(UTC).replace(tzinfo=None)
+                row.last_used_at = clock.utc_now()
                 session.commit()

@@ -15,7 +15,7 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from pathlib import Path
@@ -25,6 +25,7 @@ from urllib.parse import quote
 from jinja2 import Environment
 from plotly.offline import get_plotlyjs
 
+from attribution import clock
 from attribution.config import MailSettings, Settings
 from attribution.errors import AttributionError, MailError, NotFoundError
 from attribution.reporting import charts
@@ -282,7 +283,7 @@ def compose(
     msg["Subject"] = title
     msg["From"] = mail.sender
     msg["To"] = ", ".join(to)
-    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Date"] = format_datetime(clock.now())
     msg["Message-ID"] = message_id(key, mail.sender)
     msg["X-Attribution-Report"] = report.folder.name
     if job:

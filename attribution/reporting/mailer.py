@@ -20,11 +20,11 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from typing import TYPE_CHECKING, Any, Literal
 
+from attribution import clock
 from attribution.config import SMTP_PASSWORD_ENV, MailSettings, Settings
 from attribution.errors import AttributionError, ConfigError, MailError
 from attribution.warehouse.connection import Warehouse
@@ -117,7 +117,7 @@ def send(wh: Warehouse, message: EmailMessage, *, settings: Settings, key: str) 
                     "job": str(message.get("X-Attribution-Job", "")),
                     "subject": str(message.get("Subject", "")),
                     "recipients": ", ".join(to),
-                    "now": _now(),
+                    "now": clock.utc_now(),
                 },
             )
         del message["Message-ID"]
@@ -128,7 +128,7 @@ def send(wh: Warehouse, message: EmailMessage, *, settings: Settings, key: str) 
             if attempt > 1:
                 _sleep(mail.retry_backoff_seconds * 2 ** (attempt - 2))
             del message["Date"]
-            message["Date"] = format_datetime(datetime.now(UTC))
+            message["Date"] = format_datetime(clock.now())
             try:
                 answer, refused = _deliver(message, to, mail, password)
             except (smtplib.SMTPException, OSError) as exc:
@@ -156,13 +156,9 @@ def ledger(wh: Warehouse, key: str) -> dict[str, Any] | None:
 
 
 def _record(wh: Warehouse, key: str, answer: str, status: str) -> None:
-    params = {"key": key, "answer": answer, "status": status, "now": _now()}
+    params = {"key": key, "answer": answer, "status": status, "now": clock.utc_now()}
     with wh.write_lock:
         wh.execute("mail/record_attempt", params)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @contextmanager

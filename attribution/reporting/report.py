@@ -12,10 +12,11 @@ import json
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from attribution import clock
 from attribution.engine import runs
 from attribution.errors import AttributionError
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names
@@ -267,7 +268,7 @@ def build(
         "data_quality": write_csv(tmp / "data_quality.csv", QUALITY_COLUMNS, quality),
     }
     chart_list = charts.report_charts(now, trend_rows, spread, primary, metrics.DAYS_CAP)
-    generated = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    generated = clock.utc_now().replace(microsecond=0)
     headline = _headline(now, before, primary)
     manifest = {
         "label": spec.period.label,

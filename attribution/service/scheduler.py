@@ -29,6 +29,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from attribution import clock
 from attribution.config import JobSettings, cron_trigger
 from attribution.engine import runs
 from attribution.errors import AttributionError, ConflictError, NotFoundError
@@ -42,10 +43,6 @@ log = logging.getLogger(__name__)
 STORE_TABLE = "scheduler_jobs"
 _ACTIVE: Jobs | None = None  # the started scheduler's Jobs, for fire()
 INGEST_SUFFIXES = (".csv", ".parquet", ".jsonl", ".ndjson", ".json")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _trigger(job: JobSettings) -> CronTrigger:
@@ -125,7 +122,9 @@ class Jobs:
         if not lock.acquire(blocking=False):
             raise ConflictError(f"job {name!r} is running already; try again when it ends")
         try:
-            return self._run_locked(job, scheduled_for or _now().replace(microsecond=0), trigger)
+            return self._run_locked(
+                job, scheduled_for or clock.utc_now().replace(microsecond=0), trigger
+            )
         finally:
             lock.release()
 
@@ -148,7 +147,7 @@ class Jobs:
                     "job": job.name,
                     "scheduled_for": scheduled_for,
                     "trigger": trigger,
-                    "started_at": _now(),
+                    "started_at": clock.utc_now(),
                     "pid": os.getpid(),
                 },
             )
@@ -170,7 +169,7 @@ class Jobs:
             {
                 "run_no": run_no,
                 "status": status,
-                "finished_at": _now(),
+                "finished_at": clock.utc_now(),
                 "error": error,
                 "outputs": json.dumps(outputs, default=str),
             },
@@ -308,7 +307,7 @@ class Jobs:
         self._scheduler = scheduler
         scheduler.resume()
         with self.pipeline.warehouse.cursor() as cur:
-            stopped = cur.records("jobs/interrupted", {"pid": os.getpid(), "now": _now()})
+            stopped = cur.records("jobs/interrupted", {"pid": os.getpid(), "now": clock.utc_now()})
         for row in stopped:
             if row["job"] in self.definitions:
                 threading.Thread(
@@ -329,7 +328,7 @@ class Jobs:
         job = self.definitions.get(name)
         if job is None:
             return
-        now = _now()
+        now = clock.utc_now()
         grace = timedelta(seconds=self.settings.jobs.misfire_grace_seconds)
         scheduled = latest_fire(_trigger(job), now, grace) or now.replace(microsecond=0)
         trigger = "catch-up" if now - scheduled > timedelta(seconds=60) else "schedule"
@@ -341,7 +340,7 @@ class Jobs:
     def next_runs(self) -> dict[str, datetime | None]:
         """Each job's next run (UTC), from the running scheduler or from its cron."""
         out: dict[str, datetime | None] = {}
-        now = datetime.now(UTC)
+        now = clock.now()
         for name, job in self.definitions.items():
             stored = self._scheduler.get_job(name) if self._scheduler else None
             nxt = (

@@ -24,7 +24,9 @@ import duckdb
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 
+from attribution import clock
 from attribution.errors import BackupError, InvalidFieldsError
+from attribution.warehouse import durable
 from attribution.warehouse.connection import Warehouse, migrations
 from attribution.warehouse.statements import fill, quote_ident, quote_literal
 
@@ -135,14 +137,6 @@ def _parquet_rows(path: Path) -> int:
     return int(pq.read_metadata(path).num_rows)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _claim(parent: Path, base: str) -> tuple[str, Path]:
     """A backup name not yet taken in `parent`, and its staging folder, created (so claimed)."""
     for n in range(1, 1000):
@@ -211,7 +205,7 @@ def create(wh: Warehouse, parent: Path, *, now: datetime | None = None) -> Backu
     """Back up the warehouse this process holds into a new folder parent/<stem>-<UTC time>/
     (parent is created if missing; a name already taken gets -2, -3, ...)."""
     started = time.perf_counter()
-    when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    when = (now or clock.now()).astimezone(UTC).replace(microsecond=0)
     parent = parent.absolute()
     with _BACKING_UP:
         parent.mkdir(parents=True, exist_ok=True)
@@ -223,10 +217,10 @@ def create(wh: Warehouse, parent: Path, *, now: datetime | None = None) -> Backu
                 manifest.model_dump_json(indent=2) + "\n", encoding="utf-8"
             )
             for path in staging.iterdir():
-                _fsync(path)
-            _fsync(staging)
+                durable.fsync(path)
+            durable.fsync(staging)
             os.rename(staging, final)  # readers see no folder, or the whole backup
-            _fsync(parent)
+            durable.fsync(parent)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -363,7 +357,7 @@ def restore(folder: Path, target: Path) -> Restored:
             os.link(staging, target)  # unlike a rename, never replaces a file made meanwhile
         except FileExistsError:
             raise BackupError(f"{target} was created meanwhile; nothing was changed") from None
-        _fsync(target.parent)
+        durable.fsync(target.parent)
     finally:
         for leftover in (staging, staging.with_name(staging.name + ".wal")):
             leftover.unlink(missing_ok=True)

@@ -12,13 +12,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from attribution import clock
 from attribution.config import Settings
 from attribution.errors import ConfigError, WarehouseError
+from attribution.warehouse import durable
 from attribution.warehouse.connection import Warehouse
 from attribution.warehouse.statements import SQL_DIR, fill, quote_ident
 
@@ -89,14 +91,6 @@ def remove_leftovers(final: Path) -> list[Path]:
             found.unlink(missing_ok=True)
         removed.append(found)
     return removed
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _checkpoint(wh: Warehouse, cur: Warehouse) -> None:
@@ -179,7 +173,7 @@ def _replace_parquet(staged: list[Path], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     final = []
     for path in staged:
-        _fsync(path)
+        durable.fsync(path)
         target = folder / path.name
         os.replace(path, target)
         final.append(target)
@@ -187,7 +181,7 @@ def _replace_parquet(staged: list[Path], folder: Path) -> list[Path]:
     for old in folder.glob("*.parquet"):
         if old.name not in keep:
             old.unlink(missing_ok=True)
-    _fsync(folder)
+    durable.fsync(folder)
     return final
 
 
@@ -236,7 +230,7 @@ def publish(wh: Warehouse, settings: Settings) -> Snapshot:
             remove_leftovers(parquet_dir)
         tmp = _staging(final)
         staged = _staging(parquet_dir) if parquet_dir else None
-        published_at = datetime.now(UTC).replace(tzinfo=None)
+        published_at = clock.utc_now()
         info: dict[str, object] = {
             "published_at": published_at,
             "warehouse": str(wh.path),
@@ -245,9 +239,9 @@ def publish(wh: Warehouse, settings: Settings) -> Snapshot:
         }
         try:
             found, files = _write(wh, tmp, info, cfg.storage_version, staged)
-            _fsync(tmp)
+            durable.fsync(tmp)
             os.replace(tmp, final)
-            _fsync(final.parent)
+            durable.fsync(final.parent)
             size = final.stat().st_size
             parquet = _replace_parquet(files, parquet_dir) if parquet_dir else []
         finally:
