@@ -1,4 +1,4 @@
-"""`attribution backup` and `attribution restore`: thin adapters over attribution.backup."""
+"""`attribution backup` and `attribution restore`: adapters over warehouse.backup."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`attribution jobs ...`: list, run, history, and the scheduler on its own (daemon)."""
+"""`attribution jobs ...` (list, run, history, the scheduler on its own) and `attribution serve`
+(the HTTP API with the scheduler)."""
 
 from __future__ import annotations
 

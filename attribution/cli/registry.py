@@ -1,4 +1,4 @@
-"""`attribution sources`, `tokens` and `serve`: thin adapters over the registry and the API."""
+"""`attribution sources` and `tokens`: adapters over the registry and its tokens."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`attribution report`: a thin adapter over attribution.report."""
+"""`attribution report`: the report of a period, through the pipeline (Pipeline.report)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""`attribution snapshot` and `attribution sql`: the analysts' warehouse, thin adapters over
-Pipeline.publish_snapshot and the sandbox."""
+"""`attribution init`, `config`, `snapshot` and `sql`: the warehouse and its settings, and the
+analysts' snapshot (Pipeline.publish_snapshot) queried in the sandbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The service object: the one Python API that the CLI, the HTTP routes and the jobs call."""
+"""The service object: the Python API that the CLI, the HTTP routes and the jobs call for
+ingest, runs, reports, snapshots and backups. The registry, tokens, the SQL sandbox and mail
+are modules of their own that the adapters call with the pipeline's warehouse."""
 
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ class DemoResult:
 
 
 class Pipeline:
-    """Settings plus an open warehouse; every capability of the service is a method here."""
+    """Settings plus an open warehouse, and the work done with them."""
 
     def __init__(self, settings: Settings, warehouse: Warehouse) -> None:
         self.settings = settings
