@@ -879,3 +879,24 @@ def test_shapley_keeps_value_of_sets_that_never_convert() -> None:
     credit = shapley.shapley(paths)
     assert credit.value.sum() == pytest.approx(7.0)
     assert credit.conversions.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_the_sparse_and_the_dense_markov_solves_agree(
+    order: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chains of up to DENSE_STATES states are solved densely, larger ones with a sparse LU:
+    both give the same removal effects and credit."""
+    rng = np.random.default_rng(order)
+    paths = [[str(c) for c in rng.choice(NAMES, rng.integers(1, 6))] for _ in range(300)]
+    conv = [float(x) for x in rng.integers(0, 3, len(paths))]
+    data = Data(paths, conv, [2.5 * c for c in conv], [float(x) for x in rng.integers(0, 4, 300)])
+    dense = markov.markov(data.to_paths(), order)
+    assert markov.Chain(data.to_paths(), order).dense
+    monkeypatch.setattr(markov, "DENSE_STATES", 0)
+    assert not markov.Chain(data.to_paths(), order).dense
+    sparse = markov.markov(data.to_paths(), order)
+    assert dense.removal_conversions is not None and sparse.removal_conversions is not None
+    np.testing.assert_allclose(sparse.removal_conversions, dense.removal_conversions, atol=1e-12)
+    np.testing.assert_allclose(sparse.conversions, dense.conversions, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sparse.value, dense.value, rtol=1e-12, atol=1e-9)

@@ -1,4 +1,6 @@
-"""Exact Markov attribution: absorbing-chain linear algebra (scipy sparse), never simulation.
+"""Exact Markov attribution: absorbing-chain linear algebra, never simulation. A chain of up to
+DENSE_STATES states is solved densely (numpy's LAPACK); a larger one with scipy's sparse LU,
+imported only then.
 
 States are start, the channel states (order k: windows of k consecutive channels; a shorter
 path is one state), conversion and null; consecutive identical states are collapsed. Removing a
@@ -8,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csc_matrix, csr_matrix, identity
-from scipy.sparse.linalg import splu
 
 from attribution.models.paths import Floats, Ints, Paths, dense_ids
 from attribution.models.result import Credit
 
 MAX_ORDER = 4
+DENSE_STATES = 1500  # up to here a dense solve is faster than a sparse one (and needs no scipy)
 
 
 def _states(paths: Paths, order: int) -> tuple[Ints, Ints, Ints, int]:
@@ -151,10 +153,19 @@ class Chain:
         t = transitions(counts, order) if isinstance(counts, Paths) else counts
         self.members = t.members
         self.n = t.n  # transient: 0 = start, 1..n_states = channel states
-        q = csr_matrix((t.weight, (t.src, t.dst)), shape=(self.n, self.n))
-        out = np.asarray(q.sum(axis=1)).ravel() + t.to_conv + t.to_null
+        self.dense = self.n <= DENSE_STATES
+        leaving = np.bincount(t.src, t.weight, self.n)
+        out = leaving + t.to_conv + t.to_null
         scale = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
-        self.q = csr_matrix(q.multiply(scale[:, None]))
+        share = t.weight * scale[t.src]
+        if self.dense:
+            q = np.zeros((self.n, self.n))
+            np.add.at(q, (t.src, t.dst), share)
+            self.q: Any = q
+        else:
+            from scipy.sparse import csr_matrix
+
+            self.q = csr_matrix((share, (t.src, t.dst)), shape=(self.n, self.n))
         self.r_conv: Floats = t.to_conv * scale
         # Mean conversion value of the paths ending in each state (for the value model).
         self.mean_value = np.divide(
@@ -165,14 +176,21 @@ class Chain:
         """For each transient state j, the probability that a walk from start converts with j
         as its last step (expected visits to j times j's conversion probability), with channel
         `removed` taken out: every transition into a state containing it goes to null."""
-        q = self.q
+        keep = np.ones(self.n)
         if removed is not None:
-            hit = np.concatenate([[False], self.members[:, removed]])
-            q = csr_matrix(q.multiply(np.where(hit, 0.0, 1.0)[None, :]))
-        system = csc_matrix((identity(self.n, format="csr") - q).T)
+            keep[1:][self.members[:, removed]] = 0.0
         start = np.zeros(self.n)
         start[0] = 1.0
-        visits: Floats = np.asarray(splu(system).solve(start), dtype=np.float64)
+        if self.dense:
+            system = np.eye(self.n) - self.q * keep[None, :]
+            visits: Floats = np.linalg.solve(system.T, start)
+        else:
+            from scipy.sparse import csc_matrix, csr_matrix, identity
+            from scipy.sparse.linalg import splu
+
+            q = csr_matrix(self.q.multiply(keep[None, :]))
+            transposed = csc_matrix((identity(self.n, format="csr") - q).T)
+            visits = np.asarray(splu(transposed).solve(start), dtype=np.float64)
         return visits * self.r_conv
 
 
