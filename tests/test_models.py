@@ -891,8 +891,9 @@ def test_the_sparse_and_the_dense_markov_solves_agree(
     paths = [[str(c) for c in rng.choice(NAMES, rng.integers(1, 6))] for _ in range(300)]
     conv = [float(x) for x in rng.integers(0, 3, len(paths))]
     data = Data(paths, conv, [2.5 * c for c in conv], [float(x) for x in rng.integers(0, 4, 300)])
-    dense = markov.markov(data.to_paths(), order)
+    monkeypatch.setattr(markov, "DENSE_STATES", 10**6)
     assert markov.Chain(data.to_paths(), order).dense
+    dense = markov.markov(data.to_paths(), order)
     monkeypatch.setattr(markov, "DENSE_STATES", 0)
     assert not markov.Chain(data.to_paths(), order).dense
     sparse = markov.markov(data.to_paths(), order)
