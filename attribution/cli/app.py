@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("attribution.cli.ingest", "demo", "Build a demo warehouse and its weekly report"),
     "config": ("attribution.cli.warehouse", "config_command", "Show the settings and their file"),
     "sources": ("attribution.cli.registry", "sources", "Keep the registry of lead sources"),
-    "tokens": ("attribution.cli.registry", "tokens_group", "Create, list and revoke API tokens"),
+    "tokens": ("attribution.cli.tokens", "tokens_group", "Create, list and revoke API tokens"),
     "run": ("attribution.cli.engine", "run_command", "Attribute conversions and store the run"),
     "attribute": ("attribution.cli.engine", "attribute", "Attribute a path file (no warehouse)"),
     "report": ("attribution.cli.report", "report_command", "Build the report of a week or period"),
