@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
 from attribution.config import load_settings  # noqa: E402
-from attribution.reporting.metrics import Period  # noqa: E402
+from attribution.reporting.period import Period  # noqa: E402
 from attribution.reporting.report import ReportSpec  # noqa: E402
 from attribution.service.pipeline import Pipeline  # noqa: E402
 from benchmarks.attribution import CHANNELS, END, START, generate, peak_mb  # noqa: E402

@@ -251,6 +251,7 @@ def test_the_email_arrives_with_text_html_charts_and_the_csv_files(
     label = built.manifest["label"]
     revenue = built.manifest["headline"]["Revenue"]
     before = built.manifest["headline_previous"]["Revenue"]
+    assert before is not None
     change = (revenue - before) / abs(before) * 100
     assert (
         got["Subject"] == f"Channel performance {label}: revenue {revenue:,.2f} ({change:+.1f} %)"
@@ -484,7 +485,7 @@ def test_the_headline_reads_changes_as_good_or_bad_news() -> None:
         "headline": {"Revenue": 110.0, "CAC": 60.0, "Spend": 200.0, "Leads": 5, "ROAS": 2.0},
         "headline_previous": {"Revenue": 100.0, "CAC": 50.0, "Spend": 100.0, "Leads": 0},
     }
-    got = {h["label"]: (h["format"], h["change"], h["tone"]) for h in dashboard.headline(manifest)}
+    got = {h.label: (h.format, h.change, h.tone) for h in dashboard.headline(manifest)}
     assert got == {
         "Revenue": ("money", pytest.approx(0.1), "good"),
         "CAC": ("money", pytest.approx(0.2), "bad"),  # lower is better

@@ -8,9 +8,10 @@ are shared with tests/test_report.py and tests/test_report_browser.py."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
@@ -21,10 +22,15 @@ from attribution.errors import AttributionError
 from attribution.registry import sources as registry
 from attribution.registry.schemas import SourceUpdate
 from attribution.reporting import metrics
-from attribution.reporting.metrics import Figures, Period, change, ratio
+from attribution.reporting.metrics import change, ratio
+from attribution.reporting.period import Period
+from attribution.reporting.rows import Figures, TrendRow
 from attribution.service.pipeline import Pipeline
 
 from .conftest import write_csv
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 MODELS = ("first_touch", "last_touch", "linear")
 WEEK = "2026-W46"  # Monday 2026-11-09 to Sunday 2026-11-15
@@ -194,8 +200,9 @@ def previous(fixture_run: tuple[Pipeline, int]) -> Figures:
     return metrics.figures(pipe.warehouse, run_id, Period.week(WEEK).previous(), MODELS)
 
 
-def by(rows: Sequence[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
-    return {r[key]: r for r in rows}
+def by(rows: Sequence[DataclassInstance], key: str) -> dict[Any, dict[str, Any]]:
+    """The rows as dicts (dataclasses.asdict, nested rows too) by their `key` field."""
+    return {r[key]: r for r in map(asdict, rows)}
 
 
 # -- Every figure of 2026-W46 ----------------------------------------------------------------
@@ -346,13 +353,14 @@ W46_SOURCE_MODELS: dict[str, dict[str, tuple[float | None, ...]]] = {
 
 
 def assert_rows(
-    rows: Sequence[dict[str, Any]],
+    found: Sequence[DataclassInstance],
     key: str,
     fields: Sequence[str],
     expected: dict[str, tuple[Any, ...]],
     models: dict[str, dict[str, tuple[float | None, ...]]],
 ) -> None:
     """Rows in the expected order, each figure (and nothing else) as expected."""
+    rows = [asdict(r) for r in found]
     assert [r[key] for r in rows] == list(expected)
     for row in rows:
         name = row[key]
@@ -372,21 +380,21 @@ def test_channel_figures_of_the_week(week: Figures) -> None:
     assert week.period == Period.week(WEEK)
     assert week.models == MODELS
     assert_rows(week.channels, "channel", CHANNEL_FIELDS, W46_CHANNELS, W46_CHANNEL_MODELS)
-    assert all(set(r) == {"channel", "by_model", *CHANNEL_FIELDS} for r in week.channels), (
+    assert all(set(asdict(r)) == {"channel", "by_model", *CHANNEL_FIELDS} for r in week.channels), (
         "a figure was added or dropped: add it to this test"
     )
 
 
 def test_source_figures_of_the_week(week: Figures) -> None:
     assert_rows(week.sources, "source", SOURCE_FIELDS, W46_SOURCES, W46_SOURCE_MODELS)
-    assert all(set(r) == {"source", "by_model", *SOURCE_FIELDS} for r in week.sources), (
+    assert all(set(asdict(r)) == {"source", "by_model", *SOURCE_FIELDS} for r in week.sources), (
         "a figure was added or dropped: add it to this test"
     )
 
 
 def test_a_source_with_only_credit_keeps_its_name_and_channel(week: Figures) -> None:
     """Partner Blog only touched D8: its row is its own, not a second "(no source)"."""
-    names = [r["source"] for r in week.sources]
+    names = [r.source for r in week.sources]
     assert names.count("(no source)") == 1
     blog = by(week.sources, "source")["Partner Blog"]
     assert (blog["source_id"], blog["channel"]) == (4, "Referral")
@@ -397,12 +405,12 @@ def test_every_model_shares_out_each_conversion_once(week: Figures) -> None:
     # over channels and over sources alike.
     for rows in (week.channels, week.sources):
         for model in MODELS:
-            assert sum(r["by_model"][model]["conversions"] for r in rows) == pytest.approx(7.0)
-            assert sum(r["by_model"][model]["revenue"] for r in rows) == pytest.approx(6300.0)
+            assert sum(r.by_model[model].conversions for r in rows) == pytest.approx(7.0)
+            assert sum(r.by_model[model].revenue for r in rows) == pytest.approx(6300.0)
 
 
 def test_totals_of_the_week(week: Figures) -> None:
-    assert week.totals == pytest.approx(
+    assert asdict(week.totals) == pytest.approx(
         {
             "leads": 5,  # L5 L6 L7 L8 L9
             "converted_leads": 6,  # L0 L4 L5 L6 L8 L11
@@ -419,7 +427,7 @@ def test_totals_of_the_week(week: Figures) -> None:
 
 
 def test_data_quality_of_the_week(week: Figures) -> None:
-    assert week.quality == {
+    assert asdict(week.quality) == {
         "leads": 5,
         "leads_without_source": 1,  # L8
         "leads_unassigned": 1,  # L9
@@ -448,17 +456,17 @@ def test_ingest_problems_count_in_the_period_their_batch_was_loaded(
     assert started is not None
     loaded = Period.days(started[0].date(), started[1].date())
     quality = metrics.figures(pipe.warehouse, run_id, loaded, MODELS).quality
-    assert quality["revenue_without_lead"] == 1  # DX: lead NOBODY is unknown
-    assert quality["rejected_rows"] == 1  # DX is the fixture's only bad row
-    assert quality["sources_auto_created"] == 1  # Partner X
-    assert quality["leads"] == 0  # today is outside the run's window
+    assert quality.revenue_without_lead == 1  # DX: lead NOBODY is unknown
+    assert quality.rejected_rows == 1  # DX is the fixture's only bad row
+    assert quality.sources_auto_created == 1  # Partner X
+    assert quality.leads == 0  # today is outside the run's window
 
 
 def test_days_to_convert_bins(week: Figures) -> None:
     # floor of the days: D5 1.0 and D6 1.0 -> 1; D8 2.0 -> 2; D4 3.5 and D7 3.5 -> 3;
     # D3 14.0 -> 14; D9 103.5 -> the last bin, DAYS_CAP (60) and more.
     assert metrics.DAYS_CAP == 60
-    assert week.days_to_convert == [
+    assert [asdict(d) for d in week.days_to_convert] == [
         {"days": 1, "conversions": 2},
         {"days": 2, "conversions": 1},
         {"days": 3, "conversions": 2},
@@ -511,7 +519,7 @@ def test_previous_period_figures(previous: Figures) -> None:
     assert (previous.period.start, previous.period.end) == (RUN_START, datetime(2026, 11, 9))
     assert_rows(previous.channels, "channel", CHANNEL_FIELDS, W45_CHANNELS, W45_CHANNEL_MODELS)
     assert_rows(previous.sources, "source", SOURCE_FIELDS, W45_SOURCES, W45_SOURCE_MODELS)
-    assert previous.totals == pytest.approx(
+    assert asdict(previous.totals) == pytest.approx(
         {
             "leads": 4,
             "converted_leads": 2,
@@ -525,7 +533,7 @@ def test_previous_period_figures(previous: Figures) -> None:
             "average_deal_value": 750.0,
         }
     )
-    assert previous.quality == {
+    assert asdict(previous.quality) == {
         "leads": 4,
         "leads_without_source": 0,
         "leads_unassigned": 0,
@@ -539,16 +547,18 @@ def test_previous_period_figures(previous: Figures) -> None:
         "touches_after_conversion": 2,
         "conversions_without_touches": 1,
     }
-    assert previous.days_to_convert == [{"days": 2, "conversions": 2}]  # D1, D2
+    assert [asdict(d) for d in previous.days_to_convert] == [
+        {"days": 2, "conversions": 2}
+    ]  # D1, D2
 
 
 def test_change_against_the_previous_week(week: Figures, previous: Figures) -> None:
     now, before = week.totals, previous.totals
-    assert change(now["leads"], before["leads"]) == pytest.approx(0.25)  # (5 - 4) / 4
-    assert change(now["revenue"], before["revenue"]) == pytest.approx(3.2)  # 4800 / 1500
-    assert change(now["conversions"], before["conversions"]) == pytest.approx(2.5)  # 5 / 2
-    assert change(now["spend"], before["spend"]) == pytest.approx(1.175)  # 470 / 400
-    assert change(now["cac"], before["cac"]) == pytest.approx((870 / 7 - 200) / 200)
+    assert change(now.leads, before.leads) == pytest.approx(0.25)  # (5 - 4) / 4
+    assert change(now.revenue, before.revenue) == pytest.approx(3.2)  # 4800 / 1500
+    assert change(now.conversions, before.conversions) == pytest.approx(2.5)  # 5 / 2
+    assert change(now.spend, before.spend) == pytest.approx(1.175)  # 470 / 400
+    assert change(now.cac, before.cac) == pytest.approx((870 / 7 - 200) / 200)
     ps_now = by(week.channels, "channel")["Paid Search"]
     ps_before = by(previous.channels, "channel")["Paid Search"]
     assert change(ps_now["leads"], ps_before["leads"]) == pytest.approx(-0.5)  # (1 - 2) / 2
@@ -625,8 +635,9 @@ TREND = [
 TREND_KEYS = ("week", "channel", "model", "leads", "conversions", "revenue")
 
 
-def assert_trend(rows: Sequence[dict[str, Any]], expected: Sequence[tuple[Any, ...]]) -> None:
+def assert_trend(found: Sequence[TrendRow], expected: Sequence[tuple[Any, ...]]) -> None:
     """Rows equal to the expected tuples: keys exactly, conversions and revenue approximately."""
+    rows = [asdict(r) for r in found]
     assert all(set(r) == set(TREND_KEYS) for r in rows)
     assert [tuple(r[k] for k in TREND_KEYS[:4]) for r in rows] == [t[:4] for t in expected]
     numbers = [x for r in rows for x in (r["conversions"], r["revenue"])]
@@ -649,7 +660,7 @@ def test_disagreement_orders_channels_by_spread(week: Figures) -> None:
     assert ps["shares"] == pytest.approx(
         {"first_touch": 3 / 7, "last_touch": 1 / 7, "linear": 11 / 42}
     )
-    spreads = [r["spread"] for r in metrics.disagreement(week)]
+    spreads = [r.spread for r in metrics.disagreement(week)]
     assert spreads == sorted(spreads, reverse=True)
     assert rows["Display"]["spread"] == 0.0
 
@@ -756,7 +767,7 @@ def test_an_empty_period_gives_empty_rows_and_zeros(fixture_run: tuple[Pipeline,
     pipe, run_id = fixture_run
     empty = metrics.figures(pipe.warehouse, run_id, Period.week("2026-W40"), MODELS)
     assert (empty.channels, empty.sources, empty.days_to_convert) == ([], [], [])
-    assert empty.totals == {
+    assert asdict(empty.totals) == {
         "leads": 0,
         "converted_leads": 0,
         "conversions": 0,
@@ -768,7 +779,9 @@ def test_an_empty_period_gives_empty_rows_and_zeros(fixture_run: tuple[Pipeline,
         "roas": None,
         "average_deal_value": None,
     }
-    assert {k: v for k, v in empty.quality.items() if not k.startswith(("touches", "conv"))} == {
+    assert {
+        k: v for k, v in asdict(empty.quality).items() if not k.startswith(("touches", "conv"))
+    } == {
         "leads": 0,
         "leads_without_source": 0,
         "leads_unassigned": 0,
@@ -788,6 +801,6 @@ def test_an_empty_warehouse_gives_empty_figures(tmp_path: Path) -> None:
         result = runs.run(pipe.warehouse, runs.RunSpec(start=RUN_START, end=RUN_END, models=MODELS))
         figs = metrics.figures(pipe.warehouse, result.run_id, Period.week(WEEK), MODELS)
         assert (figs.channels, figs.sources, figs.days_to_convert) == ([], [], [])
-        assert figs.totals["leads"] == 0 and figs.totals["roas"] is None
-        assert set(figs.quality.values()) == {0}
+        assert figs.totals.leads == 0 and figs.totals.roas is None
+        assert set(asdict(figs.quality).values()) == {0}
         assert metrics.weekly_trend(pipe.warehouse, result.run_id, RUN_START, RUN_END) == []

@@ -8,19 +8,21 @@ import csv
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from attribution import clock
 from attribution.cli import main
 from attribution.reporting import metrics, report
-from attribution.reporting.metrics import Figures, Period
+from attribution.reporting.period import Period
 from attribution.reporting.report import Report, ReportSpec
+from attribution.reporting.rows import Figures
 from attribution.service.pipeline import Pipeline
 
 from .test_metrics import (
@@ -383,7 +385,7 @@ def test_source_table_holds_the_figures(built: Built) -> None:
 
 def test_tables_match_the_run_figures_cell_by_cell(built: Built) -> None:
     """Every data-sort value is the figure metrics.figures gives for the report's run."""
-    channels = {r["channel"]: r for r in built.now.channels}
+    channels = {r["channel"]: r for r in map(asdict, built.now.channels)}
     for row in built.page.tables["channels"].body:
         fig = channels[row[0].text]
         credit = fig["by_model"][PRIMARY]
@@ -735,19 +737,6 @@ def test_the_page_loads_only_files_beside_it(built: Built) -> None:
     assert all((built.report.folder / link).is_file() for link in csv_links)
 
 
-def clock(*times: datetime) -> type[datetime]:
-    """A stand-in for report.datetime whose now() gives the times in turn (then the last)."""
-    queue = list(times)
-
-    class Clock(datetime):
-        @classmethod
-        def now(cls, tz: tzinfo | None = None) -> Self:
-            at = queue.pop(0) if len(queue) > 1 else queue[0]
-            return cls.combine(at.date(), at.time(), tzinfo=tz)
-
-    return Clock
-
-
 def index_rows(out: Path) -> list[tuple[str, str]]:
     """(period, link) of each row of the reports index, in page order."""
     table = parse(out / "index.html").tables["reports"]
@@ -760,12 +749,9 @@ def index_rows(out: Path) -> list[tuple[str, str]]:
 def test_the_index_lists_reports_newest_first(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        report,
-        "datetime",
-        clock(datetime(2026, 11, 28, 9, 0, 0), datetime(2026, 11, 28, 9, 0, 5)),
-    )
+    monkeypatch.setattr(clock, "utc_now", lambda: datetime(2026, 11, 28, 9, 0, 0))
     first = build_report(built.pipe, tmp_path, "2026-W46")
+    monkeypatch.setattr(clock, "utc_now", lambda: datetime(2026, 11, 28, 9, 0, 5))
     second = build_report(built.pipe, tmp_path, "2026-W45")
     assert index_rows(tmp_path) == [
         ("2026-W45", f"{second.folder.name}/index.html"),
@@ -781,8 +767,7 @@ def test_the_index_lists_reports_newest_first(
 def test_reports_built_in_the_same_second_are_listed_newest_first(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    same = datetime(2026, 11, 28, 9, 0, 0)
-    monkeypatch.setattr(report, "datetime", clock(same))
+    monkeypatch.setattr(clock, "utc_now", lambda: datetime(2026, 11, 28, 9, 0, 0))
     first = build_report(built.pipe, tmp_path, "2026-W46")
     second = build_report(built.pipe, tmp_path, "2026-W45")
     assert second.run_id > first.run_id

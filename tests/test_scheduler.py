@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from attribution.cli import main
 from attribution.config import load_settings
 from attribution.errors import ConfigError, ConflictError, NotFoundError
-from attribution.reporting.metrics import Period
+from attribution.reporting.period import Period
 from attribution.service.pipeline import Pipeline, run_demo
 from attribution.service.scheduler import Jobs, history, latest_fire, period_of
 

@@ -31,7 +31,7 @@ from attribution.engine.sqlengine import DuckDBEngine, SparkEngine, SqlEngine
 from attribution.errors import AttributionError
 from attribution.models import MODELS, ModelOptions
 from attribution.models.result import Credit
-from attribution.reporting.metrics import Period
+from attribution.reporting.period import Period
 from attribution.reporting.report import ReportSpec
 from attribution.service.pipeline import Pipeline, run_demo
 

@@ -16,7 +16,7 @@ from attribution.cli import main
 from attribution.config import Settings
 from attribution.engine import runs
 from attribution.reporting import report
-from attribution.reporting.metrics import Period
+from attribution.reporting.period import Period
 from attribution.reporting.report import ReportSpec
 from attribution.service.pipeline import Pipeline
 from attribution.warehouse import backup

@@ -21,7 +21,7 @@ from attribution.api.auth import checked_token, require, token_of
 from attribution.api.errors import ApiError
 from attribution.registry.tokens import TokenInfo
 from attribution.reporting import report
-from attribution.reporting.metrics import Period
+from attribution.reporting.period import Period
 from attribution.service.pipeline import Pipeline
 
 router = APIRouter(tags=["reports"])

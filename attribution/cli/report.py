@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from attribution.reporting.metrics import Period
+    from attribution.reporting.period import Period
 
 from attribution import clock
 from attribution.cli.common import out, parse_days, parse_names, settings_of
@@ -17,7 +17,7 @@ from attribution.errors import AttributionError
 
 
 def _period(week: str | None, first: datetime | None, last: datetime | None) -> Period:
-    from attribution.reporting.metrics import Period
+    from attribution.reporting.period import Period
 
     if week and (first or last):
         raise AttributionError("give either --week or --from and --to, not both")

@@ -9,21 +9,21 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from attribution.reporting.metrics import Figures
+from attribution.reporting.rows import Credit, Disagreement, Figures, TrendRow
 
 PLOTLY_JS = "plotly.min.js"
 PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
-_LAYOUT: dict[str, Any] = {
+_LAYOUT: dict[str, object] = {
     "template": "plotly_white",
     "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
     "font": {"family": "system-ui, sans-serif", "size": 13},
@@ -74,25 +74,31 @@ def colours(channels: Sequence[str]) -> dict[str, str]:
     return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(sorted(channels))}
 
 
-def _figure(title: str, **layout: Any) -> go.Figure:
+def _figure(title: str, **layout: object) -> go.Figure:
     return go.Figure(layout={**_LAYOUT, "title": {"text": title}, **layout})
 
 
-def by_model(figs: Figures, field: str, title: str, axis: str) -> go.Figure:
+def _credited(credit: Credit, field: Literal["conversions", "revenue"]) -> float:
+    return credit.conversions if field == "conversions" else credit.revenue
+
+
+def by_model(
+    figs: Figures, field: Literal["conversions", "revenue"], title: str, axis: str
+) -> go.Figure:
     """A grouped bar per model of one figure (conversions or revenue) per channel."""
     fig = _figure(title, barmode="group", yaxis={"title": {"text": axis}})
-    names = [r["channel"] for r in figs.channels]
+    names = [r.channel for r in figs.channels]
     for i, model in enumerate(figs.models):
         fig.add_bar(
             name=model,
             x=names,
-            y=[r["by_model"][model][field] for r in figs.channels],
+            y=[_credited(r.by_model[model], field) for r in figs.channels],
             marker_color=PALETTE[i % len(PALETTE)],
         )
     return fig
 
 
-def trend(rows: Sequence[dict[str, Any]], model: str, channels: Sequence[str]) -> go.Figure:
+def trend(rows: Sequence[TrendRow], model: str, channels: Sequence[str]) -> go.Figure:
     """Leads, conversions and revenue (under one model) per week, a line per channel each."""
     fig = make_subplots(
         rows=3,
@@ -104,16 +110,14 @@ def trend(rows: Sequence[dict[str, Any]], model: str, channels: Sequence[str]) -
     fig.update_layout(**{**_LAYOUT, "height": 720, "title": {"text": "Weekly trend per channel"}})
     colour = colours(channels)
     for channel in sorted(channels):
-        leads = {str(r["week"]): r["leads"] for r in rows if r["channel"] == channel}
-        credit = {
-            str(r["week"]): r for r in rows if r["channel"] == channel and r["model"] == model
-        }
+        leads = {str(r.week): r.leads for r in rows if r.channel == channel}
+        credit = {str(r.week): r for r in rows if r.channel == channel and r.model == model}
         weeks = sorted(leads)
         for row, (values, show) in enumerate(
             (
                 ([leads[w] for w in weeks], True),
-                ([credit[w]["conversions"] if w in credit else 0 for w in weeks], False),
-                ([credit[w]["revenue"] if w in credit else 0 for w in weeks], False),
+                ([credit[w].conversions if w in credit else 0 for w in weeks], False),
+                ([credit[w].revenue if w in credit else 0 for w in weeks], False),
             ),
             start=1,
         ):
@@ -138,7 +142,7 @@ def funnel(figs: Figures) -> go.Figure:
     fig.add_trace(
         go.Funnel(
             y=["Leads created", "Leads converted", "Conversions"],
-            x=[t["leads"], t["converted_leads"], t["conversions"]],
+            x=[t.leads, t.converted_leads, t.conversions],
             textinfo="value+percent initial",
         )
     )
@@ -152,22 +156,22 @@ def days_to_convert(figs: Figures, cap: int) -> go.Figure:
         xaxis={"title": {"text": "days"}},
         yaxis={"title": {"text": "conversions"}},
     )
-    labels = [f"{cap}+" if r["days"] >= cap else str(r["days"]) for r in figs.days_to_convert]
-    fig.add_bar(x=labels, y=[r["conversions"] for r in figs.days_to_convert], name="conversions")
+    labels = [f"{cap}+" if r.days >= cap else str(r.days) for r in figs.days_to_convert]
+    fig.add_bar(x=labels, y=[r.conversions for r in figs.days_to_convert], name="conversions")
     return fig
 
 
 def roas(figs: Figures, model: str) -> go.Figure:
     """Spend beside attributed revenue (one model) per channel with spend; ROAS as text."""
     fig = _figure(f"Spend and attributed revenue ({model})", barmode="group")
-    spent = [r for r in figs.channels if r["spend"]]
-    names = [r["channel"] for r in spent]
-    fig.add_bar(name="Spend", x=names, y=[r["spend"] for r in spent], marker_color="#7f7f7f")
+    spent = [r for r in figs.channels if r.spend]
+    names = [r.channel for r in spent]
+    fig.add_bar(name="Spend", x=names, y=[r.spend for r in spent], marker_color="#7f7f7f")
     fig.add_bar(
         name=f"Revenue ({model})",
         x=names,
-        y=[r["by_model"][model]["revenue"] for r in spent],
-        text=[_roas_text(r["by_model"][model]["roas"]) for r in spent],
+        y=[r.by_model[model].revenue for r in spent],
+        text=[_roas_text(r.by_model[model].roas) for r in spent],
         textposition="outside",
         marker_color="#2ca02c",
     )
@@ -178,14 +182,14 @@ def _roas_text(value: float | None) -> str:
     return "ROAS n/a" if value is None else f"ROAS {value:.2f}"
 
 
-def disagreement(rows: Sequence[dict[str, Any]], models: Sequence[str]) -> go.Figure:
+def disagreement(rows: Sequence[Disagreement], models: Sequence[str]) -> go.Figure:
     """Each channel's share of conversions under each model (a heatmap), most disputed first."""
     fig = _figure("Where the models disagree: share of conversions", height=120 + 40 * len(rows))
     fig.add_trace(
         go.Heatmap(
-            z=[[r["shares"][m] for m in models] for r in rows],
+            z=[[r.shares[m] for m in models] for r in rows],
             x=list(models),
-            y=[r["channel"] for r in rows],
+            y=[r.channel for r in rows],
             colorscale="Blues",
             zmin=0,
             texttemplate="%{z:.0%}",
@@ -198,15 +202,13 @@ def disagreement(rows: Sequence[dict[str, Any]], models: Sequence[str]) -> go.Fi
 
 def report_charts(
     figs: Figures,
-    trend_rows: Sequence[dict[str, Any]],
-    spread: Sequence[dict[str, Any]],
+    trend_rows: Sequence[TrendRow],
+    spread: Sequence[Disagreement],
     primary: str,
     cap: int,
 ) -> list[Chart]:
     """Every chart of the weekly report, in page order."""
-    channels = sorted(
-        {str(r["channel"]) for r in trend_rows} | {r["channel"] for r in figs.channels}
-    )
+    channels = sorted({r.channel for r in trend_rows} | {r.channel for r in figs.channels})
     return [
         Chart(
             "chart-conversions",

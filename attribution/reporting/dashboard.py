@@ -15,11 +15,12 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment
@@ -30,13 +31,10 @@ from attribution.config import MailSettings, Settings
 from attribution.errors import AttributionError, MailError, NotFoundError
 from attribution.reporting import charts
 from attribution.reporting.charts import PLOTLY_JS, Chart
-from attribution.reporting.metrics import Period, change
+from attribution.reporting.metrics import change
+from attribution.reporting.period import Period
 from attribution.reporting.render import delta, environment
 from attribution.reporting.report import CHARTS, MANIFEST, STYLESHEET, Report
-
-if TYPE_CHECKING:
-    pass
-
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +54,31 @@ FORMATS = {  # how each headline figure reads; others (such as "Conversions (mar
 LOWER_IS_BETTER = frozenset({"Cost per lead", "CAC"})
 NEUTRAL = frozenset({"Spend"})  # more spend is neither good nor bad news by itself
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
+
+
+@dataclass(frozen=True)
+class HeadlineFigure:
+    """A headline figure of the email, its change, and its tone: good, bad or neutral."""
+
+    label: str
+    value: float
+    format: str
+    change: float | None
+    tone: str
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    """A channel's row of the email: the primary model's figures (None: empty in the CSV)."""
+
+    channel: str
+    leads: float | None
+    converted_leads: float | None
+    conversions: float | None
+    revenue: float | None
+    spend: float | None
+    cac: float | None
+    roas: float | None
 
 
 # -- the message ----------------------------------------------------------------------------
@@ -92,7 +115,7 @@ def _domain(sender: str) -> str:
     return domain if domain and _ADDRESS.fullmatch(f"x@{domain}") else "localhost"
 
 
-def headline(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+def headline(manifest: Mapping[str, Any]) -> list[HeadlineFigure]:
     """The headline figures with their change and whether it is good news (tone)."""
     previous = manifest.get("headline_previous", {})  # absent in reports built before it
     items = []
@@ -103,36 +126,36 @@ def headline(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
         else:
             tone = "good" if (moved > 0) != (label in LOWER_IS_BETTER) else "bad"
         fmt = FORMATS.get(label, "number")
-        items.append({"label": label, "value": value, "format": fmt, "change": moved, "tone": tone})
+        items.append(HeadlineFigure(label, value, fmt, moved, tone))
     return items
 
 
 def subject(manifest: Mapping[str, Any]) -> str:
     """E.g. "Channel performance 2026-W47: revenue 544,203.17 (-14.9 %)"."""
     text = f"Channel performance {manifest['label']}"
-    revenue = next((h for h in headline(manifest) if h["label"] == "Revenue"), None)
+    revenue = next((h for h in headline(manifest) if h.label == "Revenue"), None)
     if revenue is None:
         return text
-    text += f": revenue {environment().filters['money'](revenue['value'])}"
-    return text + (f" ({delta(revenue['change'])})" if revenue["change"] is not None else "")
+    text += f": revenue {environment().filters['money'](revenue.value)}"
+    return text + (f" ({delta(revenue.change)})" if revenue.change is not None else "")
 
 
-def channel_rows(report: Report) -> list[dict[str, Any]]:
+def channel_rows(report: Report) -> list[ChannelFigures]:
     """The primary model's rows of channel_summary.csv, as numbers (None where empty)."""
     primary = report.manifest["primary_model"]
     with report.files["channel_summary"].open(encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["model"] == primary]
     return [
-        {
-            "channel": _cell_text(r["channel"]),
-            "leads": _number(r["leads"]),
-            "converted_leads": _number(r["converted_leads"]),
-            "conversions": _number(r["attributed_conversions"]),
-            "revenue": _number(r["attributed_revenue"]),
-            "spend": _number(r["spend"]),
-            "cac": _number(r["cac"]),
-            "roas": _number(r["roas"]),
-        }
+        ChannelFigures(
+            channel=_cell_text(r["channel"]),
+            leads=_number(r["leads"]),
+            converted_leads=_number(r["converted_leads"]),
+            conversions=_number(r["attributed_conversions"]),
+            revenue=_number(r["attributed_revenue"]),
+            spend=_number(r["spend"]),
+            cac=_number(r["cac"]),
+            roas=_number(r["roas"]),
+        )
         for r in rows
     ]
 

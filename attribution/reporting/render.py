@@ -4,10 +4,9 @@ CSV files safe to open in a spreadsheet."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -44,7 +43,7 @@ def delta(value: float | None) -> str:
     return f"{float(value) * 100:+.1f} %"
 
 
-def csv_cell(value: Any) -> Any:
+def csv_cell(value: object) -> object:
     """Cells as written: text that a spreadsheet would run as a formula is prefixed with '."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
@@ -112,7 +111,7 @@ TREND_COLUMNS = ("week", "channel", "model", "leads", "conversions", "revenue")
 QUALITY_COLUMNS = ("measure", "value", "previous")
 
 
-def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Path:
+def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, object]]) -> Path:
     """A UTF-8 CSV with a header, the columns in the order given, formula-safe cells."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -121,7 +120,7 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]
     return path
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     if isinstance(value, float):
         return round(value, 10)
     return value

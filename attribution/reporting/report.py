@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from attribution import clock
 from attribution.engine import runs
 from attribution.errors import AttributionError
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names
-from attribution.reporting import charts, metrics
-from attribution.reporting.metrics import Figures, Period, change
+from attribution.reporting import charts, metrics, tables
+from attribution.reporting.period import Period
 from attribution.reporting.render import (
     CHANNEL_COLUMNS,
     MODEL_COLUMNS,
@@ -40,20 +40,6 @@ if TYPE_CHECKING:
 STYLESHEET = TEMPLATES_DIR / "report.css"
 MANIFEST = "report.json"
 CHARTS = "charts.json"  # the Plotly figures, for emails (rendered to PNG) and other tools
-QUALITY_LABELS = {
-    "leads": "Leads created",
-    "leads_without_source": "Leads without a lead source",
-    "leads_unassigned": "Leads on the Unassigned channel",
-    "junk_leads": "Junk leads (left out of every figure)",
-    "journey_touches": "Touches of converting journeys",
-    "journey_touches_unassigned": "Touches of converting journeys on Unassigned",
-    "revenue_without_lead": "Revenue rows refused: lead unknown",
-    "rejected_rows": "Rows rejected by ingest",
-    "sources_auto_created": "Lead sources created by ingest",
-    "touches_too_early": "Touches before the lookback window (whole run)",
-    "touches_after_conversion": "Touches at or after their conversion (whole run)",
-    "conversions_without_touches": "Conversions with no touch in their window (whole run)",
-}
 
 
 @dataclass(frozen=True)
@@ -95,116 +81,41 @@ def spec_for(
     )
 
 
+class ReportManifest(TypedDict):
+    """report.json: what a report covers, how it was made, its headline, files and charts."""
+
+    label: str
+    period_start: str
+    period_end: str
+    run_id: int
+    input_hash: str
+    models: list[str]
+    primary_model: str
+    lookback_days: float
+    window_start: str
+    window_end: str
+    generated_at: str
+    headline: dict[str, float]  # by label; figures with no value are left out
+    headline_previous: dict[str, float | None]  # the previous period's, for emails
+    files: dict[str, str]  # CSV file names by table
+    charts: dict[str, int]  # trace counts by chart id
+
+
 @dataclass(frozen=True)
 class Report:
+    """A built report: its folder, page, CSV files, run and manifest."""
+
     folder: Path
     index: Path
     files: dict[str, Path]
     run_id: int
-    manifest: dict[str, Any]
+    manifest: ReportManifest
 
 
 def _window(spec: ReportSpec) -> tuple[datetime, datetime]:
     """The run's conversions window: the trend weeks and the previous period, to the end."""
     start = min(spec.period.previous().start, spec.period.weeks_back(spec.trend_weeks))
     return start, spec.period.end
-
-
-def _comparison(now: Figures, before: Figures, key: str) -> list[dict[str, Any]]:
-    """Rows of `now` with the previous period's leads and per-model credit beside them."""
-    rows, prior_rows = (
-        (now.channels, before.channels) if key == "channel" else (now.sources, before.sources)
-    )
-    previous = {r[key]: r for r in prior_rows}
-    for row in rows:
-        prior = previous.get(row[key])
-        row["leads_previous"] = prior["leads"] if prior else 0
-        row["leads_change"] = change(row["leads"], row["leads_previous"])
-        for model, credit in row["by_model"].items():
-            prior_credit = prior["by_model"][model] if prior else None
-            credit["conversions_previous"] = prior_credit["conversions"] if prior_credit else 0.0
-            credit["revenue_previous"] = prior_credit["revenue"] if prior_credit else 0.0
-            credit["conversions_change"] = change(
-                credit["conversions"], credit["conversions_previous"]
-            )
-            credit["revenue_change"] = change(credit["revenue"], credit["revenue_previous"])
-    return rows
-
-
-def _long(rows: Sequence[dict[str, Any]], models: Sequence[str]) -> list[dict[str, Any]]:
-    """One CSV row per (row, model): the row's figures, then the model's."""
-    out = []
-    for row in rows:
-        for model in models:
-            credit = row["by_model"][model]
-            out.append(
-                {
-                    **row,
-                    "model": model,
-                    "attributed_conversions": credit["conversions"],
-                    "attributed_conversions_previous": credit["conversions_previous"],
-                    "attributed_revenue": credit["revenue"],
-                    "attributed_revenue_previous": credit["revenue_previous"],
-                    "average_deal_value": credit["average_deal_value"],
-                    "cac": credit["cac"],
-                    "roas": credit["roas"],
-                }
-            )
-    return out
-
-
-def _model_rows(figs: Figures) -> list[dict[str, Any]]:
-    return [
-        {"channel": row["channel"], "model": model, **row["by_model"][model]}
-        for row in figs.channels
-        for model in figs.models
-    ]
-
-
-def _headline(now: Figures, before: Figures, primary: str) -> list[dict[str, Any]]:
-    """The headline figures with their change against the previous period."""
-
-    def attributed(figs: Figures, field_name: str) -> float:
-        return float(sum(r["by_model"][primary][field_name] for r in figs.channels))
-
-    t, p = now.totals, before.totals
-    items = [
-        ("Leads", "count", t["leads"], p["leads"]),
-        ("Converted leads", "count", t["converted_leads"], p["converted_leads"]),
-        ("Conversion rate", "percent", t["conversion_rate"], p["conversion_rate"]),
-        ("Revenue", "money", t["revenue"], p["revenue"]),
-        ("Spend", "money", t["spend"], p["spend"]),
-        ("Cost per lead", "money", t["cost_per_lead"], p["cost_per_lead"]),
-        ("CAC", "money", t["cac"], p["cac"]),
-        ("ROAS", "ratio", t["roas"], p["roas"]),
-        (
-            f"Conversions ({primary})",
-            "number",
-            attributed(now, "conversions"),
-            attributed(before, "conversions"),
-        ),
-    ]
-    return [
-        {
-            "label": k,
-            "format": f,
-            "value": v,
-            "previous": b,
-            "change": change(v, b),
-            "good": _good(k, change(v, b)),
-        }
-        for k, f, v, b in items
-    ]
-
-
-COSTS = ("Spend", "Cost per lead", "CAC")  # a rise is not good news
-
-
-def _good(label: str, delta: float | None) -> bool | None:
-    """Whether a change is good news (green), bad (red), or neither (None)."""
-    if delta is None or delta == 0 or label == "Spend":
-        return None
-    return (delta < 0) if label in COSTS else (delta > 0)
 
 
 def build(
@@ -242,35 +153,39 @@ def build(
     trend_start = spec.period.weeks_back(spec.trend_weeks)
     trend_rows = metrics.weekly_trend(wh, result.run_id, trend_start, spec.period.end)
     spread = metrics.disagreement(now)
-    _comparison(now, before, "channel")
-    _comparison(now, before, "source_id")
+    compared = tables.compare(now, before)
     primary = spec.primary_model
     say("writing the report")
     folder = out_root / f"{_slug(spec.period.label)}-run{result.run_id}"
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    quality = [
-        {"measure": QUALITY_LABELS.get(k, k), "value": v, "previous": before.quality.get(k)}
-        for k, v in now.quality.items()
-    ]
+    quality = tables.quality(now, before)
     files = {
         "channel_summary": write_csv(
-            tmp / "channel_summary.csv", CHANNEL_COLUMNS, _long(now.channels, models)
+            tmp / "channel_summary.csv",
+            CHANNEL_COLUMNS,
+            tables.long_cells(compared.channels, models),
         ),
         "source_summary": write_csv(
-            tmp / "source_summary.csv", SOURCE_COLUMNS, _long(now.sources, models)
+            tmp / "source_summary.csv", SOURCE_COLUMNS, tables.long_cells(compared.sources, models)
         ),
         "model_comparison": write_csv(
-            tmp / "model_comparison.csv", MODEL_COLUMNS, _model_rows(now)
+            tmp / "model_comparison.csv",
+            MODEL_COLUMNS,
+            tables.model_cells(compared.channels, models),
         ),
-        "weekly_trend": write_csv(tmp / "weekly_trend.csv", TREND_COLUMNS, trend_rows),
-        "data_quality": write_csv(tmp / "data_quality.csv", QUALITY_COLUMNS, quality),
+        "weekly_trend": write_csv(
+            tmp / "weekly_trend.csv", TREND_COLUMNS, tables.trend_cells(trend_rows)
+        ),
+        "data_quality": write_csv(
+            tmp / "data_quality.csv", QUALITY_COLUMNS, [tables.cells(q) for q in quality]
+        ),
     }
     chart_list = charts.report_charts(now, trend_rows, spread, primary, metrics.DAYS_CAP)
     generated = clock.utc_now().replace(microsecond=0)
-    headline = _headline(now, before, primary)
-    manifest = {
+    headline = tables.headline(now, before, primary)
+    manifest: ReportManifest = {
         "label": spec.period.label,
         "period_start": spec.period.start.isoformat(),
         "period_end": spec.period.end.isoformat(),
@@ -282,14 +197,8 @@ def build(
         "window_start": start.isoformat(),
         "window_end": end.isoformat(),
         "generated_at": generated.isoformat(),
-        "headline": {
-            h["label"]: h["value"]
-            for h in _headline(now, before, primary)
-            if h["value"] is not None
-        },
-        "headline_previous": {  # the previous period's values (null: none), for emails
-            h["label"]: h["previous"] for h in headline if h["value"] is not None
-        },
+        "headline": {h.label: h.value for h in headline if h.value is not None},
+        "headline_previous": {h.label: h.previous for h in headline if h.value is not None},
         "files": {k: p.name for k, p in files.items()},
         "charts": {c.chart_id: c.traces for c in chart_list},
     }
@@ -300,7 +209,7 @@ def build(
             spec=spec,
             period=spec.period,
             previous=spec.period.previous(),
-            now=now,
+            now=compared,
             models=models,
             primary=primary,
             headline=headline,

@@ -20,7 +20,7 @@ from attribution.ingest.loader import BatchSummary, Ingestor, Progress
 from attribution.registry import sources as registry
 from attribution.registry.schemas import SourceUpdate
 from attribution.reporting import report
-from attribution.reporting.metrics import Period
+from attribution.reporting.period import Period
 from attribution.reporting.report import Report, ReportSpec
 from attribution.warehouse import backup as backups
 from attribution.warehouse.backup import Backup

@@ -34,7 +34,7 @@ from attribution.config import JobSettings, cron_trigger
 from attribution.engine import runs
 from attribution.errors import AttributionError, ConflictError, NotFoundError
 from attribution.ingest.kinds import KINDS
-from attribution.reporting.metrics import Period
+from attribution.reporting.period import Period
 from attribution.reporting.report import Report
 from attribution.service.pipeline import Pipeline
 from attribution.warehouse.connection import Warehouse
