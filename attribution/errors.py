@@ -29,6 +29,21 @@ class WarehouseLockedError(WarehouseError):
         self.pid = pid
 
 
+class EmptyPeriodError(AttributionError):
+    """A report or run over a period with no leads and no conversions, refused before any run
+    is made. `problem` says what is empty and where the data is; advice() adds what to do."""
+
+    exit_code = 4
+
+    def __init__(self, problem: str, *, unit: str = "period", action: str = "build it") -> None:
+        self.problem, self.unit, self.action = problem, unit, action
+        super().__init__(self.advice("pass --allow-empty"))
+
+    def advice(self, how: str) -> str:
+        """The message, with `how` to allow an empty period on this surface (option, field)."""
+        return f"{self.problem}. Choose another {self.unit}, or {how} to {self.action} anyway."
+
+
 class BackupError(AttributionError):
     """A backup cannot be made or restored: a file is missing or altered, or the target exists."""
 

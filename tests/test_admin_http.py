@@ -637,12 +637,20 @@ def test_the_session_cookie(make_admin: Callable[..., Admin], secure: bool) -> N
 
 
 def test_the_latest_report_is_linked_and_the_session_opens_it(admin: Admin) -> None:
-    for folder, generated in (
-        ("2026-W46-run1", "2026-11-16T07:00:00"),
-        ("2026-W47-run2", "2026-11-23T07:00:00"),
+    # "Latest" is the latest period: W46, rebuilt after W47 (run 3), does not take its place.
+    for folder, period_start, period_end, generated, run_id in (
+        ("2026-W46-run1", "2026-11-09T00:00:00", "2026-11-16T00:00:00", "2026-11-16T07:00:00", 1),
+        ("2026-W47-run2", "2026-11-16T00:00:00", "2026-11-23T00:00:00", "2026-11-23T07:00:00", 2),
+        ("2026-W46-run3", "2026-11-09T00:00:00", "2026-11-16T00:00:00", "2026-11-24T09:00:00", 3),
     ):
         (admin.reports / folder).mkdir(parents=True)
-        manifest = {"label": folder[:8], "generated_at": generated, "run_id": 1}
+        manifest = {
+            "label": folder[:8],
+            "period_start": period_start,
+            "period_end": period_end,
+            "generated_at": generated,
+            "run_id": run_id,
+        }
         (admin.reports / folder / "report.json").write_text(json.dumps(manifest), encoding="utf-8")
         (admin.reports / folder / "index.html").write_text(f"<h1>{folder}</h1>", encoding="utf-8")
     assert admin.client.get("/reports/2026-W47-run2/index.html").status_code == 401

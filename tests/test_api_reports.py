@@ -14,6 +14,8 @@ from attribution.config import load_settings
 from attribution.registry.tokens import create_token
 from attribution.service.pipeline import Pipeline, run_demo
 
+from .html_doc import parse
+
 Api = tuple[TestClient, dict[str, str], dict[str, str], Path]
 
 
@@ -112,3 +114,46 @@ def test_a_bad_report_request_says_what_is_wrong(
     assert answer.status_code in (400, 422), answer.text
     assert message in answer.json()["message"]
     assert "Traceback" not in answer.text
+
+
+def test_an_empty_week_is_refused_with_a_422_unless_allowed(api: Api) -> None:
+    client, auth, _, out = api
+    folders = set(out.iterdir())
+    refused = client.post(
+        "/api/v1/reports", json={"week": "2026-W10", "models": ["linear"]}, headers=auth
+    )
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "status": False,
+        "message": "no leads and no conversions in 2026-W10 (2026-03-02 to 2026-03-08); the "
+        "warehouse has data from 2026-10-12 to 2026-11-22. Choose another week, or send "
+        '"allow_empty": true to build it anyway.',
+    }
+    assert set(out.iterdir()) == folders  # nothing written
+    built = client.post(
+        "/api/v1/reports",
+        json={"week": "2026-W10", "models": ["linear"], "allow_empty": True},
+        headers=auth,
+    )
+    assert built.status_code == 201, built.text
+    page = parse(client.get(built.json()["report"]["url"], headers=auth).text)
+    assert [p.text for p in page.find_all("p", class_="banner")] == [
+        "This week has no data: no leads and no conversions; the warehouse has data from "
+        "2026-10-12 to 2026-11-22."
+    ]
+
+
+def test_reports_are_listed_latest_period_first(api: Api) -> None:
+    client, auth, _, _ = api
+    made = {}
+    for week in ("2026-W47", "2026-W46"):  # the older week built last
+        answer = client.post(
+            "/api/v1/reports", json={"week": week, "models": ["linear"]}, headers=auth
+        )
+        assert answer.status_code == 201, answer.text
+        made[week] = answer.json()["report"]["folder"]
+    listed = client.get("/api/v1/reports", headers=auth).json()["reports"]
+    labels = [r["label"] for r in listed]
+    assert listed[0]["folder"] == made["2026-W47"]
+    assert labels == sorted(labels, reverse=True)  # ISO weeks of one year sort as text
+    assert labels.index("2026-W46") > labels.index("2026-W47")

@@ -110,11 +110,22 @@ LEAD_HEADER = ["lead_id", "created_at", "source", "utm_source", "utm_medium", "u
 # (lead row, channel, mapped_by) of each lead's creation touch
 LEAD_CASES: list[tuple[list[str], str, str]] = [
     (["L1", "2026-03-01T09:00:00Z", "Google", "", "", ""], "Paid Search", REGISTRY),
-    (["L2", "2026-03-02T09:00:00Z", "", "", "", ""], "Direct", RULE),
     (["L3", "2026-03-03T09:00:00Z", "", "LinkedIn", "CPC", ""], "Paid Social", RULE),
     (["L4", "2026-03-04T09:00:00Z", "", "acme", "", ""], "Partner", REGISTRY),
     (["L5", "2026-03-05T09:00:00Z", "Mystery Fair", "", "", ""], "Unassigned", NONE),
 ]
+# A lead with no source and no UTM values is of unknown origin: its creation is no touch.
+UNKNOWN_ORIGIN = ["L2", "2026-03-02T09:00:00Z", "", "", "", ""]
+# The source each lead creation carries: the lead's own, else the source whose UTM rule matches.
+LEAD_SOURCES = {"L1": "Google", "L3": None, "L4": "Acme Partners", "L5": "Mystery Fair"}
+# The source each touch carries where it names none: the source whose UTM rule matches.
+UTM_SOURCES = {
+    "utm rule": "Acme Partners",
+    "utm rule, any case": "Acme Partners",
+    "most specific utm rule": "Acme Spring",
+    "utm rule all fields": "Podcast Network",
+    "unassigned source's rule": "Parked",  # its rule names the source, not the channel
+}
 
 
 def add_registry(pipe: Pipeline) -> None:
@@ -129,8 +140,9 @@ def add_registry(pipe: Pipeline) -> None:
 def load_cases(pipe: Pipeline, tmp_path: Path) -> None:
     """The registry, the leads and the touches of the tables above."""
     add_registry(pipe)
-    leads = write_csv(tmp_path / "leads.csv", LEAD_HEADER, [row for row, _, _ in LEAD_CASES])
-    assert pipe.ingest("leads", leads).loaded == len(LEAD_CASES)
+    rows = [row for row, _, _ in LEAD_CASES] + [UNKNOWN_ORIGIN]
+    leads = write_csv(tmp_path / "leads.csv", LEAD_HEADER, sorted(rows))
+    assert pipe.ingest("leads", leads).loaded == len(LEAD_CASES) + 1
     rows = [
         [f"T{i}", "L1", f"2026-03-10T{i // 60:02d}:{i % 60:02d}:00Z", *given]
         for i, (_, given, _, _) in enumerate(TOUCH_CASES)
@@ -156,17 +168,33 @@ def test_each_touch_maps_as_its_case_says(mapped: Pipeline) -> None:
     assert labelled == [(label, ch, by) for label, _, ch, by in TOUCH_CASES]
 
 
-def test_each_lead_creation_is_a_touch(mapped: Pipeline) -> None:
+def test_each_lead_creation_is_a_touch_unless_of_unknown_origin(mapped: Pipeline) -> None:
     got = mapped.warehouse.con.execute(
         "SELECT c.lead_id, c.occurred_at, s.name, c.channel, c.mapped_by "
         "FROM touch_channels AS c LEFT JOIN lead_sources AS s ON s.id = c.source_id "
         "WHERE c.is_lead_creation ORDER BY c.lead_id"
     ).fetchall()
     expected = [
-        (row[0], datetime.fromisoformat(row[1].removesuffix("Z")), row[2] or None, channel, by)
-        for row, channel, by in LEAD_CASES
+        (row[0], datetime.fromisoformat(row[1].removesuffix("Z")), LEAD_SOURCES[row[0]], ch, by)
+        for row, ch, by in LEAD_CASES
     ]
-    assert got == expected
+    assert got == expected  # no touch of L2, a lead with no source and no UTM values
+
+
+def test_a_touch_naming_no_source_carries_the_source_its_utm_rule_matches(
+    mapped: Pipeline,
+) -> None:
+    got = mapped.warehouse.con.execute(
+        "SELECT s.name FROM touch_channels AS c LEFT JOIN lead_sources AS s "
+        "ON s.id = c.source_id WHERE NOT c.is_lead_creation ORDER BY c.row_number"
+    ).fetchall()
+    for (label, given, _, _), (source,) in zip(TOUCH_CASES, got, strict=True):
+        named = given[1] or None
+        want = UTM_SOURCES.get(label, named)
+        assert (label, source.lower() if source else None) == (
+            label,
+            want.lower() if want else None,
+        )
 
 
 def test_one_row_per_touch_and_lead_keeps_ingest_order(mapped: Pipeline) -> None:
@@ -175,7 +203,7 @@ def test_one_row_per_touch_and_lead_keeps_ingest_order(mapped: Pipeline) -> None
         "SELECT is_lead_creation, count(*), count(DISTINCT (batch_id, row_number)) "
         "FROM touch_channels GROUP BY ALL ORDER BY 1"
     ).fetchall()
-    assert rows == [(False, len(TOUCH_CASES), len(TOUCH_CASES)), (True, len(LEAD_CASES), 5)]
+    assert rows == [(False, len(TOUCH_CASES), len(TOUCH_CASES)), (True, 4, 4)]
     first = con.execute(
         "SELECT lead_id, row_number FROM touch_channels WHERE NOT is_lead_creation "
         "ORDER BY row_number LIMIT 1"
@@ -187,7 +215,7 @@ def test_unassigned_share_counts_touches_and_leads(mapped: Pipeline) -> None:
     expected = [ch for _, _, ch, _ in TOUCH_CASES] + [ch for _, ch, _ in LEAD_CASES]
     share = channels.unassigned_share(mapped.warehouse)
     assert share == pytest.approx(expected.count("Unassigned") / len(expected), abs=1e-12)
-    assert share == pytest.approx(3 / 66, abs=1e-12)
+    assert share == pytest.approx(3 / 65, abs=1e-12)
 
 
 def test_mapping_summary_counts_channel_and_method(mapped: Pipeline) -> None:

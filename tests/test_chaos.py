@@ -73,7 +73,7 @@ def test_the_checks_see_a_half_batch_a_half_run_and_a_torn_snapshot(
         con.execute("DELETE FROM leads WHERE lead_id IN (SELECT lead_id FROM leads LIMIT 7)")
         con.execute("DELETE FROM conversion_credits WHERE model = 'linear' AND conversion_no = 0")
         con.execute("DELETE FROM channel_credits WHERE model = 'markov'")
-        con.execute("INSERT INTO journey_channels VALUES (99, 0, 'Email', 1)")
+        con.execute("INSERT INTO journey_channels VALUES (99, 0, 'Email', 1, 0)")
         con.execute("UPDATE attribution_runs SET seconds = 0")
         batches, runs = "\n".join(batch_problems(con)), "\n".join(run_problems(con, harness.run))
     finally:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -196,3 +197,25 @@ def test_run_attributes_the_warehouse_and_stores_the_run(tmp_path: Path) -> None
     assert bad.exit_code == 1 and "--window 'soon' is not like 30d or 4w" in bad.output
     unknown = run(tmp_path, "run", "--models", "magic")
     assert unknown.exit_code == 1 and "unknown model(s) magic" in unknown.output
+
+
+def test_run_over_an_empty_window_is_refused_unless_allowed(tmp_path: Path) -> None:
+    leads = write_csv(tmp_path / "l.csv", ["lead_id", "created_at"], [["A", "2026-03-02"]])
+    assert run(tmp_path, "ingest", "leads", str(leads)).exit_code == 0
+    window = ["run", "--window", "2031-03-03..2031-03-09", "--models", "linear"]
+    refused = run(tmp_path, *window)
+    assert refused.exit_code == 4, refused.output
+    assert " ".join(refused.output.split()) == (
+        "error: no leads and no conversions in the window 2031-03-03 to 2031-03-09; the "
+        "warehouse has data from 2026-03-02 to 2026-03-02. Choose another window, or pass "
+        "--allow-empty to run it anyway."
+    )
+    con = duckdb.connect(str(tmp_path / "cli.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM attribution_runs").fetchone() == (0,)
+    finally:
+        con.close()
+    allowed = run(tmp_path, *window, "--allow-empty")
+    assert allowed.exit_code == 0, allowed.output
+    assert "run 1 (duckdb): conversions 2031-03-03 to 2031-03-10" in allowed.output
+    assert "0 converting journeys, 0 non-converting" in allowed.output

@@ -84,3 +84,34 @@ def test_small_demo_data_sets_are_whole(leads: int, weeks: int) -> None:
     data = generate(seed=3, leads=leads, weeks=weeks, as_of=AS_OF)
     assert data.leads.num_rows == leads + 3  # and the three deliberately bad rows
     assert data.revenue.num_rows >= 4
+
+
+def test_the_demo_reports_data_quality_equals_independent_counts(demo_run: DemoResult) -> None:
+    """The demo's report is the folder's first: every row the demo's ingest rejected and every
+    source it created counts; the leads' figures are the week's, counted here in plain SQL."""
+    from attribution.reporting.render import model_label
+    from attribution.reporting.tables import QUALITY_LABELS
+
+    built = demo_run.report
+    with built.files["data_quality"].open(encoding="utf-8") as fh:
+        shown = {r["measure"]: r["value"] for r in csv.DictReader(fh)}
+    primary = built.manifest["primary_model"]
+    label = {k: v.format(primary=model_label(primary)) for k, v in QUALITY_LABELS.items()}
+    week = "created_at >= '2026-11-16' AND created_at < '2026-11-23' AND NOT junk"
+    con = duckdb.connect(str(demo_run.warehouse), read_only=True)
+    counts = {
+        "rejected_rows": "SELECT count(*) FROM rejected_rows",
+        "sources_auto_created": "SELECT count(*) FROM lead_sources WHERE auto_created",
+        "leads": f"SELECT count(*) FROM leads WHERE {week}",
+        "leads_unknown_origin": f"SELECT count(*) FROM leads WHERE {week} AND source_id IS NULL "
+        "AND coalesce(utm_source, utm_medium, utm_campaign) IS NULL",
+        "revenue_without_lead": "SELECT count(*) FROM rejected_rows JOIN ingest_batches "
+        "USING (batch_id) WHERE kind = 'revenue' AND reason LIKE 'lead_id is unknown%'",
+    }
+    expected = {key: con.execute(sql).fetchone() for key, sql in counts.items()}
+    con.close()
+    assert expected["rejected_rows"] == (13,)  # the demo's planted bad rows
+    assert expected["sources_auto_created"] == (1,)
+    for key, row in expected.items():
+        assert row is not None
+        assert int(shown[label[key]]) == row[0], key

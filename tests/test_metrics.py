@@ -42,8 +42,8 @@ RUN_START, RUN_END = datetime(2026, 11, 2), datetime(2026, 11, 16)
 # Newsletter (id 3, Email) and Partner Blog (id 4, Referral) are added through the registry;
 # "Partner X" (id 5) is created by ingest (channel Unassigned). Partner Blog has no lead: it
 # only touches L8 (a touch given by source, so on its channel, Referral). A lead's creation is
-# a touch of its source's channel; L8 has no source and no UTM values, so the default rules put
-# its creation on Direct.
+# a touch of its source's channel; L8 has no source and no UTM values: a lead of unknown
+# origin, its creation is no touch and the lead counts on Unassigned, with no source.
 #
 # lead  created (UTC)       source      channel      conversions (won)          days to convert
 # L0    10-27 12:00 (W44)   Google      Paid Search  D3 11-10 12:00  3000        14.0
@@ -55,18 +55,19 @@ RUN_START, RUN_END = datetime(2026, 11, 2), datetime(2026, 11, 16)
 # L6    11-10 00:00 (W46)   Newsletter  Email        D6 11-11 00:00   400         1.0
 #                                                    D7 11-13 12:00   600         3.5
 # L7    11-11 06:00 (W46)   Facebook    Paid Social  -
-# L8    11-12 12:00 (W46)   (none)      Direct       D8 11-14 12:00   200         2.0
+# L8    11-12 12:00 (W46)   (none)      Unassigned   D8 11-14 12:00   200         2.0
 # L9    11-13 12:00 (W46)   Partner X   Unassigned   -
 # L10   09-01 00:00         Google      Paid Search  D0 11-03 00:00    50  (no touch in its window)
 # L11   08-01 00:00         Facebook    Paid Social  D9 11-12 12:00   100       103.5
 # JUNK  11-10 08:00 (W46)   Google      junk         DJ 11-12 00:00   999  (left out)
 # Also: a refund for L5 (not a won deal) and a deal of an unknown lead (rejected by ingest).
 #
-# Journeys (touches in [conversion - 30 days, conversion), lead creation included):
+# Journeys (touches in [conversion - 30 days, conversion), lead creation included; the
+# creation touches carry the lead's source, the touches given by channel carry none):
 # D1 Paid Search > Organic Search          D5 Paid Search
 # D2 Email                                 D6 Email > Paid Social
 # D3 Paid Search > Email                   D7 Email > Paid Social > Organic Search
-# D4 Paid Search > Paid Social > Email     D8 Direct > Referral (Partner Blog)
+# D4 Paid Search > Paid Social > Email     D8 Referral (Partner Blog)
 # D9 Referral (L11's creation is 103 days before)
 # Left out: L0's Organic Search touch of 10-05 (too early for D3), L10's and L11's creations
 # (too early): 3 touches too early; L1's Direct touch of 11-05 (after D1) and L6's Organic
@@ -207,9 +208,9 @@ def by(rows: Sequence[DataclassInstance], key: str) -> dict[Any, dict[str, Any]]
 
 # -- Every figure of 2026-W46 ----------------------------------------------------------------
 # Conversions of the week: D3 D4 D5 D6 D7 D8 D9 (7); D0 has no journey and DJ's lead is junk.
-# Lead channel: D3 D4 D5 Paid Search (L0 L4 L5), D6 D7 Email (L6), D8 Direct (L8), D9 Paid
-# Social (L11). Leads created in the week (not junk): L5 Paid Search, L6 Email, L7 Paid Social,
-# L8 Direct, L9 Unassigned.
+# Lead channel: D3 D4 D5 Paid Search (L0 L4 L5), D6 D7 Email (L6), D8 Unassigned (L8, of
+# unknown origin), D9 Paid Social (L11). Leads created in the week (not junk): L5 Paid Search,
+# L6 Email, L7 Paid Social, L8 and L9 Unassigned.
 
 CHANNEL_FIELDS = (
     "leads",
@@ -226,6 +227,7 @@ CHANNEL_FIELDS = (
     "cost_per_lead",
 )
 SOURCE_FIELDS = (
+    "source_key",
     "source_id",
     "channel",
     "leads",
@@ -239,17 +241,16 @@ SOURCE_FIELDS = (
     "cost_per_lead",
 )
 MODEL_FIELDS = ("conversions", "revenue", "average_deal_value", "cac", "roas")
+EMPTY_SOURCE = (0, 0, None, 0, 0.0, None, None, None, None)  # no lead, conversion or spend
 NONE5 = (0.0, 0.0, None, None, None)  # no credit, no spend
 ZERO_ROAS = (0.0, 0.0, None, None, 0.0)  # no credit, some spend: ROAS 0 / spend = 0
 
 # Values in CHANNEL_FIELDS order. Days to convert use percentile_cont (linear interpolation):
 # Paid Search days 1.0 (D5), 3.5 (D4), 14.0 (D3): median 3.5; p90 at rank 0.9 * 2 = 1.8:
 # 3.5 + 0.8 * (14.0 - 3.5) = 11.9. Email 1.0 (D6), 3.5 (D7): median (1 + 3.5) / 2 = 2.25,
-# p90 1.0 + 0.9 * 2.5 = 3.25. Journeys and their length: D3 2, D4 3, D5 1, D6 2, D7 3, D8 2,
+# p90 1.0 + 0.9 * 2.5 = 3.25. Journeys and their length: D3 2, D4 3, D5 1, D6 2, D7 3, D8 1,
 # D9 1; participation = journeys touching the channel / 7.
 W46_CHANNELS: dict[str, tuple[Any, ...]] = {
-    # L8 / D8 200, 2 days; journeys D8 (2 touches); no spend
-    "Direct": (1, 1, 1.0, 1, 200.0, 2.0, 2.0, 1, 2.0, 1 / 7, None, None),
     # spend only: 70 on "display"
     "Display": (0, 0, None, 0, 0.0, None, None, 0, None, 0.0, 70.0, None),
     # L6: D6 400 + D7 600; journeys D3 D4 D6 D7: (2+3+2+3)/4 = 2.5; spend 50, per lead 50/1
@@ -262,24 +263,20 @@ W46_CHANNELS: dict[str, tuple[Any, ...]] = {
     # L11 / D9 100 after 103.5 days (08-01 00:00 to 11-12 12:00); journeys D4 D6 D7:
     # (3+2+3)/3 = 8/3; spend 150, per lead 150 / 1
     "Paid Social": (1, 1, 1.0, 1, 100.0, 103.5, 103.5, 3, 8 / 3, 3 / 7, 150.0, 150.0),
-    # journeys D8 D9: (2+1)/2 = 1.5; spend loaded as 0
-    "Referral": (0, 0, None, 0, 0.0, None, None, 2, 1.5, 2 / 7, 0.0, None),
-    # L9 (Partner X, auto-created, Unassigned)
-    "Unassigned": (1, 0, 0.0, 0, 0.0, None, None, 0, None, 0.0, None, None),
+    # journeys D8 D9: (1+1)/2 = 1; spend loaded as 0
+    "Referral": (0, 0, None, 0, 0.0, None, None, 2, 1.0, 2 / 7, 0.0, None),
+    # L8 (unknown origin: converted, D8 200 after 2 days) and L9 (Partner X, auto-created,
+    # Unassigned); no journey touches Unassigned
+    "Unassigned": (2, 1, 0.5, 1, 200.0, 2.0, 2.0, 0, None, 0.0, None, None),
 }
 # Per model: (conversions, revenue, average deal value, CAC, ROAS).
-# first_touch: D3 D4 D5 -> Paid Search, D6 D7 -> Email, D8 -> Direct, D9 -> Referral.
+# first_touch: D3 D4 D5 -> Paid Search, D6 D7 -> Email, D8 D9 -> Referral.
 # last_touch: D3 D4 -> Email, D5 -> Paid Search, D6 -> Paid Social, D7 -> Organic Search,
 #             D8 D9 -> Referral.
 # linear: D3 1/2 Paid Search, 1/2 Email (1500 each); D4 1/3 Paid Search, Paid Social, Email
 # (400 each); D5 Paid Search; D6 1/2 Email, Paid Social (200 each); D7 1/3 Email, Paid Social,
-# Organic Search (200 each); D8 1/2 Direct, Referral (100 each); D9 Referral (100).
+# Organic Search (200 each); D8 Referral (200); D9 Referral (100).
 W46_CHANNEL_MODELS: dict[str, dict[str, tuple[float | None, ...]]] = {
-    "Direct": {
-        "first_touch": (1.0, 200.0, 200.0, None, None),
-        "last_touch": NONE5,
-        "linear": (0.5, 100.0, 200.0, None, None),  # 100 / 0.5
-    },
     "Display": {"first_touch": ZERO_ROAS, "last_touch": ZERO_ROAS, "linear": ZERO_ROAS},
     "Email": {
         "first_touch": (2.0, 1000.0, 500.0, 25.0, 20.0),  # 50/2, 1000/50
@@ -305,37 +302,54 @@ W46_CHANNEL_MODELS: dict[str, dict[str, tuple[float | None, ...]]] = {
         "linear": (7 / 6, 800.0, 800 * 6 / 7, 150 * 6 / 7, 800 / 150),
     },
     "Referral": {  # spend 0: CAC 0 / n = 0, ROAS n/a (no division by zero spend)
-        "first_touch": (1.0, 100.0, 100.0, 0.0, None),
-        "last_touch": (2.0, 300.0, 150.0, 0.0, None),  # 200 + 100
-        "linear": (1.5, 200.0, 200 / 1.5, 0.0, None),  # 1/2 + 1; 100 + 100
+        "first_touch": (2.0, 300.0, 150.0, 0.0, None),  # D8 200 + D9 100
+        "last_touch": (2.0, 300.0, 150.0, 0.0, None),
+        "linear": (2.0, 300.0, 150.0, 0.0, None),
     },
     "Unassigned": {"first_touch": NONE5, "last_touch": NONE5, "linear": NONE5},
 }
 
-# Values in SOURCE_FIELDS order, sources by name. Lead source of each conversion: D3 D4 D5
-# Google, D6 D7 Newsletter, D8 none, D9 Facebook. Spend by source: Google 600, Facebook 150
-# (the Email, display and Referral rows name a channel only: no source's).
+# Values in SOURCE_FIELDS order: the sources by name, then what has no source, per channel
+# ("<channel>, source unknown"). Lead source of each conversion: D3 D4 D5 Google, D6 D7
+# Newsletter, D8 none (L8, on Unassigned), D9 Facebook. Spend by source: Google 600, Facebook
+# 150 (the Email, display and Referral rows name a channel only: no source's).
 W46_SOURCES: dict[str, tuple[Any, ...]] = {
-    # L8; its days as Direct's
-    "(no source)": (None, "Unassigned", 1, 1, 1.0, 1, 200.0, 2.0, 2.0, None, None),
     # L7 created, L11 converted (D9)
-    "Facebook": (2, "Paid Social", 1, 1, 1.0, 1, 100.0, 103.5, 103.5, 150.0, 150.0),
-    "Google": (1, "Paid Search", 1, 3, 3.0, 3, 5000.0, 3.5, 11.9, 600.0, 600.0),
-    "Newsletter": (3, "Email", 1, 1, 1.0, 2, 1000.0, 2.25, 3.25, None, None),
-    # no lead: only credit (touch of D8)
-    "Partner Blog": (4, "Referral", 0, 0, None, 0, 0.0, None, None, None, None),
-    "Partner X": (5, "Unassigned", 1, 0, 0.0, 0, 0.0, None, None, None, None),
+    "Facebook": ("2", 2, "Paid Social", 1, 1, 1.0, 1, 100.0, 103.5, 103.5, 150.0, 150.0),
+    "Google": ("1", 1, "Paid Search", 1, 3, 3.0, 3, 5000.0, 3.5, 11.9, 600.0, 600.0),
+    "Newsletter": ("3", 3, "Email", 1, 1, 1.0, 2, 1000.0, 2.25, 3.25, None, None),
+    # no lead: only credit (its touch is D8's only one)
+    "Partner Blog": ("4", 4, "Referral", 0, 0, None, 0, 0.0, None, None, None, None),
+    "Partner X": ("5", 5, "Unassigned", 1, 0, 0.0, 0, 0.0, None, None, None, None),
+    # the channel-only touches' credit; no lead, no spend
+    "Email, source unknown": ("unknown:Email", None, "Email", *EMPTY_SOURCE),
+    "Organic Search, source unknown": (
+        "unknown:Organic Search",
+        None,
+        "Organic Search",
+        *EMPTY_SOURCE,
+    ),
+    "Paid Social, source unknown": ("unknown:Paid Social", None, "Paid Social", *EMPTY_SOURCE),
+    "Referral, source unknown": ("unknown:Referral", None, "Referral", *EMPTY_SOURCE),
+    # L8, of unknown origin: created and converted (D8, 2 days) with no source
+    "Unassigned, source unknown": (
+        "unknown:Unassigned",
+        None,
+        "Unassigned",
+        *(1, 1, 1.0, 1, 200.0, 2.0, 2.0, None, None),
+    ),
 }
 # Source credit goes to the touch's source: a lead's creation touches its source, the
-# channel-only touches (Email, Paid Social, Organic Search, Referral of L11) have none.
+# channel-only touches (Email, Paid Social, Organic Search, Referral of L11) have none and are
+# credited per channel.
+# first_touch: D3 D4 D5 Google, D6 D7 Newsletter, D8 Partner Blog, D9 Referral (none).
+# last_touch: D3 D4 Email (none), D5 Google, D6 Paid Social (none), D7 Organic Search (none),
+#             D8 Partner Blog, D9 Referral (none).
+# linear: D3 1/2 Google, 1/2 Email (none) (1500 each); D4 1/3 Google, Paid Social (none), Email
+# (none) (400 each); D5 Google; D6 1/2 Newsletter, Paid Social (none) (200 each); D7 1/3
+# Newsletter, Paid Social (none), Organic Search (none) (200 each); D8 Partner Blog (200); D9
+# Referral (none) (100).
 W46_SOURCE_MODELS: dict[str, dict[str, tuple[float | None, ...]]] = {
-    "(no source)": {
-        "first_touch": (2.0, 300.0, 150.0, None, None),  # D8 (L8's creation) 200, D9 100
-        # D3 3000, D4 1200, D6 400, D7 600, D9 100
-        "last_touch": (5.0, 5300.0, 1060.0, None, None),
-        # D3 1/2 (1500), D4 2/3 (800), D6 1/2 (200), D7 2/3 (400), D8 1/2 (100), D9 1 (100)
-        "linear": (23 / 6, 3100.0, 3100 * 6 / 23, None, None),
-    },
     "Facebook": {"first_touch": ZERO_ROAS, "last_touch": ZERO_ROAS, "linear": ZERO_ROAS},
     "Google": W46_CHANNEL_MODELS["Paid Search"],  # the same touches as Paid Search's
     "Newsletter": {
@@ -343,12 +357,25 @@ W46_SOURCE_MODELS: dict[str, dict[str, tuple[float | None, ...]]] = {
         "last_touch": NONE5,
         "linear": (5 / 6, 400.0, 480.0, None, None),  # D6 1/2 (200) + D7 1/3 (200)
     },
-    "Partner Blog": {
-        "first_touch": NONE5,
-        "last_touch": (1.0, 200.0, 200.0, None, None),  # D8
-        "linear": (0.5, 100.0, 200.0, None, None),
-    },
+    "Partner Blog": {m: (1.0, 200.0, 200.0, None, None) for m in MODELS},  # D8
     "Partner X": {"first_touch": NONE5, "last_touch": NONE5, "linear": NONE5},
+    "Email, source unknown": {
+        "first_touch": NONE5,
+        "last_touch": (2.0, 4200.0, 2100.0, None, None),  # D3 3000 + D4 1200
+        "linear": (5 / 6, 1900.0, 2280.0, None, None),  # 1/2 + 1/3; 1500 + 400
+    },
+    "Organic Search, source unknown": {
+        "first_touch": NONE5,
+        "last_touch": (1.0, 600.0, 600.0, None, None),  # D7
+        "linear": (1 / 3, 200.0, 600.0, None, None),
+    },
+    "Paid Social, source unknown": {
+        "first_touch": NONE5,
+        "last_touch": (1.0, 400.0, 400.0, None, None),  # D6
+        "linear": (7 / 6, 800.0, 800 * 6 / 7, None, None),  # 1/3 + 1/2 + 1/3; 400 + 200 + 200
+    },
+    "Referral, source unknown": {m: (1.0, 100.0, 100.0, None, None) for m in MODELS},  # D9
+    "Unassigned, source unknown": {m: NONE5 for m in MODELS},
 }
 
 
@@ -393,9 +420,11 @@ def test_source_figures_of_the_week(week: Figures) -> None:
 
 
 def test_a_source_with_only_credit_keeps_its_name_and_channel(week: Figures) -> None:
-    """Partner Blog only touched D8: its row is its own, not a second "(no source)"."""
+    """Partner Blog only touched D8: its row is its own; nothing is an anonymous source."""
     names = [r.source for r in week.sources]
-    assert names.count("(no source)") == 1
+    assert "(no source)" not in names
+    unknown = [r for r in week.sources if r.source_id is None]
+    assert [r.source for r in unknown] == [f"{r.channel}, source unknown" for r in unknown]
     blog = by(week.sources, "source")["Partner Blog"]
     assert (blog["source_id"], blog["channel"]) == (4, "Referral")
 
@@ -429,37 +458,57 @@ def test_totals_of_the_week(week: Figures) -> None:
 def test_data_quality_of_the_week(week: Figures) -> None:
     assert asdict(week.quality) == {
         "leads": 5,
+        "leads_unknown_origin": 1,  # L8: no source, no UTM values
         "leads_without_source": 1,  # L8
-        "leads_unassigned": 1,  # L9
+        "leads_unassigned": 2,  # L8 (unknown origin), L9 (Partner X, Unassigned)
         "junk_leads": 1,  # JUNK, created 11-10
-        "journey_touches": 14,  # 2 + 3 + 1 + 2 + 3 + 2 + 1
+        "journey_touches": 13,  # 2 + 3 + 1 + 2 + 3 + 1 + 1
         "journey_touches_unassigned": 0,
-        # By ingest batches started in the week: every batch was started today.
-        "revenue_without_lead": 0,
-        "rejected_rows": 0,
-        "sources_auto_created": 0,
+        # D3 Email, D4 Paid Social and Email, D6 Paid Social, D7 Paid Social and Organic
+        # Search, D9 Referral: given by channel only
+        "journey_touches_without_source": 7,
+        "credit_without_source": 1.0,  # first_touch (the first model): D9's Referral touch
+        "conversions_without_touches": 0,  # D0 is in W45
+        # By the rows' own dates: DX (lead NOBODY unknown) is dated 11-12.
+        "rejected_rows": 1,
+        "revenue_without_lead": 1,
+        "sources_auto_created": 1,  # Partner X, for L9 created 11-13
         # The whole run: L0's 10-05 touch, L10's and L11's creations too early for their deal;
-        # L1's Direct touch after D1, L6's Organic Search touch after D6; D0 has no touch.
+        # L1's Direct touch after D1, L6's Organic Search touch after D6.
         "touches_too_early": 3,
         "touches_after_conversion": 2,
-        "conversions_without_touches": 1,
     }
 
 
-def test_ingest_problems_count_in_the_period_their_batch_was_loaded(
+def test_the_credit_without_a_source_is_the_primary_models(
     fixture_run: tuple[Pipeline, int],
 ) -> None:
     pipe, run_id = fixture_run
-    started = pipe.warehouse.con.execute(
-        "SELECT min(started_at), max(started_at) FROM ingest_batches"
-    ).fetchone()
-    assert started is not None
-    loaded = Period.days(started[0].date(), started[1].date())
-    quality = metrics.figures(pipe.warehouse, run_id, loaded, MODELS).quality
-    assert quality.revenue_without_lead == 1  # DX: lead NOBODY is unknown
-    assert quality.rejected_rows == 1  # DX is the fixture's only bad row
-    assert quality.sources_auto_created == 1  # Partner X
-    assert quality.leads == 0  # today is outside the run's window
+    # last_touch: D3 D4 Email, D6 Paid Social, D7 Organic Search, D9 Referral (all no source)
+    for model, credit in (("last_touch", 5.0), ("linear", 5 / 6 + 1 / 3 + 7 / 6 + 1.0)):
+        figs = metrics.figures(pipe.warehouse, run_id, Period.week(WEEK), MODELS, primary=model)
+        assert figs.quality.credit_without_source == pytest.approx(credit), model
+        unknown = [r for r in figs.sources if r.source_id is None]
+        assert sum(r.by_model[model].conversions for r in unknown) == pytest.approx(credit)
+
+
+def test_rejected_rows_count_by_their_date_or_since_the_last_report(
+    fixture_run: tuple[Pipeline, int],
+) -> None:
+    """A period counts the rejected rows dated in it; the rows and sources loaded since the
+    previous report (`since`) count too, whatever their date."""
+    pipe, run_id = fixture_run
+    loaded = pipe.warehouse.con.execute("SELECT min(started_at) FROM ingest_batches").fetchone()
+    assert loaded is not None
+    empty = Period.week("2026-W40")
+    alone = metrics.figures(pipe.warehouse, run_id, empty, MODELS).quality
+    assert (alone.rejected_rows, alone.sources_auto_created) == (0, 0)
+    after = metrics.figures(pipe.warehouse, run_id, empty, MODELS, since=datetime(2026, 1, 1))
+    assert after.quality.revenue_without_lead == 1  # DX: lead NOBODY is unknown
+    assert after.quality.rejected_rows == 1  # DX is the fixture's only bad row
+    assert after.quality.sources_auto_created == 1  # Partner X
+    later = metrics.figures(pipe.warehouse, run_id, empty, MODELS, since=datetime(2100, 1, 1))
+    assert (later.quality.rejected_rows, later.quality.sources_auto_created) == (0, 0)
 
 
 def test_days_to_convert_bins(week: Figures) -> None:
@@ -500,17 +549,22 @@ W45_CHANNEL_MODELS: dict[str, dict[str, tuple[float | None, ...]]] = {
     "Paid Social": {m: ZERO_ROAS for m in MODELS},
 }
 W45_SOURCES: dict[str, tuple[Any, ...]] = {
+    "Facebook": ("2", 2, "Paid Social", 1, 0, 0.0, 0, 0.0, None, None, 100.0, 100.0),
+    "Google": ("1", 1, "Paid Search", 2, 1, 0.5, 1, 1000.0, 2.0, 2.0, 300.0, 150.0),
+    "Newsletter": ("3", 3, "Email", 1, 1, 1.0, 1, 500.0, 2.0, 2.0, None, None),
     # no lead, only the credit of L1's Organic Search touch
-    "(no source)": (None, "Unassigned", 0, 0, None, 0, 0.0, None, None, None, None),
-    "Facebook": (2, "Paid Social", 1, 0, 0.0, 0, 0.0, None, None, 100.0, 100.0),
-    "Google": (1, "Paid Search", 2, 1, 0.5, 1, 1000.0, 2.0, 2.0, 300.0, 150.0),
-    "Newsletter": (3, "Email", 1, 1, 1.0, 1, 500.0, 2.0, 2.0, None, None),
+    "Organic Search, source unknown": (
+        "unknown:Organic Search",
+        None,
+        "Organic Search",
+        *EMPTY_SOURCE,
+    ),
 }
 W45_SOURCE_MODELS: dict[str, dict[str, tuple[float | None, ...]]] = {
-    "(no source)": W45_CHANNEL_MODELS["Organic Search"],
     "Facebook": W45_CHANNEL_MODELS["Paid Social"],
     "Google": W45_CHANNEL_MODELS["Paid Search"],
     "Newsletter": W45_CHANNEL_MODELS["Email"],
+    "Organic Search, source unknown": W45_CHANNEL_MODELS["Organic Search"],
 }
 
 
@@ -535,17 +589,20 @@ def test_previous_period_figures(previous: Figures) -> None:
     )
     assert asdict(previous.quality) == {
         "leads": 4,
+        "leads_unknown_origin": 0,
         "leads_without_source": 0,
         "leads_unassigned": 0,
         "junk_leads": 0,
         "journey_touches": 3,  # D1 2 + D2 1
         "journey_touches_unassigned": 0,
-        "revenue_without_lead": 0,
+        "journey_touches_without_source": 1,  # D1's Organic Search
+        "credit_without_source": 0.0,  # first_touch: D1 Google, D2 Newsletter
+        "conversions_without_touches": 1,  # D0: L10's creation is too early
         "rejected_rows": 0,
+        "revenue_without_lead": 0,
         "sources_auto_created": 0,
         "touches_too_early": 3,  # the run's, as in W46
         "touches_after_conversion": 2,
-        "conversions_without_touches": 1,
     }
     assert [asdict(d) for d in previous.days_to_convert] == [
         {"days": 2, "conversions": 2}
@@ -612,9 +669,6 @@ TREND = [
     (W1, "Paid Search", "linear", 2, 0.5, 500.0),
     (W1, "Paid Social", None, 1, 0.0, 0.0),  # L3, no credit
     # W46: the channel credits above
-    (W2, "Direct", "first_touch", 1, 1.0, 200.0),
-    (W2, "Direct", "last_touch", 1, 0.0, 0.0),
-    (W2, "Direct", "linear", 1, 0.5, 100.0),
     (W2, "Email", "first_touch", 1, 2.0, 1000.0),
     (W2, "Email", "last_touch", 1, 2.0, 4200.0),
     (W2, "Email", "linear", 1, 5 / 3, 2300.0),
@@ -627,10 +681,10 @@ TREND = [
     (W2, "Paid Social", "first_touch", 1, 0.0, 0.0),
     (W2, "Paid Social", "last_touch", 1, 1.0, 400.0),
     (W2, "Paid Social", "linear", 1, 7 / 6, 800.0),
-    (W2, "Referral", "first_touch", 0, 1.0, 100.0),
+    (W2, "Referral", "first_touch", 0, 2.0, 300.0),
     (W2, "Referral", "last_touch", 0, 2.0, 300.0),
-    (W2, "Referral", "linear", 0, 1.5, 200.0),
-    (W2, "Unassigned", None, 1, 0.0, 0.0),  # L9
+    (W2, "Referral", "linear", 0, 2.0, 300.0),
+    (W2, "Unassigned", None, 2, 0.0, 0.0),  # L8, L9
 ]
 TREND_KEYS = ("week", "channel", "model", "leads", "conversions", "revenue")
 
@@ -753,10 +807,11 @@ def test_weeks_back() -> None:
 
 def test_no_spend_gives_no_cac_or_roas(week: Figures) -> None:
     channels = by(week.channels, "channel")
-    direct = channels["Direct"]  # no spend row at all
-    assert (direct["spend"], direct["cost_per_lead"]) == (None, None)
+    unassigned = channels["Unassigned"]  # no spend row at all
+    assert (unassigned["spend"], unassigned["cost_per_lead"]) == (None, None)
     for model in MODELS:
-        assert (direct["by_model"][model]["cac"], direct["by_model"][model]["roas"]) == (None, None)
+        credit = unassigned["by_model"][model]
+        assert (credit["cac"], credit["roas"]) == (None, None)
     referral = channels["Referral"]  # spend loaded as 0: no ROAS; CAC is 0 / 1 = 0
     assert referral["spend"] == 0.0
     assert referral["by_model"]["first_touch"]["roas"] is None
@@ -783,13 +838,16 @@ def test_an_empty_period_gives_empty_rows_and_zeros(fixture_run: tuple[Pipeline,
         k: v for k, v in asdict(empty.quality).items() if not k.startswith(("touches", "conv"))
     } == {
         "leads": 0,
+        "leads_unknown_origin": 0,
         "leads_without_source": 0,
         "leads_unassigned": 0,
         "junk_leads": 0,
         "journey_touches": 0,
         "journey_touches_unassigned": 0,
-        "revenue_without_lead": 0,
+        "journey_touches_without_source": 0,
+        "credit_without_source": 0.0,
         "rejected_rows": 0,
+        "revenue_without_lead": 0,
         "sources_auto_created": 0,
     }
     assert metrics.disagreement(empty) == []

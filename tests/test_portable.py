@@ -157,7 +157,8 @@ def test_an_unreachable_spark_connect_server_is_a_clear_error(tmp_path: Path) ->
         "ATTRIBUTION_WAREHOUSE__PATH": str(tmp_path / "w.duckdb"),
         "ATTRIBUTION_SPARK__REMOTE": "sc://127.0.0.1:9",
     }
-    result = CliRunner().invoke(main, ["run", "--engine", "spark", "--window", "7d"], env=env)
+    args = ["run", "--engine", "spark", "--window", "7d", "--allow-empty"]  # empty warehouse
+    result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code != 0
     assert "no Spark Connect server answers at 127.0.0.1:9" in result.output
     assert "Traceback" not in result.output

@@ -1,6 +1,7 @@
 """The weekly report (reporting.report): its tables, headline, CSV files, report.json and
 index, read back from disk and compared with figures computed by hand (tests/test_metrics.py)
-and with the warehouse; hostile names, one channel, an empty week, and the CLI."""
+and with the warehouse; hostile names, one channel, an empty week (refused, or built with a
+banner), a week not over, the index's order, and the CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,15 @@ from click.testing import CliRunner
 
 from attribution import clock
 from attribution.cli import main
+from attribution.config import load_settings
+from attribution.errors import EmptyPeriodError
 from attribution.reporting import metrics, report
 from attribution.reporting.period import Period
 from attribution.reporting.report import Report, ReportSpec
 from attribution.reporting.rows import Figures
 from attribution.service.pipeline import Pipeline
 
+from .html_doc import parse as parse_doc
 from .test_metrics import (
     MODELS,
     NONE5,
@@ -61,16 +65,21 @@ UNICODE_SOURCE = "Café Ünïcode"
 
 
 def build_report(
-    pipe: Pipeline, out: Path, week: str = WEEK, models: tuple[str, ...] = MODELS
+    pipe: Pipeline,
+    out: Path,
+    week: str | Period = WEEK,
+    models: tuple[str, ...] = MODELS,
+    *,
+    allow_empty: bool = False,
 ) -> Report:
-    """The report of a week under the three fixture models, primary linear."""
+    """The report of a week (or period) under the three fixture models, primary linear."""
     spec = ReportSpec(
-        Period.week(week),
+        Period.week(week) if isinstance(week, str) else week,
         models=models,
         primary=PRIMARY if PRIMARY in models else models[0],
         trend_weeks=TREND_WEEKS,
     )
-    return report.build(pipe.warehouse, spec, out, base_currency="USD")
+    return report.build(pipe.warehouse, spec, out, base_currency="USD", allow_empty=allow_empty)
 
 
 def load_hostile(pipe: Pipeline, folder: Path) -> None:
@@ -215,7 +224,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 # Relative change of each channel against 2026-W45 (W45_CHANNELS): leads; and under linear,
 # conversions and revenue (W45_CHANNEL_MODELS). None when W45 had nothing.
 CHANNEL_CHANGES: dict[str, tuple[float | None, float | None, float | None]] = {
-    "Direct": (None, None, None),  # nothing in W45
     "Display": (None, None, None),
     "Email": (0.0, 2 / 3, 3.6),  # 1 vs 1; 5/3 vs 1; 2300 vs 500
     "Organic Search": (None, -1 / 3, -0.6),  # 0 leads; 1/3 vs 1/2; 200 vs 500
@@ -225,12 +233,16 @@ CHANNEL_CHANGES: dict[str, tuple[float | None, float | None, float | None]] = {
     "Unassigned": (None, None, None),
 }
 SOURCE_CHANGES: dict[str, tuple[float | None, float | None]] = {  # leads; linear revenue
-    "(no source)": (None, 5.2),  # 0 leads in W45; 3100 vs 500
     "Facebook": (0.0, None),  # 1 vs 1; 0 vs 0
     "Google": (-0.5, 4.4),  # 1 vs 2; 2700 vs 500
     "Newsletter": (0.0, -0.2),  # 1 vs 1; 400 vs 500
     "Partner Blog": (None, None),
     "Partner X": (None, None),
+    "Email, source unknown": (None, None),
+    "Organic Search, source unknown": (None, -0.6),  # 0 leads in W45; 200 vs 500
+    "Paid Social, source unknown": (None, None),
+    "Referral, source unknown": (None, None),
+    "Unassigned, source unknown": (None, None),
 }
 
 CHANNEL_HEAD = [
@@ -239,9 +251,9 @@ CHANNEL_HEAD = [
     "Leads change",
     "Converted leads",
     "Conversion rate",
-    "Conversions (linear)",
+    "Conversions (Linear)",  # the model's name for people (code name: linear)
     "Conversions change",
-    "Revenue (linear)",
+    "Revenue (Linear)",
     "Revenue change",
     "Average deal value",
     "Days to convert, median",
@@ -260,8 +272,8 @@ SOURCE_HEAD = [
     "Leads change",
     "Converted leads",
     "Conversion rate",
-    "Conversions (linear)",
-    "Revenue (linear)",
+    "Conversions (Linear)",
+    "Revenue (Linear)",
     "Revenue change",
     "Days to convert, median",
     "Spend",
@@ -302,7 +314,7 @@ def channel_raw(channel: str) -> list[Any]:
 
 def source_raw(source: str) -> list[Any]:
     """The hand-computed values behind a row of #sources, in column order."""
-    _, channel, leads, converted, rate, _, _, median, _, spend, per_lead = W46_SOURCES[source]
+    _, _, channel, leads, converted, rate, _, _, median, _, spend, per_lead = W46_SOURCES[source]
     conv, revenue, _, cac, roas = W46_SOURCE_MODELS[source][PRIMARY]
     lead_change, revenue_change = SOURCE_CHANGES[source]
     return [
@@ -355,8 +367,8 @@ def test_channel_cells_are_formatted_for_people(built: Built) -> None:
         "4.50",
     ]
     # no spend loaded: n/a; no previous leads: no change shown
-    assert rows["Direct"][1:3] == ["1", ""]
-    assert rows["Direct"][14:] == ["n/a", "n/a", "n/a", "n/a"]
+    assert rows["Unassigned"][1:3] == ["2", ""]
+    assert rows["Unassigned"][14:] == ["n/a", "n/a", "n/a", "n/a"]
     # spend loaded as 0: spend and CAC 0, ROAS n/a (docs/report.md: n/a when the divisor is 0)
     assert rows["Referral"][14:] == ["0.00", "n/a", "0.00", "n/a"]
     # spend but no credit: CAC n/a, ROAS 0
@@ -441,7 +453,7 @@ def test_headline(built: Built) -> None:
     assert built.page.headline == {
         "Leads": ("5", "+25.0 %"),  # 5 vs 4
         "Converted leads": ("6", "+200.0 %"),  # 6 vs 2
-        "Conversion rate": ("120.0 %", "+140.0 %"),  # 6/5 vs 2/4
+        "Conversion rate": ("120.0 %", "+70.0 pp"),  # 6/5 vs 2/4, in percentage points
         "Revenue": ("6,300.00", "+320.0 %"),  # vs 1500
         "Spend": ("870.00", "+117.5 %"),  # vs 400
         "Cost per lead": ("174.00", "+74.0 %"),  # 870/5 vs 400/4
@@ -451,19 +463,27 @@ def test_headline(built: Built) -> None:
     }
 
 
+# The figures of tests/test_metrics.py (test_data_quality_of_the_week, W45 beside it), with
+# the primary model linear; this is the folder's first report, so every rejected row and
+# auto-created source loaded so far counts in the week (none in W45: by date only).
 QUALITY = [
     ("Leads created", "5", "4"),
+    ("Leads of unknown origin (no source, no UTM values; on Unassigned)", "1", "0"),
     ("Leads without a lead source", "1", "0"),
-    ("Leads on the Unassigned channel", "1", "0"),
+    ("Leads on the Unassigned channel", "2", "0"),
     ("Junk leads (left out of every figure)", "1", "0"),
-    ("Touches of converting journeys", "14", "3"),
+    ("Touches of converting journeys", "13", "3"),
     ("Touches of converting journeys on Unassigned", "0", "0"),
-    ("Revenue rows refused: lead unknown", "0", "0"),  # loaded today, not in either week
-    ("Rows rejected by ingest", "0", "0"),
-    ("Lead sources created by ingest", "0", "0"),
+    ("Touches of converting journeys without a lead source", "7", "1"),
+    # linear: 5/6 Email + 1/3 Organic Search + 7/6 Paid Social + 1 Referral = 10/3 of 7;
+    # W45: half of D1 on its Organic Search touch
+    ("Conversions credited to no lead source (Linear)", "3.3 (47.6 %)", "0.5"),
+    ("Conversions with no touch in their window", "0", "1"),  # D0 is in W45
+    ("Rows rejected by ingest (dated in the period, or loaded since the last report)", "1", "0"),
+    ("Revenue rows refused: lead unknown", "1", "0"),  # DX
+    ("Lead sources created by ingest", "1", "0"),  # Partner X
     ("Touches before the lookback window (whole run)", "3", "3"),
     ("Touches at or after their conversion (whole run)", "2", "2"),
-    ("Conversions with no touch in their window (whole run)", "1", "1"),
 ]
 
 
@@ -599,7 +619,7 @@ def test_source_summary_csv(built: Built) -> None:
     ]
     for r in rows:
         s, m = r["source"], r["model"]
-        source_id, channel, leads, converted, rate, conv, revenue, median, p90, spend, cpl = (
+        _, source_id, channel, leads, converted, rate, conv, revenue, median, p90, spend, cpl = (
             W46_SOURCES[s]
         )
         credit = W46_SOURCE_MODELS[s][m]
@@ -609,7 +629,7 @@ def test_source_summary_csv(built: Built) -> None:
             s,
             channel,
             leads,
-            W45_SOURCES[s][2] if s in W45_SOURCES else 0,
+            W45_SOURCES[s][3] if s in W45_SOURCES else 0,
             converted,
             rate,
             conv,
@@ -656,7 +676,10 @@ def test_weekly_trend_csv(built: Built) -> None:
 
 def test_data_quality_csv(built: Built) -> None:
     _, rows = read_csv(built.report.files["data_quality"])
-    assert [(r["measure"], r["value"], r["previous"]) for r in rows] == QUALITY
+    # as on the page, with the credit unrounded and without its share
+    credit = "Conversions credited to no lead source (Linear)"
+    expected = [(m, "3.3333333333", p) if m == credit else (m, v, p) for m, v, p in QUALITY]
+    assert [(r["measure"], r["value"], r["previous"]) for r in rows] == expected
 
 
 # -- report.json and the index -----------------------------------------------------------------
@@ -710,9 +733,9 @@ def test_report_json(built: Built) -> None:
         "charts": {
             "chart-conversions": 3,  # a bar trace per model
             "chart-revenue": 3,
-            # 3 lines (leads, conversions, revenue) for each of 8 channels: those of the trend
+            # 3 lines (leads, conversions, revenue) for each of 7 channels: those of the trend
             # weeks and Display (spend only, in the period)
-            "chart-trend": 24,
+            "chart-trend": 21,
             "chart-funnel": 1,
             "chart-days": 1,
             "chart-roas": 2,  # spend, revenue
@@ -746,32 +769,46 @@ def index_rows(out: Path) -> list[tuple[str, str]]:
     return [(row[0].text, link) for row, link in zip(table.body, links, strict=True)]
 
 
-def test_the_index_lists_reports_newest_first(
+def test_the_index_lists_the_latest_period_first(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(clock, "utc_now", lambda: datetime(2026, 11, 28, 9, 0, 0))
-    first = build_report(built.pipe, tmp_path, "2026-W46")
-    monkeypatch.setattr(clock, "utc_now", lambda: datetime(2026, 11, 28, 9, 0, 5))
-    second = build_report(built.pipe, tmp_path, "2026-W45")
+    """By the period's end, then its start, then the latest built: an older week built after a
+    newer one comes after it; of two reports of one week, the one built last comes first."""
+    made = []
+    for second, period in enumerate(
+        (
+            Period.week("2026-W46"),
+            Period.week("2026-W45"),  # an older week, built later
+            Period.days(date(2026, 11, 2), date(2026, 11, 15)),  # ends with W46, starts before
+            Period.week("2026-W45"),  # W45 again
+        )
+    ):
+        monkeypatch.setattr(clock, "utc_now", lambda s=second: datetime(2026, 11, 28, 9, 0, s))
+        made.append(build_report(built.pipe, tmp_path, period))
+    w46, w45, fortnight, w45_again = made
     assert index_rows(tmp_path) == [
-        ("2026-W45", f"{second.folder.name}/index.html"),
-        ("2026-W46", f"{first.folder.name}/index.html"),
+        ("2026-W46", f"{w46.folder.name}/index.html"),
+        ("2026-11-02 to 2026-11-15", f"{fortnight.folder.name}/index.html"),
+        ("2026-W45", f"{w45_again.folder.name}/index.html"),
+        ("2026-W45", f"{w45.folder.name}/index.html"),
     ]
     assert [m["folder"] for m in report.list_reports(tmp_path)] == [
-        second.folder.name,
-        first.folder.name,
+        r.folder.name for r in (w46, fortnight, w45_again, w45)
     ]
     assert all((tmp_path / link).is_file() for _, link in index_rows(tmp_path))
 
 
-def test_reports_built_in_the_same_second_are_listed_newest_first(
+def test_reports_of_one_period_built_in_the_same_second_are_listed_latest_run_first(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(clock, "utc_now", lambda: datetime(2026, 11, 28, 9, 0, 0))
     first = build_report(built.pipe, tmp_path, "2026-W46")
-    second = build_report(built.pipe, tmp_path, "2026-W45")
+    second = build_report(built.pipe, tmp_path, "2026-W46")
     assert second.run_id > first.run_id
-    assert [period for period, _ in index_rows(tmp_path)] == ["2026-W45", "2026-W46"]
+    assert [link for _, link in index_rows(tmp_path)] == [
+        f"{second.folder.name}/index.html",
+        f"{first.folder.name}/index.html",
+    ]
 
 
 # -- Names, one channel, no data ---------------------------------------------------------------
@@ -852,10 +889,11 @@ def test_a_single_channel_warehouse(tmp_path: Path) -> None:
         "100.00",
         "2.50",
     ]
-    # the Email touch names no source: under linear, half of the conversion is "(no source)"'s
+    # the Email touch names no source: under linear, half of the conversion is Email's with
+    # no source
     assert [[c.text for c in r[:8]] for r in page.tables["sources"].body] == [
-        ["(no source)", "Unassigned", "0", "", "0", "n/a", "0.5", "125.00"],
         ["Newsletter", "Email", "1", "", "1", "100.0 %", "0.5", "125.00"],
+        ["Email, source unknown", "Email", "0", "", "0", "n/a", "0.5", "125.00"],
     ]
     assert made.manifest["charts"]["chart-disagreement"] == 1
     assert made.manifest["charts"]["chart-trend"] == 3  # one channel
@@ -876,19 +914,87 @@ def assert_no_rows(made: Report) -> None:
         assert read_csv(made.files[name])[1] == []
 
 
-def test_an_empty_week_builds_a_report_with_no_rows(built: Built, tmp_path: Path) -> None:
-    made = build_report(built.pipe, tmp_path, "2026-W40")
+def banners(made: Report) -> list[str]:
+    """The texts of the banners atop a report's page."""
+    doc = parse_doc(made.index.read_text(encoding="utf-8"))
+    return [p.text for p in doc.find_all("p", class_="banner")]
+
+
+def runs_stored(pipe: Pipeline) -> int:
+    row = pipe.warehouse.con.execute("SELECT count(*) FROM attribution_runs").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+# The fixture's leads and won deals (junk left out) run from L11's creation to D8.
+FIXTURE_DATA = "the warehouse has data from 2026-08-01 to 2026-11-14"
+
+
+def test_an_empty_week_is_refused_before_any_run(built: Built, tmp_path: Path) -> None:
+    before = runs_stored(built.pipe)
+    with pytest.raises(EmptyPeriodError) as refused:
+        build_report(built.pipe, tmp_path / "reports", "2026-W40")
+    assert str(refused.value) == (
+        f"no leads and no conversions in 2026-W40 (2026-09-28 to 2026-10-04); {FIXTURE_DATA}. "
+        "Choose another week, or pass --allow-empty to build it anyway."
+    )
+    assert refused.value.exit_code == 4
+    assert runs_stored(built.pipe) == before  # refused before the run: none stored
+    assert not (tmp_path / "reports").exists()
+
+
+def test_an_empty_period_of_days_is_refused_naming_it(built: Built, tmp_path: Path) -> None:
+    period = Period.days(date(2026, 10, 1), date(2026, 10, 10))
+    with pytest.raises(EmptyPeriodError, match="Choose another period") as refused:
+        build_report(built.pipe, tmp_path, period)
+    assert refused.value.problem == (
+        f"no leads and no conversions in 2026-10-01 to 2026-10-10; {FIXTURE_DATA}"
+    )
+
+
+def test_a_period_with_only_a_conversion_is_not_empty(built: Built, tmp_path: Path) -> None:
+    # 2026-11-14 (W46's Sunday) holds D8 only; no lead was created that day
+    made = build_report(built.pipe, tmp_path, Period.days(date(2026, 11, 14), date(2026, 11, 14)))
+    assert banners(made) == []
+
+
+def test_an_empty_week_allowed_builds_a_report_with_no_rows_and_a_banner(
+    built: Built, tmp_path: Path
+) -> None:
+    made = build_report(built.pipe, tmp_path, "2026-W40", allow_empty=True)
     assert_no_rows(made)
     assert made.manifest["headline"] == {"Leads": 0, "Converted leads": 0, "Revenue": 0.0} | {
         "Conversions (linear)": 0.0
     }
+    assert banners(made) == [f"This week has no data: no leads and no conversions; {FIXTURE_DATA}."]
+    assert banners(build_report(built.pipe, tmp_path, "2026-W46")) == []  # a week with data
 
 
-def test_an_empty_warehouse_builds_a_report_with_no_rows(tmp_path: Path) -> None:
+def test_an_empty_warehouse_is_refused_or_built_with_a_banner(tmp_path: Path) -> None:
     with Pipeline.open(warehouse_settings(tmp_path)) as pipe:
-        made = build_report(pipe, tmp_path / "reports")
+        with pytest.raises(EmptyPeriodError, match="the warehouse holds no leads or conversions"):
+            build_report(pipe, tmp_path / "reports")
+        assert runs_stored(pipe) == 0
+        made = build_report(pipe, tmp_path / "reports", allow_empty=True)
     assert_no_rows(made)
     assert read_csv(made.files["weekly_trend"])[1] == []
+    assert banners(made) == [
+        "This week has no data: no leads and no conversions; the warehouse holds no leads or "
+        "conversions yet (load them: attribution ingest)."
+    ]
+
+
+def test_a_week_not_over_says_so(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clock, "utc_now", lambda: datetime(2026, 11, 12, 10, 30, 15))
+    made = build_report(built.pipe, tmp_path, "2026-W46")
+    assert banners(made) == ["This week is not over: figures to 2026-11-12 10:30 UTC."]
+    assert banners(build_report(built.pipe, tmp_path, "2026-W45")) == []  # over by then
+    month = Period.days(date(2026, 11, 1), date(2026, 11, 30))
+    assert banners(build_report(built.pipe, tmp_path, month)) == [
+        "This period is not over: figures to 2026-11-12 10:30 UTC."
+    ]
 
 
 # -- The CLI -----------------------------------------------------------------------------------
@@ -964,6 +1070,33 @@ def test_cli_refuses_a_bad_period_with_a_clear_message(
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_cli_refuses_an_empty_week_with_exit_code_4_and_stores_nothing(
+    cli_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clock, "utc_now", lambda: datetime(2026, 12, 5, 10, 0))
+    with Pipeline.open(load_settings(cli_config, environ={})) as pipe:
+        before = runs_stored(pipe)
+    args = ["--config", str(cli_config), "report", "--week", "2031-W10", "--out", str(tmp_path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 4, result.output
+    assert " ".join(result.output.split()) == (
+        "error: no leads and no conversions in 2031-W10 (2031-03-03 to 2031-03-09); "
+        f"{FIXTURE_DATA}. Choose another week, or pass --allow-empty to build it anyway."
+    )
+    assert not any(tmp_path.iterdir())
+    with Pipeline.open(load_settings(cli_config, environ={})) as pipe:
+        assert runs_stored(pipe) == before
+    allowed = CliRunner().invoke(main, [*args, "--allow-empty"])
+    assert allowed.exit_code == 0, allowed.output
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert folder.name.startswith("2031-W10-run")
+    page = parse_doc((folder / "index.html").read_text(encoding="utf-8"))
+    assert [b.text for b in page.find_all("p", class_="banner")] == [
+        f"This week has no data: no leads and no conversions; {FIXTURE_DATA}.",
+        "This week is not over: figures to 2026-12-05 10:00 UTC.",  # it has not even begun
+    ]
 
 
 def test_cli_rejects_a_malformed_day_as_a_usage_error(cli_config: Path, tmp_path: Path) -> None:

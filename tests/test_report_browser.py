@@ -58,11 +58,11 @@ def check_charts(browser_page: BrowserPage, made: Report) -> None:
     # every bar of the linear conversions trace is the channel's credit on the page
     bars = page.evaluate(
         "() => { const t = document.getElementById('chart-conversions').data[2];"
-        " return [t.name, t.x, t.y]; }"
+        " return [t.name, t.meta, t.x, t.y]; }"
     )
-    assert bars[0] == "linear"
-    assert bars[1] == column(browser_page, "channels", 0)
-    assert bars[2] == pytest.approx([float(v) for v in column(browser_page, "channels", 5)])
+    assert bars[:2] == ["Linear", "linear"]  # the name for people; the code name as meta
+    assert bars[2] == column(browser_page, "channels", 0)
+    assert bars[3] == pytest.approx([float(v) for v in column(browser_page, "channels", 5)])
 
 
 def check_screenshot(browser_page: BrowserPage, shot: Path) -> None:
@@ -76,7 +76,7 @@ def check_sorting(browser_page: BrowserPage) -> None:
     """A click on a header of #channels sorts up, a second click down."""
     page = browser_page.page
     headers = page.locator("#channels thead th")
-    assert headers.nth(7).inner_text().startswith("Revenue (linear)")
+    assert headers.nth(7).inner_text().startswith("Revenue (Linear)")
     names = column(browser_page, "channels", 0)
     assert names == sorted(names)  # name order without a click
 

@@ -1,5 +1,6 @@
-"""Scheduled jobs: config checks, manual and scheduled runs recorded, restarts neither lose nor
-double a run (a real `attribution jobs daemon` process, killed and started again)."""
+"""Scheduled jobs: config checks, manual and scheduled runs recorded, a period with no data
+skipped, restarts neither lose nor double a run (a real `attribution jobs daemon` process,
+killed and started again)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from attribution import clock
 from attribution.cli import main
-from attribution.config import load_settings
+from attribution.config import Settings, load_settings
 from attribution.errors import ConfigError, ConflictError, NotFoundError
 from attribution.reporting.period import Period
 from attribution.service.pipeline import Pipeline, run_demo
 from attribution.service.scheduler import Jobs, history, latest_fire, period_of
+
+from .conftest import write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +55,16 @@ def config(tmp_path: Path, demo_db: Path, jobs: list[dict[str, Any]], **extra: A
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
+
+
+def lead_in_the_current_period(settings: Settings, folder: Path) -> None:
+    """One lead in the period a job fired now covers (the demo's data ends in 2026-W47), so
+    that its run is not skipped for want of data."""
+    period = period_of(settings.jobs.definitions[0], clock.utc_now())
+    created = (period.start + timedelta(hours=12)).isoformat() + "Z"
+    path = write_csv(folder / "now.csv", ["lead_id", "created_at"], [["NOW-1", created]])
+    with Pipeline.open(settings) as pipe:
+        pipe.ingest("leads", path)
 
 
 @pytest.mark.parametrize(
@@ -178,6 +192,39 @@ def test_the_ingest_step_loads_the_drop_folder_once(tmp_path: Path, demo_db: Pat
     assert count == (1,)
 
 
+@pytest.mark.parametrize("steps", [["run", "report"], ["report", "email"]])
+def test_a_job_whose_period_has_no_data_is_skipped_without_retries(
+    tmp_path: Path, demo_db: Path, steps: list[str]
+) -> None:
+    job = {"name": "weekly", "cron": "0 7 * * mon", "steps": steps, "recipients": ["a@b.c"]}
+    settings = load_settings(config(tmp_path, demo_db, [job], retries=2), environ={})
+    waits: list[float] = []
+    with Pipeline.open(settings) as pipe:
+        stored = pipe.warehouse.con.execute("SELECT count(*) FROM attribution_runs").fetchone()
+        result = Jobs(pipe, sleep=waits.append).run(
+            "weekly", scheduled_for=datetime(2031, 3, 10, 7, 0)
+        )  # covers 2031-W10, long after the demo's data
+        rows = history(pipe, "weekly")
+        after = pipe.warehouse.con.execute("SELECT count(*) FROM attribution_runs").fetchone()
+    assert result.status == "skipped" and result.outputs == {}
+    assert waits == []  # not retried: waiting brings no data
+    assert after == stored  # refused before any run was made
+    what = {
+        "run": "the window 2031-03-03 to 2031-03-09",
+        "report": "2031-W10 (2031-03-03 to 2031-03-09)",
+    }[steps[0]]
+    assert result.error == (
+        f"step {steps[0]} skipped: no leads and no conversions in {what}; "
+        "the warehouse has data from 2026-10-26 to 2026-11-22"  # the demo's four weeks
+    )
+    assert [(r["run_no"], r["status"], r["error"]) for r in rows] == [
+        (result.run_no, "skipped", result.error)
+    ]
+    assert not (tmp_path / "reports").exists()
+    cli = CliRunner().invoke(main, ["--config", str(tmp_path / "config.yaml"), "jobs", "history"])
+    assert cli.exit_code == 0 and "skipped" in cli.output
+
+
 def test_one_run_of_a_job_at_a_time(tmp_path: Path, demo_db: Path) -> None:
     job = {"name": "weekly", "cron": "0 7 * * mon", "steps": ["run"]}
     settings = load_settings(config(tmp_path, demo_db, [job]), environ={})
@@ -194,6 +241,7 @@ def test_one_run_of_a_job_at_a_time(tmp_path: Path, demo_db: Path) -> None:
 def test_a_job_on_a_short_schedule_runs_and_records_its_runs(tmp_path: Path, demo_db: Path) -> None:
     job = {"name": "often", "cron": "*/2 * * * * *", "steps": ["run"]}
     settings = load_settings(config(tmp_path, demo_db, [job]), environ={})
+    lead_in_the_current_period(settings, tmp_path)
     with Pipeline.open(settings) as pipe:
         jobs = Jobs(pipe)
         jobs.start()
@@ -241,8 +289,12 @@ def _runs(db: Path) -> list[tuple[Any, ...]]:
 def test_a_run_missed_while_stopped_runs_once_after_a_restart(
     tmp_path: Path, demo_db: Path
 ) -> None:
+    daily = {"name": "daily", "cron": "0 0 * * *", "steps": ["run"]}
+    lead_in_the_current_period(
+        load_settings(config(tmp_path, demo_db, [daily]), environ={}), tmp_path
+    )
     at = (datetime.now(UTC) + timedelta(seconds=10)).replace(microsecond=0, tzinfo=None)
-    job = {"name": "daily", "cron": f"{at.second} {at.minute} {at.hour} * * *", "steps": ["run"]}
+    job = {**daily, "cron": f"{at.second} {at.minute} {at.hour} * * *"}
     cfg = config(tmp_path, demo_db, [job], misfire_grace_seconds=600)
     log = tmp_path / "daemon.log"
     first = _daemon(cfg, log)

@@ -73,7 +73,11 @@ def test_a_fresh_venv_runs_init_and_demo_in_an_empty_folder(wheel: Path, tmp_pat
 
     work = tmp_path / "work"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATTRIBUTION_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ATTRIBUTION_") and k not in ("PYTHONPATH", "PYTHONHOME")
+    }
     env |= {"ATTRIBUTION_DEMO__LEADS": "1500", "ATTRIBUTION_DEMO__WEEKS": "4", "HOME": str(work)}
     before = files_under(ROOT / "data") if (ROOT / "data").is_dir() else set()
     command = venv / "bin" / "attribution"

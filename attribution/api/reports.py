@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from attribution.api.admin import session as admin_session
 from attribution.api.auth import checked_token, require, token_of
 from attribution.api.errors import ApiError
+from attribution.errors import EmptyPeriodError
 from attribution.registry.tokens import TokenInfo
 from attribution.reporting import report
 from attribution.reporting.period import Period
@@ -40,6 +41,9 @@ class ReportRequest(BaseModel):
     models: list[str] | None = Field(None, description="Default: reports.models")
     primary: str | None = Field(None, description="Default: reports.primary_model")
     lookback_days: float | None = Field(None, gt=0, le=3650)
+    allow_empty: bool = Field(
+        False, description="Build it even if the period has no leads and no conversions"
+    )
 
     def period(self) -> Period:
         if self.week and (self.first or self.last):
@@ -60,7 +64,7 @@ def _listed(manifest: dict[str, Any]) -> dict[str, Any]:
     return {**manifest, "url": f"{FILES}/{manifest['folder']}/index.html"}
 
 
-@router.get("/api/v1/reports", summary="Every report built, newest first")
+@router.get("/api/v1/reports", summary="Every report built, latest period first")
 def list_reports(
     request: Request, _: Annotated[TokenInfo, Depends(require("get"))]
 ) -> dict[str, Any]:
@@ -82,7 +86,10 @@ async def build_report(
         primary=body.primary,
         lookback_days=body.lookback_days,
     )
-    built = await run_in_threadpool(pipeline.report, spec)
+    try:
+        built = await run_in_threadpool(pipeline.report, spec, allow_empty=body.allow_empty)
+    except EmptyPeriodError as exc:
+        raise ApiError(422, exc.advice('send "allow_empty": true')) from None
     if request.app.state.publisher is not None:
         request.app.state.publisher.request()  # the new run, for analysts
     return {"status": True, "report": _listed({**built.manifest, "folder": built.folder.name})}

@@ -157,6 +157,11 @@ def attribute(
     help="Where to compute: duckdb (in memory) or spark (the same SQL on Spark, see "
     "spark.* settings); default: the `engine` setting.",
 )
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Run and store it even if the window has no leads and no conversions.",
+)
 @click.pass_context
 def run_command(
     ctx: click.Context,
@@ -171,8 +176,10 @@ def run_command(
     direct: str,
     position: str,
     engine: Literal["duckdb", "spark"] | None,
+    allow_empty: bool,
 ) -> None:
-    """Attribute the warehouse's conversions with every model and store the run.
+    """Attribute the warehouse's conversions with every model and store the run. A window with
+    no leads and no conversions is refused (exit code 4) unless --allow-empty.
 
     \b
     Example:
@@ -205,7 +212,9 @@ def run_command(
     )
     with Pipeline.open(settings_of(ctx)) as pipe:
         chosen = engine or pipe.settings.engine
-        result = pipe.attribute(spec, chosen, progress=lambda text: err.print(text + " ..."))
+        result = pipe.attribute(
+            spec, chosen, progress=lambda text: err.print(text + " ..."), allow_empty=allow_empty
+        )
     j = result.journeys if isinstance(result, RunResult) else result.found
     out.print(
         f"run {result.run_id} ({chosen}): conversions {start:%Y-%m-%d} to {end:%Y-%m-%d} (end "

@@ -43,6 +43,11 @@ def _period(week: str | None, first: datetime | None, last: datetime | None) -> 
     type=click.Path(file_okay=False, path_type=Path),
     help="Reports folder; default: reports.output_dir.",
 )
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Build it even if the period has no leads and no conversions (a banner says so).",
+)
 @click.pass_context
 def report_command(
     ctx: click.Context,
@@ -53,9 +58,11 @@ def report_command(
     primary: str | None,
     lookback: str | None,
     out_dir: Path | None,
+    allow_empty: bool,
 ) -> None:
     """Build the channel performance report of a week (or any period): HTML with charts,
-    CSV files, and the index of every report.
+    CSV files, and the index of every report. A period with no leads and no conversions is
+    refused (exit code 4) unless --allow-empty.
 
     \b
     Example:
@@ -74,7 +81,12 @@ def report_command(
             primary=primary,
             lookback_days=parse_days(lookback, "--lookback") if lookback else None,
         )
-        built = pipe.report(spec, folder, progress=lambda text: out.print(f"[dim]{text}[/dim]"))
+        built = pipe.report(
+            spec,
+            folder,
+            progress=lambda text: out.print(f"[dim]{text}[/dim]"),
+            allow_empty=allow_empty,
+        )
     out.print(f"report {spec.period.label} (run {built.run_id}): {built.index}", highlight=False)
     for name, path in built.files.items():
         out.print(f"  {name}: {path}", highlight=False)

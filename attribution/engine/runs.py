@@ -134,13 +134,16 @@ class DrillDown:
         pairs, pair_of_touch = dense_ids(paths.pair_keys[self.keep], found.converting * self.n_ch)
         self.pairs, self.pair_of_touch = pairs, pair_of_touch
         self.touches_per_pair = np.bincount(self.pair_of_touch, minlength=len(pairs))
+        sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
+        unsourced = (sources[self.keep] == -1).astype(np.float64)
+        self.unsourced_per_pair = np.bincount(self.pair_of_touch, unsourced, len(pairs))
         self.lengths = paths.lengths[: found.converting]
         days = found.converted_at.astype("datetime64[D]").astype(np.int64)  # since 1970-01-01
         self.first_day = int(days.min(initial=0))
         day_of_touch = (days - self.first_day)[journey_of_touch]
         n_days = int(day_of_touch.max(initial=0)) + 1
-        sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
-        self.by_source = _DayKeys(sources[self.keep] + 1, day_of_touch, n_days)  # 0: no source
+        source_channel = (sources[self.keep] + 1) * self.n_ch + paths.codes[self.keep]
+        self.by_source = _DayKeys(source_channel, day_of_touch, n_days)  # source 0: none
         self.by_channel = _DayKeys(paths.codes[self.keep], day_of_touch, n_days)
         self.channel_names = pa.array(list(paths.channels), pa.string())
 
@@ -167,12 +170,14 @@ class DrillDown:
                     "conversion_no": (self.pairs // self.n_ch).astype(np.int32),
                     "channel": self._channel(self.pairs % self.n_ch),
                     "touches": self.touches_per_pair.astype(np.int32),
+                    "touches_without_source": self.unsourced_per_pair.astype(np.int32),
                 }
             ),
         }
 
     def credit_tables(self, credit: Credit) -> dict[str, pa.Table]:
-        """One model's credit per (conversion, channel), (channel, day) and (source, day)."""
+        """One model's credit per (conversion, channel), (channel, day) and (source, channel,
+        day)."""
         tc, tv = credit.touch_conversions[self.keep], credit.touch_value[self.keep]
         conv = np.bincount(self.pair_of_touch, tc, len(self.pairs))
         value = np.bincount(self.pair_of_touch, tv, len(self.pairs))
@@ -201,7 +206,8 @@ class DrillDown:
             "run_source_credit": pa.table(
                 {
                     "model": _constant(credit.model, len(src.group)),
-                    "source_id": src.group - 1,
+                    "source_id": src.group // self.n_ch - 1,
+                    "channel": self._channel(src.group % self.n_ch),
                     "day": self._day(src),
                     "conversions": src.sums(tc),
                     "value": src.sums(tv),

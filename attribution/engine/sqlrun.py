@@ -362,7 +362,7 @@ def store(
             writer.hand(
                 {
                     "run_channel_day_credit": _by(cells, model, ["channel", "day"]),
-                    "run_source_credit": _by(cells, model, ["source_id", "day"]),
+                    "run_source_credit": _by(cells, model, ["source_id", "channel", "day"]),
                 }
             )
         writer.hand({"run_credit_rows": runs.credit_rows(result.credits)})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +17,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from attribution.reporting.render import model_label
 from attribution.reporting.rows import Credit, Disagreement, Figures, TrendRow
 
 PLOTLY_JS = "plotly.min.js"
@@ -23,18 +25,27 @@ PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
+# No figure title: the page and the email caption each chart in HTML, which wraps on a phone.
+# Axes grow their margins to fit their labels (automargin); the legend sits at the bottom of
+# the figure (container coordinates), below the tick labels whatever their length.
 _LAYOUT: dict[str, object] = {
     "template": "plotly_white",
-    "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
+    "margin": {"l": 8, "r": 8, "t": 24, "b": 8},
     "font": {"family": "system-ui, sans-serif", "size": 13},
-    "legend": {"orientation": "h", "y": -0.2},
+    "separators": ".,",
+    "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+    "xaxis": {"automargin": True},
+    "yaxis": {"automargin": True},
     "height": 420,
 }
+COUNT_TICKS = ",~r"  # 1,302
+MONEY_TICKS = "~s"  # 250k; the hover gives the amount to the cent
+EMPTY = "Nothing in this period"
 
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart of a report: its id on the page, title, and Plotly figure."""
+    """One chart of a report: its id on the page, title (its caption), and Plotly figure."""
 
     chart_id: str
     title: str
@@ -45,7 +56,7 @@ class Chart:
         return len(self.figure.data)
 
     def html(self) -> str:
-        """The chart's div and script (plotly.js comes from the page)."""
+        """The chart's div and script (plotly.js comes from the page); it fills its box."""
         return str(
             pio.to_html(
                 self.figure,
@@ -74,8 +85,39 @@ def colours(channels: Sequence[str]) -> dict[str, str]:
     return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(sorted(channels))}
 
 
-def _figure(title: str, **layout: object) -> go.Figure:
-    return go.Figure(layout={**_LAYOUT, "title": {"text": title}, **layout})
+def iso_week(day: date) -> str:
+    """The ISO week of a day, as reports name weeks: 2026-W47."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weeks_between(first: date, last: date) -> list[str]:
+    """Every ISO week from the one holding `first` to the one holding `last`."""
+    monday = first - timedelta(days=first.weekday())
+    out = []
+    while monday <= last:
+        out.append(iso_week(monday))
+        monday += timedelta(weeks=1)
+    return out
+
+
+def _money_axis(currency: str, what: str = "Revenue") -> dict[str, object]:
+    return {
+        "title": {"text": f"{what} ({currency})" if currency else what},
+        "tickformat": MONEY_TICKS,
+    }
+
+
+def _figure(**layout: object) -> go.Figure:
+    return go.Figure(layout={**_LAYOUT, **layout})
+
+
+def _empty(fig: go.Figure, text: str = EMPTY) -> go.Figure:
+    """A note across an empty chart, so that it does not read as a chart that failed."""
+    fig.add_annotation(
+        text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font={"size": 15}
+    )
+    return fig
 
 
 def _credited(credit: Credit, field: Literal["conversions", "revenue"]) -> float:
@@ -83,121 +125,206 @@ def _credited(credit: Credit, field: Literal["conversions", "revenue"]) -> float
 
 
 def by_model(
-    figs: Figures, field: Literal["conversions", "revenue"], title: str, axis: str
+    figs: Figures, field: Literal["conversions", "revenue"], currency: str = ""
 ) -> go.Figure:
     """A grouped bar per model of one figure (conversions or revenue) per channel."""
-    fig = _figure(title, barmode="group", yaxis={"title": {"text": axis}})
+    if field == "conversions":
+        axis: dict[str, object] = {
+            "title": {"text": "Conversions credited"},
+            "tickformat": COUNT_TICKS,
+        }
+        hover = "%{x}, %{fullData.name}: %{y:,.1f} conversions<extra></extra>"
+    else:
+        axis = _money_axis(currency)
+        hover = "%{x}, %{fullData.name}: %{y:,.2f} " + currency + "<extra></extra>"
+    fig = _figure(barmode="group", yaxis={**axis, "automargin": True})
     names = [r.channel for r in figs.channels]
     for i, model in enumerate(figs.models):
         fig.add_bar(
-            name=model,
+            name=model_label(model),
+            meta=model,  # the code name, for tools reading the figure
             x=names,
             y=[_credited(r.by_model[model], field) for r in figs.channels],
             marker_color=PALETTE[i % len(PALETTE)],
+            hovertemplate=hover,
         )
-    return fig
+    return fig if names else _empty(fig)
 
 
-def trend(rows: Sequence[TrendRow], model: str, channels: Sequence[str]) -> go.Figure:
-    """Leads, conversions and revenue (under one model) per week, a line per channel each."""
+def trend(
+    rows: Sequence[TrendRow],
+    model: str,
+    channels: Sequence[str],
+    weeks: Sequence[str],
+    currency: str = "",
+) -> go.Figure:
+    """Leads, conversions and revenue (under one model) per ISO week, a line per channel each;
+    the x axis holds exactly `weeks` (2026-W47 ...), in order, a week with nothing as 0."""
+    label = model_label(model)
+    money = f"{currency}, {label}" if currency else label
     fig = make_subplots(
         rows=3,
         cols=1,
         shared_xaxes=True,
-        subplot_titles=("Leads", f"Conversions ({model})", f"Revenue ({model})"),
-        vertical_spacing=0.08,
+        subplot_titles=("Leads created", f"Conversions ({label})", f"Revenue ({money})"),
+        vertical_spacing=0.09,
     )
-    fig.update_layout(**{**_LAYOUT, "height": 720, "title": {"text": "Weekly trend per channel"}})
+    fig.update_layout(**{**_LAYOUT, "height": 720, "hovermode": "x unified"})
+    fig.update_xaxes(
+        type="category", categoryorder="array", categoryarray=list(weeks), automargin=True
+    )
+    fig.update_yaxes(automargin=True, tickformat=COUNT_TICKS)
+    fig.update_yaxes(tickformat=MONEY_TICKS, row=3, col=1)
     colour = colours(channels)
     for channel in sorted(channels):
-        leads = {str(r.week): r.leads for r in rows if r.channel == channel}
-        credit = {str(r.week): r for r in rows if r.channel == channel and r.model == model}
-        weeks = sorted(leads)
-        for row, (values, show) in enumerate(
-            (
-                ([leads[w] for w in weeks], True),
-                ([credit[w].conversions if w in credit else 0 for w in weeks], False),
-                ([credit[w].revenue if w in credit else 0 for w in weeks], False),
-            ),
-            start=1,
-        ):
+        leads = {iso_week(r.week): r.leads for r in rows if r.channel == channel}
+        credit = {iso_week(r.week): r for r in rows if r.channel == channel and r.model == model}
+        series = (
+            ([leads.get(w, 0) for w in weeks], "%{y:,}"),
+            ([credit[w].conversions if w in credit else 0.0 for w in weeks], "%{y:,.1f}"),
+            ([credit[w].revenue if w in credit else 0.0 for w in weeks], "%{y:,.2f}"),
+        )
+        for row, (values, number) in enumerate(series, start=1):
             fig.add_scatter(
-                x=weeks,
+                x=list(weeks),
                 y=values,
                 name=channel,
                 legendgroup=channel,
-                showlegend=show,
+                showlegend=row == 1,
                 mode="lines+markers",
                 line={"color": colour[channel]},
+                hovertemplate=f"{channel}: {number}<extra></extra>",
                 row=row,
                 col=1,
             )
-    return fig
+    return fig if channels else _empty(fig)
 
 
 def funnel(figs: Figures) -> go.Figure:
     """Leads created, leads converted, conversions of the period."""
-    fig = _figure("Conversion funnel")
+    fig = _figure()
     t = figs.totals
+    values = [t.leads, t.converted_leads, t.conversions]
+    widest = max(values) or 1
     fig.add_trace(
         go.Funnel(
             y=["Leads created", "Leads converted", "Conversions"],
-            x=[t.leads, t.converted_leads, t.conversions],
-            textinfo="value+percent initial",
+            x=values,
+            # conversions are not a share of leads: a lead may convert twice, or in a later
+            # period than its creation
+            texttemplate=[
+                "%{value:,}",
+                "%{value:,}<br>%{percentInitial:.1%} of leads",
+                "%{value:,}",
+            ],
+            # beside a narrow bar, where it would shrink to nothing inside
+            textposition=["inside" if v / widest > 0.4 else "outside" for v in values],
+            hovertemplate="%{y}: %{value:,}<extra></extra>",
         )
     )
     return fig
 
 
+def _day_ticks(last: int, cap: int) -> tuple[list[int], list[str]]:
+    """Ticks of the days axis: a round step (1, 2, 7, 14 or 28 days) up to `last`, the last
+    bin (cap) as "60+"."""
+    step = next((s for s in (1, 2, 7, 14, 28) if last // s <= 8), 28)
+    values = [d for d in range(0, last + 1, step) if last < cap or d <= cap - step / 2]
+    if last >= cap:
+        values.append(cap)
+    return values, [f"{cap}+" if d >= cap else str(d) for d in values]
+
+
 def days_to_convert(figs: Figures, cap: int) -> go.Figure:
-    """Conversions by whole days from lead creation (the last bin: cap days or more)."""
+    """Conversions by whole days from lead creation on a numeric axis (a day with none is a
+    gap; the last bin: cap days or more)."""
+    rows = figs.days_to_convert
+    last = max((r.days for r in rows), default=0)
+    values, texts = _day_ticks(last, cap)
     fig = _figure(
-        "Days from lead to conversion",
-        xaxis={"title": {"text": "days"}},
-        yaxis={"title": {"text": "conversions"}},
+        xaxis={
+            "type": "linear",
+            "title": {"text": "Days from lead creation to conversion"},
+            "range": [-0.6, last + 0.6],
+            "tickmode": "array",
+            "tickvals": values,
+            "ticktext": texts,
+            "automargin": True,
+        },
+        yaxis={"title": {"text": "Conversions"}, "tickformat": COUNT_TICKS, "automargin": True},
+        bargap=0.15,
     )
-    labels = [f"{cap}+" if r.days >= cap else str(r.days) for r in figs.days_to_convert]
-    fig.add_bar(x=labels, y=[r.conversions for r in figs.days_to_convert], name="conversions")
-    return fig
-
-
-def roas(figs: Figures, model: str) -> go.Figure:
-    """Spend beside attributed revenue (one model) per channel with spend; ROAS as text."""
-    fig = _figure(f"Spend and attributed revenue ({model})", barmode="group")
-    spent = [r for r in figs.channels if r.spend]
-    names = [r.channel for r in spent]
-    fig.add_bar(name="Spend", x=names, y=[r.spend for r in spent], marker_color="#7f7f7f")
     fig.add_bar(
-        name=f"Revenue ({model})",
+        x=[r.days for r in rows],
+        y=[r.conversions for r in rows],
+        name="Conversions",
+        customdata=[f"{cap} days or more" if r.days >= cap else _days(r.days) for r in rows],
+        hovertemplate="%{customdata}: %{y:,} conversions<extra></extra>",
+    )
+    return fig if rows else _empty(fig, "No conversions in this period")
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def roas(figs: Figures, model: str, currency: str = "") -> go.Figure:
+    """Spend beside attributed revenue (one model) per channel with spend; each channel's ROAS
+    under its name (a label on the bar would shrink to nothing on a phone)."""
+    label = model_label(model)
+    fig = _figure(barmode="group", yaxis={**_money_axis(currency, "Amount"), "automargin": True})
+    spent = [r for r in figs.channels if r.spend]
+    names = [f"{r.channel}<br>{_roas_text(r.by_model[model].roas)}" for r in spent]
+    unit = f" {currency}" if currency else ""
+    fig.add_bar(
+        name="Spend",
+        x=names,
+        y=[r.spend for r in spent],
+        marker_color="#7f7f7f",
+        hovertemplate="Spend: %{y:,.2f}" + unit + "<extra></extra>",
+    )
+    fig.add_bar(
+        name=f"Revenue ({label})",
         x=names,
         y=[r.by_model[model].revenue for r in spent],
-        text=[_roas_text(r.by_model[model].roas) for r in spent],
-        textposition="outside",
         marker_color="#2ca02c",
+        hovertemplate=f"Revenue ({label}): " + "%{y:,.2f}" + unit + "<extra></extra>",
     )
-    return fig
+    fig.update_layout(hovermode="x unified")
+    return fig if spent else _empty(fig, "No spend in this period")
 
 
 def _roas_text(value: float | None) -> str:
-    return "ROAS n/a" if value is None else f"ROAS {value:.2f}"
+    return "ROAS n/a" if value is None else f"ROAS {value:,.2f}"
 
 
 def disagreement(rows: Sequence[Disagreement], models: Sequence[str]) -> go.Figure:
     """Each channel's share of conversions under each model (a heatmap), most disputed first."""
-    fig = _figure("Where the models disagree: share of conversions", height=120 + 40 * len(rows))
+    fig = _figure(height=160 + 36 * len(rows))
     fig.add_trace(
         go.Heatmap(
             z=[[r.shares[m] for m in models] for r in rows],
-            x=list(models),
+            x=[model_label(m) for m in models],
             y=[r.channel for r in rows],
             colorscale="Blues",
             zmin=0,
             texttemplate="%{z:.0%}",
-            hovertemplate="%{y} under %{x}: %{z:.1%}<extra></extra>",
+            hovertemplate="%{y} under %{x}: %{z:.1%} of conversions<extra></extra>",
+            colorbar={  # below the cells: the width goes to the models
+                "tickformat": ".0%",
+                "title": {"text": "Share", "side": "top"},
+                "orientation": "h",
+                "thickness": 12,
+                "len": 1,
+                "yref": "container",
+                "y": 0,
+                "yanchor": "bottom",
+            },
         )
     )
-    fig.update_yaxes(autorange="reversed")
-    return fig
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(automargin=True, side="top")
+    return fig if rows else _empty(fig)
 
 
 def report_charts(
@@ -206,25 +333,40 @@ def report_charts(
     spread: Sequence[Disagreement],
     primary: str,
     cap: int,
+    currency: str = "",
 ) -> list[Chart]:
-    """Every chart of the weekly report, in page order."""
+    """Every chart of the weekly report, in page order; money axes in `currency`."""
     channels = sorted({r.channel for r in trend_rows} | {r.channel for r in figs.channels})
+    last_day = (figs.period.end - timedelta(days=1)).date()
+    first_day = min((r.week for r in trend_rows), default=figs.period.start.date())
+    weeks = weeks_between(min(first_day, figs.period.start.date()), last_day)
+    label = model_label(primary)
     return [
         Chart(
             "chart-conversions",
-            "Conversions by channel",
-            by_model(figs, "conversions", "Conversions by channel under each model", "conversions"),
+            "Conversions by channel under each model",
+            by_model(figs, "conversions"),
         ),
         Chart(
             "chart-revenue",
-            "Revenue by channel",
-            by_model(figs, "revenue", "Revenue by channel under each model", "revenue"),
+            "Revenue by channel under each model",
+            by_model(figs, "revenue", currency),
         ),
-        Chart("chart-trend", "Weekly trend", trend(trend_rows, primary, channels)),
-        Chart("chart-funnel", "Funnel", funnel(figs)),
-        Chart("chart-days", "Days to convert", days_to_convert(figs, cap)),
-        Chart("chart-roas", "Spend and revenue", roas(figs, primary)),
-        Chart("chart-disagreement", "Model disagreement", disagreement(spread, figs.models)),
+        Chart(
+            "chart-trend",
+            "Weekly trend per channel",
+            trend(trend_rows, primary, channels, weeks, currency),
+        ),
+        Chart("chart-funnel", "Conversion funnel", funnel(figs)),
+        Chart("chart-days", "Days from lead to conversion", days_to_convert(figs, cap)),
+        Chart(
+            "chart-roas", f"Spend and attributed revenue ({label})", roas(figs, primary, currency)
+        ),
+        Chart(
+            "chart-disagreement",
+            "Where the models disagree: each channel's share of conversions",
+            disagreement(spread, figs.models),
+        ),
     ]
 
 

@@ -23,22 +23,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import plotly.graph_objects as go
 from jinja2 import Environment
 from plotly.offline import get_plotlyjs
 
 from attribution import clock
 from attribution.config import MailSettings, Settings
 from attribution.errors import AttributionError, MailError, NotFoundError
-from attribution.reporting import charts
+from attribution.reporting import charts, tables
 from attribution.reporting.charts import PLOTLY_JS, Chart
-from attribution.reporting.metrics import change
 from attribution.reporting.period import Period
-from attribution.reporting.render import delta, environment
+from attribution.reporting.render import delta, environment, model_label
 from attribution.reporting.report import CHARTS, MANIFEST, STYLESHEET, Report
 
 log = logging.getLogger(__name__)
 
-PNG_WIDTH = 640  # CSS pixels: the email's content width
+# CSS pixels. The email's column is 612 px wide on a desktop and about 350 on a phone: a chart
+# drawn at 520 px with larger type reads on both (about 10 px type on a phone).
+PNG_WIDTH = 520
+PNG_FONT_SIZE = 14
 PNG_SCALE = 2  # device pixels per CSS pixel, for sharp charts on dense screens
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FORMATS = {  # how each headline figure reads; others (such as "Conversions (markov)"): number
@@ -51,20 +54,20 @@ FORMATS = {  # how each headline figure reads; others (such as "Conversions (mar
     "CAC": "money",
     "ROAS": "ratio",
 }
-LOWER_IS_BETTER = frozenset({"Cost per lead", "CAC"})
-NEUTRAL = frozenset({"Spend"})  # more spend is neither good nor bad news by itself
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
 
 
 @dataclass(frozen=True)
 class HeadlineFigure:
-    """A headline figure of the email, its change, and its tone: good, bad or neutral."""
+    """A headline figure of the email (label: as in report.json; text: for people), its change
+    (of a rate in points, else relative), and its tone: good, bad or neutral."""
 
     label: str
     value: float
     format: str
     change: float | None
     tone: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -118,15 +121,13 @@ def _domain(sender: str) -> str:
 def headline(manifest: Mapping[str, Any]) -> list[HeadlineFigure]:
     """The headline figures with their change and whether it is good news (tone)."""
     previous = manifest.get("headline_previous", {})  # absent in reports built before it
+    primary = str(manifest.get("primary_model", ""))
     items = []
     for label, value in manifest.get("headline", {}).items():
-        moved = change(value, previous.get(label))
-        if moved is None or moved == 0 or label in NEUTRAL:
-            tone = "neutral"
-        else:
-            tone = "good" if (moved > 0) != (label in LOWER_IS_BETTER) else "bad"
         fmt = FORMATS.get(label, "number")
-        items.append(HeadlineFigure(label, value, fmt, moved, tone))
+        moved = tables.headline_change(value, previous.get(label), fmt)
+        text = tables.headline_text(label, primary)
+        items.append(HeadlineFigure(label, value, fmt, moved, tables.tone(label, moved), text))
     return items
 
 
@@ -193,7 +194,7 @@ def render_pngs(chart_list: Sequence[Chart]) -> list[bytes]:
     async def render() -> list[bytes]:
         # mathjax=False: it would be fetched from a CDN (no network here, nor needed)
         async with kaleido.Kaleido(mathjax=False) as browser:
-            return [bytes(await browser.calc_fig(c.figure, opts)) for c in chart_list]
+            return [bytes(await browser.calc_fig(_for_email(c), opts)) for c in chart_list]
 
     # A thread of its own: asyncio.run refuses to run inside an event loop (API, scheduler).
     try:
@@ -208,6 +209,14 @@ def render_pngs(chart_list: Sequence[Chart]) -> list[bytes]:
     if bad:
         raise MailError(f"kaleido returned no PNG image for {', '.join(bad)}")
     return images
+
+
+def _for_email(chart: Chart) -> go.Figure:
+    """The chart's figure as the email shows it: its caption is HTML text above the image
+    (dropped from reports built before that), the type larger."""
+    figure = go.Figure(chart.figure)
+    figure.update_layout(title=None, font={"size": PNG_FONT_SIZE})
+    return figure
 
 
 def _is_png(data: bytes) -> bool:
@@ -290,8 +299,8 @@ def compose(
         "period_start": manifest["period_start"][:10],
         "period_end": manifest["period_end"][:10],
         "previous_label": _previous_label(report),
-        "primary": manifest["primary_model"],
-        "models": manifest.get("models", []),
+        "primary": model_label(manifest["primary_model"]),
+        "models": [model_label(m) for m in manifest.get("models", [])],
         "run_id": report.run_id,
         "generated_at": str(manifest.get("generated_at", "")).replace("T", " "),
         "currency": settings.ingest.base_currency,

@@ -72,8 +72,9 @@ def _empty(key: str, value: object) -> Record:
     }
     if key == "channel":
         row.update(journeys=0, touches_per_journey=None, participation=None)
-    else:
-        row.update(source="(no source)", channel="Unassigned")
+    else:  # source_period.sql lists every source with credit, so only a stray key lands here
+        unknown = str(value).removeprefix("unknown:")
+        row.update(source_id=None, source=f"{unknown}, source unknown", channel=unknown)
     return row
 
 
@@ -134,8 +135,19 @@ def _totals(channels: Sequence[ChannelRow]) -> Totals:
     )
 
 
-def figures(wh: Warehouse, run_id: int, period: Period, models: Sequence[str]) -> Figures:
-    """The run's figures for the period (which must lie inside the run's window)."""
+def figures(
+    wh: Warehouse,
+    run_id: int,
+    period: Period,
+    models: Sequence[str],
+    *,
+    primary: str | None = None,
+    since: datetime | None = None,
+) -> Figures:
+    """The run's figures for the period (which must lie inside the run's window). The data
+    quality's credit without a source is the primary model's (default: the first); rows
+    rejected or sources created since `since` (the previous report) count besides the
+    period's own (None: the period's own only)."""
     params = {"run_id": run_id, "from": period.start, "to": period.end}
     channels = [
         _channel(record, credits, models)
@@ -150,10 +162,11 @@ def figures(wh: Warehouse, run_id: int, period: Period, models: Sequence[str]) -
         for record, credits in _with_credit(
             wh.records("metrics/source_period", params),
             wh.records("metrics/source_period_credits", params),
-            "source_id",
+            "source_key",
         )
     ]
-    quality = DataQuality(**wh.records("metrics/data_quality", params)[0])
+    asked = {**params, "model": primary or models[0], "since": since}
+    quality = DataQuality(**wh.records("metrics/data_quality", asked)[0])
     days = [
         DaysToConvert(**r)
         for r in wh.records("metrics/days_to_convert", {**params, "cap": DAYS_CAP})

@@ -15,6 +15,22 @@ from attribution.resources import TEMPLATES_DIR
 TEMPLATES = TEMPLATES_DIR
 
 
+MODEL_LABELS = {  # the models' names for people; the code names stay in CSV files and JSON
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "last_non_direct": "Last non-direct",
+    "linear": "Linear",
+    "position_based": "Position-based",
+    "u_shaped": "U-shaped",
+    "j_shaped": "J-shaped",
+    "inverse_j": "Inverse J",
+    "time_decay": "Time decay",
+    "markov": "Markov chain",
+    "shapley": "Shapley value",
+    "fractribution": "Fractribution",
+}
+
+
 def environment() -> Environment:
     """The Jinja2 environment of every page: autoescaped, strict about missing values."""
     from jinja2 import StrictUndefined
@@ -26,21 +42,57 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["money"] = lambda v: "n/a" if v is None else f"{Decimal(v):,.2f}"
+    env.filters["money"] = money
     env.filters["percent"] = lambda v: "n/a" if v is None else f"{float(v) * 100:.1f} %"
     env.filters["count"] = lambda v: f"{int(v):,}"
     env.filters["number"] = lambda v: "n/a" if v is None else f"{float(v):,.1f}"
     env.filters["ratio"] = lambda v: "n/a" if v is None else f"{float(v):,.2f}"
+    env.filters["quantity"] = quantity
     env.filters["delta"] = delta
+    env.filters["points"] = points
+    env.filters["change"] = change_text
+    env.filters["model"] = model_label
     env.filters["sortkey"] = lambda v: "" if v is None else v
     return env
+
+
+def money(value: float | Decimal | None) -> str:
+    """An amount to the cent with thousands separators: 1,302.50; n/a when unknown."""
+    return "n/a" if value is None else f"{Decimal(value):,.2f}"
+
+
+def quantity(value: float) -> str:
+    """A number with no needless decimals: 30, 7.5, 1,302."""
+    return f"{float(value):,.2f}".rstrip("0").rstrip(".")
+
+
+def model_label(model: str) -> str:
+    """A model's name for people: last_non_direct -> Last non-direct."""
+    return MODEL_LABELS.get(model) or model.replace("_", " ").capitalize()
 
 
 def delta(value: float | None) -> str:
     """A relative change for people: +12.5 %, -3.0 %, or an empty string when unknown."""
     if value is None:
         return ""
-    return f"{float(value) * 100:+.1f} %"
+    return "0.0 %" if shown_as_zero(value) else f"{float(value) * 100:+.1f} %"
+
+
+def points(value: float | None) -> str:
+    """A change of a rate (a fraction) in percentage points: +0.4 pp; empty when unknown."""
+    if value is None:
+        return ""
+    return "0.0 pp" if shown_as_zero(value) else f"{float(value) * 100:+.1f} pp"
+
+
+def change_text(value: float | None, fmt: str) -> str:
+    """A headline figure's change: in points for a rate (fmt "percent"), else relative."""
+    return points(value) if fmt == "percent" else delta(value)
+
+
+def shown_as_zero(value: float) -> bool:
+    """Whether a change (a fraction) reads as 0.0 once shown (delta, points)."""
+    return round(abs(float(value)) * 100, 1) == 0
 
 
 def csv_cell(value: object) -> object:

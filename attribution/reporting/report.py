@@ -3,7 +3,7 @@ charts and CSV files in a folder of its own; and the index of every report built
 
 Layout of the output folder (reports.output_dir):
     plotly.min.js, report.css      written once, shared by every report
-    index.html                     every report, newest first
+    index.html                     every report, latest period first
     <label>-run<N>/index.html      one report, and its CSV files and report.json"""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -20,7 +20,7 @@ from attribution import clock
 from attribution.engine import runs
 from attribution.errors import AttributionError
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names
-from attribution.reporting import charts, metrics, tables
+from attribution.reporting import charts, coverage, metrics, tables
 from attribution.reporting.period import Period
 from attribution.reporting.render import (
     CHANNEL_COLUMNS,
@@ -118,6 +118,30 @@ def _window(spec: ReportSpec) -> tuple[datetime, datetime]:
     return start, spec.period.end
 
 
+def _banners(
+    wh: Warehouse, period: Period, kinds: Sequence[str], now: datetime, allow_empty: bool
+) -> list[str]:
+    """The notes atop the page: the period has no data, or is not over. A period with no leads
+    and no conversions is refused here (EmptyPeriodError), before any run, unless allowed."""
+    is_week = period.end - period.start == timedelta(days=7) and period.start.weekday() == 0
+    unit = "week" if is_week else "period"
+    dates = coverage.days(period.start, period.end)
+    what = period.label if period.label == dates else f"{period.label} ({dates})"
+    found = (
+        coverage.count(wh, period.start, period.end, kinds)
+        if allow_empty
+        else coverage.require_data(
+            wh, period.start, period.end, kinds=kinds, what=what, unit=unit, action="build it"
+        )
+    )
+    banners = []
+    if found.empty:
+        banners.append(f"This {unit} has no data: no leads and no conversions; {found.where()}.")
+    if period.end > now:
+        banners.append(f"This {unit} is not over: figures to {now:%Y-%m-%d %H:%M} UTC.")
+    return banners
+
+
 def build(
     wh: Warehouse,
     spec: ReportSpec,
@@ -126,9 +150,11 @@ def build(
     base_currency: str,
     progress: Callable[[str], None] | None = None,
     attribute: Callable[[runs.RunSpec], runs.Stored] | None = None,
+    allow_empty: bool = False,
 ) -> Report:
     """Run the models over the report's window (with `attribute`, default: in memory on this
-    warehouse), then write the report's folder and the index."""
+    warehouse), then write the report's folder and the index. A period with no leads and no
+    conversions is refused (EmptyPeriodError) before the run, unless `allow_empty`."""
     models = tuple(check_names(spec.models))
     if spec.primary_model not in models:
         raise AttributionError(
@@ -137,30 +163,32 @@ def build(
         )
     say = progress or (lambda _: None)
     start, end = _window(spec)
-    say(f"running {len(models)} models over {start.date()} to {end.date()}")
-    result = (attribute or (lambda run_spec: runs.run(wh, run_spec)))(
-        runs.RunSpec(
-            start=start,
-            end=end,
-            lookback_days=spec.lookback_days,
-            models=models,
-            options=spec.options,
-        ),
+    run_spec = runs.RunSpec(
+        start=start,
+        end=end,
+        lookback_days=spec.lookback_days,
+        models=models,
+        options=spec.options,
     )
+    read_at = clock.utc_now().replace(microsecond=0)
+    banners = _banners(wh, spec.period, run_spec.kinds, read_at, allow_empty)
+    say(f"running {len(models)} models over {start.date()} to {end.date()}")
+    result = (attribute or (lambda made: runs.run(wh, made)))(run_spec)
     say("computing the figures")
-    now = metrics.figures(wh, result.run_id, spec.period, models)
-    before = metrics.figures(wh, result.run_id, spec.period.previous(), models)
+    primary = spec.primary_model
+    since = _last_built(out_root)
+    now = metrics.figures(wh, result.run_id, spec.period, models, primary=primary, since=since)
+    before = metrics.figures(wh, result.run_id, spec.period.previous(), models, primary=primary)
     trend_start = spec.period.weeks_back(spec.trend_weeks)
     trend_rows = metrics.weekly_trend(wh, result.run_id, trend_start, spec.period.end)
     spread = metrics.disagreement(now)
     compared = tables.compare(now, before)
-    primary = spec.primary_model
     say("writing the report")
     folder = out_root / f"{_slug(spec.period.label)}-run{result.run_id}"
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    quality = tables.quality(now, before)
+    quality = tables.quality(now, before, primary)
     files = {
         "channel_summary": write_csv(
             tmp / "channel_summary.csv",
@@ -182,7 +210,9 @@ def build(
             tmp / "data_quality.csv", QUALITY_COLUMNS, [tables.cells(q) for q in quality]
         ),
     }
-    chart_list = charts.report_charts(now, trend_rows, spread, primary, metrics.DAYS_CAP)
+    chart_list = charts.report_charts(
+        now, trend_rows, spread, primary, metrics.DAYS_CAP, currency=base_currency
+    )
     generated = clock.utc_now().replace(microsecond=0)
     headline = tables.headline(now, before, primary)
     manifest: ReportManifest = {
@@ -219,6 +249,7 @@ def build(
             manifest=manifest,
             base_currency=base_currency,
             window=(start, end),
+            banners=banners,
         )
     )
     (tmp / "index.html").write_text(html, encoding="utf-8")
@@ -237,8 +268,17 @@ def _slug(label: str) -> str:
     return "".join(c if c.isalnum() or c == "-" else "_" for c in label.replace(" to ", "_"))
 
 
+def _last_built(out_root: Path) -> datetime:
+    """When the latest report in out_root was built (rows rejected since then count in the next
+    report's data quality); the earliest time when there is none."""
+    built = [str(m.get("generated_at", "")) for m in list_reports(out_root)]
+    times = [datetime.fromisoformat(b) for b in built if b]
+    return max(times, default=datetime(1900, 1, 1))
+
+
 def list_reports(out_root: Path) -> list[dict[str, Any]]:
-    """Every report under out_root (its manifest and folder name), newest first."""
+    """Every report under out_root (its manifest and folder name), latest period first: by the
+    period's end, then its start, then the latest built, then the latest run."""
     found = []
     for path in out_root.glob(f"*/{MANIFEST}"):
         try:
@@ -246,14 +286,22 @@ def list_reports(out_root: Path) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             continue  # a report being written, or damaged: not listed
         found.append({**manifest, "folder": path.parent.name})
-    # Runs are numbered in order, so the run breaks ties of reports made in the same second.
+    # ISO timestamps sort as text; runs are numbered in order, so the run breaks ties of
+    # reports of one period made in the same second.
     return sorted(
-        found, key=lambda m: (m.get("generated_at", ""), int(m.get("run_id", 0))), reverse=True
+        found,
+        key=lambda m: (
+            str(m.get("period_end", "")),
+            str(m.get("period_start", "")),
+            str(m.get("generated_at", "")),
+            int(m.get("run_id", 0)),
+        ),
+        reverse=True,
     )
 
 
 def write_index(out_root: Path) -> Path:
-    """index.html of every report, newest first."""
+    """index.html of every report, latest period first (list_reports)."""
     out_root.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(STYLESHEET, out_root / STYLESHEET.name)
     html = (

@@ -46,8 +46,10 @@ class ChannelRow:
 
 @dataclass(frozen=True)
 class SourceRow:
-    """A lead source's figures (source_id None: no source), as ChannelRow's without journeys."""
+    """A lead source's figures, as ChannelRow's without journeys; what has no source is one row
+    per channel (source_id None, source "<channel>, source unknown", source_key "unknown:...")."""
 
+    source_key: str
     source_id: int | None
     source: str
     channel: str
@@ -84,19 +86,22 @@ class DataQuality:
     """Counts of the data-quality measures (sql/metrics/data_quality.sql), in its order."""
 
     leads: int
+    leads_unknown_origin: int
     leads_without_source: int
     leads_unassigned: int
     junk_leads: int
     journey_touches: int
     journey_touches_unassigned: int
-    revenue_without_lead: int
+    journey_touches_without_source: int
+    credit_without_source: float  # the primary model's conversions credited to no source
+    conversions_without_touches: int
     rejected_rows: int
+    revenue_without_lead: int
     sources_auto_created: int
     touches_too_early: int
     touches_after_conversion: int
-    conversions_without_touches: int
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[str, float]:
         """Each measure's count by name, in field order."""
         return asdict(self)
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from attribution.reporting.metrics import change
+from attribution.reporting.metrics import change, ratio
+from attribution.reporting.render import model_label, shown_as_zero
 from attribution.reporting.rows import ChannelRow, Credit, Figures, SourceRow, TrendRow
 
 if TYPE_CHECKING:
@@ -17,19 +18,24 @@ Cells = dict[str, object]  # a CSV row by column name (render.write_csv)
 
 QUALITY_LABELS = {
     "leads": "Leads created",
+    "leads_unknown_origin": "Leads of unknown origin (no source, no UTM values; on Unassigned)",
     "leads_without_source": "Leads without a lead source",
     "leads_unassigned": "Leads on the Unassigned channel",
     "junk_leads": "Junk leads (left out of every figure)",
     "journey_touches": "Touches of converting journeys",
     "journey_touches_unassigned": "Touches of converting journeys on Unassigned",
+    "journey_touches_without_source": "Touches of converting journeys without a lead source",
+    "credit_without_source": "Conversions credited to no lead source ({primary})",
+    "conversions_without_touches": "Conversions with no touch in their window",
+    "rejected_rows": "Rows rejected by ingest (dated in the period, or loaded since the last "
+    "report)",
     "revenue_without_lead": "Revenue rows refused: lead unknown",
-    "rejected_rows": "Rows rejected by ingest",
     "sources_auto_created": "Lead sources created by ingest",
     "touches_too_early": "Touches before the lookback window (whole run)",
     "touches_after_conversion": "Touches at or after their conversion (whole run)",
-    "conversions_without_touches": "Conversions with no touch in their window (whole run)",
 }
 COSTS = ("Spend", "Cost per lead", "CAC")  # a rise is not good news
+NEUTRAL = ("Spend",)  # more spend is neither good nor bad news by itself
 
 
 @dataclass(frozen=True)
@@ -89,18 +95,43 @@ class HeadlineItem:
     format: str
     value: float | None
     previous: float | None
+    model: str = ""  # the model of an attributed figure, named in its label
 
     @property
     def change(self) -> float | None:
-        return change(self.value, self.previous)
+        """The change against the previous period: of a rate in points, else relative."""
+        return headline_change(self.value, self.previous, self.format)
 
     @property
-    def good(self) -> bool | None:
-        """Whether the change is good news (green), bad (red), or neither (None)."""
-        delta = self.change
-        if delta is None or delta == 0 or self.label == "Spend":
-            return None
-        return (delta < 0) if self.label in COSTS else (delta > 0)
+    def text(self) -> str:
+        """The label for people (model names as such)."""
+        return headline_text(self.label, self.model)
+
+    @property
+    def tone(self) -> str:
+        """Whether the change is good news, bad news or neither (good, bad, neutral)."""
+        return tone(self.label, self.change)
+
+
+def headline_change(value: float | None, previous: float | None, fmt: str) -> float | None:
+    """A headline change: a rate's (fmt "percent") in points (0.25 -> 0.30: +0.05), other
+    figures' relative (None when there was nothing before)."""
+    if fmt != "percent":
+        return change(value, previous)
+    return None if value is None or previous is None else float(value) - float(previous)
+
+
+def headline_text(label: str, model: str) -> str:
+    """A headline label for people: "Conversions (markov)" -> "Conversions (Markov chain)"."""
+    return label.replace(f"({model})", f"({model_label(model)})") if model else label
+
+
+def tone(label: str, moved: float | None) -> str:
+    """good, bad or neutral: neutral when unknown, shown as 0.0, or for spend (more spend is
+    not good or bad news by itself); lower is better for costs."""
+    if moved is None or label in NEUTRAL or shown_as_zero(moved):
+        return "neutral"
+    return "good" if (moved > 0) != (label in COSTS) else "bad"
 
 
 @dataclass(frozen=True)
@@ -108,8 +139,22 @@ class QualityLine:
     """A data-quality measure for people, its count and the previous period's."""
 
     measure: str
-    value: int
-    previous: int
+    value: float
+    previous: float
+    share: float | None = None  # of the period's conversions, for credit without a source
+
+    @property
+    def text(self) -> str:
+        return _quality_text(self.value)
+
+    @property
+    def previous_text(self) -> str:
+        return _quality_text(self.previous)
+
+
+def _quality_text(value: float) -> str:
+    """A count with thousands separators, credit (fractional) with one decimal."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
 
 
 def _credits(
@@ -152,6 +197,7 @@ def _channel(row: ChannelRow, prior: ChannelRow | None) -> ComparedChannel:
 
 def _source(row: SourceRow, prior: SourceRow | None) -> ComparedSource:
     return ComparedSource(
+        source_key=row.source_key,
         source_id=row.source_id,
         source=row.source,
         channel=row.channel,
@@ -172,10 +218,10 @@ def _source(row: SourceRow, prior: SourceRow | None) -> ComparedSource:
 def compare(now: Figures, before: Figures) -> Compared:
     """The rows of `now` with the previous period's leads and per-model credit beside them."""
     channels = {r.channel: r for r in before.channels}
-    sources = {r.source_id: r for r in before.sources}
+    sources = {r.source_key: r for r in before.sources}
     return Compared(
         [_channel(r, channels.get(r.channel)) for r in now.channels],
-        [_source(r, sources.get(r.source_id)) for r in now.sources],
+        [_source(r, sources.get(r.source_key)) for r in now.sources],
     )
 
 
@@ -195,17 +241,22 @@ def headline(now: Figures, before: Figures, primary: str) -> list[HeadlineItem]:
         HeadlineItem("Cost per lead", "money", t.cost_per_lead, p.cost_per_lead),
         HeadlineItem("CAC", "money", t.cac, p.cac),
         HeadlineItem("ROAS", "ratio", t.roas, p.roas),
-        HeadlineItem(f"Conversions ({primary})", "number", attributed(now), attributed(before)),
+        HeadlineItem(
+            f"Conversions ({primary})", "number", attributed(now), attributed(before), primary
+        ),
     ]
 
 
-def quality(now: Figures, before: Figures) -> list[QualityLine]:
-    """Each data-quality measure of the period beside the previous period's."""
+def quality(now: Figures, before: Figures, primary: str) -> list[QualityLine]:
+    """Each data-quality measure of the period beside the previous period's; the credit with
+    no lead source also as a share of the period's conversions."""
     previous = before.quality.counts()
-    return [
-        QualityLine(QUALITY_LABELS.get(k, k), v, previous[k])
-        for k, v in now.quality.counts().items()
-    ]
+    lines = []
+    for key, value in now.quality.counts().items():
+        label = QUALITY_LABELS.get(key, key).format(primary=model_label(primary))
+        share = ratio(value, now.totals.conversions) if key == "credit_without_source" else None
+        lines.append(QualityLine(label, value, previous[key], share))
+    return lines
 
 
 def cells(row: DataclassInstance, **more: object) -> Cells:

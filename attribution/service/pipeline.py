@@ -19,7 +19,7 @@ from attribution.ingest import demo
 from attribution.ingest.loader import BatchSummary, Ingestor, Progress
 from attribution.registry import sources as registry
 from attribution.registry.schemas import SourceUpdate
-from attribution.reporting import report
+from attribution.reporting import coverage, report
 from attribution.reporting.period import Period
 from attribution.reporting.report import Report, ReportSpec
 from attribution.warehouse import backup as backups
@@ -129,9 +129,12 @@ class Pipeline:
         spec: ReportSpec,
         out_root: Path | None = None,
         progress: Callable[[str], None] | None = None,
+        *,
+        allow_empty: bool = False,
     ) -> Report:
         """Build a report (a run over its window, figures, charts, CSV files) and the index;
-        the run is made on the configured engine (Pipeline.attribute)."""
+        the run is made on the configured engine (Pipeline.attribute). A period with no leads
+        and no conversions is refused (EmptyPeriodError) before the run, unless allow_empty."""
         folder = out_root or self.settings.resolve(self.settings.reports.output_dir)
         return report.build(
             self.warehouse,
@@ -139,7 +142,11 @@ class Pipeline:
             folder,
             base_currency=self.settings.ingest.base_currency,
             progress=progress,
-            attribute=lambda run_spec: self.attribute(run_spec, progress=progress),
+            # build checked the period; the wider window it runs over holds at least as much
+            attribute=lambda run_spec: self.attribute(
+                run_spec, progress=progress, allow_empty=True
+            ),
+            allow_empty=allow_empty,
         )
 
     def attribute(
@@ -147,10 +154,23 @@ class Pipeline:
         spec: RunSpec,
         engine: Literal["duckdb", "spark"] | None = None,
         progress: Callable[[str], None] | None = None,
+        *,
+        allow_empty: bool = False,
     ) -> RunResult | StoredRun:
         """Run the models and store the run, on the engine given or configured (`engine`):
         duckdb computes in memory from the warehouse; spark runs the same SQL on Spark and
-        stores its results here."""
+        stores its results here. A window with no leads and no conversions is refused
+        (EmptyPeriodError) before anything is stored, unless allow_empty."""
+        if not allow_empty:
+            coverage.require_data(
+                self.warehouse,
+                spec.start,
+                spec.end,
+                kinds=spec.kinds,
+                what=f"the window {coverage.days(spec.start, spec.end)}",
+                unit="window",
+                action="run it",
+            )
         if (engine or self.settings.engine) == "spark":
             from attribution.engine import spark  # PySpark is imported only for the Spark engine
 

@@ -9,7 +9,9 @@ Guarantees, and how:
 - never twice: a run whose scheduled time already succeeded is skipped (job_runs);
 - a run cut short by a crash runs again once on the next start-up ("resumed");
 - a failed step is retried with backoff, then the run is recorded as failed with the step's
-  error; an email once accepted by the server is never sent again (attribution.reporting.mailer)."""
+  error; an email once accepted by the server is never sent again (attribution.reporting.mailer);
+- a run or report step over a period with no leads and no conversions is not retried: the run
+  is recorded as skipped with the reason, and the next steps do not run."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from apscheduler.triggers.cron import CronTrigger
 from attribution import clock
 from attribution.config import JobSettings, cron_trigger
 from attribution.engine import runs
-from attribution.errors import AttributionError, ConflictError, NotFoundError
+from attribution.errors import AttributionError, ConflictError, EmptyPeriodError, NotFoundError
 from attribution.ingest.kinds import KINDS
 from attribution.reporting.period import Period
 from attribution.reporting.report import Report
@@ -159,6 +161,11 @@ class Jobs:
         for step in job.steps:
             try:
                 outputs[step] = self._attempts(job, step, scheduled_for, context)
+            except EmptyPeriodError as exc:  # nothing to do, not a failure: no retry, no alarm
+                status = "skipped"
+                error = f"step {step} skipped: {exc.problem}"
+                log.warning("job %s run %d: %s", job.name, run_no, error)
+                break
             except Exception as exc:  # recorded, never raised into the scheduler
                 status = "failed"
                 error = f"step {step} failed: {exc}"
@@ -193,6 +200,8 @@ class Jobs:
         for attempt in range(1, attempts + 1):
             try:
                 return STEPS[step](self, job, scheduled_for, context)
+            except EmptyPeriodError:
+                raise  # the data will not appear by waiting: no retry
             except Exception as exc:
                 if attempt == attempts:
                     raise

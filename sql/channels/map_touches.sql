@@ -6,7 +6,10 @@
 -- '(not set)', patterns are LIKE ignoring case, lowest priority then rule_id first);
 -- else 'Unassigned' ('unassigned'). A channel of 'Unassigned' on a touch or a source counts as
 -- none, and channel names equal to a default group ignoring case take the group's spelling.
--- Creating a lead is itself a touch of its source at its created_at (is_lead_creation).
+-- A touch that names no source but matches a source's UTM rule carries that source.
+-- Creating a lead is itself a touch of its source at its created_at (is_lead_creation) when
+-- the lead names a source or carries a UTM value; a lead with neither (of unknown origin) adds
+-- no touch.
 -- Rules are matched once per distinct combination of UTM values, not once per touch.
 -- Grain: one row per row of touches plus one per row of leads.
 -- Reads touches, leads, lead_sources, channel_rules (load_rules.sql).
@@ -26,6 +29,9 @@ WITH all_touches AS (
     FROM leads AS l
     WHERE ($leads_since IS NULL OR l.created_at >= $leads_since)
       AND ($until IS NULL OR l.created_at < $until)
+      AND (l.source_id IS NOT NULL OR NULLIF(trim(l.utm_source), '') IS NOT NULL
+          OR NULLIF(trim(l.utm_medium), '') IS NOT NULL
+          OR NULLIF(trim(l.utm_campaign), '') IS NOT NULL)
 ),
 keyed AS (
     SELECT
@@ -48,16 +54,15 @@ utm_keys AS (
 utm_rules AS (
     SELECT
         id,
-        trim(channel) AS channel,
+        CASE WHEN lower(trim(channel)) <> 'unassigned' THEN trim(channel) END AS channel,
         NULLIF(lower(trim(utm_source)), '') AS rule_source,
         NULLIF(lower(trim(utm_medium)), '') AS rule_medium,
         NULLIF(lower(trim(utm_campaign)), '') AS rule_campaign
     FROM lead_sources
-    WHERE lower(trim(channel)) <> 'unassigned'
 ),
 utm_hits AS (
     SELECT
-        k.source_key, k.medium_key, k.campaign_key, r.channel,
+        k.source_key, k.medium_key, k.campaign_key, r.channel, r.id AS rule_source_id,
         row_number() OVER (
             PARTITION BY k.source_key, k.medium_key, k.campaign_key
             ORDER BY
@@ -91,7 +96,8 @@ rule_hits AS (
 ),
 chosen AS (
     SELECT
-        k.lead_id, k.occurred_at, k.batch_id, k.row_number, k.is_lead_creation, k.source_id,
+        k.lead_id, k.occurred_at, k.batch_id, k.row_number, k.is_lead_creation,
+        coalesce(k.source_id, u.rule_source_id) AS source_id,
         coalesce(k.touch_channel, k.source_channel, u.channel, d.channel) AS found_channel,
         CASE
             WHEN k.touch_channel IS NOT NULL THEN 'touch'

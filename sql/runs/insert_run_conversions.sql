@@ -8,7 +8,7 @@ INSERT INTO run_conversion_ids (
 )
 SELECT
     $run_id, j.journey, j.conversion_id, c.lead_id, c.converted_at, c.value, j.touches,
-    l.created_at, coalesce(tc.channel, 'Unassigned'), l.source_id
+    l.created_at, coalesce(tc.channel, 'Unassigned'), coalesce(tc.source_id, l.source_id)
 FROM run_journey_ids AS j
 JOIN run_conversions AS c ON c.conversion_id = j.conversion_id
 JOIN leads AS l ON l.lead_id = c.lead_id

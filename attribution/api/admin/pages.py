@@ -65,7 +65,8 @@ def words(request: Request) -> Messages:
 
 
 def latest_report(request: Request) -> dict[str, Any] | None:
-    """The newest weekly report's manifest (with its folder), or None."""
+    """The manifest (with its folder) of the report of the latest period, or None: the first
+    of report.list_reports, which sorts by period, not by when a report was built."""
     settings = settings_of(request)
     found = report.list_reports(settings.resolve(settings.reports.output_dir))
     return found[0] if found else None
