@@ -6,11 +6,12 @@ start at the config file's folder; with the built-in defaults, at the current fo
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -364,6 +365,24 @@ def _job_problems(job: JobSettings) -> list[str]:
     return problems
 
 
+def _unset_for_steps(job: JobSettings, mail: MailSettings) -> list[str]:
+    """Settings outside the job that its steps need and that are not set, each naming the key."""
+    if "email" not in job.steps:
+        return []
+    needs = []
+    if not mail.host.strip():
+        needs.append(("mail.host", "the SMTP server"))
+    if not mail.sender.strip():
+        needs.append(("mail.sender", "the From address"))
+    if mail.attach == "link" and not mail.report_base_url.strip():
+        needs.append(("mail.report_base_url", "the reports' address, as mail.attach is link"))
+    return [
+        f"the email step needs {key}, {what}: set it (or "
+        f"{ENV_PREFIX}{key.replace('.', '__').upper()}), or take email out of steps"
+        for key, what in needs
+    ]
+
+
 SparkValue = str | bool | int | float
 _SPARK_CONF: dict[str, SparkValue] = {
     "spark.driver.memory": "4g",
@@ -434,6 +453,17 @@ class Settings(_Section):
         "", exclude=True, description="Where the settings come from (set by the loader)."
     )
 
+    @model_validator(mode="after")
+    def _check_job_needs(self) -> Settings:
+        problems = [
+            f"jobs.definitions[{i}] ({job.name!r}): {problem}"
+            for i, job in enumerate(self.jobs.definitions)
+            for problem in _unset_for_steps(job, self.mail)
+        ]
+        if problems:
+            raise ValueError("\n  ".join(problems))
+        return self
+
     def resolve(self, path: Path) -> Path:
         """An absolute path: relative ones start at the config file's folder."""
         return path if path.is_absolute() else (self.base_dir / path).resolve()
@@ -491,6 +521,33 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The settings model that holds the keys at `loc` (e.g. ("jobs", "definitions", 0))."""
+    model: type[BaseModel] = Settings
+    parts = list(loc)
+    while parts:
+        field = model.model_fields.get(str(parts.pop(0)))
+        annotation = field.annotation if field is not None else None
+        if get_args(annotation) and parts and isinstance(parts[0], int):  # list[JobSettings]
+            parts.pop(0)
+            annotation = get_args(annotation)[0]
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _unknown(key: str, name: str, parent: tuple[int | str, ...]) -> str:
+    """An unknown section or key, with the closest known names and every known one."""
+    model = _model_at(parent)
+    known = [k for k, f in model.model_fields.items() if not f.exclude] if model else []
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    guess = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
+    if not parent:
+        return f"unknown section {name!r}{guess} Sections: {', '.join(known)}"
+    return f"unknown key '{key}'{guess} Keys here: {', '.join(known)}"
+
+
 def _describe(
     exc: ValidationError, source: str, origin: dict[str, str], data: dict[str, Any]
 ) -> str:
@@ -498,23 +555,22 @@ def _describe(
     for err in exc.errors():
         loc = list(err["loc"])
         key = ".".join(str(p) for p in loc)
-        where = origin.get(key, source)
+        # The variable that set the key, or a key inside it (an unknown section set by one).
+        where = origin.get(key) or next(
+            (var for k, var in origin.items() if key and k.startswith(key + ".")), source
+        )
         if loc[:2] == ["jobs", "definitions"] and len(loc) > 2 and isinstance(loc[2], int):
             key = f"jobs.definitions[{loc[2]}] ({_job_name(data, loc[2])!r})" + "".join(
                 f".{p}" for p in loc[3:]
             )
         if err["type"] == "extra_forbidden":
-            parent = err["loc"][:-1]
-            allowed = [k.rsplit(".", 1)[-1] for k, _ in iter_keys() if k.count(".") == len(parent)]
-            lines.append(
-                f"{where}: unknown key {key!r}; allowed here: {', '.join(sorted(set(allowed)))}"
-            )
+            lines.append(f"{where}: {_unknown(key, str(loc[-1]), err['loc'][:-1])}")
             continue
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             lines.append(f"{where}: {key} is required")
-        elif len(loc) == 1 and isinstance(err["input"], dict):  # a whole section: msg names keys
-            lines.append(f"{where}: {msg}")
+        elif len(loc) <= 1 and isinstance(err["input"], dict):  # a section: msg names keys
+            lines += [f"{where}: {part.strip()}" for part in msg.split("\n")]
         else:
             lines.append(f"{where}: {key} = {err['input']!r} is not allowed: {msg}")
     return "Invalid configuration:\n  " + "\n  ".join(lines)

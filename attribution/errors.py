@@ -44,12 +44,36 @@ class EmptyPeriodError(AttributionError):
         return f"{self.problem}. Choose another {self.unit}, or {how} to {self.action} anyway."
 
 
+class PortInUseError(AttributionError):
+    """`attribution serve` cannot listen: another program holds the address and port."""
+
+    exit_code = 5
+
+
 class BackupError(AttributionError):
     """A backup cannot be made or restored: a file is missing or altered, or the target exists."""
 
 
 class IngestError(AttributionError):
     """A whole file was refused: unreadable, or lacking required columns."""
+
+
+class AllRowsRejectedError(AttributionError):
+    """Every row of a file was rejected: its batch and rejected rows are stored, nothing else.
+
+    batches: (file name, batch id) of each such file; hint: what to do, for this surface."""
+
+    exit_code = 6
+
+    def __init__(self, batches: list[tuple[str, int]], *, hint: str = "") -> None:
+        self.batches = batches
+        files = " and ".join(f"{f} (batch {b})" for f, b in batches)
+        first = batches[0][1] if batches else "N"
+        hint = hint or (
+            f"see why with `attribution batches --rejected {first}`, fix the rows and load "
+            "the file again"
+        )
+        super().__init__(f"every row of {files} was rejected, so nothing was loaded: {hint}")
 
 
 class NotFoundError(AttributionError):

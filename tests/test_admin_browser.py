@@ -58,14 +58,19 @@ class Server:
         return any(s["name"] == name for s in self.api("/api/lead_sources").json())
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("admin-serve")
+WEBINAR_LEADS = 3378  # a count with a thousands separator
+
+
+@contextmanager
+def started(folder: Path, language: str) -> Iterator[Server]:
+    """`attribution serve` in this language over a warehouse with SOURCES, two leads of
+    Google and WEBINAR_LEADS of Webinar."""
     env = {  # no ATTRIBUTION_* of the caller's (ATTRIBUTION_TEST_OUTPUT is no setting)
         **{k: v for k, v in os.environ.items() if not k.startswith("ATTRIBUTION_")},
         "ATTRIBUTION_WAREHOUSE__PATH": str(folder / "wh.duckdb"),
         "ATTRIBUTION_REPORTS__OUTPUT_DIR": str(folder / "reports"),
         "ATTRIBUTION_JOBS__RUN_IN_SERVE": "false",
+        "ATTRIBUTION_ADMIN__LANGUAGE": language,
     }
     with Pipeline.open(load_settings(environ=env)) as pipe:
         token, _ = create_token(pipe.warehouse, name="admin")
@@ -73,6 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             fields, _ = SourceUpdate.parse({"name": name, "channel": channel}, creating=True)
             registry.create_source(pipe.warehouse, fields=fields)
         leads = [["B1", "2026-03-02", "Google"], ["B2", "2026-03-03", "Google"]]
+        leads += [[f"W{i}", "2026-03-04", "Webinar"] for i in range(WEBINAR_LEADS)]
         pipe.ingest(
             "leads", write_csv(folder / "leads.csv", ["lead_id", "created_at", "source"], leads)
         )
@@ -80,13 +86,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(served.url, token)
 
 
-def sign_in(page: Page, server: Server, path: str = LIST) -> None:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with started(tmp_path_factory.mktemp("admin-serve"), "en") as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def server_ro(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with started(tmp_path_factory.mktemp("admin-serve-ro"), "ro") as served:
+        yield served
+
+
+SIGN_IN = {  # the sign-in form's words: token label, button, and what the next page says
+    "en": ("API token", "Sign in", "Signed in as admin."),
+    "ro": ("Token API", "Conectare", "Conectat ca admin."),
+}
+
+
+def sign_in(page: Page, server: Server, path: str = LIST, language: str = "en") -> None:
+    label, button, done = SIGN_IN[language]
     page.goto(server.url + path)
     expect(page).to_have_url(f"{server.url}/admin/sign-in?next={path.replace('/', '%2F')}")
-    page.get_by_label("API token").fill(server.token)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(label).fill(server.token)
+    page.get_by_role("button", name=button).click()
     expect(page).to_have_url(server.url + path)
-    expect(page.get_by_role("status")).to_have_text("Signed in as admin.")
+    expect(page.get_by_role("status")).to_have_text(done)
 
 
 def row(page: Page, name: str) -> Locator:
@@ -100,7 +125,7 @@ def listed_names(page: Page) -> list[str]:
 def expect_refusals(browser_page: BrowserPage, *statuses: int) -> None:
     """Chromium logs a console error for each page that came with a 4xx status: exactly the
     refusals a test provoked, then nothing else (assert_clean checks the rest)."""
-    names = {403: "Forbidden", 409: "Conflict"}
+    names = {403: "Forbidden", 409: "Conflict", 422: "Unprocessable Entity"}
     expected = [
         f"Failed to load resource: the server responded with a status of {s} ({names[s]})"
         for s in statuses
@@ -192,7 +217,7 @@ def test_bulk_retire_and_export(browser_page: BrowserPage, server: Server, tmp_p
     browser_page.assert_clean()
 
 
-def test_delete_an_unused_source_and_be_refused_for_a_used_one(
+def test_delete_an_unused_source_and_retire_a_used_one(
     browser_page: BrowserPage, server: Server
 ) -> None:
     page = browser_page.page
@@ -203,18 +228,73 @@ def test_delete_an_unused_source_and_be_refused_for_a_used_one(
     expect(page.get_by_role("status")).to_have_text("Deleted “Old Fair”.")
     assert not server.has("Old Fair")
 
-    row(page, "Google").get_by_role("link", name="Delete Google").click()
-    page.get_by_role("button", name="Delete “Google”").click()
+    google = row(page, "Google")  # in use: Retire from the start, no Delete to be refused
+    expect(google.get_by_role("link", name="Delete Google")).to_have_count(0)
+    retire = google.get_by_role("button", name="Retire Google")
+    expect(retire).to_have_attribute(
+        "title", "The lead source is in use by 2 leads and cannot be deleted."
+    )
+    retire.click()
+    expect(page.get_by_role("status")).to_have_text("Sources retired: 1.")
+    assert server.source("Google")["active"] is False
+    assert [server.source(n)["active"] for n in ("Webinar", "Newsletter")] == [True, True]
+    expect(row(page, "Google").locator(".status")).to_have_text("Retired")
+    expect(row(page, "Google").locator(".actions")).to_have_text("Edit Google")  # nothing more
+
+    page.goto(server.url + LIST + "/" + str(server.source("Google")["id"]) + "/delete")
     expect(page.get_by_role("heading", level=1)).to_have_text("“Google” cannot be deleted")
+    expect(page.locator("#confirm-delete")).to_have_count(0)
     expect(page.get_by_role("alert")).to_have_text(
         "The lead source is in use by 2 leads and cannot be deleted."
     )
-    expect(page.locator("#retire-offer")).to_contain_text("Retire it instead")
-    assert server.has("Google")
-    page.get_by_role("button", name="Retire “Google”").click()
-    expect(page.get_by_role("status")).to_have_text("Sources retired: 1.")
-    assert server.source("Google")["active"] is False
-    expect_refusals(browser_page, 409)
+    expect(page.get_by_text("It is already retired.")).to_be_visible()
+    browser_page.assert_clean()
+
+
+def test_counts_and_one_lead_sources_heading(browser_page: BrowserPage, server: Server) -> None:
+    page = browser_page.page
+    sign_in(page, server)
+    webinar = row(page, "Webinar")
+    expect(webinar.locator(".total-leads")).to_have_text("Total Leads: 3,378")
+    expect(webinar.locator("td.leads")).to_have_text("3,378")
+    expect(webinar.get_by_role("button", name="Retire Webinar")).to_be_visible()
+    expect(row(page, "Newsletter").get_by_role("link", name="Delete Newsletter")).to_be_visible()
+    expect(page.get_by_role("heading", name="Lead sources", exact=True)).to_have_count(1)
+    header = page.get_by_role("banner")
+    assert header.inner_text().count("Lead sources") == 1
+    expect(header.locator(".brand")).to_have_text("Attribution admin")
+    browser_page.assert_clean()
+
+
+def test_romanian_counts_form_errors_and_retire(
+    browser_page: BrowserPage, server_ro: Server
+) -> None:
+    page = browser_page.page
+    sign_in(page, server_ro, language="ro")
+    expect(page.locator("html")).to_have_attribute("lang", "ro")
+    webinar = row(page, "Webinar")
+    expect(webinar.locator(".total-leads")).to_have_text("Total Lead-uri: 3.378")
+    expect(webinar.locator("td.leads")).to_have_text("3.378")
+    expect(page.get_by_role("heading", name="Surse Lead-uri", exact=True)).to_have_count(1)
+    assert page.get_by_role("banner").inner_text().count("Surse Lead-uri") == 1
+
+    page.get_by_role("link", name="Adaugă sursă").click()
+    page.get_by_role("button", name="Adaugă sursă").click()  # no name
+    expect(page.locator("#name-error")).to_have_text("Câmpul Nume este obligatoriu.")
+    expect(page.get_by_role("alert")).to_contain_text("Sursa nu a fost salvată:")
+    page.get_by_label("Nume").fill("google")
+    page.get_by_role("button", name="Adaugă sursă").click()
+    expect(page.locator("#name-error")).to_have_text("Există deja o sursă numită „Google”.")
+    page.get_by_role("link", name="Renunță").click()
+
+    google = row(page, "Google")
+    expect(google.get_by_role("link", name="Șterge Google")).to_have_count(0)
+    retire = google.get_by_role("button", name="Retrage Google")
+    expect(retire).to_have_attribute("title", "Sursa nu poate fi ștearsă: o folosesc lead-uri (2).")
+    retire.click()
+    expect(page.get_by_role("status")).to_have_text("Surse retrase: 1.")
+    assert server_ro.source("Google")["active"] is False
+    expect_refusals(browser_page, 422, 409)
     browser_page.assert_clean()
 
 

@@ -20,15 +20,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from attribution.api import create_app
-from attribution.api.admin.messages import CATALOGUES
+from attribution.api.admin.messages import CATALOGUES, REGISTRY, Messages
 from attribution.api.admin.session import COOKIE, SessionStore
+from attribution.errors import AttributionError
 from attribution.registry import sources as registry
 from attribution.registry.schemas import SourceUpdate
+from attribution.registry.sources import BulkRefusedError
 from attribution.registry.tokens import create_token, revoke_token
 from attribution.service.pipeline import Pipeline
 
 from .conftest import MakeSettings, write_csv
-from .html_doc import Doc, parse
+from .html_doc import Doc, Node, parse
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 
@@ -423,8 +425,10 @@ def test_deleting_a_source_in_use_is_refused_with_an_offer_to_retire(
     ingest_leads(admin, tmp_path, "Google", 2)
     spare = admin.add("Spare")
     csrf = admin.sign_in()
-    confirm = admin.page(f"{LIST}/1/delete")
-    assert confirm.find("h1").text == "Delete “Google”?"
+    assert admin.page(f"{LIST}/{spare}/delete").find("h1").text == "Delete “Spare”?"
+    known = admin.page(f"{LIST}/1/delete")  # in use: said before any click, no Delete button
+    assert known.find("h1").text == "“Google” cannot be deleted"
+    assert not known.find_all(id="confirm-delete") and known.by_id("retire")
     refused = admin.client.post(f"{LIST}/1/delete", data={"csrf_token": csrf})
     assert refused.status_code == 409
     page = parse(refused.text)
@@ -432,6 +436,7 @@ def test_deleting_a_source_in_use_is_refused_with_an_offer_to_retire(
     assert (
         page.by_id("refusal").text == "The lead source is in use by 2 leads and cannot be deleted."
     )
+    assert known.by_id("refusal").text == page.by_id("refusal").text
     retire = page.form(f"{LIST}/bulk")
     assert (retire["ids"], page.by_id("retire").attrs["value"]) == ("1", "deactivate")
     admin.post(f"{LIST}/bulk", {**retire, "action": "deactivate"})
@@ -444,6 +449,180 @@ def test_deleting_a_source_in_use_is_refused_with_an_offer_to_retire(
     assert [s[1] for s in admin.sources()] == ["Google", "Facebook"]
     assert admin.page(LIST).flashes() == ["Deleted “Spare”."]
     assert admin.client.post(f"{LIST}/{spare}/delete", data={"csrf_token": csrf}).status_code == 404
+
+
+def row_actions(page: Doc, name: str) -> dict[str, Node]:
+    """The links and buttons of a source's row, by their text ("Retire Google")."""
+    tr = next(
+        tr
+        for tr in page.by_id("sources").find("tbody").find_all("tr")
+        if "data-id" in tr.attrs and tr.find(class_="source-name").text == name
+    )
+    return {n.text: n for n in tr.find(class_="actions").walk() if n.tag in ("a", "button")}
+
+
+def ingest_usage(admin: Admin, tmp_path: Path, touches: list[str], spend: list[str]) -> None:
+    """A touch naming each source of touches (of the lead LGoogle0), a spend row for each of
+    spend."""
+    header = ["touch_id", "lead_id", "occurred_at", "source"]
+    rows = [[f"T{i}", "LGoogle0", "2026-03-01T08:00:00Z", n] for i, n in enumerate(touches)]
+    assert admin.pipe.ingest("touches", write_csv(tmp_path / "t.csv", header, rows)).loaded == len(
+        rows
+    )
+    rows = [["2026-03-01", n, "10"] for n in spend]
+    spent = admin.pipe.ingest(
+        "spend", write_csv(tmp_path / "s.csv", ["date", "source", "amount"], rows)
+    )
+    assert spent.loaded == len(rows)
+
+
+def test_a_source_in_use_offers_retire_from_the_start_and_an_unused_one_delete(
+    make_admin: Callable[..., Admin], tmp_path: Path
+) -> None:
+    admin = make_admin(registry={"default_source": "Fallback"})
+    ids = {n: str(admin.add(n)) for n in ("Touched", "Spent", "Fallback", "Old", "Spare")}
+    ingest_leads(admin, tmp_path, "Google", 3378)
+    ingest_leads(admin, tmp_path, "Old", 1)
+    ingest_usage(admin, tmp_path, touches=["Touched"], spend=["Spent"])
+    registry.bulk_action(admin.pipe.warehouse, action="deactivate", ids=[int(ids["Old"])])
+    csrf = admin.sign_in()
+    page = admin.page(f"{LIST}?per_page=50")
+    assert {r["name"]: list(row_actions(page, r["name"])) for r in rows(page)} == {
+        "Facebook": ["Edit Facebook", "Delete Facebook"],
+        "Fallback": ["Edit Fallback", "Retire Fallback"],  # the default source
+        "Google": ["Edit Google", "Retire Google"],
+        "Old": ["Edit Old"],  # in use and retired already
+        "Spare": ["Edit Spare", "Delete Spare"],
+        "Spent": ["Edit Spent", "Retire Spent"],
+        "Touched": ["Edit Touched", "Retire Touched"],
+    }
+    why = {n: row_actions(page, n)[f"Retire {n}"].attrs["title"] for n in ("Google", "Spent")}
+    assert why == {
+        "Google": "The lead source is in use by 3,378 leads and cannot be deleted.",
+        "Spent": "The lead source is in use by 1 spend rows and cannot be deleted.",
+    }
+    retire = row_actions(page, "Google")["Retire Google"]
+    assert (retire.attrs["form"], retire.attrs["name"], retire.attrs["value"]) == (
+        "retire-one",
+        "ids",
+        "1",
+    )
+    google = next(r for r in rows(page) if r["name"] == "Google")
+    assert (google["total"], google["leads"]) == ("Total Leads: 3,378", "3,378")
+    assert page.find("caption").text == "Lead sources: 7 found, page 1 of 1"
+    sent = page.fields(page.by_id("retire-one"))  # and the button's ids=1, as a browser sends
+    assert sent == {"csrf_token": csrf, "per_page": "50", "action": "deactivate"}
+    done = admin.post(f"{LIST}/bulk", {**sent, "ids": "1"})
+    assert done.headers["location"] == f"{LIST}?per_page=50"
+    after = admin.page(done.headers["location"])
+    assert after.flashes() == ["Sources retired: 1."]
+    assert list(row_actions(after, "Google")) == ["Edit Google"]
+    assert admin.sources()[0] == ("1", "Google", "Paid Search", False)
+    refused = admin.page(f"{LIST}/{ids['Touched']}/delete")
+    assert refused.by_id("refusal").text == (
+        "The lead source is in use by 1 touches rows and cannot be deleted."
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "brand", "title"),
+    [
+        ("en", "Attribution admin", "Lead sources"),
+        ("ro", "Administrare atribuire", "Surse Lead-uri"),
+    ],
+)
+def test_the_header_names_lead_sources_once(
+    make_admin: Callable[..., Admin], language: str, brand: str, title: str
+) -> None:
+    admin = make_admin(admin={"language": language})
+    admin.sign_in()
+    page = admin.page(LIST)
+    header = page.find("header")
+    assert header.find(class_="brand").text == brand
+    assert header.text.count(title) == 1
+    assert [h.text for h in page.find_all("h1")] == [title] and page.title == title
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("en", ["0", "999", "3,378", "1,234,567"]), ("ro", ["0", "999", "3.378", "1.234.567"])],
+)
+def test_counts_are_written_as_the_language_writes_them(language: str, shown: list[str]) -> None:
+    t = Messages(language)
+    assert [t.number(n) for n in (0, 999, 3378, 1_234_567)] == shown
+    assert t("list.total_leads", n=3378).endswith(f": {shown[2]}")
+    assert t("bulk.done.deactivate", n=1_234_567).endswith(f": {shown[3]}.")
+
+
+RO_REGISTRY = {
+    "registry.required": "Câmpul Nume este obligatoriu.",
+    "registry.too_long": "Câmpul Nume are prea multe caractere (cel mult 150).",
+    "registry.not_text": "Câmpul Sursă UTM trebuie să fie text.",
+    "registry.not_boolean": "Câmpul Activă trebuie să fie true sau false.",
+    "registry.name_taken": "Există deja o sursă numită „Google”.",
+    "registry.utm_claimed": "„Expo” și „Fair” nu pot avea amândouă regula UTM utm_source=FAIR: "
+    "o interacțiune corespunde unei singure surse.",
+    "registry.default_source": "Sursa este sursa implicită din configurare și nu poate fi ștearsă.",
+    "registry.in_use_leads": "Sursa nu poate fi ștearsă: o folosesc lead-uri (1).",
+    "registry.in_use_touches": "Sursa nu poate fi ștearsă: o folosesc rânduri de interacțiuni (1).",
+    "registry.in_use_spend": "Sursa nu poate fi ștearsă: o folosesc rânduri de cheltuieli (1).",
+    "registry.in_use_both": "Sursa nu poate fi ștearsă: o folosesc rânduri de interacțiuni (1) și "
+    "de cheltuieli (1).",
+    "registry.missing": "Sursa nu există.",
+}
+
+
+def test_every_registry_message_is_translated(admin: Admin, tmp_path: Path) -> None:
+    """Each error of attribution/registry/ that the admin page shows, provoked: the English
+    page shows it word for word (the API's words), the Romanian one in Romanian."""
+    wh = admin.pipe.warehouse
+
+    def field_error(raw: dict[str, Any]) -> str:
+        _, errors = SourceUpdate.parse(raw, creating=True)
+        assert len(errors) == 1, errors
+        return next(iter(errors.values()))
+
+    def refusal(call: Callable[[], object]) -> str:
+        with pytest.raises(AttributionError) as caught:
+            call()
+        return str(caught.value)
+
+    def delete_refusal(name: str) -> str:
+        return refusal(lambda: registry.delete_source(wh, source_id=ids[name]))
+
+    ids = {n: admin.add(n) for n in ("Touched", "Spent", "Both", "Spare")}
+    registry.create_source(wh, fields=SourceUpdate(name="Fair", utm_source="fair"))
+    ingest_leads(admin, tmp_path, "Google", 1)
+    ingest_usage(admin, tmp_path, touches=["Touched", "Both"], spend=["Spent", "Both"])
+    expo = SourceUpdate(name="Expo", utm_source="FAIR")
+    provoked = {
+        "registry.required": field_error({"name": " "}),
+        "registry.too_long": field_error({"name": "x" * 151}),
+        "registry.not_text": field_error({"name": "X", "utm_source": ["x"]}),
+        "registry.not_boolean": field_error({"name": "X", "active": "maybe"}),
+        "registry.name_taken": refusal(lambda: admin.add("GOOGLE")),
+        "registry.utm_claimed": refusal(lambda: registry.create_source(wh, fields=expo)),
+        "registry.default_source": refusal(
+            lambda: registry.delete_source(wh, source_id=ids["Spare"], default_source="spare")
+        ),
+        "registry.in_use_leads": refusal(lambda: registry.delete_source(wh, source_id=1)),
+    }
+    for key, name in (("touches", "Touched"), ("spend", "Spent"), ("both", "Both")):
+        provoked[f"registry.in_use_{key}"] = delete_refusal(name)
+    with pytest.raises(BulkRefusedError) as bulk:
+        registry.bulk_action(wh, action="activate", ids=[999])
+    provoked["registry.missing"] = bulk.value.reasons["999"]
+    assert set(provoked) == set(REGISTRY) - {"registry.clash"}
+    clash = CATALOGUES["en"]["registry.clash"]  # a race: found in the code instead
+    assert f'"{clash}"' in (ROOT / "attribution" / "registry" / "sources.py").read_text("utf-8")
+    provoked["registry.clash"] = clash
+    english, romanian = Messages("en"), Messages("ro")
+    for key, message in provoked.items():
+        assert REGISTRY[key].fullmatch(message), key
+        assert english.registry(message) == message, key
+        expected = RO_REGISTRY.get(key, CATALOGUES["ro"][key])
+        assert romanian.registry(message) == expected, key
+    assert romanian.registry("Something else.") == "Something else."
 
 
 def test_bulk_actions(admin: Admin, tmp_path: Path) -> None:
@@ -544,39 +723,84 @@ def test_csv_export_is_the_apis_csv_for_the_same_selection(admin: Admin, tmp_pat
     assert [r[1] for r in csv_rows(chosen.text)[1:]] == ["'=HYPERLINK()", "Google"]
 
 
-def test_romanian(make_admin: Callable[..., Admin]) -> None:
+def test_romanian(make_admin: Callable[..., Admin], tmp_path: Path) -> None:
     admin = make_admin(admin={"language": "ro"})
+    ingest_leads(admin, tmp_path, "Google", 3378)
     sign_in = admin.page("/admin/sign-in")
     assert sign_in.find("html").attrs["lang"] == "ro"
     assert sign_in.find("h1").text == "Autentificare"
-    admin.sign_in()
+    csrf = admin.sign_in()
     page = admin.page(LIST)
     assert page.find("h1").text == "Surse Lead-uri" and page.title == "Surse Lead-uri"
     assert page.label_for("q") == "Caută"
     assert rows(page)[0]["total"] == "Total Lead-uri: 0"
+    assert (rows(page)[1]["total"], rows(page)[1]["leads"]) == ("Total Lead-uri: 3.378", "3.378")
+    assert list(row_actions(page, "Google")) == ["Editează Google", "Retrage Google"]
+    assert row_actions(page, "Google")["Retrage Google"].attrs["title"] == (
+        "Sursa nu poate fi ștearsă: o folosesc lead-uri (3.378)."
+    )
     buttons = [b.text for b in page.find_all("button")]
     for word in ("Deconectare", "Retrage", "Activează", "Setează canalul", "Exportă CSV", "Șterge"):
         assert word in buttons, word
     assert page.find("a", id="add-source").text == "Adaugă sursă"
     assert admin.page(f"{LIST}/new").find("h1").text == "Adaugă sursă"
+    # The registry's messages, in Romanian: form errors, a refused delete, a refused bulk delete.
+    empty = admin.client.post(f"{LIST}/new", data={"name": " ", "csrf_token": csrf})
+    assert empty.status_code == 422
+    assert parse(empty.text).by_id("name-error").text == "Câmpul Nume este obligatoriu."
+    twin = admin.client.post(f"{LIST}/new", data={"name": "google", "csrf_token": csrf})
+    assert twin.status_code == 409
+    assert parse(twin.text).by_id("name-error").text == "Există deja o sursă numită „Google”."
+    registry.create_source(
+        admin.pipe.warehouse, fields=SourceUpdate(name="Fair", utm_source="fair")
+    )
+    clash = admin.client.post(
+        f"{LIST}/2/edit", data={"name": "Facebook", "utm_source": "fair", "csrf_token": csrf}
+    )
+    assert clash.status_code == 409
+    assert parse(clash.text).by_id("utm_source-error").text == (
+        "„Facebook” și „Fair” nu pot avea amândouă regula UTM utm_source=fair: o "
+        "interacțiune corespunde unei singure surse."
+    )
+    refused = admin.client.post(f"{LIST}/1/delete", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    assert parse(refused.text).by_id("refusal").text == (
+        "Sursa nu poate fi ștearsă: o folosesc lead-uri (3.378)."
+    )
+    admin.post(
+        f"{LIST}/bulk", {"action": "delete", "ids": "1", "confirmed": "yes", "csrf_token": csrf}
+    )
+    flash = admin.page(LIST).find(class_="flash-error")
+    assert flash.find("p").text == "Nu s-a modificat nimic:"
+    assert [li.text for li in flash.find_all("li")] == [
+        "Google: Sursa nu poate fi ștearsă: o folosesc lead-uri (3.378)."
+    ]
 
 
 def test_both_catalogues_have_the_same_keys_and_cover_every_key_used() -> None:
     assert set(CATALOGUES["en"]) == set(CATALOGUES["ro"])
+    fields = re.compile(r"{(\w*)(?:![rsa])?}")  # {name} or {name!r}
     for lang, words in CATALOGUES.items():
         for key, text in words.items():
-            params = set(re.findall(r"{(\w*)}", text))
-            assert params == set(re.findall(r"{(\w*)}", CATALOGUES["en"][key])), (lang, key)
+            params = set(fields.findall(text))
+            assert params == set(fields.findall(CATALOGUES["en"][key])), (lang, key)
             assert text.strip() and text == text.strip(), (lang, key)
     pattern = re.compile(
-        r"""["']((?:app|nav|sign_in|list|col|status|bulk|form|delete|error)\.[a-z_.]+)["']"""
+        r"""["']((?:app|nav|sign_in|list|col|status|bulk|form|delete|error|num|registry)"""
+        r"""\.[a-z_.]+)["']"""
     )
-    sources = [
-        *(ROOT / "reports" / "admin").glob("*.j2"),
-        *(ROOT / "attribution" / "api" / "admin").glob("*.py"),
+    catalogues = ROOT / "attribution" / "api" / "admin" / "messages.py"
+    texts = [p.read_text(encoding="utf-8") for p in (ROOT / "reports" / "admin").glob("*.j2")]
+    texts += [
+        p.read_text(encoding="utf-8")
+        for p in (ROOT / "attribution" / "api" / "admin").glob("*.py")
+        if p != catalogues
     ]
-    used = {k for path in sources for k in pattern.findall(path.read_text(encoding="utf-8"))}
+    code = catalogues.read_text(encoding="utf-8")  # what follows the catalogues
+    texts.append(code[code.index("CATALOGUES: ") :])
+    used = {k for text in texts for k in pattern.findall(text)}
     used |= {f"bulk.done.{action}" for action in registry.BULK_ACTIONS}  # t(f"bulk.done.{action}")
+    used |= set(REGISTRY)  # found by matching (test_every_registry_message_is_translated)
     assert used - set(CATALOGUES["en"]) == set()
     assert set(CATALOGUES["en"]) - used == set(), "unused keys"
     assert "ă" in CATALOGUES["ro"]["list.add"] and "ș" in CATALOGUES["ro"]["bulk.delete"].lower()

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import duckdb
 import pytest
 from click.testing import CliRunner
 
+from attribution import cli as cli_package
 from attribution.cli import main
 from attribution.cli.app import COMMANDS as REGISTERED
 from attribution.cli.app import load
+from attribution.cli.common import command_line
+from attribution.errors import PortInUseError
 
 from .conftest import write_csv
 
@@ -219,3 +226,148 @@ def test_run_over_an_empty_window_is_refused_unless_allowed(tmp_path: Path) -> N
     assert allowed.exit_code == 0, allowed.output
     assert "run 1 (duckdb): conversions 2031-03-03 to 2031-03-10" in allowed.output
     assert "0 converting journeys, 0 non-converting" in allowed.output
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without ATTRIBUTION_* variables, `attribution` off PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATTRIBUTION_")}
+    return {**env, "PATH": "/usr/bin:/bin", **extra}
+
+
+def test_the_demo_hints_run_as_printed_in_a_shell(tmp_path: Path) -> None:
+    """The demo, run as `.venv/bin/attribution` with no `attribution` on PATH, prints hints
+    that show the demo's rejected rows and batches when pasted into a shell in that folder."""
+    script = tmp_path / ".venv" / "bin" / "attribution"
+    script.parent.mkdir(parents=True)
+    script.write_text(f"#!{sys.executable}\nfrom attribution.cli import main\nmain()\n")
+    script.chmod(0o755)
+    env = clean_env(ATTRIBUTION_DEMO__LEADS="1500", ATTRIBUTION_DEMO__WEEKS="4")
+    demo = subprocess.run(
+        [".venv/bin/attribution", "demo", "--as-of", "2026-11-23"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert demo.returncode == 0, demo.stderr
+    hints = re.findall(r"^ +see them: (.+)$", demo.stdout, re.M)
+    prefix = "ATTRIBUTION_WAREHOUSE__PATH=data/demo/attribution.duckdb .venv/bin/attribution"
+    assert hints == [f"{prefix} batches --rejected {n}" for n in (1, 2, 3, 4)]
+    assert f"Explore it:  {prefix} batches\n" in demo.stdout
+
+    def pasted(line: str) -> str:
+        done = subprocess.run(
+            ["bash", "-c", line], capture_output=True, text=True, env=env, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    rows = pasted(hints[2])
+    assert "no rejected rows" not in rows
+    assert "row 64: occurred_at is not an ISO 8601 timestamp" in rows
+    assert "currency has no rate to the base currency" in rows
+    listed = pasted(f"{prefix} batches")
+    assert {"leads.csv", "touches.parquet", "revenue.jsonl", "spend.csv"} <= set(listed.split())
+    assert not (tmp_path / "data" / "attribution.duckdb").exists()  # no stray warehouse
+
+
+def test_hints_name_the_config_file_and_the_python_that_ran(tmp_path: Path) -> None:
+    """Run as `python -m attribution --config sub/conf.yaml`: the hint keeps both, and the
+    warehouse comes from that config, so no variable is added."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "conf.yaml").write_text("warehouse:\n  path: wh.duckdb\n", encoding="utf-8")
+    rows = [["A", "2026-03-02"], ["B", "soon"]]
+    assert write_csv(tmp_path / "l.csv", ["lead_id", "created_at"], rows).is_file()
+    python = [sys.executable, "-m", "attribution"]
+    done = subprocess.run(
+        [*python, "--config", "sub/conf.yaml", "ingest", "leads", "l.csv"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (sub / "wh.duckdb").is_file()
+    hint = re.findall(r"see them: (.+)$", done.stdout, re.M)
+    assert hint == [f"{sys.executable} -m attribution --config sub/conf.yaml batches --rejected 1"]
+    shown = subprocess.run(
+        ["bash", "-c", hint[0]], capture_output=True, text=True, env=clean_env(), cwd=tmp_path
+    )
+    assert "row 2: created_at is not an ISO 8601 timestamp" in shown.stdout, shown.stderr
+
+
+def hint_in(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, argv0: str, on_path: str | None, **kw: Any
+) -> str:
+    """command_line(ctx, "batches") as seen from a process started as argv0 in folder."""
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(sys, "argv", [argv0])
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: on_path)
+    ctx = click.Context(main, obj={"config": kw.pop("config", None)})
+    return command_line(ctx, "batches", **kw)
+
+
+def test_command_line_says_how_to_run_this_command_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("ATTRIBUTION_"):
+            monkeypatch.delenv(name)
+    here, elsewhere = tmp_path / "here", tmp_path / "elsewhere"
+    script = here / "env" / "bin" / "attribution"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    other = elsewhere / "attribution"
+    elsewhere.mkdir()
+    other.write_text("#!/bin/sh\n")
+    argv0 = str(script)
+    assert hint_in(here, monkeypatch, argv0, str(script)) == "attribution batches"
+    assert hint_in(here, monkeypatch, argv0, None) == "env/bin/attribution batches"
+    assert hint_in(here, monkeypatch, argv0, str(other)) == "env/bin/attribution batches"
+    assert hint_in(script.parent, monkeypatch, "attribution", None) == "./attribution batches"
+    assert hint_in(elsewhere, monkeypatch, argv0, None) == f"{script} batches"
+    as_module = str(Path(cli_package.__file__).parent.parent / "__main__.py")
+    python = hint_in(here, monkeypatch, as_module, None)
+    assert python == f"{sys.executable} -m attribution batches"
+    # The demo's own warehouse: relative to here, where the built-in defaults start.
+    demo = hint_in(here, monkeypatch, argv0, None, warehouse=here / "d" / "a.duckdb")
+    assert demo == "ATTRIBUTION_WAREHOUSE__PATH=d/a.duckdb env/bin/attribution batches"
+    # A config file elsewhere: named, and a warehouse given by a variable stays absolute
+    # (a relative one would start at that file's folder).
+    conf = here / "etc" / "my conf.yaml"
+    conf.parent.mkdir()
+    conf.write_text("warehouse:\n  path: wh.duckdb\n", encoding="utf-8")
+    monkeypatch.setenv("ATTRIBUTION_WAREHOUSE__PATH", str(here / "w.duckdb"))
+    named = hint_in(here, monkeypatch, argv0, None, config=conf)
+    assert named == (
+        f"ATTRIBUTION_WAREHOUSE__PATH={here / 'w.duckdb'} env/bin/attribution "
+        "--config 'etc/my conf.yaml' batches"
+    )
+    monkeypatch.setenv("ATTRIBUTION_WAREHOUSE__PATH", "wh.duckdb")  # the file's own: no variable
+    same = hint_in(conf.parent, monkeypatch, argv0, None, config=conf)
+    assert same == f"{script} --config 'my conf.yaml' batches"
+    (here / "config.yaml").write_text("{}\n", encoding="utf-8")
+    monkeypatch.delenv("ATTRIBUTION_WAREHOUSE__PATH")
+    local = hint_in(here, monkeypatch, argv0, None, config=here / "config.yaml")
+    assert local == "env/bin/attribution batches"  # ./config.yaml is found without --config
+
+
+def test_serve_on_a_busy_port_stops_at_once_with_exit_code_5(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run(tmp_path, "serve", "--host", "127.0.0.1", "--port", str(port))
+    assert result.exit_code == PortInUseError.exit_code == 5
+    assert result.output == (
+        f"error: port {port} on 127.0.0.1 is in use by another program (perhaps another "
+        f"`attribution serve`); stop it, or choose another port with --port (api.port), e.g. "
+        f"--port {port + 1}\n"
+    )
+    assert not (tmp_path / "cli.duckdb").exists()  # stopped before opening the warehouse
+    unknown = run(tmp_path, "serve", "--host", "nowhere.invalid", "--port", str(port))
+    assert unknown.exit_code == 1
+    assert f"cannot listen on nowhere.invalid:{port}: the address is unknown" in unknown.output

@@ -6,7 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
+from click.testing import CliRunner
 
+from attribution.cli import main
 from attribution.config import iter_keys, load_settings
 from attribution.errors import ConfigError
 
@@ -114,3 +117,118 @@ def test_every_key_is_documented_in_the_docs_and_config() -> None:
         assert re.search(rf"^\s*{key.rsplit('.', 1)[-1]}:", shipped, re.M), (
             f"config.yaml lacks {key}"
         )
+
+
+SECTIONS = (
+    "engine, warehouse, ingest, api, registry, demo, reports, snapshot, sql, mail, jobs, admin, "
+    "spark"
+)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "line"),
+    [
+        (
+            "ingst: {timezone: UTC}",
+            f"unknown section 'ingst'; did you mean 'ingest'? Sections: {SECTIONS}",
+        ),
+        ("enigne: spark", f"unknown section 'enigne'; did you mean 'engine'? Sections: {SECTIONS}"),
+        ("colours: {a: 1}", f"unknown section 'colours'. Sections: {SECTIONS}"),
+        (
+            "mail: {hots: smtp.example.com}",
+            "unknown key 'mail.hots'; did you mean 'host'? Keys here: host, port, security, user, "
+            "sender, attach, report_base_url, timeout_seconds, retries, retry_backoff_seconds",
+        ),
+        (
+            "warehouse: {pathh: x.duckdb}",
+            "unknown key 'warehouse.pathh'; did you mean 'path'? "
+            "Keys here: path, memory_limit, threads",
+        ),
+        (
+            "jobs: {definitions: [{name: w, cron: '0 7 * * mon', steps: [run], recipent: [a@b]}]}",
+            "unknown key 'jobs.definitions[0] ('w').recipent'; did you mean 'recipients'? "
+            "Keys here: name, cron, timezone, steps, period, drop_folder, models, lookback_days, "
+            "recipients, enabled",
+        ),
+    ],
+    ids=["section", "top-level key", "no close name", "mail key", "warehouse key", "job key"],
+)
+def test_an_unknown_name_suggests_the_closest_and_lists_the_known_ones(
+    tmp_path: Path, yaml_text: str, line: str
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert str(info.value).splitlines() == ["Invalid configuration:", f"  {path}: {line}"]
+
+
+def test_an_unknown_section_set_by_a_variable_names_the_variable() -> None:
+    env = {"ATTRIBUTION_INGST__TIMEZONE": "UTC"}
+    with pytest.raises(ConfigError) as info:
+        load_settings(ROOT / "config.yaml", environ=env)
+    assert str(info.value).splitlines()[1] == (
+        f"  ATTRIBUTION_INGST__TIMEZONE: unknown section 'ingst'; did you mean 'ingest'? "
+        f"Sections: {SECTIONS}"
+    )
+
+
+EMAIL_JOB = {
+    "name": "weekly",
+    "cron": "0 7 * * mon",
+    "steps": ["report", "snapshot", "email"],
+    "recipients": ["ana@example.com"],
+}
+
+
+def _email_config(tmp_path: Path, mail: dict[str, str]) -> Path:
+    path = tmp_path / "config.yaml"
+    data = {"mail": mail, "jobs": {"definitions": [EMAIL_JOB]}}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def _needs(path: Path, key: str, what: str) -> str:
+    var = "ATTRIBUTION_" + key.replace(".", "__").upper()
+    return (
+        f"  {path}: jobs.definitions[0] ('weekly'): the email step needs {key}, {what}: "
+        f"set it (or {var}), or take email out of steps"
+    )
+
+
+def test_an_email_job_without_a_mail_host_is_refused_at_load(tmp_path: Path) -> None:
+    """Not at run time, after its report and snapshot steps ran."""
+    path = _email_config(tmp_path, {"host": ""})
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert str(info.value).splitlines() == [
+        "Invalid configuration:",
+        _needs(path, "mail.host", "the SMTP server"),
+    ]
+    result = CliRunner().invoke(main, ["--config", str(path), "jobs", "list"], env={})
+    assert result.exit_code == 2
+    assert "the email step needs mail.host" in result.output
+    loaded = load_settings(path, environ={"ATTRIBUTION_MAIL__HOST": "smtp.example.com"})
+    assert loaded.mail.host == "smtp.example.com"
+
+
+def test_an_email_job_names_every_mail_setting_it_lacks(tmp_path: Path) -> None:
+    path = _email_config(tmp_path, {"host": " ", "sender": "", "attach": "link"})
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert str(info.value).splitlines() == [
+        "Invalid configuration:",
+        _needs(path, "mail.host", "the SMTP server"),
+        _needs(path, "mail.sender", "the From address"),
+        _needs(path, "mail.report_base_url", "the reports' address, as mail.attach is link"),
+    ]
+
+
+def test_mail_settings_are_not_needed_without_an_email_step(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    job = {**EMAIL_JOB, "steps": ["report", "snapshot"]}
+    path.write_text(
+        yaml.safe_dump({"mail": {"host": "", "sender": ""}, "jobs": {"definitions": [job]}}),
+        encoding="utf-8",
+    )
+    assert load_settings(path, environ={}).jobs.definitions[0].steps == ["report", "snapshot"]

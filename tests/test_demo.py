@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
+from attribution.cli import main
+from attribution.config import load_settings
 from attribution.ingest.demo import generate
+from attribution.registry.tokens import (
+    TokenChecker,
+    TokenInfo,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
 from attribution.service.pipeline import DemoResult, run_demo
+from attribution.warehouse.connection import Warehouse
 
 AS_OF = date(2026, 11, 25)
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    from attribution.config import load_settings
-
     folder = tmp_path_factory.mktemp("demo")
     env = {
         "ATTRIBUTION_DEMO__OUTPUT_DIR": str(folder),
@@ -115,3 +125,67 @@ def test_the_demo_reports_data_quality_equals_independent_counts(demo_run: DemoR
     for key, row in expected.items():
         assert row is not None
         assert int(shown[label[key]]) == row[0], key
+
+
+def small_demo(folder: Path) -> dict[str, str]:
+    """Settings of a small, quick demo in folder, as environment variables."""
+    return {
+        "ATTRIBUTION_DEMO__OUTPUT_DIR": str(folder),
+        "ATTRIBUTION_DEMO__LEADS": "100",
+        "ATTRIBUTION_DEMO__WEEKS": "2",
+    }
+
+
+def kept(info: TokenInfo) -> tuple[object, ...]:
+    """What a token keeps across demo runs: everything but its id."""
+    return (
+        info.name,
+        info.prefix,
+        info.capabilities,
+        info.created_at,
+        info.last_used_at,
+        info.revoked_at,
+    )
+
+
+def test_running_the_demo_again_keeps_its_api_tokens(tmp_path: Path) -> None:
+    settings = load_settings(environ=small_demo(tmp_path))
+    first = run_demo(settings, as_of=AS_OF)
+    assert (first.tokens_kept, first.tokens_lost) == (0, "")
+    with Warehouse.open_path(first.warehouse) as wh:
+        token, _ = create_token(wh, name="me", capabilities=["get", "put"])
+        revoked, _ = create_token(wh, name="old")
+        revoke_token(wh, name="old")
+        assert TokenChecker(wh).check(token) is not None  # records its last use
+        before = [kept(t) for t in list_tokens(wh)]
+    assert before[0][4] is not None and before[1][5] is not None  # last used; revoked
+    second = run_demo(settings, as_of=AS_OF)
+    assert (second.tokens_kept, second.tokens_lost) == (2, "")
+    assert {b.kind: b.loaded for b in second.batches} == {b.kind: b.loaded for b in first.batches}
+    with Warehouse.open_path(second.warehouse) as wh:
+        assert [kept(t) for t in list_tokens(wh)] == before
+        checker = TokenChecker(wh)
+        found = checker.check(token)
+        assert found is not None and (found.name, found.capabilities) == ("me", ("get", "put"))
+        assert checker.check(revoked) is None  # still revoked
+
+
+def test_a_demo_warehouse_that_cannot_be_read_is_replaced_and_the_output_says_so(
+    tmp_path: Path,
+) -> None:
+    env = small_demo(tmp_path)
+    (tmp_path / "attribution.duckdb").write_text("not a DuckDB file", encoding="utf-8")
+    lost = CliRunner().invoke(main, ["demo", "--as-of", str(AS_OF)], env=env)
+    assert lost.exit_code == 0, lost.output
+    last = " ".join(lost.output.split()).split("API tokens: ")[-1]
+    assert last.startswith("none kept: the old demo warehouse could not be read (cannot open")
+    assert "not a valid DuckDB database file" in last
+    assert "so it was replaced, and its API tokens with it. Create one:" in last
+    assert last.endswith("attribution tokens create NAME")
+    with Warehouse.open_path(tmp_path / "attribution.duckdb") as wh:
+        create_token(wh, name="me")
+    again = CliRunner().invoke(main, ["demo", "--as-of", str(AS_OF)], env=env)
+    assert again.exit_code == 0, again.output
+    last = " ".join(again.output.split()).split("API tokens: ")[-1]
+    assert last.startswith("1 kept from the demo warehouse this run replaced. List them:")
+    assert last.endswith("attribution tokens list")

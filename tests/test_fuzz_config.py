@@ -290,7 +290,10 @@ def check(path: Path, env: dict[str, str]) -> None:
             # line it is on, so only the starts of problems are checked).
             first = message.splitlines()[1].strip()
             assert any(first.startswith(f"{s}: ") for s in sources), first
-            problems = message.count(" is not allowed") + message.count(": unknown key ")
+            problems = sum(
+                message.count(kind)
+                for kind in (" is not allowed", ": unknown key ", ": unknown section ")
+            )
             assert sum(message.count(f"{s}: ") for s in sources) >= min(problems, 1)
     else:
         assert isinstance(loaded, Settings)

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import zipfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
+from attribution.cli import main
 from attribution.errors import IngestError
 from attribution.service.pipeline import Pipeline
+from attribution.service.scheduler import Jobs
 
 from .conftest import MakeSettings, count, write_csv
 
@@ -137,10 +146,28 @@ CASES = [
         "currency has no rate to the base currency: add it under ingest.currency_rates",
     ),
     (
+        "revenue",
+        ["event_id", "lead_id", "occurred_at", "amount"],
+        ["E9", "G1", "2026-03-09", "1e16"],
+        "amount is too large: at most 16 digits before the decimal point",
+    ),
+    (
+        "leads",
+        LEADS_HEADER,
+        ["B1", "2026-03-02", "", "12345678901234567890", "", "", "", ""],
+        "value is too large: at most 16 digits before the decimal point",
+    ),
+    (
         "spend",
         ["date", "source", "amount"],
         ["2026-02-30", "Google", "5"],
         "date is not an ISO 8601 date",
+    ),
+    (
+        "spend",
+        ["date", "source", "amount"],
+        ["2026-03-01", "Google", "1e400"],
+        "amount is too large: at most 16 digits before the decimal point",
     ),
     ("spend", ["date", "source", "amount"], ["2026-03-01", "Google", "-5"], "amount is negative"),
     ("spend", ["date", "source", "amount"], ["2026-03-01", "Google", ""], "amount is missing"),
@@ -369,12 +396,19 @@ def test_touches_need_a_column_saying_what_touched(pipe: Pipeline, tmp_path: Pat
 def test_an_unreadable_file_is_refused_with_the_reason(pipe: Pipeline, tmp_path: Path) -> None:
     path = tmp_path / "broken.parquet"
     path.write_bytes(b"this is not parquet at all")
-    with pytest.raises(IngestError, match=r"cannot read broken\.parquet as parquet"):
+    with pytest.raises(IngestError) as info:
         pipe.ingest("leads", path)
+    assert str(info.value) == (
+        "broken.parquet is text, not a Parquet file: if it is CSV or JSON Lines, "
+        "load it with --format csv or --format jsonl"
+    )
     path = tmp_path / "latin1.csv"
     path.write_bytes("lead_id,created_at\nJos\xe9,2026-03-02\n".encode("latin-1"))
-    with pytest.raises(IngestError, match=r"cannot read latin1\.csv as csv"):
+    with pytest.raises(IngestError) as info:
         pipe.ingest("leads", path)
+    assert str(info.value) == (
+        "latin1.csv is not UTF-8 text (byte 0xE9 at line 2): save it as UTF-8 and load that"
+    )
     assert count(pipe, "ingest_batches") == 0
 
 
@@ -493,3 +527,392 @@ def test_a_process_killed_mid_batch_leaves_nothing(pipe: Pipeline, tmp_path: Pat
         assert count(again, "ingest_batches") == 1  # the leads' batch only
         assert count(again, "leads") == 1
         assert again.ingest("touches", touches).loaded == 2_000_000
+
+
+# --------------------------------------------------------------------------------------------
+# Amounts: kept to the decimals given (up to 6); too large said so, not "not a number"
+# --------------------------------------------------------------------------------------------
+
+
+def test_amounts_keep_their_decimals_and_past_the_limit_are_too_large(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    """0.001 was stored as 0.00, amount_original too; 1e16 and more was "not a number"."""
+    settings = make_settings(ingest={"base_currency": "USD", "currency_rates": {"EUR": 1.5}})
+    large = "amount is too large: at most 16 digits before the decimal point"
+    with Pipeline.open(settings) as pipe:
+        load_good_leads(pipe, tmp_path)
+        header = ["event_id", "lead_id", "occurred_at", "amount", "currency"]
+        rows = [
+            ["R1", "G1", "2026-03-09", "1e16", "USD"],
+            ["R2", "G1", "2026-03-09", "12345678901234567890", "USD"],
+            ["R3", "G1", "2026-03-09", "1e400", "USD"],
+            ["R4", "G1", "2026-03-09", "0.001", "USD"],
+            ["R5", "G1", "2026-03-09", "0.001", "EUR"],
+            ["R6", "G1", "2026-03-09", "12.3456789", "USD"],
+            ["R7", "G1", "2026-03-09", "NaN", "USD"],
+            ["R8", "G1", "2026-03-09", "9999999999999999.99", "USD"],
+            ["R9", "G1", "2026-03-09", "9999999999999999", "EUR"],
+        ]
+        s = pipe.ingest("revenue", write_csv(tmp_path / "r.csv", header, rows))
+        assert (s.loaded, s.rejected) == (4, 5)
+        assert [(r["row_number"], r["reason"]) for r in pipe.rejected_rows(s.batch_id or -1)] == [
+            (1, large),
+            (2, large),
+            (3, large),
+            (7, "amount is not a number"),
+            (9, "amount is too large in the base currency: " + large.split(": ")[1]),
+        ]
+        stored = pipe.warehouse.con.execute(
+            "SELECT event_id, amount, amount_original FROM revenue_events ORDER BY event_id"
+        ).fetchall()
+        assert stored == [
+            ("R4", Decimal("0.001"), Decimal("0.001")),
+            ("R5", Decimal("0.0015"), Decimal("0.001")),
+            ("R6", Decimal("12.345679"), Decimal("12.345679")),  # rounded past 6 decimals
+            ("R8", Decimal("9999999999999999.99"), Decimal("9999999999999999.99")),
+        ]
+        spend = write_csv(
+            tmp_path / "s.csv",
+            ["date", "channel", "amount", "currency"],
+            [["2026-03-02", "Display", "0.001", "EUR"], ["2026-03-03", "Display", "1e16", ""]],
+        )
+        s = pipe.ingest("spend", spend)
+        assert (s.loaded, s.top_reasons) == (1, [(large, 1)])
+        assert pipe.warehouse.con.execute(
+            "SELECT amount, amount_original FROM spend"
+        ).fetchall() == [(Decimal("0.0015"), Decimal("0.001"))]
+        leads = write_csv(
+            tmp_path / "l.csv",
+            ["lead_id", "created_at", "value"],
+            [["V1", "2026-03-02", "0.0001"], ["V2", "2026-03-02", "1e16"]],
+        )
+        s = pipe.ingest("leads", leads)
+        assert (s.loaded, s.top_reasons) == (
+            1,
+            [("value is too large: at most 16 digits before the decimal point", 1)],
+        )
+        value = pipe.warehouse.con.execute("SELECT value FROM leads WHERE lead_id = 'V1'")
+        assert value.fetchall() == [(Decimal("0.0001"),)]
+
+
+# --------------------------------------------------------------------------------------------
+# Files refused whole: one line saying what the file is and what to do
+# --------------------------------------------------------------------------------------------
+
+LEADS_TEXT = "lead_id,created_at\nW1,2026-03-02\n"
+
+
+def zip_of(members: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+# A minimal Excel workbook: the parts an xlsx file is told by.
+XLSX = zip_of(
+    {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxml'
+        'formats.org/package/2006/content-types"/>',
+        "xl/workbook.xml": "<workbook/>",
+    }
+)
+AS_CSV = "save it as CSV (UTF-8) and load that"
+AS_UTF8 = "save it as UTF-8 and load that"
+
+
+def parquet_of_leads() -> bytes:
+    out = io.BytesIO()
+    pq.write_table(pa.table({"lead_id": ["W1"], "created_at": ["2026-03-02"]}), out)
+    return out.getvalue()
+
+
+OTHER_TYPES = [
+    ("leads.csv", XLSX, f"leads.csv is an Excel workbook (xlsx), not CSV: {AS_CSV}"),
+    ("leads.xlsx", XLSX, f"leads.xlsx is an Excel workbook (xlsx), not CSV: {AS_CSV}"),
+    ("leads.jsonl", XLSX, f"leads.jsonl is an Excel workbook (xlsx), not JSON Lines: {AS_CSV}"),
+    ("leads.parquet", XLSX, f"leads.parquet is an Excel workbook (xlsx), not Parquet: {AS_CSV}"),
+    (
+        "old.csv",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+        f"old.csv is an Excel 97-2003 workbook (xls) or another Office file, not CSV: {AS_CSV}",
+    ),
+    (
+        "packed.csv",
+        gzip.compress(LEADS_TEXT.encode()),
+        "packed.csv is gzip-compressed, not plain CSV: unpack it (gunzip) and load that, "
+        "or name it packed.csv.gz",
+    ),
+    (
+        "archive.csv",
+        zip_of({"leads.csv": LEADS_TEXT}),
+        "archive.csv is a zip archive, not CSV: unpack it and load the file inside",
+    ),
+    (
+        "columns.csv",
+        parquet_of_leads(),
+        "columns.csv is a Parquet file, not CSV: load it with --format parquet, or name it "
+        ".parquet",
+    ),
+    (
+        "report.csv",
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+        "report.csv is a PDF document, not CSV: export the data as CSV (UTF-8) and load that",
+    ),
+    (
+        "page.csv",
+        b"\n<!DOCTYPE html>\n<html><body>Sign in</body></html>\n",
+        "page.csv is a web page (HTML), not CSV: download the data file itself, as CSV "
+        "(UTF-8), and load that",
+    ),
+    ("u16.csv", LEADS_TEXT.encode("utf-16"), f"u16.csv is UTF-16 text, not UTF-8: {AS_UTF8}"),
+    ("u16.csv", LEADS_TEXT.encode("utf-16-le"), f"u16.csv is UTF-16 text, not UTF-8: {AS_UTF8}"),
+    ("u32.csv", LEADS_TEXT.encode("utf-32-le"), f"u32.csv is UTF-32 text, not UTF-8: {AS_UTF8}"),
+    (
+        "latin.csv",
+        "lead_id,created_at,status\nW1,2026-03-02,new\nW2,2026-03-02,Jos\xe9\n".encode("latin-1"),
+        f"latin.csv is not UTF-8 text (byte 0xE9 at line 3): {AS_UTF8}",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    OTHER_TYPES,
+    ids=[
+        "xlsx",
+        "xlsx by name",
+        "xlsx as jsonl",
+        "xlsx as parquet",
+        "xls",
+        "gzip",
+        "zip",
+        "parquet",
+        "pdf",
+        "html",
+        "utf-16",
+        "utf-16 no bom",
+        "utf-32 no bom",
+        "latin-1",
+    ],
+)
+def test_a_file_of_another_type_is_named_with_what_to_do(
+    pipe: Pipeline, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    """An xlsx file was "UTF-16 text", an xls file "UTF-32 text"; gzip and Latin-1 got DuckDB's
+    "CSV Error on Line: 1: Invalid unicode ..."."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(IngestError) as info:
+        pipe.ingest("leads", path)
+    assert str(info.value) == message
+    assert count(pipe, "ingest_batches") == 0
+
+
+def test_a_file_named_gz_is_read_through_gzip(pipe: Pipeline, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv.gz"
+    path.write_bytes(gzip.compress(LEADS_TEXT.encode()))
+    s = pipe.ingest("leads", path)
+    assert (s.loaded, s.file_format) == (1, "csv")
+
+
+def test_the_first_byte_that_is_not_utf8_is_found_past_a_chunk(
+    pipe: Pipeline, tmp_path: Path
+) -> None:
+    """A character cut in two by the 1 MiB read is UTF-8 still; the bad byte's line is exact."""
+    filler = "x" * 99 + "\n"  # 100 bytes a line
+    lines = (1 << 20) // 100  # the header and this many lines end before the first MiB ...
+    head = "lead_id,created_at,status\n"
+    text = head + filler * (lines - 1) + "y" * ((1 << 20) - len(head) - 100 * (lines - 1) - 1)
+    content = text.encode() + "é\n".encode() + b"z,\xff\n"  # ... é straddles it
+    assert content[(1 << 20) - 1 : (1 << 20) + 1] == "é".encode()
+    path = tmp_path / "big.csv"
+    path.write_bytes(content)
+    with pytest.raises(IngestError) as info:
+        pipe.ingest("leads", path)
+    line = text.count("\n") + 2
+    assert str(info.value) == f"big.csv is not UTF-8 text (byte 0xFF at line {line}): {AS_UTF8}"
+
+
+# (name, content, message): a line with a field too many or too few, named by its line.
+RAGGED = [
+    (
+        "rag.csv",
+        "lead_id,created_at,source\n"
+        + "".join(f"L{i},2026-03-0{i},Google\n" for i in range(1, 6))
+        + "L6,2026-03-06,Google,extra\nL7,2026-03-07,Google\n",
+        "rag.csv: line 7 has 4 fields, the header has 3. Fix that line, or put double quotes "
+        "around fields that hold a comma",
+    ),
+    (
+        "semi.csv",
+        "\ufefflead_id;created_at;source\nL1;2026-03-02\nL2;2026-03-02;a;b\nL3;2026-03-02;c;d\n",
+        "semi.csv: line 2 has 2 fields, the header has 3 (2 more lines differ too). Fix those "
+        "lines, or put double quotes around fields that hold a semicolon",
+    ),
+    (
+        "quoted.csv",
+        'lead_id,created_at,status\nL1,2026-03-02,"two\nlines, one field"\nL2,2026-03-02\n',
+        "quoted.csv: line 4 has 2 fields, the header has 3. Fix that line, or put double "
+        "quotes around fields that hold a comma",
+    ),
+    (
+        "late.csv",  # past the lines DuckDB's sniffer looks at: DuckDB's own error, reworded
+        "lead_id,created_at,status\n"
+        + "".join(f"L{i},2026-03-02,new\n" for i in range(30_000))
+        + "L,2026-03-02,new,x\n",
+        "late.csv: line 30002 has 4 fields, the header has 3. Fix that line, or put double "
+        "quotes around fields that hold a comma",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "message"), RAGGED, ids=[r[0] for r in RAGGED])
+def test_a_ragged_line_is_named_by_its_line(
+    pipe: Pipeline, tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    """The file was refused as "read as one single column", or with DuckDB's "Expected Number of
+    Columns: 3 Found: 4", without saying which line to fix."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8", newline="")
+    with pytest.raises(IngestError) as info:
+        pipe.ingest("leads", path)
+    assert str(info.value) == message
+    assert count(pipe, "ingest_batches") == 0
+
+
+def damaged_parquet() -> bytes:
+    """Parquet that opens, with a value that is not UTF-8: met by the statements that read it."""
+    out = io.BytesIO()
+    table = pa.table({"lead_id": ["Quixotic"] * 3, "created_at": ["2026-03-02"] * 3})
+    pq.write_table(table, out, compression="none", write_statistics=False)
+    return out.getvalue().replace(b"Quixotic", b"Quixoti\xff")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "cut.jsonl",
+            b'{"lead_id": "W1", "created_at": "2026-03-02"}\n{"lead_id": ',
+            "cannot read cut.jsonl as jsonl: Invalid Input Error: Malformed JSON in file "
+            '"cut.jsonl", at byte 13 in line 3: unexpected end of data.',
+        ),
+        (
+            "latin.csv.gz",
+            gzip.compress("lead_id,created_at\nJos\xe9,2026\n".encode("latin-1")),
+            "cannot read latin.csv.gz as csv: it is not UTF-8 text: save it as UTF-8 and load that",
+        ),
+        (
+            "damaged.parquet",
+            damaged_parquet(),
+            "cannot read damaged.parquet as parquet: Invalid Input Error: Invalid string encoding "
+            'found in Parquet file "damaged.parquet": value "Quixoti\\xFF" is not valid UTF8!',
+        ),
+    ],
+    ids=["jsonl cut short", "latin-1 gzip", "damaged parquet"],
+)
+def test_a_file_duckdb_cannot_read_is_logged_at_debug_only(
+    pipe: Pipeline,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    content: bytes,
+    message: str,
+) -> None:
+    """The failing statement was logged at ERROR, so the command line printed it, with its SQL
+    and DuckDB's "Possible fixes", before the one line of the refusal."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(IngestError) as info:
+        pipe.ingest("leads", path)
+    assert str(info.value) == message
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    logged = [r for r in caplog.records if r.name == "attribution.warehouse.connection"]
+    assert logged and all(r.levelno == logging.DEBUG for r in logged)
+
+
+def test_a_latin1_file_prints_one_line_on_the_command_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("lead_id,created_at\nL1,2026-03-02\nJos\xe9,2026-03-02\n".encode("latin-1"))
+    done = subprocess.run(
+        [sys.executable, "-m", "attribution", "ingest", "leads", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "80", "ATTRIBUTION_WAREHOUSE__PATH": str(tmp_path / "w")},
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"error: latin.csv is not UTF-8 text (byte 0xE9 at line 3): {AS_UTF8}\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Every row rejected: exit code 6 on the command line, a failed job
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_row_rejected_exits_6_after_the_summary(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    make_settings()
+    env = {"ATTRIBUTION_CONFIG": str(tmp_path / "config.yaml"), "COLUMNS": "80"}
+    bad = write_csv(tmp_path / "bad.csv", ["lead_id", "created_at"], [["", "2026-03-02"]])
+    mixed = write_csv(
+        tmp_path / "mixed.csv", ["lead_id", "created_at"], [["M1", "2026-03-02"], ["M2", "x"]]
+    )
+    runner = CliRunner()
+    first = runner.invoke(main, ["ingest", "leads", str(bad)], env=env)
+    assert first.exit_code == 6, first.output
+    assert "bad.csv: batch 1, 1 rows read: 0 loaded, 0 duplicates skipped, 1 rejected" in (
+        first.stdout
+    )
+    assert "1 x lead_id is missing" in first.stdout
+    assert first.stderr == (
+        "error: every row of bad.csv (batch 1) was rejected, so nothing was loaded: fix the "
+        "rows (reasons above) and load it again\n"
+    )
+    again = runner.invoke(main, ["ingest", "leads", str(bad)], env=env)
+    assert again.exit_code == 0, again.output  # already loaded: nothing new, nothing wrong
+    assert "already loaded as batch 1" in again.stdout
+    some = runner.invoke(main, ["ingest", "leads", str(mixed)], env=env)
+    assert some.exit_code == 0, some.output
+    bad2 = write_csv(tmp_path / "bad2.csv", ["lead_id", "created_at"], [["B", "never"]])
+    both = runner.invoke(main, ["ingest", "leads", str(bad2), str(mixed), "--json"], env=env)
+    assert both.exit_code == 6, both.output
+    summaries = json.loads(both.stdout)
+    assert [(s["file"], s["rows_read"], s["rejected"]) for s in summaries] == [
+        ("bad2.csv", 1, 1),
+        ("mixed.csv", 2, 1),
+    ]
+    assert both.stderr.startswith("error: every row of bad2.csv (batch 3) was rejected")
+    refused = runner.invoke(main, ["ingest", "leads", str(tmp_path / "config.yaml")], env=env)
+    assert refused.exit_code == 1  # a file refused whole is still 1
+
+
+def test_a_job_whose_new_file_is_all_rejected_fails_without_retries(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    drop = tmp_path / "drop"
+    (drop / "leads").mkdir(parents=True)
+    write_csv(drop / "leads" / "a_good.csv", ["lead_id", "created_at"], [["J1", "2026-03-02"]])
+    write_csv(drop / "leads" / "b_bad.csv", ["lead_id", "created_at"], [["J2", "never"]])
+    job = {"name": "load", "cron": "0 7 * * mon", "steps": ["ingest"], "drop_folder": str(drop)}
+    settings = make_settings(jobs={"definitions": [job], "retries": 2, "retry_backoff_seconds": 0})
+    waits: list[float] = []
+    with Pipeline.open(settings) as pipe:
+        jobs = Jobs(pipe, sleep=waits.append)
+        first = jobs.run("load")
+        assert (first.status, waits) == ("failed", [])  # not retried: waiting mends nothing
+        assert first.error == (
+            "step ingest failed: every row of leads/b_bad.csv (batch 2) was rejected, so "
+            "nothing was loaded: see why with `attribution batches --rejected 2`, fix the rows "
+            "and load the file again"
+        )
+        assert count(pipe, "leads") == 1  # the good file is loaded all the same
+        second = jobs.run("load")  # the same files: already loaded, nothing new
+        assert second.status == "succeeded"
+        assert [f["already_loaded"] for f in second.outputs["ingest"]] == [True, True]

@@ -197,7 +197,9 @@ def test_a_job_whose_period_has_no_data_is_skipped_without_retries(
     tmp_path: Path, demo_db: Path, steps: list[str]
 ) -> None:
     job = {"name": "weekly", "cron": "0 7 * * mon", "steps": steps, "recipients": ["a@b.c"]}
-    settings = load_settings(config(tmp_path, demo_db, [job], retries=2), environ={})
+    # The email step needs mail.host to load; the skipped period sends nothing.
+    env = {"ATTRIBUTION_MAIL__HOST": "smtp.invalid"}
+    settings = load_settings(config(tmp_path, demo_db, [job], retries=2), environ=env)
     waits: list[float] = []
     with Pipeline.open(settings) as pipe:
         stored = pipe.warehouse.con.execute("SELECT count(*) FROM attribution_runs").fetchone()
@@ -221,7 +223,9 @@ def test_a_job_whose_period_has_no_data_is_skipped_without_retries(
         (result.run_no, "skipped", result.error)
     ]
     assert not (tmp_path / "reports").exists()
-    cli = CliRunner().invoke(main, ["--config", str(tmp_path / "config.yaml"), "jobs", "history"])
+    cli = CliRunner().invoke(
+        main, ["--config", str(tmp_path / "config.yaml"), "jobs", "history"], env=env
+    )
     assert cli.exit_code == 0 and "skipped" in cli.output
 
 

@@ -64,8 +64,8 @@ def test_a_query_prints_a_table_and_counts_rows(snapshot: Path) -> None:
     result = sql(snapshot, "SELECT kind, rows_rejected FROM data_quality ORDER BY batch_id")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert "kind" in lines[1] and "rows_rejected" in lines[1]
-    assert [line.split()[1:4:2] for line in lines[3:7]] == [
+    assert lines[0].split() == ["kind", "rows_rejected"] and set(lines[1]) == {"─"}
+    assert [line.split() for line in lines[2:]] == [
         ["leads", "3"],
         ["touches", "5"],
         ["revenue", "4"],
@@ -159,12 +159,54 @@ def test_a_missing_snapshot_says_how_to_make_one(tmp_path: Path) -> None:
     assert "attribution snapshot" in result.stderr and "Traceback" not in result.output
 
 
-def test_errors_are_one_line_and_debug_shows_the_traceback(snapshot: Path) -> None:
+def test_errors_keep_duckdbs_message_and_debug_shows_the_traceback(snapshot: Path) -> None:
     result = sql(snapshot, "SELEC 1")
     assert result.exit_code == 1
-    assert result.stderr.strip() == 'error: Parser Error: syntax error at or near "SELEC"'
+    assert result.stderr.splitlines() == [
+        'error: Parser Error: syntax error at or near "SELEC"',
+        "",
+        "LINE 1: SELEC 1",
+        "        ^^^^^",
+    ]
     debug = CliRunner().invoke(main, ["--debug", "sql", "--snapshot", str(snapshot), "SELEC 1"])
     assert isinstance(debug.exception, QueryError)
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "hint", "wrong"),
+    [
+        (
+            "SELECT * FROM channel_weekly_performanc",
+            "Catalog Error: Table with name channel_weekly_performanc does not exist!",
+            'Did you mean "channel_weekly_performance"?',
+            "channel_weekly_performanc",
+        ),
+        (
+            "SELECT atributed_revenue FROM channel_weekly_performance",
+            'Binder Error: Referenced column "atributed_revenue" not found in FROM clause!',
+            'Candidate bindings: "attributed_revenue"',
+            "atributed_revenue",
+        ),
+        (  # [bold] is the query's, not markup
+            "SELECT [1, 2][bold]",
+            'Binder Error: Referenced column "bold" was not found because the FROM clause is '
+            "missing",
+            "",
+            "bold",
+        ),
+    ],
+)
+def test_a_misspelled_name_gets_duckdbs_suggestions_without_a_traceback(
+    snapshot: Path, query: str, message: str, hint: str, wrong: str
+) -> None:
+    result = sql(snapshot, query)
+    assert result.exit_code == 1 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"error: {message}"
+    assert not hint or any(line.startswith(hint) for line in lines[1:])
+    assert lines[-2] == f"LINE 1: {query}"
+    assert lines[-1].index("^") == lines[-2].index(wrong)  # the caret under the name
+    assert "Traceback" not in result.stderr and 'File "' not in result.stderr
 
 
 def test_the_prompt_reads_statements_until_a_semicolon(

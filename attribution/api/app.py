@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -52,4 +55,19 @@ def create_app(pipeline: Pipeline, scheduled: Jobs | None = None) -> FastAPI:
     app.include_router(backups.router)
     admin.install(app)  # the admin page at /admin/leads/sources
     app.add_middleware(BodyLimit, max_body=api.max_body_bytes, max_upload=api.max_upload_bytes)
+    # FastAPI's way to extend the OpenAPI document is to replace app.openapi (setattr: mypy
+    # refuses an assignment to a method).
+    setattr(app, "openapi", _openapi_with_errors(app, compat=api.compat_404))  # noqa: B010
     return app
+
+
+def _openapi_with_errors(app: FastAPI, *, compat: bool) -> Callable[[], dict[str, Any]]:
+    """app.openapi, plus each route's error answers (errors.document), made once."""
+    generate = app.openapi  # FastAPI's; it keeps what it made in app.openapi_schema
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            errors.document(generate(), compat=compat)
+        return generate()
+
+    return openapi

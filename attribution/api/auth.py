@@ -7,8 +7,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from attribution.api.errors import ApiError
 from attribution.registry.tokens import TokenChecker, TokenInfo
@@ -17,6 +19,28 @@ MISSING = "Token is not defined."
 INVALID = "Invalid token."
 # The original's spelling ("necessay"), kept for clients that match on it.
 FORBIDDEN = "Your API token does not have the necessay permissions for the requested operation"
+
+
+# The token's places as OpenAPI security schemes: /docs gets its Authorize button. They only
+# document; token_of and checked_token decide (auto_error=False: no answer of their own).
+HEADER_SCHEME = APIKeyHeader(
+    name="authtoken",
+    scheme_name="authtoken",
+    description="The API token in the `authtoken` header (or `?authtoken=` in the query).",
+    auto_error=False,
+)
+BEARER_SCHEME = HTTPBearer(
+    scheme_name="bearer",
+    description="The API token as `Authorization: Bearer TOKEN`.",
+    auto_error=False,
+)
+
+
+def documented_token(
+    _header: Annotated[str | None, Security(HEADER_SCHEME)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)],
+) -> None:
+    """Declares the token's security schemes on a route; the checks are checked_token's."""
 
 
 def token_of(request: Request) -> str | None:
@@ -86,10 +110,10 @@ def checked_token(request: Request, token: str | None) -> TokenInfo:
     return info
 
 
-def require(capability: str | None) -> Callable[[Request], TokenInfo]:
+def require(capability: str | None) -> Callable[[Request, None], TokenInfo]:
     """A dependency that admits a valid token holding `capability` (None: any valid token)."""
 
-    def dependency(request: Request) -> TokenInfo:
+    def dependency(request: Request, _: Annotated[None, Depends(documented_token)]) -> TokenInfo:
         info = checked_token(request, token_of(request))
         if capability is not None and capability not in info.capabilities:
             raise ApiError(403, FORBIDDEN)

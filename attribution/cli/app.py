@@ -70,9 +70,11 @@ class Commands(click.Group):
         except AttributionError as exc:
             if debug:
                 raise
+            from rich.markup import escape
+
             from attribution.cli.common import err
 
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             sys.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise

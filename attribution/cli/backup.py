@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from attribution.cli.common import err, out, settings_of
+from attribution.cli.common import command_line, err, out, settings_of, shown_path
 from attribution.errors import WarehouseLockedError
 
 API_HINT = (
@@ -56,7 +56,10 @@ def backup_command(ctx: click.Context, folder: Path, as_json: bool) -> None:
         f"{made.seconds:.2f} s",
         highlight=False,
     )
-    out.print(f"restore it: attribution restore {made.path} --to NEW.duckdb", highlight=False)
+    again = command_line(
+        ctx, "restore", shown_path(made.path), "--to", "NEW.duckdb", needs="nothing"
+    )
+    out.print(f"restore it: {again}", highlight=False, markup=False)
 
 
 @click.command("restore")

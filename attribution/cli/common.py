@@ -4,12 +4,16 @@ progress bars. Nothing here imports more than click until it is used."""
 from __future__ import annotations
 
 import logging
+import os
 import re
+import shlex
+import shutil
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import click
 
@@ -55,6 +59,81 @@ def settings_of(ctx: click.Context) -> Settings:
         obj["settings"] = settings
     loaded: Settings = obj["settings"]
     return loaded
+
+
+def command_line(
+    ctx: click.Context,
+    *args: str,
+    warehouse: Path | None = None,
+    needs: Literal["warehouse", "config", "nothing"] = "warehouse",
+) -> str:
+    """`attribution ARGS` as the user can paste it here: the command's own path when
+    `attribution` on PATH is not this one; unless it `needs` nothing, `--config` when the config
+    file is not ./config.yaml; if it needs the warehouse, ATTRIBUTION_WAREHOUSE__PATH when the
+    warehouse (this one, or `warehouse`) is not the config file's."""
+    if needs == "nothing":
+        return shlex.join([*_program(), *args])
+    settings = settings_of(ctx)
+    line = shlex.join([*_program(), *_config_option(settings.source), *args])
+    target = warehouse or settings.resolve(settings.warehouse.path)
+    if needs == "warehouse" and target != _config_warehouse(settings):
+        # A relative value starts at the config file's folder: shown relative only when that
+        # folder is this one.
+        here = settings.base_dir.resolve() == Path.cwd().resolve()
+        value = shown_path(target) if here else str(target)
+        line = f"ATTRIBUTION_WAREHOUSE__PATH={shlex.quote(value)} {line}"
+    return line
+
+
+def shown_path(path: Path) -> str:
+    """A path as typed in the current folder: relative when under it, else absolute."""
+    absolute = path.absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(absolute)
+
+
+def _program() -> list[str]:
+    """How to run this command again: `attribution` when that name on PATH is this script,
+    else the script's path, or `PYTHON -m attribution` when run that way."""
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
+    if script.stem == "attribution" and script.is_file():
+        found = shutil.which("attribution")
+        if found and os.path.samefile(found, script):
+            return ["attribution"]
+        shown = shown_path(script)
+        return [shown if os.sep in shown else f".{os.sep}{shown}"]
+    if script.name == "__main__.py" and script.parent.name == "attribution":
+        python = Path(sys.executable)
+        found = shutil.which(python.name)
+        # Not samefile: a virtual environment's python links to the system's.
+        on_path = found is not None and Path(found).absolute() == python.absolute()
+        return [python.name if on_path else shown_path(python), "-m", "attribution"]
+    return ["attribution"]  # run some other way (a test runner): the installed name
+
+
+def _config_option(source: str) -> list[str]:
+    """--config FILE unless the settings come from ./config.yaml or the built-in defaults."""
+    from attribution.config import LOCAL_CONFIG
+
+    if source.startswith("built-in") or Path(source) == Path.cwd().resolve() / LOCAL_CONFIG:
+        return []
+    return ["--config", shown_path(Path(source))]
+
+
+def _config_warehouse(settings: Settings) -> Path | None:
+    """The warehouse the config file names, without ATTRIBUTION_WAREHOUSE* variables."""
+    from attribution.config import load_settings
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ATTRIBUTION_WAREHOUSE")}
+    if len(environ) < len(os.environ):
+        source = settings.source
+        try:
+            settings = load_settings(None if source.startswith("built-in") else source, environ)
+        except AttributionError:
+            return None
+    return settings.resolve(settings.warehouse.path)
 
 
 _SPAN = re.compile(r"^(\d+)([dw])$")

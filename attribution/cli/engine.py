@@ -187,10 +187,10 @@ def run_command(
       attribution run --window 2026-10-01..2026-10-31 --models markov,shapley --order 2
       attribution run --engine spark --window 4w
     """
-    from rich.table import Table
-
+    from attribution.cli.tables import Column, print_table
     from attribution.engine.runs import RunResult, RunSpec
     from attribution.models import ModelOptions, check_names
+    from attribution.reporting.render import model_label
     from attribution.service.pipeline import Pipeline
 
     day = as_of or clock.utc_now()
@@ -223,8 +223,11 @@ def run_command(
         f"conversions with no touch in their window; {result.seconds:.2f} s",
         highlight=False,
     )
-    table = Table("channel", *[c.model for c in result.credits], title="Conversions by model")
+    columns = [Column("channel", wrap=True)]
+    columns += [Column(model_label(c.model), numeric=True) for c in result.credits]
     channels = result.credits[0].channels if result.credits else ()
-    for i, channel in sorted(enumerate(channels), key=lambda t: t[1]):
-        table.add_row(channel, *[f"{c.conversions[i]:,.1f}" for c in result.credits])
-    out.print(table)
+    rows = [
+        [channel, *[f"{c.conversions[i]:,.1f}" for c in result.credits]]
+        for i, channel in sorted(enumerate(channels), key=lambda t: t[1])
+    ]
+    print_table(columns, rows, title="Conversions by model")

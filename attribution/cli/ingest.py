@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING
 import click
 
 from attribution import clock
-from attribution.cli.common import out, progress_bars, settings_of
+from attribution.cli.common import command_line, out, progress_bars, settings_of
+from attribution.cli.tables import FORMATS as TABLE_FORMATS
+from attribution.errors import AllRowsRejectedError
 from attribution.ingest.kinds import FORMATS, KINDS
 
 if TYPE_CHECKING:
     from attribution.ingest.loader import BatchSummary
 
 
-def print_summary(s: BatchSummary) -> None:
+def print_summary(ctx: click.Context, s: BatchSummary, warehouse: Path | None = None) -> None:
+    """A batch's counts and top reasons, and the command that lists its rejected rows."""
     if s.already_loaded_as is not None:
         out.print(
             f"[bold]{s.kind}[/] {s.file}: already loaded as batch {s.already_loaded_as}; "
@@ -40,7 +43,8 @@ def print_summary(s: BatchSummary) -> None:
     for reason, count in s.top_reasons:
         out.print(f"    {count:>8,} x {reason}", highlight=False)
     if s.rejected:
-        out.print(f"    see them: attribution batches --rejected {s.batch_id}", highlight=False)
+        see = command_line(ctx, "batches", "--rejected", str(s.batch_id), warehouse=warehouse)
+        out.print(f"    see them: {see}", highlight=False, markup=False)
     if s.extra_columns:
         out.print(f"    columns not used: {', '.join(s.extra_columns)}", highlight=False)
 
@@ -78,6 +82,7 @@ def ingest(
     """Load FILES of leads, touches, revenue or spend; each file is one batch, whole or nothing.
 
     Bad rows are quarantined with their reason; loading the same rows twice adds nothing.
+    Exit code 6 when every row of a file was rejected, 1 when a file is refused whole.
 
     \b
     Example:
@@ -100,9 +105,29 @@ def ingest(
             )
             summaries.append(s)
             if not as_json:
-                print_summary(s)
+                print_summary(ctx, s)
     if as_json:
         click.echo(json.dumps([s.as_dict() for s in summaries], indent=2))
+    rejected = [(s.file, s.batch_id) for s in summaries if s.all_rejected and s.batch_id]
+    if rejected:  # after the summaries: exit code 6, so that scripts notice
+        raise AllRowsRejectedError(rejected, hint="fix the rows (reasons above) and load it again")
+
+
+BATCH_COLUMNS = (
+    "batch_id",
+    "kind",
+    "file_name",
+    "file_format",
+    "rows_read",
+    "rows_loaded",
+    "rows_updated",
+    "rows_duplicate",
+    "rows_rejected",
+    "sources_created",
+    "started_at",
+    "finished_at",
+    "status",
+)
 
 
 @click.command()
@@ -114,22 +139,33 @@ def ingest(
     help="Show the rejected rows of this batch instead.",
 )
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(TABLE_FORMATS),
+    default="table",
+    show_default=True,
+    help="Output: a table (rejected rows: one block each), CSV with a header row, or JSON.",
+)
 @click.pass_context
-def batches(ctx: click.Context, rejected: int | None, limit: int) -> None:
+def batches(ctx: click.Context, rejected: int | None, limit: int, fmt: str) -> None:
     """List the latest ingest batches, or the rejected rows of one.
 
     \b
     Example:
       attribution batches
       attribution batches --rejected 3 --limit 100
+      attribution batches --format csv > batches.csv
     """
-    from rich.table import Table
-
+    from attribution.cli.tables import Column, dump, print_table
     from attribution.service.pipeline import Pipeline
 
     with Pipeline.open(settings_of(ctx)) as pipe:
         if rejected is not None:
             rows = pipe.rejected_rows(rejected, limit)
+            if fmt != "table":
+                click.echo(dump(rows, fmt, ["row_number", "reason", "raw_row"]), nl=False)
+                return
             if not rows:
                 out.print(f"batch {rejected} has no rejected rows (or no such batch)")
             for r in rows:
@@ -140,30 +176,37 @@ def batches(ctx: click.Context, rejected: int | None, limit: int) -> None:
                 )
             return
         rows = pipe.batches(limit)
-    table = Table(
-        "batch",
-        "kind",
-        "file",
-        "read",
-        "loaded",
-        "updated",
-        "duplicates",
-        "rejected",
-        "finished (UTC)",
-    )
-    for r in rows:
-        table.add_row(
+    if fmt != "table":
+        click.echo(dump(rows, fmt, BATCH_COLUMNS), nl=False)
+        return
+    if not rows:
+        out.print(f"no batches yet: load files with {command_line(ctx, 'ingest', 'KIND', 'FILE')}")
+        return
+    counts = {
+        "read": "rows_read",
+        "loaded": "rows_loaded",
+        "updated": "rows_updated",
+        "duplicates": "rows_duplicate",
+        "rejected": "rows_rejected",
+    }
+    columns = [
+        Column("batch", numeric=True),
+        Column("kind"),
+        Column("file", wrap=True),
+        *(Column(header, numeric=True) for header in counts),
+        Column("finished (UTC)"),
+    ]
+    cells = [
+        [
             str(r["batch_id"]),
-            r["kind"],
-            r["file_name"],
-            f"{r['rows_read']:,}",
-            f"{r['rows_loaded']:,}",
-            f"{r['rows_updated']:,}",
-            f"{r['rows_duplicate']:,}",
-            f"{r['rows_rejected']:,}",
-            str(r["finished_at"])[:19],
-        )
-    out.print(table)
+            str(r["kind"]),
+            str(r["file_name"]),
+            *(f"{r[name]:,}" for name in counts.values()),
+            str(r["finished_at"] or "")[:19],
+        ]
+        for r in rows
+    ]
+    print_table(columns, cells, whole="--format csv or json prints it whole")
 
 
 @click.command()
@@ -189,7 +232,7 @@ def demo(ctx: click.Context, as_of: datetime | None) -> None:
     with progress_bars(sys.stderr.isatty()) as bar:
         result = run_demo(settings, as_of=day, progress=bar)
     for s in result.batches:
-        print_summary(s)
+        print_summary(ctx, s, result.warehouse)
     out.print(f"\nDemo period: {result.start.date()} to {result.end.date()} (end excluded)")
     out.print(f"Warehouse:   {result.warehouse}", highlight=False)
     out.print(f"Input files: {result.inputs['leads'].parent}", highlight=False)
@@ -200,7 +243,18 @@ def demo(ctx: click.Context, as_of: datetime | None) -> None:
     )
     out.print(f"CSV files:   {', '.join(p.name for p in built.files.values())}", highlight=False)
     out.print(f"All reports: {built.folder.parent / 'index.html'}", highlight=False)
-    out.print(
-        f"Explore it:  ATTRIBUTION_WAREHOUSE__PATH={result.warehouse} attribution batches",
-        highlight=False,
-    )
+    explore = command_line(ctx, "batches", warehouse=result.warehouse)
+    out.print(f"Explore it:  {explore}", highlight=False, markup=False)
+    # The demo replaced its warehouse: say what became of the old one's API tokens.
+    then = command_line(ctx, "tokens", "create", "NAME", warehouse=result.warehouse)
+    if result.tokens_kept:
+        said = f"{result.tokens_kept} kept from the demo warehouse this run replaced. List them:"
+        then = command_line(ctx, "tokens", "list", warehouse=result.warehouse)
+    elif result.tokens_lost:
+        said = (
+            f"none kept: the old demo warehouse could not be read ({result.tokens_lost}), so it "
+            "was replaced, and its API tokens with it. Create one:"
+        )
+    else:
+        said = "none yet. Create one for the API and the admin page:"
+    out.print(f"API tokens:  {said}\n             {then}", highlight=False, markup=False)

@@ -11,6 +11,8 @@ from types import FrameType
 import click
 
 from attribution.cli.common import out, settings_of
+from attribution.cli.tables import FORMATS as TABLE_FORMATS
+from attribution.errors import AttributionError, PortInUseError
 
 
 @click.group("jobs")
@@ -33,8 +35,7 @@ def jobs_list(ctx: click.Context) -> None:
     Example:
       attribution jobs list
     """
-    from rich.table import Table
-
+    from attribution.cli.tables import Column, print_table
     from attribution.service.pipeline import Pipeline
     from attribution.service.scheduler import Jobs
 
@@ -45,17 +46,26 @@ def jobs_list(ctx: click.Context) -> None:
     if not jobs.definitions:
         out.print("No jobs are configured: add them under jobs.definitions in config.yaml.")
         return
-    table = Table("job", "cron (zone)", "steps", "next run (UTC)", "last run")
+    columns = [
+        Column("job"),
+        Column("cron (zone)", wrap=True),
+        Column("steps", wrap=True),
+        Column("next run (UTC)"),
+        Column("last run", wrap=True),
+    ]
+    cells = []
     for name, job in jobs.definitions.items():
         prev = last.get(name)
-        table.add_row(
-            name if job.enabled else f"{name} (disabled)",
-            f"{job.cron} ({job.timezone})",
-            " > ".join(job.steps),
-            str(nxt[name] or "-")[:16],
-            f"{prev['status']} {str(prev['started_at'])[:16]}" if prev else "-",
+        cells.append(
+            [
+                name if job.enabled else f"{name} (disabled)",
+                f"{job.cron} ({job.timezone})",
+                " > ".join(job.steps),
+                str(nxt[name] or "-")[:16],
+                f"{prev['status']} {str(prev['started_at'])[:16]}" if prev else "-",
+            ]
         )
-    out.print(table)
+    print_table(columns, cells)
 
 
 @jobs_group.command("run")
@@ -85,31 +95,70 @@ def jobs_run(ctx: click.Context, name: str) -> None:
         ctx.exit(1)
 
 
+HISTORY_COLUMNS = (
+    "run_no",
+    "job",
+    "scheduled_for",
+    "trigger",
+    "started_at",
+    "finished_at",
+    "status",
+    "error",
+    "outputs",
+    "pid",
+)
+
+
 @jobs_group.command("history")
 @click.argument("name", required=False)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(TABLE_FORMATS),
+    default="table",
+    show_default=True,
+    help="Output: a table, CSV with a header row (outputs as JSON text), or JSON.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON (--format json).")
 @click.pass_context
-def jobs_history(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> None:
+def jobs_history(ctx: click.Context, name: str | None, limit: int, fmt: str, as_json: bool) -> None:
     """The latest runs, newest first (of one job, or all).
 
     \b
     Example:
       attribution jobs history weekly-report --limit 5
+      attribution jobs history --format csv > runs.csv
     """
-    from rich.table import Table
-
+    from attribution.cli.tables import Column, dump, print_table
     from attribution.service.pipeline import Pipeline
     from attribution.service.scheduler import history
 
     with Pipeline.open(settings_of(ctx)) as pipe:
         rows = history(pipe, name, limit)
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(json.dumps(rows, default=str, indent=2))
         return
-    table = Table("run", "job", "for (UTC)", "trigger", "started", "ended", "status", "error")
-    for r in rows:
-        table.add_row(
+    if fmt == "csv":
+        for r in rows:
+            r["outputs"] = None if r["outputs"] is None else json.dumps(r["outputs"], default=str)
+        click.echo(dump(rows, fmt, HISTORY_COLUMNS), nl=False)
+        return
+    if not rows:
+        out.print(f"no runs of {name} yet" if name else "no job runs yet", highlight=False)
+        return
+    columns = [
+        Column("run", numeric=True),
+        Column("job"),
+        Column("for (UTC)"),
+        Column("trigger"),
+        Column("started (UTC)"),
+        Column("ended (UTC)"),
+        Column("status"),
+        Column("error", wrap=True),
+    ]
+    cells = [
+        [
             str(r["run_no"]),
             str(r["job"]),
             str(r["scheduled_for"])[:16],
@@ -118,8 +167,10 @@ def jobs_history(ctx: click.Context, name: str | None, limit: int, as_json: bool
             str(r["finished_at"] or "")[:19],
             str(r["status"]),
             str(r["error"] or ""),
-        )
-    out.print(table)
+        ]
+        for r in rows
+    ]
+    print_table(columns, cells, whole="--format csv or json prints it whole")
 
 
 @jobs_group.command("daemon")
@@ -160,18 +211,60 @@ def jobs_daemon(ctx: click.Context) -> None:
         jobs.shutdown(wait=True)
 
 
+def check_port(host: str, port: int) -> None:
+    """Bind every address of host:port as the server will (SO_REUSEADDR), then let go; a
+    clear error if one is taken or not allowed."""
+    import errno
+    import socket
+
+    where = f"{host}:{port}"
+    try:
+        addresses = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise AttributionError(
+            f"cannot listen on {where}: the address is unknown ({exc.strerror}); give another "
+            "with --host (api.host)"
+        ) from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise PortInUseError(
+                        f"port {port} on {host} is in use by another program (perhaps another "
+                        f"`attribution serve`); stop it, or choose another port with --port "
+                        f"(api.port), e.g. --port {port + 1 if port < 65535 else 8000}"
+                    ) from None
+                raise AttributionError(
+                    f"cannot listen on {where}: {exc.strerror}; choose another --port or --host"
+                    + (" (ports below 1024 need root)" if exc.errno == errno.EACCES else "")
+                ) from None
+
+
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (default: api.host).")
-@click.option("--port", type=int, default=None, help="Port (default: api.port).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default: api.port)."
+)
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the HTTP API, and the scheduled jobs (jobs.run_in_serve); it owns the warehouse.
+    A port already in use stops it at once (exit code 5).
 
     \b
     Example:
       attribution serve --port 8000
       curl -H "authtoken: $TOKEN" http://127.0.0.1:8000/api/lead_sources
     """
+    settings = settings_of(ctx)
+    host = host or settings.api.host
+    port = port or settings.api.port
+    check_port(host, port)  # before the imports and the warehouse: a busy port fails at once
+
     import uvicorn
 
     from attribution.api import create_app
@@ -179,7 +272,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from attribution.service.pipeline import Pipeline
     from attribution.service.scheduler import Jobs
 
-    settings = settings_of(ctx)
     with Pipeline.open(settings) as pipe:
         jobs = Jobs(pipe)
         if settings.jobs.run_in_serve and jobs.definitions:
@@ -188,10 +280,17 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         try:
             uvicorn.run(
                 app,
-                host=host or settings.api.host,
-                port=port or settings.api.port,
+                host=host,
+                port=port,
                 log_level="info",
                 log_config=log_config(),  # tokens in ?authtoken= never reach the log
             )
+        except SystemExit as exc:
+            # uvicorn exits 3 when it cannot start, which here means the warehouse is in use.
+            if exc.code == 3:
+                raise AttributionError(
+                    f"the HTTP server did not start on {host}:{port}: see its log above"
+                ) from None
+            raise
         finally:
             jobs.shutdown(wait=True)  # and closing the pipeline waits for a publish

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from attribution.cli.common import out, settings_of
+from attribution.cli.common import command_line, out, settings_of
 from attribution.errors import (
     AttributionError,
     ConflictError,
@@ -206,7 +206,8 @@ def sources_delete(ctx: click.Context, source_id: int) -> None:
             )
         except InUseError as exc:
             raise AttributionError(
-                f"{exc} Retire it instead: attribution sources retire {source_id}"
+                f"{exc} Retire it instead: "
+                + command_line(ctx, "sources", "retire", str(source_id))
             ) from None
     if not found:
         raise NotFoundError(f"Lead Source Delete Fail: no lead source with id {source_id}")

@@ -9,27 +9,23 @@ import io
 import json
 import sys
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 import click
 
-from attribution.cli.common import err, out, settings_of
+from attribution.cli.common import command_line, err, out, settings_of, shown_path
+from attribution.cli.tables import FORMATS, cell_text, jsonable
 from attribution.errors import QueryError
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
     from attribution.warehouse.sandbox import QueryResult, Sandbox
 
 STARTER_HEADER = (
     "# Written by `attribution init`. Relative paths start at this file's folder.\n"
     "# Remove a key to use its default; `attribution config --keys` describes each.\n"
 )
-FORMATS = ("table", "csv", "json")
 QUIT = (".quit", ".exit", "\\q")
 
 
@@ -120,31 +116,10 @@ def snapshot_command(ctx: click.Context) -> None:
             f"parquet: {len(snap.parquet_files)} files in {snap.parquet_files[0].parent}",
             highlight=False,
         )
-    out.print(f"query it: attribution sql --snapshot {snap.path} 'SELECT ...'", highlight=False)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, UUID):
-        return str(value)
-    return str(value)
+    query = command_line(
+        ctx, "sql", "--snapshot", shown_path(snap.path), "SELECT ...", needs="config"
+    )
+    out.print(f"query it: {query}", highlight=False, markup=False)
 
 
 def _unique(columns: list[str]) -> list[str]:
@@ -157,34 +132,55 @@ def _unique(columns: list[str]) -> list[str]:
     return names
 
 
-def render(result: QueryResult, fmt: str) -> str | Table:
-    """The rows as CSV or JSON text, or a rich table."""
-    from rich.table import Table
-    from rich.text import Text
-
+def render(result: QueryResult, fmt: str) -> str:
+    """The rows as CSV (full precision) or JSON text."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(result.columns)
-        writer.writerows([_cell(v) for v in row] for row in result.rows)
+        writer.writerows([cell_text(v) for v in row] for row in result.rows)
         return buffer.getvalue()
-    if fmt == "json":
-        names = _unique(result.columns)
-        records = [dict(zip(names, row, strict=True)) for row in result.rows]
-        return json.dumps(records, default=_jsonable, indent=1)
-    table = Table(*result.columns, show_lines=False)
-    for row in result.rows:
-        table.add_row(*(Text("NULL", style="dim") if v is None else Text(_cell(v)) for v in row))
-    return table
+    names = _unique(result.columns)
+    records = [dict(zip(names, row, strict=True)) for row in result.rows]
+    return json.dumps(records, default=jsonable, indent=1)
+
+
+def print_rows(result: QueryResult) -> None:
+    """The rows as a table that fits the terminal: numbers right-aligned and rounded for
+    reading (floats to 6 significant digits), NULL shown as NULL."""
+    from rich.text import Text
+
+    from attribution.cli.tables import Column, number, numeric, print_table
+
+    kinds = [numeric([row[i] for row in result.rows]) for i in range(len(result.columns))]
+    columns = [
+        Column(name, numeric=is_number, wrap=not is_number)
+        for name, is_number in zip(result.columns, kinds, strict=True)
+    ]
+
+    def shown(value: Any) -> str | Text:
+        if value is None:
+            return Text("NULL", style="dim")
+        if isinstance(value, float | Decimal):
+            return number(value)
+        return cell_text(value)
+
+    rows = [[shown(v) for v in row] for row in result.rows]
+    print_table(
+        columns,
+        rows,
+        key=0,
+        whole="select fewer columns, or --format csv or json prints them whole",
+    )
 
 
 def show(result: QueryResult, fmt: str) -> None:
     """Print the rows on stdout; the count, time and any cut on stderr."""
-    rendered = render(result, fmt)
-    if isinstance(rendered, str):
+    if fmt != "table":
+        rendered = render(result, fmt)
         click.echo(rendered, nl=not rendered.endswith("\n"))
     elif result.columns:
-        out.print(rendered)
+        print_rows(result)
     rows = len(result.rows)
     note = f"{rows:,} row{'s' if rows != 1 else ''} in {result.seconds:.2f} s"
     if result.truncated:
@@ -195,6 +191,8 @@ def show(result: QueryResult, fmt: str) -> None:
 def repl(box: Sandbox, fmt: str, read: Callable[[str], str] = input) -> None:
     """Read statements ending in `;` and run each; `.quit` or end of input exits. A failed
     query prints its error and the loop goes on."""
+    from rich.markup import escape
+
     err.print(
         f"snapshot {box.path} (read-only). End each statement with ;  .quit exits.",
         highlight=False,
@@ -219,7 +217,7 @@ def repl(box: Sandbox, fmt: str, read: Callable[[str], str] = input) -> None:
         try:
             show(box.query(text), fmt)
         except QueryError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         except KeyboardInterrupt:
             err.print("interrupted", highlight=False)
 

@@ -5,7 +5,6 @@ statements to run and names the file's columns."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -19,6 +18,7 @@ import duckdb
 from attribution import clock
 from attribution.config import Settings
 from attribution.errors import IngestError, WarehouseError
+from attribution.ingest import sniff
 from attribution.ingest.kinds import FORMATS, KINDS, Kind
 from attribution.warehouse.connection import Warehouse
 from attribution.warehouse.statements import fill, quote_ident, quote_literal
@@ -143,30 +143,36 @@ class BatchSummary:
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items()}
 
+    @property
+    def all_rejected(self) -> bool:
+        """A new batch whose every row was rejected: nothing of the file is in the warehouse."""
+        return self.batch_id is not None and 0 < self.rows_read == self.rejected
 
-def file_format(path: Path, requested: str) -> tuple[str, str]:
-    """(reader, label): which reader opens the file, and the format recorded for the batch."""
+
+def file_format(path: Path, requested: str, name: str | None = None) -> tuple[str, str]:
+    """(reader, label): which reader opens the file, and the format recorded for the batch.
+
+    A name ending in .gz is read through gzip, by the extension before it (leads.csv.gz)."""
     if requested == "json_array":  # an API body: a JSON array of records
         return "json_array", "json"
     if requested not in FORMATS:
         raise IngestError(f"unknown format {requested!r}; use one of {', '.join(FORMATS)}")
     if requested in ("csv", "parquet", "jsonl"):
         return requested, requested
-    reader = _SUFFIXES.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        suffix = Path(path.stem).suffix.lower()
+    reader = _SUFFIXES.get(suffix)
     if reader is None:
+        name = name or path.name
+        # A workbook, an archive, a Parquet file: say what it is rather than ask for --format.
+        what = sniff.content_problem(path, name, "csv") if path.is_file() else None
         raise IngestError(
-            f"cannot tell the format of {path.name} from its extension; "
+            what
+            or f"cannot tell the format of {name} from its extension; "
             "pass --format csv, parquet or jsonl"
         )
     return reader, ("crm" if requested == "crm" else reader)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _resolve_columns(
@@ -280,7 +286,7 @@ class Ingestor:
         name = display_name or path.name
         if not path.is_file():
             raise IngestError(f"{path} does not exist or is not a file")
-        reader, label = file_format(path, requested_format)
+        reader, label = file_format(path, requested_format, name)
         mapping = dict(column_map or {})
         if label == "crm":
             if k != "leads":
@@ -288,7 +294,7 @@ class Ingestor:
             mapping = {**CRM_LEADS_MAP, **mapping}
         started = time.perf_counter()
         summary = BatchSummary(kind=k, file=name, file_format=label)
-        sha = sha256_of(path)
+        sha = _examine(path, name, reader)
         steps = 7
         tick = progress or (lambda stage, step, total: None)
 
@@ -328,8 +334,10 @@ class Ingestor:
                 if n != "_ingest_row"
             ]
             if reader == "csv" and len(found) == 1 and any(d in found[0][0] for d in ",;\t|"):
+                # DuckDB finds no delimiter when a line has more or fewer fields than the header.
                 raise IngestError(
-                    f"{name} was read as one single column, "
+                    sniff.ragged_line(path, name)
+                    or f"{name} was read as one single column, "
                     f"{_printable(found[0][0])[:80]!r}: its rows do not all have the same number "
                     "of fields as its header line. Fix those rows, or quote the fields that "
                     "hold the delimiter."
@@ -354,7 +362,7 @@ class Ingestor:
                 )
             )
             tick("validating", 1, steps)
-            with _read_lazily(path, reader, name):  # the statements that read the file itself
+            with _read_lazily(wh, path, reader, name):  # the statements that read the file
                 self._prepare(wh, k, summary)
                 tick("validating", 2, steps)
                 if k != "revenue":
@@ -426,9 +434,6 @@ def _read(wh: Warehouse, path: Path, reader: str, name: str) -> None:
     """Expose the file as the temporary view ingest_src, numbered by _ingest_row from 1."""
     if path.stat().st_size == 0:
         raise IngestError(f"{name} is empty: it has no header and no rows")
-    wide = None if reader == "parquet" else _wide_encoding(path)
-    if wide:
-        raise IngestError(f"cannot read {name} as {reader}: it is {wide} text; save it as UTF-8")
     try:
         if reader == "parquet":
             columns = wh.con.read_parquet(str(path)).columns
@@ -442,12 +447,14 @@ def _read(wh: Warehouse, path: Path, reader: str, name: str) -> None:
             rel = rel.project("file_row_number + 1 AS _ingest_row, * EXCLUDE (file_row_number)")
             wh.con.register("ingest_src", rel)  # this connection only, like a temp view
         else:
-            wh.execute(f"ingest/read_{reader}", {"path": str(path)})
+            with wh.failures_expected():  # a file DuckDB cannot read is the user's to fix
+                wh.execute(f"ingest/read_{reader}", {"path": str(path)})
             _number_rows(wh)
     except (WarehouseError, duckdb.Error, RuntimeError) as exc:
         # RuntimeError: DuckDB's Python binding cannot decode a damaged file's metadata.
+        ragged = "Expected Number of Columns" in str(exc) and sniff.ragged_line(path, name)
         raise IngestError(
-            f"cannot read {name} as {reader}: {_why(exc, path, name, reader)}"
+            ragged or f"cannot read {name} as {reader}: {_why(exc, path, name, reader)}"
         ) from None
 
 
@@ -474,17 +481,17 @@ def _number_rows(wh: Warehouse) -> None:
     )
 
 
-def _wide_encoding(path: Path) -> str | None:
-    """'UTF-16' or 'UTF-32' when the file starts with their byte-order mark or is mostly NUL
-    bytes, as text in them is; DuckDB reads only UTF-8."""
-    with path.open("rb") as fh:
-        head = fh.read(512)
-    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return "UTF-32"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16"
-    nul = head.count(0) / len(head) if head else 0.0
-    return "UTF-32" if nul >= 0.6 else "UTF-16" if nul >= 0.25 else None
+def _examine(path: Path, name: str, reader: str) -> str:
+    """The file's SHA-256, after refusing a file of another type (a workbook, an archive) or,
+    for text, one that is not UTF-8: DuckDB reads only UTF-8 and says so less clearly."""
+    problem = sniff.content_problem(path, name, reader)
+    if problem:
+        raise IngestError(problem)
+    text = reader != "parquet" and not sniff.compressed(path)
+    sha, bad = sniff.digest(path, text=text)
+    if bad is not None:
+        raise IngestError(sniff.not_utf8(name, bad))
+    return sha
 
 
 def _why(exc: BaseException, path: Path, name: str, reader: str) -> str:
@@ -494,7 +501,9 @@ def _why(exc: BaseException, path: Path, name: str, reader: str) -> str:
     detail = str(exc.__cause__ if isinstance(exc, WarehouseError) and exc.__cause__ else exc)
     lines = [line.strip() for line in detail.strip().splitlines() if line.strip()]
     first = lines[0] if lines else "unreadable"
-    if "CSV Error on Line" in first or "Error when sniffing" in first:
+    if "not utf-8 encoded" in detail:  # a .gz file: its text is not looked into before
+        first = "it is not UTF-8 text: save it as UTF-8 and load that"
+    elif "CSV Error on Line" in first or "Error when sniffing" in first:
         # The reason is on the next line (after the line itself, for a CSV error).
         reason = next((x for x in lines[1:] if not x.startswith("Original Line")), "")
         first = f"{first.rstrip('.')}: {reason}" if reason else first
@@ -516,11 +525,15 @@ _READ_ERRORS = (duckdb.Error, duckdb.IOException, duckdb.InvalidInputException)
 
 
 @contextmanager
-def _read_lazily(path: Path, reader: str, name: str) -> Iterator[None]:
+def _read_lazily(wh: Warehouse, path: Path, reader: str, name: str) -> Iterator[None]:
     """A Parquet file is read in place by the statements that use it, so a damaged page shows
     up there: refuse the file as when it cannot be opened."""
     try:
-        yield
+        if reader == "parquet":
+            with wh.failures_expected():  # logged at DEBUG; an error of ours is raised still
+                yield
+        else:
+            yield
     except WarehouseError as exc:
         cause = exc.__cause__
         if reader != "parquet" or cause is None or type(cause) not in _READ_ERRORS:

@@ -11,13 +11,19 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
 from attribution.config import Settings
 from attribution.engine import runs
 from attribution.engine.runs import RunResult, RunSpec
 from attribution.engine.sqlrun import StoredRun
+from attribution.errors import AttributionError, first_line
 from attribution.ingest import demo
 from attribution.ingest.loader import BatchSummary, Ingestor, Progress
 from attribution.registry import sources as registry
+from attribution.registry.orm import ApiToken
 from attribution.registry.schemas import SourceUpdate
 from attribution.reporting import coverage, report
 from attribution.reporting.period import Period
@@ -36,6 +42,8 @@ class DemoResult:
     report: Report
     start: datetime
     end: datetime
+    tokens_kept: int = 0  # API tokens carried over from the demo warehouse it replaced
+    tokens_lost: str = ""  # why that warehouse's tokens could not be read ("" if they were)
 
 
 class Pipeline:
@@ -178,6 +186,30 @@ class Pipeline:
         return runs.run(self.warehouse, spec)
 
 
+TOKEN_COLUMNS = (
+    "name",
+    "token_sha256",
+    "prefix",
+    "capabilities",
+    "created_at",
+    "last_used_at",
+    "revoked_at",
+)
+
+
+def _demo_tokens(db: Path) -> tuple[list[dict[str, Any]], str]:
+    """The api_tokens rows of the demo warehouse about to be replaced (none if there is none),
+    and why they could not be read ("" if they were)."""
+    if not db.exists():
+        return [], ""
+    try:
+        with Warehouse.open_path(db, read_only=True) as old, old.sessions()() as session:
+            found = session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+            return [{c: getattr(t, c) for c in TOKEN_COLUMNS} for t in found], ""
+    except (AttributionError, SQLAlchemyError, duckdb.Error) as exc:
+        return [], first_line(exc)
+
+
 def run_demo(
     settings: Settings,
     *,
@@ -190,6 +222,7 @@ def run_demo(
     data = demo.generate(seed=cfg.seed, leads=cfg.leads, weeks=cfg.weeks, as_of=as_of)
     inputs = demo.write_files(data, folder / "input")
     db = folder / "attribution.duckdb"
+    tokens, tokens_lost = _demo_tokens(db)  # kept: re-running the demo keeps its tokens
     for stale in (db, db.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(folder / "summary", ignore_errors=True)  # written by earlier versions
@@ -198,6 +231,10 @@ def run_demo(
         update={"warehouse": settings.warehouse.model_copy(update={"path": db})}
     )
     with Pipeline.open(demo_settings) as pipe:
+        if tokens:
+            with pipe.warehouse.writing("tokens"), pipe.warehouse.sessions()() as session:
+                session.add_all([ApiToken(**row) for row in tokens])  # new ids, same rows
+                session.commit()
         for name, channel, utm_source, utm_medium, *_ in demo.SOURCES:
             fields, _ = SourceUpdate.parse(
                 {
@@ -215,4 +252,4 @@ def run_demo(
         ]
         spec = pipe.report_spec(Period.last_complete_week(data.end.date()))
         built = pipe.report(spec, folder / "reports")
-    return DemoResult(db, inputs, batches, built, data.start, data.end)
+    return DemoResult(db, inputs, batches, built, data.start, data.end, len(tokens), tokens_lost)

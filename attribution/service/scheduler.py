@@ -34,7 +34,13 @@ from apscheduler.triggers.cron import CronTrigger
 from attribution import clock
 from attribution.config import JobSettings, cron_trigger
 from attribution.engine import runs
-from attribution.errors import AttributionError, ConflictError, EmptyPeriodError, NotFoundError
+from attribution.errors import (
+    AllRowsRejectedError,
+    AttributionError,
+    ConflictError,
+    EmptyPeriodError,
+    NotFoundError,
+)
 from attribution.ingest.kinds import KINDS
 from attribution.reporting.period import Period
 from attribution.reporting.report import Report
@@ -200,8 +206,8 @@ class Jobs:
         for attempt in range(1, attempts + 1):
             try:
                 return STEPS[step](self, job, scheduled_for, context)
-            except EmptyPeriodError:
-                raise  # the data will not appear by waiting: no retry
+            except (EmptyPeriodError, AllRowsRejectedError):
+                raise  # the data will not appear (or mend) by waiting: no retry
             except Exception as exc:
                 if attempt == attempts:
                     raise
@@ -220,12 +226,15 @@ class Jobs:
     # -- steps ------------------------------------------------------------------------------
 
     def _ingest(self, job: JobSettings, _: datetime, context: dict[str, Any]) -> Any:
-        """Every file in drop_folder/<kind>/ (already loaded files add nothing)."""
+        """Every file in drop_folder/<kind>/ (already loaded files add nothing). A new file whose
+        every row was rejected fails the step, once all files are loaded; run again, it is a
+        file already loaded."""
         assert job.drop_folder is not None
         folder = self.settings.resolve(job.drop_folder)
         if not folder.is_dir():
             raise AttributionError(f"drop folder {folder} does not exist; create it")
         loaded = []
+        rejected: list[tuple[str, int]] = []
         for kind in KINDS:
             files = sorted(
                 p for p in (folder / kind).glob("*") if p.suffix.lower() in INGEST_SUFFIXES
@@ -242,6 +251,10 @@ class Jobs:
                         "already_loaded": summary.already_loaded_as is not None,
                     }
                 )
+                if summary.all_rejected and summary.batch_id is not None:
+                    rejected.append((f"{kind}/{path.name}", summary.batch_id))
+        if rejected:
+            raise AllRowsRejectedError(rejected)
         return loaded
 
     def _run(self, job: JobSettings, _: datetime, context: dict[str, Any]) -> Any:

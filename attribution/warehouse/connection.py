@@ -120,6 +120,7 @@ class Warehouse:
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
         self._engine: Engine | None = None
         self._readers: threading.local = parent._readers if parent else threading.local()
+        self._failure_level = logging.ERROR  # how a failing statement is logged
 
     @classmethod
     def open(
@@ -295,6 +296,16 @@ class Warehouse:
                 raise
             self.con.execute("COMMIT")
 
+    @contextmanager
+    def failures_expected(self) -> Iterator[None]:
+        """Inside, a failing statement is logged at DEBUG, not ERROR: the caller turns it into
+        a user's error (a file DuckDB cannot read), the one line the user should see."""
+        before, self._failure_level = self._failure_level, logging.DEBUG
+        try:
+            yield
+        finally:
+            self._failure_level = before
+
     def execute(self, name: str, params: Params | None = None) -> duckdb.DuckDBPyConnection:
         """Run sql/NAME.sql with bound values; errors name the statement and its parameters."""
         return self.execute_text(statement(name), params, name=name)
@@ -307,7 +318,9 @@ class Warehouse:
             with self._lock:
                 return self.con.execute(sql, dict(params) if params else None)
         except duckdb.Error as exc:
-            log.error("statement %s failed with params %r: %s", name, params, exc)
+            log.log(
+                self._failure_level, "statement %s failed with params %r: %s", name, params, exc
+            )
             raise WarehouseError(f"statement {name} failed: {exc}") from exc
 
     def arrow_text(self, sql: str, *, name: str = "inline") -> pa.Table:
@@ -317,7 +330,7 @@ class Warehouse:
                 self.con.complete()  # an earlier statement's unread rows would block it
                 table: pa.Table = self.con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
-            log.error("statement %s failed: %s", name, exc)
+            log.log(self._failure_level, "statement %s failed: %s", name, exc)
             raise WarehouseError(f"statement {name} failed: {exc}") from exc
         return table
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from attribution.errors import NotFoundError, QueryError, QueryTimeoutError
+from attribution.errors import NotFoundError, QueryError, QueryTimeoutError, first_line
 from attribution.warehouse.statements import statement
 
 # Set when the connection opens; lock_configuration (set right after the time zone) keeps any
@@ -48,10 +48,12 @@ class QueryResult:
     seconds: float
 
 
-def _refusal(exc: duckdb.Error) -> str:
-    """A one-line message for an error of DuckDB, saying why when the sandbox refused."""
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = str(exc)
+def _message(exc: duckdb.Error) -> str:
+    """The message of an error of DuckDB: one line saying why when the sandbox refused, else
+    DuckDB's whole message, with its hints (Did you mean, candidate bindings, where in the
+    query)."""
+    text = str(exc).strip()
+    first = first_line(exc)
     if isinstance(exc, duckdb.PermissionException) or "disabled by configuration" in text:
         return (
             "refused: `attribution sql` reads only the snapshot's tables and views; files, "
@@ -61,7 +63,7 @@ def _refusal(exc: duckdb.Error) -> str:
         return f"refused: the snapshot is read-only; temporary tables are allowed ({first})"
     if "configuration has been locked" in text:
         return f"refused: settings cannot be changed in `attribution sql` ({first})"
-    return first
+    return "\n".join(line.rstrip() for line in text.splitlines()) or first
 
 
 class Sandbox:
@@ -82,7 +84,7 @@ class Sandbox:
             self.con.execute(statement("snapshot/sandbox_lock"))
         except duckdb.Error as exc:
             shutil.rmtree(self._spill, ignore_errors=True)
-            raise QueryError(f"cannot open the snapshot {path}: {_refusal(exc)}") from None
+            raise QueryError(f"cannot open the snapshot {path}: {_message(exc)}") from None
 
     def query(self, sql: str) -> QueryResult:
         """Run SQL text (the last statement's rows are returned); a timer interrupts it after
@@ -111,7 +113,7 @@ class Sandbox:
                 ) from None
             if isinstance(exc, duckdb.InterruptException):
                 raise QueryError("the query was interrupted") from None
-            raise QueryError(_refusal(exc)) from None
+            raise QueryError(_message(exc)) from None
         finally:
             timer.cancel()
         return QueryResult(

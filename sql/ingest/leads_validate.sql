@@ -1,6 +1,8 @@
 -- Leads of the file being ingested, typed, each with the reasons it is rejected (NULL when good).
 -- Grain: one row per file row. Reads ingest_sourced (canonical columns; text trimmed, empty =
 -- NULL; timestamps already in UTC, with a *_given flag telling missing from unreadable).
+-- A value keeps up to 6 decimals (DECIMAL(22, 6)); one with more than 16 digits before the
+-- point is too large, not "not a number" (value_numeric tells them apart).
 -- Params: $default_source (name of the source for leads that name none; '' for none).
 CREATE OR REPLACE TEMP TABLE ingest_valid AS
 WITH typed AS (
@@ -21,7 +23,9 @@ WITH typed AS (
         n.converted_at_given AS has_converted_at,
         n.converted_at,
         n.value IS NOT NULL AS has_value,
-        TRY_CAST(n.value AS DECIMAL(18, 2)) AS value,
+        regexp_full_match(trim(CAST(n.value AS VARCHAR)),
+            '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') AS value_numeric,
+        TRY_CAST(n.value AS DECIMAL(22, 6)) AS value,
         n.lost IS NOT NULL AS has_lost,
         TRY_CAST(n.lost AS BOOLEAN) AS lost,
         n.junk IS NOT NULL AS has_junk,
@@ -54,7 +58,10 @@ SELECT
             THEN 'converted_at is not an ISO 8601 timestamp' END,
         CASE WHEN t.converted_at < TIMESTAMP '1970-01-01' OR t.converted_at >= TIMESTAMP '2100-01-01'
             THEN 'converted_at is outside 1970-2099' END,
-        CASE WHEN t.has_value AND t.value IS NULL THEN 'value is not a number' END,
+        CASE WHEN t.has_value AND t.value IS NULL AND NOT t.value_numeric
+            THEN 'value is not a number' END,
+        CASE WHEN t.has_value AND t.value IS NULL AND t.value_numeric
+            THEN 'value is too large: at most 16 digits before the decimal point' END,
         CASE WHEN t.value < 0 THEN 'value is negative' END,
         CASE WHEN t.has_lost AND t.lost IS NULL THEN 'lost is not a boolean (true/false, 1/0)' END,
         CASE WHEN t.has_junk AND t.junk IS NULL THEN 'junk is not a boolean (true/false, 1/0)' END,

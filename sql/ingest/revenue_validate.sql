@@ -1,8 +1,9 @@
 -- Revenue events of the file being ingested, typed and converted to the base currency, each with
 -- the reasons it is rejected (NULL when good). A refund is stored negative whatever its sign.
--- The amount is widened before it is multiplied by the rate: DECIMAL(18, 2) times DECIMAL(18, 8)
--- overflows DuckDB's 18 digits from 100 million on. An amount that does not fit DECIMAL(18, 2)
--- once converted is rejected.
+-- Amounts keep up to 6 decimals (DECIMAL(22, 6)); a number with more than 16 digits before the
+-- point, as given or once converted, is too large, not "not a number" (amount_numeric tells
+-- them apart). DECIMAL(38, 6) times the rate's DECIMAL(18, 8) is a DECIMAL(38, 14), which
+-- fails with an error past 24 digits: the product is taken only when its double is below 1e20.
 -- Grain: one row per file row. Reads ingest_norm, ingest_rates. Params: $base_currency.
 CREATE OR REPLACE TEMP TABLE ingest_valid AS
 WITH typed AS (
@@ -13,7 +14,9 @@ WITH typed AS (
         n.occurred_at_given AS has_occurred_at,
         n.occurred_at,
         n.amount IS NOT NULL AS has_amount,
-        TRY_CAST(n.amount AS DECIMAL(18, 2)) AS amount_given,
+        regexp_full_match(trim(CAST(n.amount AS VARCHAR)),
+            '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') AS amount_numeric,
+        TRY_CAST(n.amount AS DECIMAL(22, 6)) AS amount_given,
         lower(coalesce(n.kind, 'won')) AS kind,
         upper(coalesce(n.currency, $base_currency)) AS currency
     FROM ingest_norm AS n
@@ -30,8 +33,9 @@ converted AS (
 priced AS (
     SELECT
         c.*,
-        TRY_CAST(round(CAST(c.amount_signed AS DECIMAL(38, 2)) * c.rate, 2) AS DECIMAL(18, 2))
-            AS amount_base
+        CASE WHEN abs(CAST(c.amount_signed AS DOUBLE) * CAST(c.rate AS DOUBLE)) < 1e20
+            THEN TRY_CAST(round(CAST(c.amount_signed AS DECIMAL(38, 6)) * c.rate, 6)
+                AS DECIMAL(22, 6)) END AS amount_base
     FROM converted AS c
 )
 SELECT
@@ -55,7 +59,10 @@ SELECT
         CASE WHEN p.occurred_at < TIMESTAMP '1970-01-01' OR p.occurred_at >= TIMESTAMP '2100-01-01'
             THEN 'occurred_at is outside 1970-2099' END,
         CASE WHEN NOT p.has_amount THEN 'amount is missing' END,
-        CASE WHEN p.has_amount AND p.amount_given IS NULL THEN 'amount is not a number' END,
+        CASE WHEN p.has_amount AND p.amount_given IS NULL AND NOT p.amount_numeric
+            THEN 'amount is not a number' END,
+        CASE WHEN p.has_amount AND p.amount_given IS NULL AND p.amount_numeric
+            THEN 'amount is too large: at most 16 digits before the decimal point' END,
         CASE WHEN p.amount_given < 0 AND p.kind <> 'refund'
             THEN 'amount is negative: only kind refund may be' END,
         CASE WHEN p.kind NOT IN ('won', 'invoice', 'refund')
@@ -63,7 +70,8 @@ SELECT
         CASE WHEN p.rate IS NULL
             THEN 'currency has no rate to the base currency: add it under ingest.currency_rates' END,
         CASE WHEN p.amount_signed IS NOT NULL AND p.rate IS NOT NULL AND p.amount_base IS NULL
-            THEN 'amount is too large: at most 9999999999999999.99 in the base currency' END
+            THEN 'amount is too large in the base currency: at most 16 digits before the '
+                 || 'decimal point' END
     ), '') AS reason
 FROM priced AS p
 LEFT JOIN leads AS known ON known.lead_id = p.lead_id  -- lead_id is unique in leads

@@ -1,8 +1,9 @@
 -- Spend rows of the file being ingested, typed and converted to the base currency, each with the
 -- reasons it is rejected (NULL when good). A row repeating the key (date, source or channel,
 -- campaign) of an earlier row of the file is rejected: which amount is meant is unclear.
--- The amount is widened before it is multiplied by the rate (DECIMAL(18, 2) times DECIMAL(18, 8)
--- overflows from 100 million on); one that does not fit DECIMAL(18, 2) once converted is rejected.
+-- Amounts keep up to 6 decimals (DECIMAL(22, 6)); a number with more than 16 digits before the
+-- point, as given or once converted, is too large, not "not a number" (amount_numeric tells
+-- them apart). The product with the rate is taken only when it fits, as in revenue_validate.
 -- Grain: one row per file row. Reads ingest_sourced, ingest_rates. Params: $base_currency.
 CREATE OR REPLACE TEMP TABLE ingest_valid AS
 WITH typed AS (
@@ -16,7 +17,9 @@ WITH typed AS (
         n.channel,
         coalesce(n.campaign, '') AS campaign,
         n.amount IS NOT NULL AS has_amount,
-        TRY_CAST(n.amount AS DECIMAL(18, 2)) AS amount_given,
+        regexp_full_match(trim(CAST(n.amount AS VARCHAR)),
+            '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') AS amount_numeric,
+        TRY_CAST(n.amount AS DECIMAL(22, 6)) AS amount_given,
         upper(coalesce(n.currency, $base_currency)) AS currency
     FROM ingest_sourced AS n
 ),
@@ -24,8 +27,9 @@ resolved AS (
     SELECT
         t.*,
         r.rate,
-        TRY_CAST(round(CAST(t.amount_given AS DECIMAL(38, 2)) * r.rate, 2) AS DECIMAL(18, 2))
-            AS amount_base
+        CASE WHEN abs(CAST(t.amount_given AS DOUBLE) * CAST(r.rate AS DOUBLE)) < 1e20
+            THEN TRY_CAST(round(CAST(t.amount_given AS DECIMAL(38, 6)) * r.rate, 6)
+                AS DECIMAL(22, 6)) END AS amount_base
     FROM typed AS t
     LEFT JOIN ingest_rates AS r ON r.currency = t.currency
 ),
@@ -56,12 +60,16 @@ SELECT
             THEN 'nothing says where it was spent: give source_id, source or channel' END,
         k.source_reason,
         CASE WHEN NOT k.has_amount THEN 'amount is missing' END,
-        CASE WHEN k.has_amount AND k.amount_given IS NULL THEN 'amount is not a number' END,
+        CASE WHEN k.has_amount AND k.amount_given IS NULL AND NOT k.amount_numeric
+            THEN 'amount is not a number' END,
+        CASE WHEN k.has_amount AND k.amount_given IS NULL AND k.amount_numeric
+            THEN 'amount is too large: at most 16 digits before the decimal point' END,
         CASE WHEN k.amount_given < 0 THEN 'amount is negative' END,
         CASE WHEN k.rate IS NULL
             THEN 'currency has no rate to the base currency: add it under ingest.currency_rates' END,
         CASE WHEN k.amount_given IS NOT NULL AND k.rate IS NOT NULL AND k.amount_base IS NULL
-            THEN 'amount is too large: at most 9999999999999999.99 in the base currency' END,
+            THEN 'amount is too large in the base currency: at most 16 digits before the '
+                 || 'decimal point' END,
         CASE WHEN k.spend_date IS NOT NULL AND k.row_number > k.first_row
             THEN 'repeats the date, source or channel and campaign of an earlier row' END
     ), '') AS reason

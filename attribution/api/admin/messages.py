@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+import re
+from string import Formatter
 from typing import Any
+
+from attribution.registry.schemas import LABELS
 
 LANGUAGES = ("en", "ro")
 
 EN: dict[str, str] = {
     "app.title": "Lead sources",
+    "app.brand": "Attribution admin",
     "app.skip": "Skip to main content",
     "app.nav": "Admin",
     "nav.sources": "Lead sources",
@@ -46,6 +52,7 @@ EN: dict[str, str] = {
     "list.selected": "{n} selected",
     "list.edit": "Edit",
     "list.delete": "Delete",
+    "list.retire": "Retire",
     "list.pages": "Pages",
     "list.previous": "Previous page",
     "list.next": "Next page",
@@ -112,10 +119,31 @@ EN: dict[str, str] = {
     "changed. Go back, reload the page and try again.",
     "error.not_found_title": "Not found",
     "error.not_found": "There is no lead source with id {id}.",
+    "num.thousands": ",",
+    # The registry's messages (attribution/registry/), word for word as it raises them: the
+    # admin page finds a message's key by matching these (see Messages.registry).
+    "registry.required": "The {label} field is required.",
+    "registry.too_long": "The {label} field cannot exceed {limit} characters in length.",
+    "registry.not_text": "The {label} field must be text.",
+    "registry.not_boolean": "The {label} field must be true or false.",
+    "registry.name_taken": "A lead source named {name!r} already exists.",
+    "registry.utm_claimed": "{name!r} and {other!r} cannot both claim the UTM rule {rule}: "
+    "a touch maps to one source only.",
+    "registry.clash": "The change clashes with a concurrent one; try again.",
+    "registry.default_source": "The lead source is the configured default source and cannot be "
+    "deleted.",
+    "registry.in_use_leads": "The lead source is in use by {n} leads and cannot be deleted.",
+    "registry.in_use_touches": "The lead source is in use by {n} touches rows and cannot be "
+    "deleted.",
+    "registry.in_use_spend": "The lead source is in use by {n} spend rows and cannot be deleted.",
+    "registry.in_use_both": "The lead source is in use by {touches} touches rows and {spend} "
+    "spend rows and cannot be deleted.",
+    "registry.missing": "No such lead source.",
 }
 
 RO: dict[str, str] = {
     "app.title": "Surse Lead-uri",
+    "app.brand": "Administrare atribuire",
     "app.skip": "Salt la conținutul principal",
     "app.nav": "Administrare",
     "nav.sources": "Surse Lead-uri",
@@ -156,6 +184,7 @@ RO: dict[str, str] = {
     "list.selected": "{n} selectate",
     "list.edit": "Editează",
     "list.delete": "Șterge",
+    "list.retire": "Retrage",
     "list.pages": "Pagini",
     "list.previous": "Pagina anterioară",
     "list.next": "Pagina următoare",
@@ -224,9 +253,72 @@ RO: dict[str, str] = {
     "modificat nimic. Întoarceți-vă, reîncărcați pagina și încercați din nou.",
     "error.not_found_title": "Sursa nu a fost găsită",
     "error.not_found": "Nu există nicio sursă cu id-ul {id}.",
+    "num.thousands": ".",
+    "registry.required": "Câmpul {label} este obligatoriu.",
+    "registry.too_long": "Câmpul {label} are prea multe caractere (cel mult {limit}).",
+    "registry.not_text": "Câmpul {label} trebuie să fie text.",
+    "registry.not_boolean": "Câmpul {label} trebuie să fie true sau false.",
+    "registry.name_taken": "Există deja o sursă numită „{name}”.",
+    "registry.utm_claimed": "„{name}” și „{other}” nu pot avea amândouă regula UTM {rule}: o "
+    "interacțiune corespunde unei singure surse.",
+    "registry.clash": "Modificarea se ciocnește de una făcută în același timp; încercați din nou.",
+    "registry.default_source": "Sursa este sursa implicită din configurare și nu poate fi ștearsă.",
+    "registry.in_use_leads": "Sursa nu poate fi ștearsă: o folosesc lead-uri ({n}).",
+    "registry.in_use_touches": "Sursa nu poate fi ștearsă: o folosesc rânduri de interacțiuni "
+    "({n}).",
+    "registry.in_use_spend": "Sursa nu poate fi ștearsă: o folosesc rânduri de cheltuieli ({n}).",
+    "registry.in_use_both": "Sursa nu poate fi ștearsă: o folosesc rânduri de interacțiuni "
+    "({touches}) și de cheltuieli ({spend}).",
+    "registry.missing": "Sursa nu există.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "ro": RO}
+
+# Parameters of registry messages that are counts (shown with the language's separator), and
+# the field label of "The Name field ..." as the admin form names the field.
+COUNTS = frozenset({"n", "limit", "touches", "spend"})
+LABEL_KEYS = {
+    "name": "form.name",
+    "channel": "form.channel",
+    "utm_source": "form.utm_source",
+    "utm_medium": "form.utm_medium",
+    "utm_campaign": "form.utm_campaign",
+    "active": "status.active",
+}
+_FIELD_OF_LABEL = {label: field for field, label in LABELS.items()}
+_QUOTED = r"'(?:[^'\\\n]|\\.)*'|" + r'"(?:[^"\\\n]|\\.)*"'  # a Python repr of a str
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """A regular expression matching the messages an English template makes: {x!r} a quoted
+    string, a count digits, {label} a field label, anything else some text."""
+    regex = ""
+    for literal, name, _, conversion in Formatter().parse(template):
+        regex += re.escape(literal)
+        if name is None:
+            continue
+        if conversion == "r":
+            part = _QUOTED
+        elif name in COUNTS:
+            part = r"\d+"
+        elif name == "label":
+            part = "|".join(re.escape(label) for label in LABELS.values())
+        else:
+            part = ".+?"
+        regex += f"(?P<{name}>{part})"
+    return re.compile(regex, re.DOTALL)
+
+
+REGISTRY = {key: _pattern(text) for key, text in EN.items() if key.startswith("registry.")}
+
+
+def _unquoted(text: str) -> str:
+    """The string a repr() shows (the text itself if it is not one after all)."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return value if isinstance(value, str) else text
 
 
 class Messages:
@@ -239,4 +331,33 @@ class Messages:
         self._words = CATALOGUES[language]
 
     def __call__(self, key: str, **params: Any) -> str:
-        return self._words[key].format(**params)
+        """The text of key with params filled in, whole numbers as number() shows them."""
+        shown = {
+            k: self.number(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in params.items()
+        }
+        return self._words[key].format(**shown)
+
+    def number(self, n: int) -> str:
+        """A count as this language writes it: 3,378 in English, 3.378 in Romanian."""
+        return f"{n:,}".replace(",", self._words["num.thousands"])
+
+    def registry(self, message: str) -> str:
+        """A message of the registry (its errors are in English, as the API's contract has
+        them) in this language, found among the registry.* texts; any other as it is."""
+        for key, pattern in REGISTRY.items():
+            found = pattern.fullmatch(message)
+            if found is None:
+                continue
+            params: dict[str, Any] = {}
+            for name, value in found.groupdict().items():
+                if name == "label":
+                    params[name] = self(LABEL_KEYS[_FIELD_OF_LABEL[value]])
+                elif name in COUNTS:
+                    params[name] = int(value)
+                elif value[:1] in "'\"":
+                    params[name] = _unquoted(value)
+                else:
+                    params[name] = value
+            return self(key, **params)
+        return message

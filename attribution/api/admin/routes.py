@@ -193,6 +193,7 @@ def list_page(request: Request, session: Viewer) -> HTMLResponse:
         meta=meta,
         channels=admin_sources.channels(request),
         page_sizes=PAGE_SIZES,
+        refusals=admin_sources.refusals(request, items),
     )
 
 
@@ -266,10 +267,10 @@ def bulk(request: Request, posted: Annotated[Posted, Depends(poster(None))]) -> 
         )
     except BulkRefusedError as exc:
         names = {s.id: s.name for s in (registry.get_source(wh, source_id=i) for i in ids) if s}
-        reasons = [f"{names.get(i, '#' + i)}: {why}" for i, why in exc.reasons.items()]
+        reasons = [f"{names.get(i, '#' + i)}: {t.registry(why)}" for i, why in exc.reasons.items()]
         flash(request, session, "error", t("bulk.refused"), *reasons)
     except AttributionError as exc:
-        flash(request, session, "error", str(exc))
+        flash(request, session, "error", t.registry(str(exc)))
     else:
         flash(request, session, "ok", t(f"bulk.done.{action}", n=done, channel=channel))
     return see_other(query.url(page=query.page))

@@ -3,11 +3,13 @@ the offer to retire a source that is in use). Included in admin.router (prefix /
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from attribution.api.admin.messages import Messages
 from attribution.api.admin.pages import (
     LIST_PATH,
     Posted,
@@ -39,6 +41,40 @@ def channels(request: Request) -> list[str]:
     """Every channel in use, for the filter and the channel pick lists."""
     items, _ = registry.list_sources(wh(request))
     return sorted({s.channel for s in items}, key=str.casefold)
+
+
+def _refusal(t: Messages, counts: dict[str, int], is_default: bool) -> str | None:
+    """Why a source cannot be deleted, as the registry's delete would say (registry.*)."""
+    touches, spend = counts["touches"], counts["spend"]
+    if is_default:
+        return t("registry.default_source")
+    if counts["leads"]:
+        return t("registry.in_use_leads", n=counts["leads"])
+    if touches and spend:
+        return t("registry.in_use_both", touches=touches, spend=spend)
+    if touches:
+        return t("registry.in_use_touches", n=touches)
+    if spend:
+        return t("registry.in_use_spend", n=spend)
+    return None
+
+
+def refusals(request: Request, items: Sequence[SourcePublic]) -> dict[str, str]:
+    """Why each of these sources cannot be deleted, by id: leads, touches or spend rows name
+    it (sql/registry/source_usage.sql), or it is the default source. The others can be."""
+    if not items:
+        return {}
+    t = words(request)
+    default = settings_of(request).registry.default_source.lower()
+    counts = registry.usage(wh(request), ids=[int(s.id) for s in items])
+    unused = {"leads": 0, "touches": 0, "spend": 0}
+    found: dict[str, str] = {}
+    for s in items:
+        is_default = bool(default) and s.name.lower() == default
+        why = _refusal(t, counts.get(int(s.id), unused), is_default)
+        if why:
+            found[s.id] = why
+    return found
 
 
 def _source_id(raw: str) -> int | None:
@@ -80,6 +116,12 @@ def _form(
     )
 
 
+def _translated(request: Request, errors: dict[str, str]) -> dict[str, str]:
+    """The registry's field errors in the page's language."""
+    t = words(request)
+    return {field: t.registry(message) for field, message in errors.items()}
+
+
 def _submitted(posted: Posted) -> dict[str, Any]:
     """The form's fields as SourceUpdate.parse takes them (an unticked box sends nothing)."""
     raw: dict[str, Any] = {}
@@ -103,12 +145,13 @@ def create(request: Request, posted: Annotated[Posted, Depends(poster("post"))])
     raw = _submitted(posted)
     values = {**raw, "active": raw["active"] == "true"}
     fields, errors = SourceUpdate.parse(raw, creating=True)
+    errors = _translated(request, errors)
     if errors:
         return _form(request, posted.session, values=values, source=None, errors=errors, status=422)
     try:
         registry.create_source(wh(request), fields=fields)
     except ConflictError as exc:
-        errors = {exc.field or "name": str(exc)}
+        errors = {exc.field or "name": words(request).registry(str(exc))}
         return _form(request, posted.session, values=values, source=None, errors=errors, status=409)
     flash(request, posted.session, "ok", words(request)("form.created", name=fields.name))
     return see_other(LIST_PATH)
@@ -135,6 +178,7 @@ def edit(
     raw = _submitted(posted)
     values = {**raw, "active": raw["active"] == "true"}
     fields, errors = SourceUpdate.parse(raw, creating=False)
+    errors = _translated(request, errors)
     status = 422
     if not errors:
         try:
@@ -143,7 +187,7 @@ def edit(
                 return see_other(LIST_PATH)
             return _missing(request, posted.session, source_id)  # deleted meanwhile
         except ConflictError as exc:
-            errors, status = {exc.field or "name": str(exc)}, 409
+            errors, status = {exc.field or "name": words(request).registry(str(exc))}, 409
     return _form(request, posted.session, values=values, source=src, errors=errors, status=status)
 
 
@@ -154,7 +198,8 @@ def delete_form(
     src = _found(request, session, source_id)
     if isinstance(src, HTMLResponse):
         return src
-    return render(request, "confirm_delete.html.j2", session, source=src, refused="")
+    refused = refusals(request, [src]).get(src.id, "")  # known now: no Delete that will refuse
+    return render(request, "confirm_delete.html.j2", session, source=src, refused=refused)
 
 
 @router.post("/leads/sources/{source_id}/delete")
@@ -174,7 +219,7 @@ def delete(
             posted.session,
             status=409,
             source=src,
-            refused=str(exc),
+            refused=words(request).registry(str(exc)),
         )
     if not gone:
         return _missing(request, posted.session, source_id)
