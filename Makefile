@@ -28,10 +28,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
-	$(BIN)/pytest
+# pytest on xdist workers (the machine has 2 cores: PYTEST_WORKERS=auto or N to change it).
+# --dist loadgroup keeps the tests on the one Spark session on one worker, and the browser
+# tests on one worker (tests/conftest.py puts them in those groups); the rest are shared out.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+# `make unit`: the quick loop while you work, without the tests marked slow, browser or spark.
+UNIT_MARKERS ?= not slow and not browser and not spark
 
-test: setup lint typecheck unit
+unit: $(STAMP)
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "$(UNIT_MARKERS)"
+
+# `make test` (what CI runs): lint, types and the whole suite, every marker included.
+test: setup lint typecheck
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 bench: setup
 	$(BIN)/python benchmarks/ingest.py

@@ -17,18 +17,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    ConsoleMessage,
-    Error,
-    Page,
-    Playwright,
-    Route,
-    WebSocketRoute,
-)
+
+if TYPE_CHECKING:  # Playwright itself is imported where a browser starts (launch_chromium)
+    from playwright.sync_api import (
+        Browser,
+        ConsoleMessage,
+        Error,
+        Page,
+        Playwright,
+        Route,
+        WebSocketRoute,
+    )
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -84,6 +87,8 @@ def find_chromium() -> str | None:
 
 def launch_chromium(playwright: Playwright) -> Browser:
     """Launch headless Chromium, failing the test (not skipping) if it is missing."""
+    from playwright.sync_api import Error
+
     executable = find_chromium()
     if executable is None:
         pytest.fail(MISSING_CHROMIUM, pytrace=False)

@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,3 +54,18 @@ def serving(env: dict[str, str], log_path: Path) -> Iterator[Served]:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def wait_for_log(
+    path: Path, done: Callable[[str], bool], *, start: int = 0, timeout: float = 10
+) -> None:
+    """Poll the log at path (every 20 ms) until done(its text from byte `start`) holds, or
+    `timeout` seconds pass (the caller's assertions then show what is missing). Use it where a
+    line is written after the answer the test has already read, instead of a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with path.open("rb") as fh:
+            fh.seek(start)
+            if done(fh.read().decode(errors="replace")):
+                return
+        time.sleep(0.02)

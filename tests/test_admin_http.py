@@ -29,7 +29,7 @@ from attribution.registry.sources import BulkRefusedError
 from attribution.registry.tokens import create_token, revoke_token
 from attribution.service.pipeline import Pipeline
 
-from .conftest import MakeSettings, write_csv
+from .conftest import MakeSettings, Migrated, write_csv
 from .html_doc import Doc, Node, parse
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
@@ -83,14 +83,16 @@ class Admin:
 
 
 @pytest.fixture
-def make_admin(make_settings: MakeSettings, tmp_path: Path) -> Iterator[Callable[..., Admin]]:
+def make_admin(
+    make_settings: MakeSettings, migrated: Migrated, tmp_path: Path
+) -> Iterator[Callable[..., Admin]]:
     """An app with tokens of TOKENS over a fresh warehouse; settings sections as keywords."""
     with ExitStack() as stack:
 
         def make(**sections: dict[str, Any]) -> Admin:
             reports = tmp_path / "reports"
             settings = make_settings(reports={"output_dir": str(reports)}, **sections)
-            pipe = stack.enter_context(Pipeline.open(settings))
+            pipe = stack.enter_context(Pipeline.open(migrated(settings)))
             tokens = {
                 name: create_token(pipe.warehouse, name=name, capabilities=caps)[0]
                 for name, caps in TOKENS.items()

@@ -13,7 +13,7 @@ from attribution.config import Settings
 from attribution.registry.tokens import create_token
 from attribution.service.pipeline import Pipeline
 
-from .conftest import MakeSettings
+from .conftest import MakeSettings, Migrated
 
 
 class Clock:
@@ -25,9 +25,9 @@ class Clock:
 
 
 @pytest.fixture
-def api(make_settings: MakeSettings) -> Iterator[tuple[TestClient, str, Clock]]:
+def api(make_settings: MakeSettings, migrated: Migrated) -> Iterator[tuple[TestClient, str, Clock]]:
     settings: Settings = make_settings(api={"auth_failures_limit": 3})
-    with Pipeline.open(settings) as pipe:
+    with Pipeline.open(migrated(settings)) as pipe:
         token, _ = create_token(pipe.warehouse, name="all")
         app = create_app(pipe)
         clock = Clock()

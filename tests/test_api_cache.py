@@ -13,12 +13,14 @@ from attribution.config import Settings
 from attribution.registry.tokens import create_token, revoke_token
 from attribution.service.pipeline import Pipeline
 
-from .conftest import write_csv
+from .conftest import Migrated, write_csv
 
 
 @pytest.fixture
-def api(settings: Settings) -> Iterator[tuple[TestClient, Pipeline, dict[str, str]]]:
-    with Pipeline.open(settings) as pipe:
+def api(
+    settings: Settings, migrated: Migrated
+) -> Iterator[tuple[TestClient, Pipeline, dict[str, str]]]:
+    with Pipeline.open(migrated(settings)) as pipe:
         token, _ = create_token(pipe.warehouse, name="all")
         yield TestClient(create_app(pipe)), pipe, {"authtoken": token}
 

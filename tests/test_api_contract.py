@@ -26,7 +26,7 @@ from attribution.api import create_app
 from attribution.registry.tokens import CAPABILITIES, create_token, revoke_token
 from attribution.service.pipeline import Pipeline
 
-from .conftest import MakeSettings, count, write_csv
+from .conftest import MakeSettings, Migrated, count, write_csv
 
 # --------------------------------------------------------------------------------------------
 # Messages and bodies fixed by the contract
@@ -151,12 +151,12 @@ MakeApi = Callable[..., Api]
 
 
 @pytest.fixture
-def make_api(make_settings: MakeSettings, tmp_path: Path) -> Iterator[MakeApi]:
+def make_api(make_settings: MakeSettings, migrated: Migrated, tmp_path: Path) -> Iterator[MakeApi]:
     """make_api(**sections): an Api over settings with those sections (call once per test)."""
     with ExitStack() as stack:
 
         def make(**sections: dict[str, Any]) -> Api:
-            pipe = stack.enter_context(Pipeline.open(make_settings(**sections)))
+            pipe = stack.enter_context(Pipeline.open(migrated(make_settings(**sections))))
             token, _ = create_token(pipe.warehouse, name="all")
             # A client sees what a real one would: a 500 response, not a re-raised exception.
             client = stack.enter_context(

@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from attribution.config import load_settings
 from attribution.registry.tokens import create_token
 from attribution.service.pipeline import Pipeline
 
-from .server import serving
+from .server import serving, wait_for_log
 
 
 @dataclass
@@ -120,11 +119,13 @@ def test_the_docs_page_needs_no_internet(server: Server) -> None:
 
 
 def test_tokens_never_reach_the_server_log(server: Server) -> None:
+    start = server.log.stat().st_size
     answer = httpx.get(f"{server.url}/api/lead_sources?authtoken={server.token}", timeout=10)
     assert answer.status_code == 200
     httpx.get(f"{server.url}/api/lead_sources", headers={"authtoken": server.token}, timeout=10)
     httpx.get(f"{server.url}/api/lead_sources?authtoken=attr_wrong_guess", timeout=10)
-    time.sleep(0.5)  # the access log is written after the answer
+    # The access log is written after the answer: wait for the three requests' lines.
+    wait_for_log(server.log, lambda new: new.count('"GET /api/lead_sources') >= 3, start=start)
     text = server.log.read_text(errors="replace")
     assert "authtoken=[redacted]" in text  # the request was logged...
     assert server.token not in text and "attr_wrong_guess" not in text  # ...without its token

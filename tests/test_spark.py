@@ -35,6 +35,8 @@ from attribution.reporting.period import Period
 from attribution.reporting.report import ReportSpec
 from attribution.service.pipeline import Pipeline, run_demo
 
+from .conftest import SPARK_TEST_JVM
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -387,6 +389,7 @@ def connect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "spark.connect.grpc.binding.address=127.0.0.1",
         "spark.ui.enabled=false",
         "spark.driver.memory=1g",
+        f"spark.driver.extraJavaOptions={SPARK_TEST_JVM}",
         f"spark.sql.warehouse.dir={log.parent / 'warehouse'}",
     ):
         command += ["--conf", setting]
