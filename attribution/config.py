@@ -7,6 +7,7 @@ start at the config file's folder; with the built-in defaults, at the current fo
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -79,6 +80,19 @@ class IngestSettings(_Section):
         ge=0,
         description="Show a progress bar when the files of one command add up to this many MB.",
     )
+    max_columns: int = Field(
+        1000,
+        ge=1,
+        description="Most columns (or JSON keys) one file may have; refused before it is read.",
+    )
+    max_rows: int = Field(
+        50_000_000, ge=1, description="Most rows one file may have (CLI; see api.max_upload_rows)."
+    )
+    max_decompressed_bytes: int = Field(
+        68_719_476_736,
+        ge=1024,
+        description="Most bytes a .gz file may expand to (CLI; see api.max_decompressed_bytes).",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -112,6 +126,24 @@ class ApiSettings(_Section):
     )
     host: str = Field("127.0.0.1", description="Address `attribution serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `attribution serve` listens on.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or networks) of reverse proxies whose X-Forwarded-For is "
+        "believed; empty: none, the client address is the connection's own.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network; write e.g. 10.0.0.0/24"
+                ) from None
+        return value
+
     compat_404: bool = Field(
         False,
         description="Answer as the original CRM API does: 404 for a missing or bad token, an "
@@ -122,6 +154,33 @@ class ApiSettings(_Section):
     )
     max_upload_bytes: int = Field(
         268_435_456, ge=1024, description="Largest ingest upload accepted (413 above it)."
+    )
+    backups_per_hour: int = Field(
+        4,
+        ge=1,
+        le=1000,
+        description="Backups POST /api/v1/backups may make in any hour (429 past it); one at a "
+        "time.",
+    )
+    backups_keep: int = Field(
+        7,
+        ge=1,
+        le=10_000,
+        description="API backups kept in each backups folder: older ones are removed once a new "
+        "one is complete.",
+    )
+    max_upload_rows: int = Field(
+        5_000_000, ge=1, description="Most rows one ingest upload may have (413 above it)."
+    )
+    max_decompressed_bytes: int = Field(
+        1_073_741_824,
+        ge=1024,
+        description="Most bytes a compressed ingest upload may expand to (413 above it).",
+    )
+    max_compression_ratio: float = Field(
+        100.0,
+        ge=1,
+        description="Most an ingest upload may expand by when decompressed (413 above it).",
     )
 
 
@@ -199,6 +258,12 @@ class SqlSettings(_Section):
     max_rows: int = Field(
         10_000, ge=1, le=10_000_000, description="`attribution sql` prints at most this many rows."
     )
+    memory_limit_mb: int = Field(
+        2048,
+        ge=64,
+        le=1_048_576,
+        description="`attribution sql` refuses a query that needs more memory than this (MB).",
+    )
 
 
 class MailSettings(_Section):
@@ -239,7 +304,7 @@ class AdminSettings(_Section):
     )
     secure_cookies: bool = Field(
         False,
-        description="Mark the admin session cookie Secure (set true behind HTTPS).",
+        description="Mark the admin and reports session cookies Secure (set true behind HTTPS).",
     )
 
 

@@ -58,6 +58,10 @@ class IngestError(AttributionError):
     """A whole file was refused: unreadable, or lacking required columns."""
 
 
+class IngestLimitError(IngestError):
+    """A file was refused before it was read: past a size limit (columns, rows, bytes)."""
+
+
 class AllRowsRejectedError(AttributionError):
     """Every row of a file was rejected: its batch and rejected rows are stored, nothing else.
 

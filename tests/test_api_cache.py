@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,3 +66,32 @@ def test_a_revoked_token_is_refused_at_once(
     assert client.get("/api/lead_sources", headers=auth).status_code == 200
     revoke_token(pipe.warehouse, name="all")
     assert client.get("/api/lead_sources", headers=auth).status_code == 401
+
+
+def test_a_cache_check_never_waits_for_a_writer(
+    api: tuple[TestClient, Pipeline, dict[str, str]],
+) -> None:
+    """The cache runs on the server's event loop: catching up after a write must not wait for
+    the write lock, which an ingest holds for its whole run (issue 17)."""
+    client, pipe, auth = api
+    wh = pipe.warehouse
+    assert len(client.get("/api/lead_sources", headers=auth).json()) == 2
+    client.post("/api/lead_sources", json={"name": "Fair"}, headers=auth)  # the cache is behind
+    held, done = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with wh.write_lock:
+            held.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    held.wait(5)
+    try:
+        started = time.perf_counter()
+        before = wh.generation("registry")[0]
+        assert wh.changed_keys("registry", before - 1, before) == frozenset({3})
+        assert time.perf_counter() - started < 0.5
+    finally:
+        done.set()
+        thread.join(10)

@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from attribution.api import create_app
 from attribution.config import load_settings
-from attribution.registry.tokens import create_token
+from attribution.registry.tokens import create_token, revoke_token
 from attribution.service.pipeline import Pipeline, run_demo
 
 from .html_doc import parse
@@ -81,6 +83,61 @@ def test_reports_need_a_token_with_the_right_capability(api: Api) -> None:
     assert client.get("/api/v1/reports", headers=reader).status_code == 200
     refused = client.post("/api/v1/reports", json={"week": "2026-W47"}, headers=reader)
     assert refused.status_code == 403 and refused.json()["status"] is False
+
+
+def _cookie(answer: httpx.Response) -> dict[str, str]:
+    """The reports cookie's value and flags (lower-case names) from an answer's Set-Cookie."""
+    header = next(
+        h for h in answer.headers.get_list("set-cookie") if h.startswith("attribution_reports=")
+    )
+    parts = [p.strip() for p in header.split(";")]
+    flags = {p.split("=", 1)[0].lower(): p.split("=", 1)[-1] for p in parts[1:]}
+    return flags | {"value": parts[0].split("=", 1)[1]}
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_the_reports_cookie_holds_a_session_never_the_token(api: Api, secure: bool) -> None:
+    client, auth, _, _ = api
+    app = client.app
+    assert isinstance(app, FastAPI)
+    wh = app.state.pipeline.warehouse
+    built = client.post(
+        "/api/v1/reports", json={"week": "2026-W47", "models": ["linear"]}, headers=auth
+    )
+    assert built.status_code == 201, built.text
+    token, _ = create_token(wh, name=f"cookie-{secure}", capabilities=["get"])
+    settings = app.state.settings
+    admin = settings.admin.model_copy(update={"secure_cookies": secure})
+    app.state.settings = settings.model_copy(update={"admin": admin})
+    try:
+        browser = TestClient(app, base_url="https://testserver")
+        first = browser.get("/reports/", headers={"authtoken": token})
+        assert first.status_code == 200
+        flags = _cookie(first)
+        assert token not in first.headers["set-cookie"]
+        assert token.removeprefix("attr_")[:12] not in flags["value"]
+        assert len(flags["value"]) >= 40
+        assert "httponly" in flags and flags["samesite"].lower() == "strict"
+        assert (flags["path"], flags["max-age"]) == ("/reports", "43200")  # session_hours: 12
+        assert ("secure" in flags) is secure
+        # The cookie alone admits the page's next requests, and is not set again.
+        again = browser.get("/reports/plotly.min.js")
+        assert again.status_code == 200 and "set-cookie" not in again.headers
+        other = TestClient(app, base_url="https://testserver")
+        other.cookies.set("attribution_reports", flags["value"])
+        assert other.get("/reports/").status_code == 200
+        # The token itself is no cookie any more.
+        stolen = TestClient(app, base_url="https://testserver")
+        stolen.cookies.set("attribution_reports", token)
+        refused = stolen.get("/reports/")
+        assert refused.status_code == 401 and refused.json()["message"] == "Invalid token."
+        # Revoking the token ends its session at once.
+        revoke_token(wh, name=f"cookie-{secure}")
+        gone = other.get("/reports/")
+        assert gone.status_code == 401 and gone.json()["message"] == "Invalid token."
+        assert browser.get("/reports/plotly.min.js").status_code == 401
+    finally:
+        app.state.settings = settings
 
 
 @pytest.mark.parametrize(

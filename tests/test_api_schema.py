@@ -75,6 +75,9 @@ DOCUMENTED = {
     "POST /api/v1/jobs/{name}/run": {"404", "409"},
     "GET /api/v1/jobs/{name}/runs": {"404", "422"},
     "POST /api/v1/backups": {"413", "422"},
+    "POST /api/v1/tokens": {"409", "413", "422"},
+    "GET /api/v1/tokens": set(),
+    "DELETE /api/v1/tokens/{name}": {"404"},
 }
 
 

@@ -37,7 +37,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         **os.environ,
         "ATTRIBUTION_WAREHOUSE__PATH": str(folder / "wh.duckdb"),
         "ATTRIBUTION_SNAPSHOT__PATH": str(folder / "snapshot.duckdb"),
+        "ATTRIBUTION_REPORTS__OUTPUT_DIR": str(folder / "reports"),
     }
+    (folder / "reports").mkdir()
     with Pipeline.open(load_settings(environ=env)) as pipe:
         token, _ = create_token(pipe.warehouse, name="php-client")
     with serving(env, folder / "server.log") as served:
@@ -129,3 +131,91 @@ def test_tokens_never_reach_the_server_log(server: Server) -> None:
     text = server.log.read_text(errors="replace")
     assert "authtoken=[redacted]" in text  # the request was logged...
     assert server.token not in text and "attr_wrong_guess" not in text  # ...without its token
+
+
+def test_an_encoded_token_parameter_is_redacted_too(server: Server) -> None:
+    start = server.log.stat().st_size
+    spellings = ["auth%74oken", "%61%75%74%68%74%6F%6B%65%6E", "authtok%65n"]
+    for name in spellings:  # each is ?authtoken= to the server: the token is accepted
+        answer = httpx.get(f"{server.url}/api/lead_sources?{name}={server.token}", timeout=10)
+        assert answer.status_code == 200, name
+    wait_for_log(server.log, lambda new: new.count('"GET /api/lead_sources') >= 3, start=start)
+    with server.log.open("rb") as fh:
+        fh.seek(start)
+        new = fh.read().decode(errors="replace")
+    assert server.token not in new
+    assert all(f"?{name}=[redacted]" in new for name in spellings), new
+
+
+def _wrong_guesses(url: str, forwarded_for: list[str]) -> list[int]:
+    """One wrong token per X-Forwarded-For address, in order; their status codes."""
+    return [
+        httpx.get(
+            url + "/api/lead_sources",
+            headers={"authtoken": "attr_wrong_guess", "X-Forwarded-For": address},
+            timeout=10,
+        ).status_code
+        for address in forwarded_for
+    ]
+
+
+@pytest.mark.parametrize(
+    ("trusted", "expected"),
+    [
+        ("[]", [401, 401, 401, 429, 429]),  # the default: a forged X-Forwarded-For is ignored
+        ('["127.0.0.1"]', [401] * 5),  # a named proxy: each forwarded client counts apart
+    ],
+)
+def test_x_forwarded_for_is_believed_only_from_trusted_proxies(
+    server: Server, tmp_path: Path, trusted: str, expected: list[int]
+) -> None:
+    env = {
+        **server.env,
+        "ATTRIBUTION_WAREHOUSE__PATH": str(tmp_path / "wh.duckdb"),
+        "ATTRIBUTION_API__AUTH_FAILURES_LIMIT": "3",
+        "ATTRIBUTION_API__TRUSTED_PROXIES": trusted,
+    }
+    with serving(env, tmp_path / "server.log") as served:
+        forged = [f"203.0.113.{i}" for i in range(1, 6)]
+        assert _wrong_guesses(served.url, forged) == expected
+
+
+UP = "..%2f" * 12  # from the reports folder up to /, whatever the temporary folder's depth
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "%00",  # a NUL byte: no file system takes it
+        "index.html%00.csv",
+        "%1b%5b2J",  # a control character
+        "a" * 300,  # longer than a file name may be
+        UP + "tmp",  # a folder that exists outside the reports folder...
+        UP + "no-such-folder-here",  # ...answers as one that does not
+        UP + "etc%2fpasswd",
+    ],
+)
+def test_odd_report_paths_are_a_plain_404(server: Server, path: str) -> None:
+    answer = httpx.get(
+        f"{server.url}/reports/{path}", headers={"authtoken": server.token}, timeout=10
+    )
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["message"].startswith("No report file ")
+    assert "root:" not in answer.text and "Traceback" not in answer.text
+
+
+def test_odd_periods_and_pages_are_a_422_without_internals(server: Server) -> None:
+    auth = {"authtoken": server.token}
+    week = httpx.post(
+        server.url + "/api/v1/reports", json={"week": "9999-W52"}, headers=auth, timeout=10
+    )
+    assert week.status_code == 422
+    assert week.json()["message"] == (
+        "week '9999-W52' is too late; a report period must end by 2999-12-31."
+    )
+    page = httpx.get(
+        server.url + "/api/lead_sources", params={"page": 2**63 - 1}, headers=auth, timeout=10
+    )
+    assert page.status_code == 422
+    assert "less than or equal to 1000000" in page.text
+    assert "SELECT" not in page.text.upper() and ".sql" not in page.text

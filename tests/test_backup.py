@@ -3,7 +3,9 @@ restored into a new file that the current code opens as it is."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from click.testing import CliRunner
@@ -34,6 +37,7 @@ from attribution.warehouse import backup, statements
 from attribution.warehouse.connection import Warehouse
 
 from .conftest import MakeSettings, write_csv
+from .server import serving
 
 AS_OF = date(2026, 11, 25)
 RUN_TABLES = (
@@ -344,7 +348,7 @@ def test_restore_never_overwrites_a_warehouse(wh_settings: Settings, tmp_path: P
 @pytest.fixture
 def api(wh_settings: Settings) -> Iterator[tuple[TestClient, Pipeline, dict[str, str]]]:
     with Pipeline.open(wh_settings) as pipe:
-        token, _ = create_token(pipe.warehouse, name="ops", capabilities=["post"])
+        token, _ = create_token(pipe.warehouse, name="ops", capabilities=["backup"])
         yield TestClient(create_app(pipe)), pipe, {"authtoken": token}
 
 
@@ -376,15 +380,47 @@ def test_the_backup_endpoint_refuses_paths(
     assert not (tmp_path / "backups").exists() and not (tmp_path / "x").exists()
 
 
-def test_the_backup_endpoint_needs_a_token_with_post(
+def test_the_backup_endpoint_needs_the_backup_capability_not_post(
     api: tuple[TestClient, Pipeline, dict[str, str]], tmp_path: Path
 ) -> None:
     client, pipe, _ = api
     assert client.post("/api/v1/backups", json={"dir": "n"}).status_code == 401
-    reader, _ = create_token(pipe.warehouse, name="reader", capabilities=["get"])
-    answer = client.post("/api/v1/backups", json={"dir": "n"}, headers={"authtoken": reader})
-    assert answer.status_code == 403
+    for can in (["get"], ["get", "post", "put", "delete"]):
+        other, _ = create_token(pipe.warehouse, name="-".join(can), capabilities=can)
+        answer = client.post("/api/v1/backups", json={"dir": "n"}, headers={"authtoken": other})
+        assert answer.status_code == 403
     assert not (tmp_path / "backups").exists()
+
+
+def test_a_real_server_limits_api_backups_per_hour_and_keeps_the_newest(
+    wh_settings: Settings, tmp_path: Path
+) -> None:
+    """Attack: a `post` token filled the disk with 181 backups in minutes. Now: `backup` only,
+    at most api.backups_per_hour (429 with Retry-After past it), api.backups_keep kept."""
+    with Pipeline.open(wh_settings) as pipe:
+        poster, _ = create_token(pipe.warehouse, name="poster", capabilities=["get", "post"])
+        backer, _ = create_token(pipe.warehouse, name="backer", capabilities=["get", "backup"])
+    env = {
+        **os.environ,
+        "ATTRIBUTION_CONFIG": str(tmp_path / "config.yaml"),
+        "ATTRIBUTION_API__BACKUPS_PER_HOUR": "3",
+        "ATTRIBUTION_API__BACKUPS_KEEP": "2",
+    }
+    with serving(env, tmp_path / "server.log") as served:
+        url = served.url + "/api/v1/backups"
+        refused = httpx.post(url, headers={"authtoken": poster}, timeout=60)
+        assert refused.status_code == 403
+        made = [httpx.post(url, headers={"authtoken": backer}, timeout=60) for _ in range(3)]
+        assert [r.status_code for r in made] == [201, 201, 201], made[-1].text
+        over = httpx.post(url, headers={"authtoken": backer}, timeout=60)
+    assert over.status_code == 429
+    wait = int(over.headers["Retry-After"])
+    assert 3500 <= wait <= 3600
+    assert over.json()["message"] == (
+        f"3 backups were made in the last hour (api.backups_per_hour); try again in {wait} s."
+    )
+    kept = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert kept == sorted(Path(r.json()["path"]).name for r in made[1:])
 
 
 def test_backup_and_restore_commands(wh_settings: Settings, tmp_path: Path) -> None:
@@ -431,3 +467,89 @@ def test_backup_command_while_the_service_holds_the_file_points_to_the_api(
     assert f"in use by process {holder.pid}" in result.output
     assert "POST /api/v1/backups" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "bk").exists()
+
+
+def _doctor(folder: Path, extra: str) -> None:
+    """Append `extra` to the backup's schema.sql and fix the manifest, as an attacker would."""
+    schema = folder / "schema.sql"
+    schema.write_text(schema.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["schema.sql"] = {
+        "size": schema.stat().st_size,
+        "sha256": hashlib.sha256(schema.read_bytes()).hexdigest(),
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ("COPY (SELECT 42 AS x) TO '{out}' (HEADER false);\n", "COPY (SELECT 42 AS x) TO"),
+        ("INSERT INTO leads_evil VALUES (1);\n", "INSERT INTO leads_evil"),
+        ("ATTACH '{out}' AS other;\n", "ATTACH"),
+    ],
+)
+def test_restore_refuses_a_doctored_schema_naming_the_statement(
+    wh_settings: Settings, tmp_path: Path, extra: str, named: str
+) -> None:
+    """Attack: schema.sql is not authenticated; a doctored one wrote a file on restore."""
+    env = {"ATTRIBUTION_CONFIG": str(tmp_path / "config.yaml")}
+    made = CliRunner().invoke(main, ["backup", str(tmp_path / "bk"), "--json"], env=env)
+    folder = Path(json.loads(made.stdout)["path"])
+    out = tmp_path / "pwned.csv"
+    _doctor(folder, extra.format(out=out))
+    target = tmp_path / "restored.duckdb"
+    result = CliRunner().invoke(main, ["restore", str(folder), "--to", str(target)])
+    assert result.exit_code == 1, result.output
+    assert "holds a statement a backup never has" in result.output
+    assert named in result.output and "Traceback" not in result.output
+    assert not out.exists() and not target.exists()
+
+
+def test_restore_reads_no_file_outside_the_backup(wh_settings: Settings, tmp_path: Path) -> None:
+    """A CREATE TABLE ... AS that reads another file is an allowed kind, but file access is off."""
+    env = {"ATTRIBUTION_CONFIG": str(tmp_path / "config.yaml")}
+    made = CliRunner().invoke(main, ["backup", str(tmp_path / "bk"), "--json"], env=env)
+    folder = Path(json.loads(made.stdout)["path"])
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cret", encoding="utf-8")
+    _doctor(folder, f"CREATE TABLE stolen AS SELECT content FROM read_text('{secret}');\n")
+    target = tmp_path / "restored.duckdb"
+    result = CliRunner().invoke(main, ["restore", str(folder), "--to", str(target)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f'Cannot access file "{secret}"' in result.output
+    assert "file system operations are disabled" in result.output and not target.exists()
+
+
+def test_a_killed_ingest_leaves_no_upload_after_a_restart(
+    wh_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attack: SIGKILL during an HTTP ingest left the upload (hashed emails) in /tmp. Uploads now
+    go to <warehouse folder>/.uploads/attribution-upload-*, and a start removes what is left."""
+    seen: list[Path] = []
+    with Pipeline.open(wh_settings) as pipe:
+        token, _ = create_token(pipe.warehouse, name="loader", capabilities=["post"])
+        real = pipe.ingest
+
+        def spy(kind: str, path: Path, **kw: Any) -> BatchSummary:
+            seen.append(path)
+            return real(kind, path, **kw)
+
+        monkeypatch.setattr(pipe, "ingest", spy)
+        client = TestClient(create_app(pipe))
+        answer = client.post(
+            "/api/v1/ingest/spend",
+            json=[{"date": "2026-11-01", "channel": "Email", "amount": 1.5}],
+            headers={"authtoken": token},
+        )
+    assert answer.status_code == 200, answer.text
+    assert seen[0].parent.parent == tmp_path / ".uploads"
+    assert seen[0].parent.name.startswith("attribution-upload-") and not seen[0].exists()
+    # What a SIGKILL mid-ingest leaves, then a restart of the real server:
+    stale = tmp_path / ".uploads" / "attribution-upload-killed"
+    stale.mkdir()
+    (stale / "upload.csv").write_text("email_sha256\nab12\n", encoding="utf-8")
+    env = {**os.environ, "ATTRIBUTION_CONFIG": str(tmp_path / "config.yaml")}
+    with serving(env, tmp_path / "server.log"):
+        assert not stale.exists()
+    assert list((tmp_path / ".uploads").iterdir()) == []

@@ -159,6 +159,33 @@ def test_sources_commands_follow_the_registry_rules(tmp_path: Path) -> None:
     assert len(exported.output.splitlines()) == 4
 
 
+def test_names_and_file_names_are_printed_with_control_characters_escaped(
+    tmp_path: Path,
+) -> None:
+    added = run(tmp_path, "sources", "add", "Evil\x1b[31mRed", "--channel", "Bad\x9b2J[bold]")
+    assert added.exit_code == 0, added.output
+    listed = run(tmp_path, "sources", "list")
+    assert "\x1b" not in listed.output and "\x9b" not in listed.output
+    assert "Evil\\x1b[31mRed" in listed.output
+    assert "Bad\\x9b2J[bold]" in listed.output  # and not read as rich markup
+    leads = write_csv(
+        tmp_path / "leads\x1b]0;pwned\x07.csv",
+        ["lead_id", "created_at", "extra\x1b[8m"],
+        [["A", "2026-03-02", "x"], ["B", "nope\x1b[2J", "y"]],
+    )
+    ingested = run(tmp_path, "ingest", "leads", str(leads))
+    assert ingested.exit_code == 0, ingested.output
+    assert "\x1b" not in ingested.output and "\x07" not in ingested.output
+    assert "leads\\x1b]0;pwned\\x07.csv: batch 1" in ingested.output
+    assert "columns not used: extra\\x1b[8m" in ingested.output
+    shown = run(tmp_path, "batches")
+    assert shown.exit_code == 0, shown.output
+    assert "\x1b" not in shown.output and "\x07" not in shown.output
+    assert "leads\\x1b]0;pwned\\x07" in shown.output  # ".csv" wraps at 80 columns
+    rejected = run(tmp_path, "batches", "--rejected", "1")
+    assert "\x1b" not in rejected.output and "nope\\u001B[2J" in rejected.output
+
+
 def test_tokens_are_shown_once_and_listed_without_the_secret(tmp_path: Path) -> None:
     made = run(tmp_path, "tokens", "create", "crm", "--can", "get,post")
     assert made.exit_code == 0

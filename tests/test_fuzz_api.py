@@ -79,6 +79,9 @@ class Api:
         return cast(httpx.Response, self.client.request(method, path, headers=headers, **kwargs))
 
 
+FUZZ_CAPABILITIES = ("get", "post", "put", "delete", "backup")
+
+
 def config(folder: Path) -> Path:
     path = folder / "config.yaml"
     settings = {
@@ -86,6 +89,7 @@ def config(folder: Path) -> Path:
         "snapshot": {"path": "snapshot/wh.duckdb"},
         "reports": {"output_dir": "reports"},
         "jobs": {"definitions": [{"name": JOB, "cron": "0 3 * * *", "steps": ["snapshot"]}]},
+        "api": {"backups_per_hour": 1000},  # the fuzzed backups are not throttled away
     }
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return path
@@ -95,7 +99,7 @@ def config(folder: Path) -> Path:
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     folder = tmp_path_factory.mktemp("fuzz-api")
     with Pipeline.open(load_settings(config(folder), environ={})) as pipe:
-        token, _ = create_token(pipe.warehouse, name="fuzz")
+        token, _ = create_token(pipe.warehouse, name="fuzz", capabilities=FUZZ_CAPABILITIES)
         seed = folder / "leads.csv"
         seed.write_text("lead_id,created_at,source\nG1,2026-03-02T10:00:00Z,Google\n")
         pipe.ingest("leads", seed)

@@ -14,6 +14,7 @@ import zipfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -22,7 +23,8 @@ import pytest
 from click.testing import CliRunner
 
 from attribution.cli import main
-from attribution.errors import IngestError
+from attribution.errors import IngestError, IngestLimitError
+from attribution.ingest.limits import Limits, check
 from attribution.service.pipeline import Pipeline
 from attribution.service.scheduler import Jobs
 
@@ -916,3 +918,69 @@ def test_a_job_whose_new_file_is_all_rejected_fails_without_retries(
         second = jobs.run("load")  # the same files: already loaded, nothing new
         assert second.status == "succeeded"
         assert [f["already_loaded"] for f in second.outputs["ingest"]] == [True, True]
+
+
+# -- size limits (issue 17): refused before DuckDB reads the file ----------------------------
+
+
+def _limited(make_settings: MakeSettings, migrated: Any, **ingest: Any) -> Pipeline:
+    return Pipeline.open(migrated(make_settings(ingest=ingest)))
+
+
+TOO_WIDE = (
+    "{name} has 6 columns; the limit is 5 (`ingest.max_columns`). Split the file or drop what "
+    "is not needed, or raise the limit in the configuration."
+)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet", "csv.gz"])
+def test_a_file_wider_than_max_columns_is_refused_before_it_is_read(
+    make_settings: MakeSettings, migrated: Any, tmp_path: Path, fmt: str
+) -> None:
+    record = {"lead_id": "L1", "created_at": "2026-03-02", "a": 1, "b": 2, "c": 3, "d": 4}
+    path = tmp_path / f"leads.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(pa.table({k: [v] for k, v in record.items()}), path)
+    elif fmt == "jsonl":
+        path.write_text(json.dumps(record) + "\n")
+    else:
+        text = ",".join(record) + "\n" + ",".join(str(v) for v in record.values()) + "\n"
+        path.write_bytes(gzip.compress(text.encode()) if fmt.endswith("gz") else text.encode())
+    with _limited(make_settings, migrated, max_columns=5) as pipe:
+        with pytest.raises(IngestLimitError) as refused:
+            pipe.ingest("leads", path)
+        assert str(refused.value) == TOO_WIDE.format(name=path.name)
+        assert count(pipe, "ingest_batches") == 0
+
+
+def test_rows_and_decompressed_bytes_past_the_cli_limits_are_refused(
+    make_settings: MakeSettings, migrated: Any, tmp_path: Path
+) -> None:
+    rows = [(f"L{i}", "2026-03-02") for i in range(30)]
+    plain = write_csv(tmp_path / "leads.csv", ["lead_id", "created_at"], rows)
+    packed = tmp_path / "leads.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes() + b"L99," + b"x" * 4000 + b"\n"))
+    table = pa.table({"lead_id": [r[0] for r in rows], "created_at": [r[1] for r in rows]})
+    pq.write_table(table, tmp_path / "leads.parquet")
+    with _limited(make_settings, migrated, max_rows=20, max_decompressed_bytes=2048) as pipe:
+        for name in ("leads.csv", "leads.parquet"):
+            with pytest.raises(IngestLimitError, match=r"the limit is 20 \(`ingest.max_rows`\)"):
+                pipe.ingest("leads", tmp_path / name)
+        with pytest.raises(IngestLimitError) as refused:
+            pipe.ingest("leads", packed)
+        assert str(refused.value).startswith(
+            "leads.csv.gz expands to more than 2,048 bytes; the limit is 2,048 "
+            "(`ingest.max_decompressed_bytes`)."
+        )
+        assert pipe.ingest("leads", plain, limits=Limits(5, 30, 2048)).loaded == 30
+
+
+def test_an_upload_that_expands_past_the_compression_ratio_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv.gz"
+    path.write_bytes(gzip.compress(b"lead_id,created_at\n" + b"L1,2026-03-02\n" * 20_000))
+    with pytest.raises(IngestLimitError) as refused:
+        check(path, path.name, "csv", Limits(10, 10**9, 10**9, max_ratio=50))
+    assert str(refused.value).startswith(
+        "leads.csv.gz expands more than 50 times its size; the limit is 50 "
+        "(`api.max_compression_ratio`)."
+    )

@@ -12,7 +12,10 @@ from fastapi.testclient import TestClient
 
 from attribution.api import create_app
 from attribution.api.logs import RedactTokens, redact
+from attribution.config import load_settings
+from attribution.errors import ConfigError
 from attribution.registry.tokens import PREFIX, TokenChecker, create_token
+from attribution.reporting.render import csv_cell
 from attribution.service.pipeline import Pipeline
 
 from .conftest import MakeSettings
@@ -76,3 +79,33 @@ def test_the_log_filter_redacts_tokens_in_messages_and_arguments() -> None:
     assert "attr_secret" not in record.getMessage()
     assert "/api/x?page=2&authtoken=[redacted]&q=1" in record.getMessage()
     assert redact("AUTHTOKEN=abc def") == "AUTHTOKEN=[redacted] def"
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('\t=HYPERLINK("http://x")', '\'\t=HYPERLINK("http://x")'),
+        ("\r=1+1", "'\r=1+1"),
+        ("\n@SUM(A1)", "'\n@SUM(A1)"),
+        ("\tplain", "'\tplain"),  # OWASP: a leading TAB or CR is guarded whatever follows
+        (" =1+1", "' =1+1"),
+        ("\x00\x1b+cmd", "'\x00\x1b+cmd"),
+        ("\u00a0-2+3", "'\u00a0-2+3"),
+        ("=1", "'=1"),
+        ("Plain name", "Plain name"),
+        ("a=b", "a=b"),
+        (12, 12),
+        (None, ""),
+    ],
+)
+def test_csv_cells_guard_every_owasp_formula_trigger(cell: object, written: object) -> None:
+    assert csv_cell(cell) == written
+
+
+def test_trusted_proxies_must_be_addresses() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(environ={"ATTRIBUTION_API__TRUSTED_PROXIES": '["proxy.local"]'})
+    assert "api.trusted_proxies" in str(err.value)
+    assert "'proxy.local' is not an IP address or network" in str(err.value)
+    ok = load_settings(environ={"ATTRIBUTION_API__TRUSTED_PROXIES": '["10.0.0.0/24"]'})
+    assert ok.api.trusted_proxies == ["10.0.0.0/24"]

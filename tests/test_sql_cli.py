@@ -12,6 +12,7 @@ import pty
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -23,7 +24,7 @@ from click.testing import CliRunner, Result
 from attribution.cli import main
 from attribution.cli.warehouse import repl
 from attribution.config import load_settings
-from attribution.errors import QueryError
+from attribution.errors import QueryError, QueryTimeoutError
 from attribution.service.pipeline import Pipeline
 from attribution.warehouse.sandbox import Sandbox
 
@@ -99,8 +100,8 @@ def test_json_and_csv_parse_back_to_the_same_values(snapshot: Path) -> None:
     [
         ("SELECT * FROM read_csv('/etc/passwd')", "files, the network and extensions are off"),
         ("SELECT * FROM read_text('/etc/passwd')", "files, the network and extensions are off"),
-        ("COPY (SELECT 1) TO '{tmp}/x.csv'", "files, the network and extensions are off"),
-        ("EXPORT DATABASE '{tmp}/export'", "files, the network and extensions are off"),
+        ("COPY (SELECT 1) TO '{tmp}/x.csv'", "writes no files: COPY and EXPORT DATABASE"),
+        ("EXPORT DATABASE '{tmp}/export'", "writes no files: COPY and EXPORT DATABASE"),
         ("ATTACH '{tmp}/y.duckdb' AS y", "files, the network and extensions are off"),
         ("INSTALL httpfs", "files, the network and extensions are off"),
         ("LOAD httpfs", "files, the network and extensions are off"),
@@ -133,6 +134,107 @@ def test_a_slow_query_is_stopped_at_the_time_limit(snapshot: Path) -> None:
     assert result.exit_code == 1
     assert "the query ran longer than 0.5 s and was stopped" in result.stderr
     assert time.perf_counter() - started < 10
+
+
+def test_a_query_that_ignores_interrupts_is_stopped_at_the_time_limit(snapshot: Path) -> None:
+    # list_reduce checks for interrupts only when done (seconds later): the worker is killed.
+    with Sandbox(snapshot, timeout=1, max_rows=5, memory_mb=1024) as box:
+        started = time.perf_counter()
+        with pytest.raises(QueryTimeoutError) as stopped:
+            box.query("SELECT list_reduce(range(40000000), lambda a, b: a + b)")
+        seconds = time.perf_counter() - started
+        assert str(stopped.value) == (
+            "the query ran longer than 1 s and was stopped; narrow it or allow more with "
+            "--timeout (sql.timeout_seconds)"
+        )
+        assert seconds < 1 + 2, seconds
+        assert box.query("SELECT 42 AS answer").rows == [(42,)]  # a new worker answers
+    print(f"stopped after {seconds:.2f} s")
+
+
+def test_a_query_needing_more_than_the_memory_limit_is_refused_under_it(
+    snapshot: Path, tmp_path: Path
+) -> None:
+    # A sort DuckDB's memory_limit counts, and a list it does not (capped by the OS limit).
+    env = {**os.environ, "ATTRIBUTION_SQL__MEMORY_LIMIT_MB": "200", "COLUMNS": "80"}
+    for query in [
+        "SELECT count(*) FROM (SELECT i, random() AS r FROM range(60000000) t(i) ORDER BY r)",
+        "SELECT len(list_sort(range(60000000)))",
+    ]:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            [*ATTRIBUTION, "sql", "--snapshot", str(snapshot), "--timeout", "60", query],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert child.stderr is not None
+        _, status, usage = os.wait4(child.pid, 0)
+        err = child.stderr.read().decode()
+        peak_mb = usage.ru_maxrss / 1024  # the largest of the CLI and its query process
+        assert os.waitstatus_to_exitcode(status) == 1, err
+        assert err.startswith(
+            "error: refused: the query needs more than the memory limit of 200 MB "
+            "(sql.memory_limit_mb); narrow it ("
+        ), err
+        assert len(err.strip().splitlines()) == 1
+        assert peak_mb < 200 + 300, peak_mb
+        print(
+            f"{query[:30]}: refused in {time.perf_counter() - started:.1f} s, peak {peak_mb:.0f} MB"
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "COPY (SELECT * FROM leads) TO '{tmp}/leads.csv'",
+        "COPY leads TO 'leads.parquet' (FORMAT parquet)",
+        "EXPORT DATABASE '{tmp}/export'",
+        "EXPORT DATABASE 'export'",
+        "SELECT 1; COPY (SELECT 1) TO '{tmp}/one.csv'",
+    ],
+)
+def test_copy_to_and_export_write_nothing_anywhere(
+    snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, statement: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    result = sql(snapshot, statement.format(tmp=tmp_path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: refused: `attribution sql` writes no files: COPY and EXPORT DATABASE are not run\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+    assert list(snapshot.parent.iterdir()) == [snapshot]
+
+
+def test_duckdb_itself_gives_the_query_no_writable_folder(snapshot: Path, tmp_path: Path) -> None:
+    # Below the statement check: the connection's settings refuse a write, with no spill folder.
+    with Sandbox(snapshot, timeout=10, max_rows=5) as box:
+        temp = box.query("SELECT current_setting('temp_directory')").rows
+        assert temp == [("",)]
+        allowed = box.query("SELECT current_setting('allowed_directories')").rows
+        assert allowed == [([],)]
+        with pytest.raises(QueryError, match="files, the network and extensions are off"):
+            box.query(f"SELECT * FROM read_csv('{tmp_path}/x.csv')")
+
+
+def test_sql_refuses_a_file_that_is_not_a_published_snapshot(
+    demo: tuple[Path, Path], tmp_path: Path
+) -> None:
+    live = tmp_path / "attribution.duckdb"
+    shutil.copy(demo[0], live)
+    result = sql(live, "SELECT token_hash FROM api_tokens")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: refused: {live} is not a published snapshot (it has no snapshot_info table); "
+        "`attribution sql` never opens the live warehouse: query a snapshot from "
+        "`attribution snapshot`\n"
+    )
+    assert "token" not in result.stdout
 
 
 def test_max_rows_cuts_the_output_and_says_so(snapshot: Path) -> None:

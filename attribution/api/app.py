@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from attribution import __version__
-from attribution.api import backups, errors, ingest, jobs, lead_sources, reports
+from attribution.api import backups, errors, ingest, jobs, lead_sources, reports, tokens
 from attribution.api.admin import routes as admin
 from attribution.api.auth import FailureLimiter
 from attribution.api.cache import ReadCache
@@ -38,6 +38,7 @@ def create_app(pipeline: Pipeline, scheduled: Jobs | None = None) -> FastAPI:
     # /docs with Swagger UI's files served from the package: it works with no internet access.
     app = FastAPIOffline(title="attribution", version=__version__, description=DESCRIPTION)
     app.state.pipeline = pipeline
+    ingest.remove_stale_uploads(pipeline.warehouse.path)  # left by a killed service
     app.state.jobs = scheduled  # None: made on first use, for manual runs
     app.state.publisher = publisher_of(pipeline)
     app.state.settings = pipeline.settings
@@ -47,12 +48,14 @@ def create_app(pipeline: Pipeline, scheduled: Jobs | None = None) -> FastAPI:
         api.auth_failures_limit, api.auth_failures_window_seconds
     )
     app.state.cache = ReadCache(pipeline.warehouse, topics=("registry", "data"))
+    app.state.backups = backups.BackupLimiter(api.backups_per_hour)
     errors.install(app)
     app.include_router(lead_sources.router)
     app.include_router(ingest.router)
     app.include_router(reports.router)
     app.include_router(jobs.router)
     app.include_router(backups.router)
+    app.include_router(tokens.router)
     admin.install(app)  # the admin page at /admin/leads/sources
     app.add_middleware(BodyLimit, max_body=api.max_body_bytes, max_upload=api.max_upload_bytes)
     # FastAPI's way to extend the OpenAPI document is to replace app.openapi (setattr: mypy

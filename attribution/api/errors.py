@@ -227,6 +227,18 @@ ROUTE_ERRORS: dict[str, Answers] = {
         413: BODY_TOO_LARGE,
         422: (FieldsFailure, "dir is not one plain folder name, or the body is not valid"),
     },
+    "POST /api/v1/tokens": {
+        403: (Failure, "The token lacks `admin`, or a capability it would grant"),
+        409: (Failure, "A token of that name exists"),
+        413: BODY_TOO_LARGE,
+        422: (
+            Failure,
+            "No name, a name with '/' or a control character, an unknown capability, or a "
+            "body of another shape",
+        ),
+    },
+    "GET /api/v1/tokens": {},
+    "DELETE /api/v1/tokens/{name}": {404: (Failure, "No token of that name")},
 }
 # What api.compat_404 answers with 404 instead (401 for a token; 200 [] or 422 for these).
 _COMPAT_404 = {

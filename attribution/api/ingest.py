@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -12,11 +13,36 @@ from starlette.datastructures import UploadFile
 
 from attribution.api.auth import require
 from attribution.api.errors import ApiError
+from attribution.errors import IngestLimitError
 from attribution.ingest.kinds import parse_map
+from attribution.ingest.limits import Limits
 from attribution.registry.tokens import TokenInfo
 from attribution.service.pipeline import Pipeline
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
+UPLOADS = ".uploads"  # beside the warehouse file: the service's own, not the shared /tmp
+UPLOAD_PREFIX = "attribution-upload-"
+
+
+def upload_folder(warehouse_path: Path) -> Path:
+    """Where uploads are kept while they load: <warehouse folder>/.uploads/ (created)."""
+    folder = warehouse_path.parent / UPLOADS
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def remove_stale_uploads(warehouse_path: Path) -> list[Path]:
+    """Remove the uploads a killed service left behind (called at start); returns them."""
+    folder = warehouse_path.parent / UPLOADS
+    stale = sorted(folder.glob(UPLOAD_PREFIX + "*")) if folder.is_dir() else []
+    for path in stale:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
+
+
 _SUFFIX = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl", "crm": ".csv"}
 
 
@@ -34,7 +60,8 @@ async def ingest(
     column_map = parse_map(map or [])
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     reader: str = file_format
-    with tempfile.TemporaryDirectory(prefix="attribution-upload-") as tmp:
+    uploads = upload_folder(pipeline.warehouse.path)
+    with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX, dir=uploads) as tmp:
         if content_type == "multipart/form-data":
             form = await request.form()
             upload = form.get("file")
@@ -60,14 +87,18 @@ async def ingest(
             raise ApiError(
                 415, f"Unsupported content type {content_type!r}: use JSON or multipart."
             )
-        summary = await run_in_threadpool(
-            pipeline.ingest,
-            kind,
-            path,
-            file_format=reader,
-            column_map=column_map,
-            display_name=name,
-        )
+        try:
+            summary = await run_in_threadpool(
+                pipeline.ingest,
+                kind,
+                path,
+                file_format=reader,
+                column_map=column_map,
+                display_name=name,
+                limits=Limits.upload(request.app.state.settings),
+            )
+        except IngestLimitError as exc:
+            raise ApiError(413, str(exc)) from None
     publisher = request.app.state.publisher
     if publisher is not None and (summary.loaded or summary.updated):
         publisher.request()  # analysts see the new rows in the snapshot shortly

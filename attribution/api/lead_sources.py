@@ -28,7 +28,10 @@ Search = Annotated[str | None, Query(description="Text found in name, channel or
 Channel = Annotated[str | None, Query(description="Only this channel (any case).")]
 Active = Annotated[str | None, Query(description="true or false.")]
 Sort = Annotated[str, Query(description="name, -name, id, lead_count, channel, ... ('-' = desc).")]
-Page = Annotated[int | None, Query(ge=1, description="Page number; turns on the paged shape.")]
+# Bounded so that the page's offset always fits the database's 64-bit integers.
+Page = Annotated[
+    int | None, Query(ge=1, le=1_000_000, description="Page number; turns on the paged shape.")
+]
 PerPage = Annotated[int | None, Query(ge=1, le=500, description="Rows per page (default 50).")]
 
 

@@ -1,4 +1,5 @@
-"""Server logs without secrets: tokens given as ?authtoken= are redacted from every line."""
+"""Server logs without secrets: tokens given as ?authtoken= are redacted from every line, however
+the parameter's name is spelled or percent-encoded (`?auth%74oken=` is the same parameter)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,21 @@ import copy
 import logging
 import re
 from typing import Any
+from urllib.parse import unquote_plus
 
-_TOKEN = re.compile(r"(?i)(authtoken=)[^&\s\"]*")
+# A name=value pair as a query string holds it: the name is compared once percent-decoded, as
+# the server reads it, so no encoding of "authtoken" slips past.
+_PAIR = re.compile(r"(?P<name>[^?&;=\s\"']+)=(?P<value>[^&\s\"']*)")
+
+
+def _redacted(match: re.Match[str]) -> str:
+    if unquote_plus(match["name"]).strip().lower() == "authtoken":
+        return f"{match['name']}=[redacted]"
+    return match[0]
 
 
 def redact(text: str) -> str:
-    return _TOKEN.sub(r"\1[redacted]", text)
+    return _PAIR.sub(_redacted, text)
 
 
 class RedactTokens(logging.Filter):

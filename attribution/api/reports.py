@@ -2,11 +2,15 @@
 
 A browser follows a report's relative links (plotly.min.js, CSV files) without headers, so a
 request to /reports/ that brings a valid token (header, ?authtoken= or Bearer) also sets an
-HTTP-only, SameSite=Strict cookie for /reports that carries it for the next ones. A signed-in
-admin page session (its cookie) admits them too: the admin page links to the latest report."""
+HTTP-only, SameSite=Strict cookie for /reports (Secure with admin.secure_cookies) that admits the
+next ones. The cookie holds a random session id, never the token: the session, in memory, keeps
+the token's SHA-256, checked again on every use (a revoked token's session ends), and lasts
+admin.session_hours. A signed-in admin page session (its cookie) admits them too: the admin page
+links to the latest report."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,17 +21,26 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from attribution.api.admin import session as admin_session
-from attribution.api.auth import checked_token, require, token_of
+from attribution.api.auth import (
+    INVALID,
+    MISSING,
+    FailureLimiter,
+    checked_token,
+    client_of,
+    require,
+    token_of,
+)
 from attribution.api.errors import ApiError
 from attribution.errors import EmptyPeriodError
-from attribution.registry.tokens import TokenInfo
+from attribution.registry.tokens import TokenChecker, TokenInfo, token_digest
 from attribution.reporting import report
-from attribution.reporting.period import Period
+from attribution.reporting.period import LAST_DAY, Period
 from attribution.service.pipeline import Pipeline
 
 router = APIRouter(tags=["reports"])
 COOKIE = "attribution_reports"
 FILES = "/reports"
+_STORE_LOCK = threading.Lock()  # the reports' session store is made on first use
 
 
 class ReportRequest(BaseModel):
@@ -49,7 +62,12 @@ class ReportRequest(BaseModel):
         if self.week and (self.first or self.last):
             raise ApiError(422, "Give either week or from and to, not both.")
         if self.week:
-            return Period.week(self.week)
+            try:
+                return Period.week(self.week)
+            except OverflowError:  # a year near 9999: its Sunday is past the last date
+                raise ApiError(
+                    422, f"week {self.week!r} is too late; a report period must end by {LAST_DAY}."
+                ) from None
         if self.first and self.last:
             return Period.days(self.first, self.last)
         raise ApiError(422, "Give week (e.g. 2026-W47), or both from and to (YYYY-MM-DD).")
@@ -95,16 +113,55 @@ async def build_report(
     return {"status": True, "report": _listed({**built.manifest, "folder": built.folder.name})}
 
 
-def _file_token(request: Request) -> tuple[str, bool]:
-    """The request's token and whether it came in a header or the query (not the cookie)."""
-    token = token_of(request)
-    if token:
-        return token, True
+def _sessions(request: Request) -> admin_session.SessionStore:
+    """The sessions of the reports cookie: a store of their own, apart from the admin page's."""
+    state = request.app.state
+    with _STORE_LOCK:
+        store: admin_session.SessionStore | None = getattr(state, "report_sessions", None)
+        if store is None:
+            store = state.report_sessions = admin_session.SessionStore(state.settings.admin)
+    return store
+
+
+def _cookie_capabilities(request: Request) -> tuple[str, ...]:
+    """The capabilities of the request's reports cookie session, its token's as they are now;
+    401 (counted as a failed attempt) without a session, or once it expired or its token was
+    revoked (which ends it)."""
+    limiter: FailureLimiter = request.app.state.auth_failures
+    client = client_of(request)
+    limiter.check(client)
     cookie = request.cookies.get(COOKIE)
-    if cookie:
-        return cookie, False
-    checked_token(request, None)  # counts the failure, raises 401 (or 429)
-    raise AssertionError("unreachable")
+    store = _sessions(request)
+    session = store.get(cookie)
+    if session is not None:
+        checker: TokenChecker = request.app.state.tokens
+        info = checker.check_digest(session.token_digest)
+        if info is not None:
+            return info.capabilities
+        store.end(session.id)
+    limiter.fail(client)
+    compat = request.app.state.settings.api.compat_404
+    raise ApiError(404 if compat else 401, INVALID if cookie else MISSING)
+
+
+def _set_cookie(request: Request, response: Response, info: TokenInfo, token: str) -> None:
+    """A cookie with a new session for the token, unless the request's cookie is one already."""
+    store = _sessions(request)
+    digest = token_digest(token)
+    known = store.get(request.cookies.get(COOKIE))
+    if known is not None and known.token_digest == digest:
+        return
+    session = store.start(info, digest)
+    settings = request.app.state.settings.admin
+    response.set_cookie(
+        COOKIE,
+        session.id,
+        max_age=int(store.lifetime),
+        path=FILES,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+    )
 
 
 def _admin_capabilities(request: Request) -> tuple[str, ...] | None:
@@ -115,24 +172,44 @@ def _admin_capabilities(request: Request) -> tuple[str, ...] | None:
     return session.capabilities if session is not None else None
 
 
+def _inside(root: Path, path: str) -> Path | None:
+    """The file or folder `path` names inside root, or None for any path that leaves it or that
+    no file system takes (control characters, a NUL, a name too long): the same None whether or
+    not something exists out there, so the answer tells nothing about other folders."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return None
+    try:
+        wanted = (root / path).resolve()
+        if not wanted.is_relative_to(root):
+            return None
+        wanted.is_dir()  # a name too long fails here, not later
+    except (OSError, ValueError):
+        return None
+    return wanted
+
+
 @router.get(FILES + "/{path:path}", summary="A report's files (index.html when no file is named)")
 def report_file(request: Request, path: str = "") -> Response:
-    token, fresh = "", False
+    token, info = token_of(request), None
     capabilities = _admin_capabilities(request)
     if capabilities is None:
-        token, fresh = _file_token(request)
-        capabilities = checked_token(request, token).capabilities
+        if token:
+            info = checked_token(request, token)
+            capabilities = info.capabilities
+        else:
+            capabilities = _cookie_capabilities(request)
     if "get" not in capabilities:
         raise ApiError(403, "This token may not read reports (it lacks the get capability).")
-    root = _output(request).resolve()
-    wanted = (root / path).resolve()
+    wanted = _inside(_output(request).resolve(), path)
+    if wanted is None:
+        raise ApiError(404, f"No report file {path!r}; GET /api/v1/reports lists the reports.")
     if wanted.is_dir():
         if path and not path.endswith("/"):  # relative links need the folder's own URL
             return RedirectResponse(f"{FILES}/{path}/", status_code=307)
         wanted = wanted / "index.html"
-    if not wanted.is_relative_to(root) or not wanted.is_file() or ".tmp" in wanted.parent.name:
+    if not wanted.is_file() or ".tmp" in wanted.parent.name:
         raise ApiError(404, f"No report file {path!r}; GET /api/v1/reports lists the reports.")
     answer = FileResponse(wanted)
-    if fresh:
-        answer.set_cookie(COOKIE, token, path=FILES, httponly=True, samesite="strict")
+    if token and info is not None:
+        _set_cookie(request, answer, info, token)
     return answer

@@ -22,9 +22,14 @@ if TYPE_CHECKING:
 
 def print_summary(ctx: click.Context, s: BatchSummary, warehouse: Path | None = None) -> None:
     """A batch's counts and top reasons, and the command that lists its rejected rows."""
+    from rich.markup import escape
+
+    from attribution.cli.tables import printable
+
+    file = escape(printable(s.file))  # a name from outside: no control characters, no markup
     if s.already_loaded_as is not None:
         out.print(
-            f"[bold]{s.kind}[/] {s.file}: already loaded as batch {s.already_loaded_as}; "
+            f"[bold]{s.kind}[/] {file}: already loaded as batch {s.already_loaded_as}; "
             f"nothing new ({s.duplicates:,} duplicates, {s.rejected:,} rejected as before)."
         )
         return
@@ -35,18 +40,19 @@ def print_summary(ctx: click.Context, s: BatchSummary, warehouse: Path | None = 
     if s.sources_created:
         parts.append(f"{s.sources_created:,} new sources (channel Unassigned)")
     out.print(
-        f"[bold]{s.kind}[/] {s.file}: batch {s.batch_id}, {s.rows_read:,} rows read: "
+        f"[bold]{s.kind}[/] {file}: batch {s.batch_id}, {s.rows_read:,} rows read: "
         + ", ".join(parts)
         + f" ({s.seconds:.1f} s)",
         highlight=False,
     )
     for reason, count in s.top_reasons:
-        out.print(f"    {count:>8,} x {reason}", highlight=False)
+        out.print(f"    {count:>8,} x {printable(reason)}", highlight=False, markup=False)
     if s.rejected:
         see = command_line(ctx, "batches", "--rejected", str(s.batch_id), warehouse=warehouse)
         out.print(f"    see them: {see}", highlight=False, markup=False)
     if s.extra_columns:
-        out.print(f"    columns not used: {', '.join(s.extra_columns)}", highlight=False)
+        unused = printable(", ".join(s.extra_columns))
+        out.print(f"    columns not used: {unused}", highlight=False, markup=False)
 
 
 @click.command()
@@ -157,7 +163,7 @@ def batches(ctx: click.Context, rejected: int | None, limit: int, fmt: str) -> N
       attribution batches --rejected 3 --limit 100
       attribution batches --format csv > batches.csv
     """
-    from attribution.cli.tables import Column, dump, print_table
+    from attribution.cli.tables import Column, dump, print_table, printable
     from attribution.service.pipeline import Pipeline
 
     with Pipeline.open(settings_of(ctx)) as pipe:
@@ -170,7 +176,8 @@ def batches(ctx: click.Context, rejected: int | None, limit: int, fmt: str) -> N
                 out.print(f"batch {rejected} has no rejected rows (or no such batch)")
             for r in rows:
                 out.print(
-                    f"row {r['row_number']}: {r['reason']}\n    {r['raw_row']}",
+                    f"row {r['row_number']}: {printable(str(r['reason']))}\n"
+                    f"    {printable(str(r['raw_row']))}",
                     highlight=False,
                     markup=False,
                 )

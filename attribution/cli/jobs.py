@@ -284,6 +284,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
                 port=port,
                 log_level="info",
                 log_config=log_config(),  # tokens in ?authtoken= never reach the log
+                # X-Forwarded-For decides the client address that failed tokens are counted
+                # against: believed only from the proxies named in api.trusted_proxies.
+                proxy_headers=bool(settings.api.trusted_proxies),
+                forwarded_allow_ips=settings.api.trusted_proxies or None,
             )
         except SystemExit as exc:
             # uvicorn exits 3 when it cannot start, which here means the warehouse is in use.

@@ -77,7 +77,9 @@ def sources_list(
       attribution sources list --channel "Paid Search" --sort -lead_count
     """
     from rich.table import Table
+    from rich.text import Text
 
+    from attribution.cli.tables import printable
     from attribution.registry import sources as registry
     from attribution.service.pipeline import Pipeline
 
@@ -91,9 +93,9 @@ def sources_list(
     table = Table("id", "name", "channel", "utm", "active", "leads")
     for i in items:
         utm = "/".join(v or "-" for v in (i.utm_source, i.utm_medium, i.utm_campaign))
-        table.add_row(
-            i.id, i.name, i.channel, utm, "yes" if i.active else "retired", f"{i.lead_count:,}"
-        )
+        # Names are data: escaped control characters, never read as rich markup.
+        texts = [printable(str(v)) for v in (i.id, i.name, i.channel, utm)]
+        table.add_row(*map(Text, texts), "yes" if i.active else "retired", f"{i.lead_count:,}")
     out.print(table)
 
 

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -53,8 +54,26 @@ def number(value: float | Decimal) -> str:
     return text + "0" if text.endswith(".") else text
 
 
-def _plain(cell: Cell) -> str:
-    return cell if isinstance(cell, str) else cell.plain
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, keep: str = "") -> str:
+    """Text safe for a terminal: every control character (C0, DEL, C1) but those in `keep`
+    shown escaped, e.g. ESC as \\x1b, so a name from the data cannot move the cursor,
+    recolour the screen or hide what follows."""
+    return _CONTROL.sub(lambda m: m[0] if m[0] in keep else f"\\x{ord(m[0]):02x}", text)
+
+
+def _safe(cell: Cell) -> Text:
+    """A cell as text for rich: control characters escaped (a line break kept: cells may hold
+    several lines), and never read as rich markup."""
+    from rich.text import Text
+
+    if isinstance(cell, str):
+        return Text(printable(cell, keep="\n"))
+    if _CONTROL.search(cell.plain.replace("\n", "")):
+        return Text(printable(cell.plain, keep="\n"), style=cell.style)
+    return cell
 
 
 Bounds = tuple[int, int, int]
@@ -131,7 +150,8 @@ def print_table(
 
     from attribution.cli.common import err, out
 
-    plain = [[_plain(cell) for cell in row] for row in rows]
+    cells = [[_safe(cell) for cell in row] for row in rows]
+    plain = [[cell.plain for cell in row] for row in cells]
     bounds = [_bounds(col, [row[i] for row in plain]) for i, col in enumerate(columns)]
     width = out.width
     parts = _parts(bounds, key, width)
@@ -148,7 +168,7 @@ def print_table(
         for i, size in zip(part, widths, strict=True):
             justify: Literal["left", "right"] = "right" if columns[i].numeric else "left"
             table.add_column(columns[i].header, justify=justify, width=size, overflow="fold")
-        for row in rows:
+        for row in cells:
             table.add_row(*(row[i] for i in part))
         if n:
             out.print()

@@ -24,7 +24,8 @@ def tokens_group() -> None:
     "can",
     default="get,post,put,delete",
     show_default=True,
-    help="Capabilities, comma-separated.",
+    help="Capabilities, comma-separated: get, post, put, delete, backup (POST /api/v1/backups), "
+    "admin (create, list and revoke tokens over /api/v1/tokens).",
 )
 @click.pass_context
 def tokens_create(ctx: click.Context, name: str, can: str) -> None:

@@ -236,7 +236,8 @@ def repl(box: Sandbox, fmt: str, read: Callable[[str], str] = input) -> None:
     "--snapshot",
     "snapshot_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Snapshot file to query; default: snapshot.path.",
+    help="Published snapshot file to query (the live warehouse is refused); "
+    "default: snapshot.path.",
 )
 @click.option(
     "--max-rows", type=click.IntRange(1), help="Rows printed at most; default: sql.max_rows."
@@ -275,6 +276,7 @@ def sql_command(
         path,
         timeout=timeout or cfg.timeout_seconds,
         max_rows=max_rows or cfg.max_rows,
+        memory_mb=cfg.memory_limit_mb,
     ) as box:
         if query is None and sys.stdin.isatty():
             with contextlib.suppress(ImportError):  # line editing and history for input()

@@ -18,6 +18,7 @@ import duckdb
 from attribution import clock
 from attribution.config import Settings
 from attribution.errors import IngestError, WarehouseError
+from attribution.ingest import limits as size_limits
 from attribution.ingest import sniff
 from attribution.ingest.kinds import FORMATS, KINDS, Kind
 from attribution.warehouse.connection import Warehouse
@@ -278,8 +279,11 @@ class Ingestor:
         column_map: Mapping[str, str] | None = None,
         display_name: str | None = None,
         progress: Progress | None = None,
+        limits: size_limits.Limits | None = None,
     ) -> BatchSummary:
-        """Validate and load one file as one batch: whole or not at all."""
+        """Validate and load one file as one batch: whole or not at all.
+
+        limits: of an upload (Limits.upload); by default the CLI's, from `ingest.*`."""
         if kind not in KINDS:
             raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
         k: Kind = kind
@@ -295,6 +299,8 @@ class Ingestor:
         started = time.perf_counter()
         summary = BatchSummary(kind=k, file=name, file_format=label)
         sha = _examine(path, name, reader)
+        # Before the write lock and before DuckDB: a refused file costs no one any waiting.
+        size_limits.check(path, name, reader, limits or size_limits.Limits.cli(self.settings))
         steps = 7
         tick = progress or (lambda stage, step, total: None)
 

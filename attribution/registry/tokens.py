@@ -19,7 +19,10 @@ from attribution.errors import AttributionError, ConflictError, NotFoundError
 from attribution.registry.orm import ApiToken
 from attribution.warehouse.connection import Warehouse
 
-CAPABILITIES = ("get", "post", "put", "delete")
+# backup: POST /api/v1/backups, not implied by post (a backup costs disk and time).
+# admin: create, list and revoke tokens over /api/v1/tokens; never implied, never a default.
+CAPABILITIES = ("get", "post", "put", "delete", "backup", "admin")
+DEFAULT_CAPABILITIES = ("get", "post", "put", "delete")  # a new token's, unless named
 PREFIX = "attr_"
 _LAST_USED_EVERY = 60.0  # seconds between writes of a token's last-used time
 
@@ -60,7 +63,7 @@ def parse_capabilities(text: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def create_token(
-    wh: Warehouse, *, name: str, capabilities: Iterable[str] = CAPABILITIES
+    wh: Warehouse, *, name: str, capabilities: Iterable[str] = DEFAULT_CAPABILITIES
 ) -> tuple[str, TokenInfo]:
     """A new token (shown once: only its hash is kept) and its record."""
     clean = name.strip()

@@ -33,7 +33,7 @@ from attribution.errors import AttributionError, MailError, NotFoundError
 from attribution.reporting import charts, tables
 from attribution.reporting.charts import PLOTLY_JS, Chart
 from attribution.reporting.period import Period
-from attribution.reporting.render import delta, environment, model_label
+from attribution.reporting.render import delta, environment, formula_like, model_label
 from attribution.reporting.report import CHARTS, MANIFEST, STYLESHEET, Report
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def channel_rows(report: Report) -> list[ChannelFigures]:
 
 def _cell_text(value: str) -> str:
     """The text before reporting.csv_cell made it formula-safe."""
-    return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") else value
+    return value[1:] if value[:1] == "'" and formula_like(value[1:]) else value
 
 
 def _number(value: str) -> float | None:

@@ -95,9 +95,20 @@ def shown_as_zero(value: float) -> bool:
     return round(abs(float(value)) * 100, 1) == 0
 
 
+_BLANKS = "".join(chr(c) for c in range(33)) + "\x7f\u00a0\u3000"  # controls, spaces
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet might run the text as a formula (OWASP's CSV injection triggers):
+    it starts with = + - @, TAB, CR or LF, or with = + - @ after blanks or control characters."""
+    if text[:1] in ("\t", "\r", "\n"):
+        return True
+    return text.lstrip(_BLANKS)[:1] in ("=", "+", "-", "@")
+
+
 def csv_cell(value: object) -> object:
-    """Cells as written: text that a spreadsheet would run as a formula is prefixed with '."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    """Cells as written: text that a spreadsheet might run as a formula is prefixed with '."""
+    if isinstance(value, str) and formula_like(value):
         return "'" + value
     return "" if value is None else value
 

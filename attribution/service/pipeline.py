@@ -21,6 +21,7 @@ from attribution.engine.runs import RunResult, RunSpec
 from attribution.engine.sqlrun import StoredRun
 from attribution.errors import AttributionError, first_line
 from attribution.ingest import demo
+from attribution.ingest.limits import Limits
 from attribution.ingest.loader import BatchSummary, Ingestor, Progress
 from attribution.registry import sources as registry
 from attribution.registry.orm import ApiToken
@@ -82,6 +83,7 @@ class Pipeline:
         column_map: Mapping[str, str] | None = None,
         display_name: str | None = None,
         progress: Progress | None = None,
+        limits: Limits | None = None,
     ) -> BatchSummary:
         """Load one file as one batch (see ingest.Ingestor)."""
         return Ingestor(self.warehouse, self.settings).ingest_file(
@@ -91,6 +93,7 @@ class Pipeline:
             column_map=column_map,
             display_name=display_name,
             progress=progress,
+            limits=limits,
         )
 
     def rejected_rows(self, batch_id: int, limit: int = 50) -> list[dict[str, Any]]:

@@ -128,6 +128,21 @@ def api_folder(warehouse_path: Path, name: str | None) -> Path:
     return root / name
 
 
+def prune(parent: Path, stem: str, keep: int) -> list[Path]:
+    """Remove all but the `keep` newest finished backups named <stem>-<UTC time>[-n] in parent
+    (what `create` names them); other folders are left alone. Returns the removed folders."""
+    named = re.compile(rf"^{re.escape(stem)}-(\d{{8}}T\d{{6}}Z)(?:-(\d+))?$")
+    found = []
+    for path in parent.iterdir() if parent.is_dir() else ():
+        match = named.fullmatch(path.name)
+        if match and path.is_dir() and (path / MANIFEST).is_file():
+            found.append(((match[1], int(match[2] or 1)), path))
+    old = [path for _, path in sorted(found)[: max(0, len(found) - keep)]]
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
+    return old
+
+
 def _sha256(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
@@ -318,10 +333,47 @@ def _advance_sequences(wh: Warehouse) -> dict[str, int]:
     return advanced
 
 
+# What schema.sql and load.sql may hold (as EXPORT DATABASE writes them): their checksums are
+# not authenticated, so a doctored backup must not run anything else on restore.
+_SCHEMA_KINDS = re.compile(
+    r"CREATE\s+(?:UNIQUE\s+)?(?:TABLE|SEQUENCE|VIEW|INDEX|MACRO)\b", re.IGNORECASE
+)
+_LOAD_KIND = re.compile(r"COPY\s+\S+\s+FROM\s+'[^']*'\s*\(FORMAT\s+'parquet'\)\s*;?", re.I)
+
+
+def _check_statements(folder: Path) -> None:
+    """Refuse a backup whose schema.sql or load.sql holds a statement of another kind than
+    EXPORT DATABASE writes, naming its first line."""
+    for name, allowed, kinds in (
+        ("schema.sql", _SCHEMA_KINDS, "CREATE TABLE/SEQUENCE/VIEW/INDEX/MACRO"),
+        ("load.sql", _LOAD_KIND, "COPY table FROM 'file.parquet'"),
+    ):
+        path = folder / name
+        try:
+            statements = duckdb.extract_statements(path.read_text(encoding="utf-8"))
+        except (duckdb.Error, OSError, UnicodeError) as exc:
+            raise BackupError(f"{path} cannot be read as SQL: {exc}") from None
+        for statement in statements:
+            text = statement.query.strip()
+            if not allowed.match(text) or (name == "load.sql" and not allowed.fullmatch(text)):
+                first = text.splitlines()[0][:120] if text else "(empty)"
+                raise BackupError(
+                    f"{path} holds a statement a backup never has ({first!r}); only {kinds} "
+                    "is allowed: the backup was changed, so it is not restored"
+                )
+
+
 def _import(folder: Path, staging: Path, manifest: Manifest) -> tuple[dict[str, int], list[str]]:
-    """IMPORT DATABASE into a new file; check every table's row count against the manifest;
-    apply the migrations newer than the backup. Returns the sequences moved, migrations applied."""
+    """IMPORT DATABASE into a new file, with file access limited to the backup folder; check
+    every table's row count against the manifest; apply the migrations newer than the backup.
+    Returns the sequences moved, migrations applied."""
+    _check_statements(folder)
     with Warehouse.open_path(staging, upgrade=False) as wh:
+        wh.execute_text(
+            fill("backup/allow_directory", path=quote_literal(str(folder) + os.sep)),
+            name="backup/allow_directory",
+        )
+        wh.execute("backup/no_external_access")
         wh.execute_text(
             fill("backup/import", path=quote_literal(str(folder))), name="backup/import"
         )

@@ -117,6 +117,9 @@ class Warehouse:
             parent._generations if parent else dict.fromkeys(TOPICS, 0)
         )
         self._changes: ChangeLog = parent._changes if parent else deque(maxlen=4096)
+        # Guards only the counters and the change log, never held across work: cache checks
+        # on the server's event loop take it, and must not wait for an ingest (write_lock).
+        self._changes_lock: threading.Lock = parent._changes_lock if parent else threading.Lock()
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
         self._engine: Engine | None = None
         self._readers: threading.local = parent._readers if parent else threading.local()
@@ -198,23 +201,28 @@ class Warehouse:
                 yield change
             finally:
                 keys = None if change.keys is None else frozenset(change.keys)
-                for topic in topics:
-                    self._generations[topic] += 1
-                    self._changes.append((topic, self._generations[topic], keys))
+                with self._changes_lock:
+                    for topic in topics:
+                        self._generations[topic] += 1
+                        self._changes.append((topic, self._generations[topic], keys))
 
     def changed_keys(self, topic: str, after: int, upto: int) -> frozenset[int] | None:
         """Row ids of `topic` changed by writes after generation `after` up to `upto`; None
-        when some write did not say, or the log no longer reaches back that far."""
+        when some write did not say, or the log no longer reaches back that far.
+
+        Never waits for a writer: it takes only the short lock of the change log."""
         if upto == after:
             return frozenset()
-        with self.write_lock:
+        with self._changes_lock:
             found = [(g, k) for t, g, k in self._changes if t == topic and after < g <= upto]
         if len(found) != upto - after or any(k is None for _, k in found):
             return None
         return frozenset().union(*(k for _, k in found if k is not None))
 
     def generation(self, *topics: str) -> tuple[int, ...]:
-        """Changes after every write of these topics made through writing(): a cache key."""
+        """Changes after every write of these topics made through writing(): a cache key.
+
+        Plain ints read without a lock (the version counter): safe on the event loop."""
         return tuple(self._generations[t] for t in topics)
 
     def sessions(self) -> sessionmaker[Session]:
