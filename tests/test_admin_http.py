@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from attribution.api import create_app
@@ -26,7 +27,7 @@ from attribution.errors import AttributionError
 from attribution.registry import sources as registry
 from attribution.registry.schemas import SourceUpdate
 from attribution.registry.sources import BulkRefusedError
-from attribution.registry.tokens import create_token, revoke_token
+from attribution.registry.tokens import TokenChecker, create_token, list_tokens, revoke_token
 from attribution.service.pipeline import Pipeline
 
 from .conftest import MakeSettings, Migrated, write_csv
@@ -788,7 +789,7 @@ def test_both_catalogues_have_the_same_keys_and_cover_every_key_used() -> None:
             assert params == set(fields.findall(CATALOGUES["en"][key])), (lang, key)
             assert text.strip() and text == text.strip(), (lang, key)
     pattern = re.compile(
-        r"""["']((?:app|nav|sign_in|list|col|status|bulk|form|delete|error|num|registry)"""
+        r"""["']((?:app|nav|sign_in|list|col|status|bulk|form|delete|error|num|registry|tokens)"""
         r"""\.[a-z_.]+)["']"""
     )
     catalogues = ROOT / "attribution" / "api" / "admin" / "messages.py"
@@ -890,3 +891,168 @@ def test_the_latest_report_is_linked_and_the_session_opens_it(admin: Admin) -> N
     assert admin.client.get(link.attrs["href"]).status_code == 401
     admin.sign_in("writer")  # no get capability: no link, no report
     assert admin.client.get(link.attrs["href"]).status_code == 403
+
+
+# -- API tokens (/admin/tokens) ---------------------------------------------------------------
+
+TOKENS_PAGE = "/admin/tokens"
+
+
+def with_admin_token(admin: Admin, caps: tuple[str, ...] = ("get", "post", "admin")) -> Admin:
+    """The app with a token "boss" holding `admin` (TOKENS has none)."""
+    admin.tokens["boss"] = create_token(admin.pipe.warehouse, name="boss", capabilities=caps)[0]
+    return admin
+
+
+def token_rows(doc: Doc) -> list[list[str]]:
+    rows = doc.by_id("tokens").find("tbody").find_all("tr")
+    return [[cell.text for cell in row.children if isinstance(cell, Node)][:6] for row in rows]
+
+
+def test_an_admin_session_lists_tokens_without_their_secrets(admin: Admin) -> None:
+    with_admin_token(admin)
+    revoke_token(admin.pipe.warehouse, name="writer")
+    admin.sign_in("boss")
+    answer = admin.client.get(TOKENS_PAGE)
+    assert answer.status_code == 200
+    doc = parse(answer.text)
+    assert doc.by_id("nav-tokens").attrs["href"] == TOKENS_PAGE
+    rows = token_rows(doc)
+    assert [r[0] for r in rows] == ["all", "reader", "writer", "boss"]
+    assert [r[1] for r in rows] == [
+        admin.tokens[n][:11] + "…" for n in ("all", "reader", "writer", "boss")
+    ]
+    assert [r[2] for r in rows] == ["get, post, put, delete", "get", "post", "get, post, admin"]
+    assert rows[1][4] == "Never" and rows[1][5] == "Active"
+    assert rows[2][5] != "Active" and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", rows[2][5])
+    for secret in admin.tokens.values():
+        assert secret not in answer.text and secret[11:] not in answer.text
+    revoke_buttons = [n for n in doc.find_all("form", action=f"{TOKENS_PAGE}/revoke")]
+    assert [Doc.fields(f)["name"] for f in revoke_buttons] == ["all", "reader", "boss"]
+    boxes = doc.find("form", action=TOKENS_PAGE).find_all("input", type="checkbox")
+    assert [(b.attrs["value"], "disabled" in b.attrs) for b in boxes] == [
+        ("get", False),
+        ("post", False),
+        ("put", True),
+        ("delete", True),
+        ("backup", True),
+        ("admin", False),
+    ]
+
+
+def test_a_new_token_s_secret_is_shown_once(admin: Admin) -> None:
+    with_admin_token(admin)
+    csrf = admin.sign_in("boss")
+    answer = admin.post(
+        TOKENS_PAGE,
+        {"csrf_token": csrf, "name": " crm-sync ", "capabilities": ["get", "post"]},
+        status=201,
+    )
+    doc = parse(answer.text)
+    secret = doc.by_id("secret").attrs["value"]
+    assert doc.find("h1").text == "Token “crm-sync” created"
+    assert doc.by_id("new-token").find("p").text == (
+        "Copy this token now: it will not be shown again (only its SHA-256 is kept)."
+    )
+    checker = TokenChecker(admin.pipe.warehouse)
+    info = checker.check(secret)
+    assert info is not None and (info.name, info.capabilities) == ("crm-sync", ("get", "post"))
+    listing = admin.client.get(TOKENS_PAGE).text
+    assert secret not in listing and secret[11:] not in listing
+    assert "crm-sync" in [r[0] for r in token_rows(parse(listing))]
+
+
+def test_revoking_a_token_from_the_page(admin: Admin) -> None:
+    with_admin_token(admin)
+    csrf = admin.sign_in("boss")
+    assert TokenChecker(admin.pipe.warehouse).check(admin.tokens["reader"]) is not None
+    done = admin.post(f"{TOKENS_PAGE}/revoke", {"csrf_token": csrf, "name": "reader"})
+    assert done.headers["location"] == TOKENS_PAGE
+    doc = admin.page(TOKENS_PAGE)
+    assert doc.flashes() == ["Revoked “reader”: it is refused from the next request on."]
+    assert TokenChecker(admin.pipe.warehouse).check(admin.tokens["reader"]) is None
+    app = admin.client.app
+    assert isinstance(app, FastAPI)
+    assert app.state.tokens.check(admin.tokens["reader"]) is None  # the service's own checker
+    assert token_rows(doc)[1][5] != "Active"
+    admin.post(f"{TOKENS_PAGE}/revoke", {"csrf_token": csrf, "name": "nobody"})
+    assert admin.page(TOKENS_PAGE).flashes() == [
+        "There is no token named “nobody”; nothing was revoked."
+    ]
+
+
+@pytest.mark.parametrize("who", ["all", "reader"])
+def test_a_session_without_admin_gets_403_and_no_nav_link(admin: Admin, who: str) -> None:
+    csrf = admin.sign_in(who)
+    assert admin.page(LIST).find_all("a", href=TOKENS_PAGE) == []
+    doc = admin.page(TOKENS_PAGE, status=403)
+    assert doc.by_id("problem").text == (
+        f"The token you signed in with ({who}) lacks the “admin” capability that this needs. "
+        "Sign in with another token."
+    )
+    before = [(t.name, t.revoked_at) for t in list_tokens(admin.pipe.warehouse)]
+    admin.post(TOKENS_PAGE, {"csrf_token": csrf, "name": "x", "capabilities": "get"}, status=403)
+    admin.post(f"{TOKENS_PAGE}/revoke", {"csrf_token": csrf, "name": "all"}, status=403)
+    assert [(t.name, t.revoked_at) for t in list_tokens(admin.pipe.warehouse)] == before
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        (TOKENS_PAGE, {"name": "sneaky", "capabilities": "get"}),
+        (f"{TOKENS_PAGE}/revoke", {"name": "all"}),
+    ],
+)
+@pytest.mark.parametrize("csrf", [None, "wrong"])
+def test_token_posts_need_the_csrf_token(
+    admin: Admin, path: str, data: dict[str, str], csrf: str | None
+) -> None:
+    with_admin_token(admin)
+    admin.sign_in("boss")
+    before = [(t.name, t.revoked_at) for t in list_tokens(admin.pipe.warehouse)]
+    sent = data if csrf is None else {**data, "csrf_token": csrf}
+    doc = parse(admin.post(path, sent, status=403).text)
+    assert doc.by_id("problem").text.startswith("This form is out of date")
+    assert [(t.name, t.revoked_at) for t in list_tokens(admin.pipe.warehouse)] == before
+
+
+def test_a_grant_beyond_the_session_s_capabilities_is_refused(admin: Admin) -> None:
+    with_admin_token(admin)
+    csrf = admin.sign_in("boss")
+    answer = admin.post(
+        TOKENS_PAGE,
+        {"csrf_token": csrf, "name": "greedy", "capabilities": ["get", "delete", "backup"]},
+        status=403,
+    )
+    errors = parse(answer.text).by_id("token-errors")
+    assert [li.text for li in errors.find_all("li")] == [
+        "You cannot grant delete, backup: a token may grant only the capabilities of the token "
+        "you signed in with (get, post, admin)."
+    ]
+    assert "greedy" not in [t.name for t in list_tokens(admin.pipe.warehouse)]
+    answer = admin.post(TOKENS_PAGE, {"csrf_token": csrf, "name": "a/b"}, status=422)
+    assert [li.text for li in parse(answer.text).by_id("token-errors").find_all("li")] == [
+        "A name is printable text of at most 100 characters, without “/”.",
+        "Tick at least one capability.",
+    ]
+    answer = admin.post(
+        TOKENS_PAGE, {"csrf_token": csrf, "name": "reader", "capabilities": "get"}, status=409
+    )
+    assert [li.text for li in parse(answer.text).by_id("token-errors").find_all("li")] == [
+        "A token named “reader” exists; pick another name."
+    ]
+
+
+def test_the_tokens_page_in_romanian(make_admin: Callable[..., Admin]) -> None:
+    admin = with_admin_token(make_admin(admin={"language": "ro"}))
+    csrf = admin.sign_in("boss")
+    doc = admin.page(TOKENS_PAGE)
+    assert doc.find("h1").text == "Token-uri API"
+    assert doc.by_id("nav-tokens").text == "Token-uri API"
+    assert token_rows(doc)[1][4:6] == ["Niciodată", "Activ"]
+    answer = admin.post(
+        TOKENS_PAGE, {"csrf_token": csrf, "name": "crm", "capabilities": "get"}, status=201
+    )
+    created = parse(answer.text)
+    assert created.find("h1").text == "Token-ul „crm” a fost creat"
+    assert created.by_id("new-token").find("p").text.startswith("Copiați token-ul acum")

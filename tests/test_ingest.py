@@ -984,3 +984,22 @@ def test_an_upload_that_expands_past_the_compression_ratio_is_refused(tmp_path: 
         "leads.csv.gz expands more than 50 times its size; the limit is 50 "
         "(`api.max_compression_ratio`)."
     )
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "json_array"])
+def test_json_record_with_more_than_200_keys_keeps_its_columns(
+    pipe: Pipeline, tmp_path: Path, suffix: str
+) -> None:
+    # DuckDB reads an object of more than 200 keys as one MAP unless told not to, and the file
+    # was refused as "not JSON objects with fields".
+    record = {"lead_id": "W1", "created_at": "2026-03-02T10:00:00Z", "source": "Google"}
+    record.update({f"x{i}": str(i) for i in range(300)})
+    path = tmp_path / "wide.json"
+    if suffix == "jsonl":
+        path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+        summary = pipe.ingest("leads", path, file_format="jsonl")
+    else:
+        path.write_text(json.dumps([record]), encoding="utf-8")
+        summary = pipe.ingest("leads", path, file_format="json_array")
+    assert summary.loaded == 1
+    assert summary.extra_columns == [f"x{i}" for i in range(300)]

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from attribution.api.admin import sources as admin_sources
+from attribution.api.admin import tokens as admin_tokens
 from attribution.api.admin.pages import (
     HEADERS,
     LIST_PATH,
@@ -60,6 +61,7 @@ from attribution.resources import TEMPLATES_DIR
 ASSETS = TEMPLATES_DIR / "admin"
 router = APIRouter(prefix="/admin", include_in_schema=False)
 router.include_router(admin_sources.router)
+router.include_router(admin_tokens.router)
 Viewer = Annotated[AdminSession, Depends(viewer("get"))]
 
 
