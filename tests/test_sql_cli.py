@@ -179,7 +179,9 @@ def test_a_query_needing_more_than_the_memory_limit_is_refused_under_it(
             "(sql.memory_limit_mb); narrow it ("
         ), err
         assert len(err.strip().splitlines()) == 1
-        assert peak_mb < 200 + 300, peak_mb
+        # The worker's cap is its data size at start (DuckDB's reserved arenas: a few hundred
+        # MB, more with more threads) + the limit + 128 MB; without it this query took GBs.
+        assert peak_mb < 200 + 1024, peak_mb
         print(
             f"{query[:30]}: refused in {time.perf_counter() - started:.1f} s, peak {peak_mb:.0f} MB"
         )
