@@ -54,6 +54,9 @@ WORKER_GROUPS = {
     "tests/test_wheel.py": "wheel",  # one wheel build in the checkout at a time
     "tests/test_api_server.py": "api_server",  # a real `attribution serve`
     "tests/test_api_reports.py": "api_reports",  # a built report
+    # Stateful schemathesis draws from the app's answers; run in the module's own order, as
+    # alone, it is deterministic (scattered among other modules' tests it was not).
+    "tests/test_fuzz_api.py": "fuzz_api",
 }
 
 
