@@ -46,9 +46,6 @@ SPARK_TEST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 # order (Spark takes longest); every other test is scheduled on its own. Modules are named as
 # in node ids (from the rootdir).
 WORKER_GROUPS = {
-    # First, on a fresh worker: the stateful schemathesis run is deterministic alone but drew
-    # inconsistently (hypothesis's FlakyStrategyDefinition) after other modules on a worker.
-    "tests/test_fuzz_api.py": "fuzz_api",
     "tests/test_spark.py": "spark",  # spark_session (a JVM), the seeded warehouse
     "tests/test_admin_browser.py": "browser",  # chromium_browser, a served admin app
     "tests/test_report_browser.py": "browser",
