@@ -50,10 +50,14 @@ WORKER_GROUPS = {
     "tests/test_admin_browser.py": "browser",  # chromium_browser, a served admin app
     "tests/test_report_browser.py": "browser",
     "tests/test_browser_fixture.py": "browser",
+    "tests/test_api_docs_browser.py": "browser",  # and a served app
+    "tests/test_report_widths.py": "browser",  # and the demo's report, built once
     "tests/test_mailer.py": "mailer",  # charts rendered by kaleido's Chromium
     "tests/test_wheel.py": "wheel",  # one wheel build in the checkout at a time
     "tests/test_api_server.py": "api_server",  # a real `attribution serve`
     "tests/test_api_reports.py": "api_reports",  # a built report
+    "tests/test_api_hardening.py": "api_hardening",  # a real `attribution serve`
+    "tests/test_cli_width.py": "cli_width",  # a demo folder with a snapshot and job runs
 }
 
 
