@@ -220,6 +220,20 @@ class ReportSettings(_Section):
         30.0, gt=0, le=3650, description="Days before a conversion whose touches count."
     )
     trend_weeks: int = Field(8, ge=2, le=104, description="Weeks the trend chart shows.")
+    intervals: bool = Field(
+        True,
+        description="Bootstrap intervals on every model's credit, stored with the run and shown "
+        "in reports; false: none (a run as before, a little faster).",
+    )
+    interval_level: float = Field(
+        0.9, gt=0, lt=1, description="Level of the intervals: 0.9 gives the 5th to 95th percentile."
+    )
+    resamples: int = Field(
+        200, ge=20, le=10000, description="Bootstrap replicates of the intervals."
+    )
+    interval_seed: int = Field(
+        0, ge=0, description="Seed of the intervals' resampling: the same seed, the same intervals."
+    )
 
     @field_validator("models")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -158,6 +159,24 @@ def attribute(
     "spark.* settings); default: the `engine` setting.",
 )
 @click.option(
+    "--intervals",
+    "level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Store bootstrap intervals at this level, e.g. 0.9; default: the reports.intervals "
+    "and reports.interval_level settings.",
+)
+@click.option("--no-intervals", is_flag=True, help="Store no intervals (a quicker run).")
+@click.option(
+    "--resamples",
+    type=click.IntRange(20, 10000),
+    help="Bootstrap replicates of the intervals; default: reports.resamples (200).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    help="Seed of the intervals' resampling; default: reports.interval_seed (0).",
+)
+@click.option(
     "--allow-empty",
     is_flag=True,
     help="Run and store it even if the window has no leads and no conversions.",
@@ -176,6 +195,10 @@ def run_command(
     direct: str,
     position: str,
     engine: Literal["duckdb", "spark"] | None,
+    level: float | None,
+    no_intervals: bool,
+    resamples: int | None,
+    seed: int | None,
     allow_empty: bool,
 ) -> None:
     """Attribute the warehouse's conversions with every model and store the run. A window with
@@ -186,16 +209,28 @@ def run_command(
       attribution run --as-of 2026-11-23 --window 4w --lookback 30d
       attribution run --window 2026-10-01..2026-10-31 --models markov,shapley --order 2
       attribution run --engine spark --window 4w
+      attribution run --window 4w --intervals 0.9 --resamples 200 --seed 7
     """
     from attribution.cli.tables import Column, print_table
     from attribution.engine.runs import RunResult, RunSpec
     from attribution.models import ModelOptions, check_names
     from attribution.reporting.render import model_label
+    from attribution.reporting.report import interval_spec
     from attribution.service.pipeline import Pipeline
 
     day = as_of or clock.utc_now()
     start, end = parse_window(window, datetime(day.year, day.month, day.day))
     names = check_names([n.strip() for n in model_names.split(",") if n.strip()])
+    if no_intervals and level is not None:
+        raise AttributionError("--intervals and --no-intervals contradict: give one of them")
+    cfg = settings_of(ctx).reports
+    bootstrap = None if no_intervals else interval_spec(cfg, level)
+    if bootstrap is not None:
+        bootstrap = replace(
+            bootstrap,
+            resamples=cfg.resamples if resamples is None else resamples,
+            seed=cfg.interval_seed if seed is None else seed,
+        )
     spec = RunSpec(
         start=start,
         end=end,
@@ -209,6 +244,7 @@ def run_command(
             direct=parse_names(direct, "--direct"),
             position=_weights(position),
         ),
+        intervals=bootstrap,
     )
     with Pipeline.open(settings_of(ctx)) as pipe:
         chosen = engine or pipe.settings.engine
@@ -231,3 +267,10 @@ def run_command(
         for i, channel in sorted(enumerate(channels), key=lambda t: t[1])
     ]
     print_table(columns, rows, title="Conversions by model")
+    if bootstrap is not None:
+        out.print(
+            f"intervals stored: {bootstrap.level * 100:g} % ranges of every model's credit "
+            f"({bootstrap.resamples} resamples, seed {bootstrap.seed}); see them with: "
+            f"attribution sql \"SELECT * FROM channel_intervals WHERE run_id = {result.run_id}\"",
+            highlight=False,
+        )

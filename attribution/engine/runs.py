@@ -17,8 +17,9 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from attribution import clock
-from attribution.engine import journeys, portable
+from attribution.engine import intervals, journeys, portable
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names, run_models, transforms
+from attribution.models.bootstrap import BootstrapSpec
 from attribution.models.paths import Paths, dense_ids
 from attribution.models.result import Credit
 from attribution.warehouse.connection import Warehouse
@@ -36,6 +37,8 @@ class RunSpec:
     transforms: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ("won",)
     options: ModelOptions = field(default_factory=ModelOptions)
+    intervals: BootstrapSpec | None = None  # None: no intervals stored (engine/intervals.py)
+    interval_periods: tuple[tuple[datetime, datetime], ...] = ()  # also inside the window
 
 
 _EMPTY = np.zeros(0)
@@ -225,6 +228,8 @@ _STATEMENTS = {
     "run_source_credit": "runs/insert_source_credits",
     "run_channel_day_credit": "runs/insert_channel_day_credits",
     "run_credit_rows": "runs/insert_channel_credits",
+    "run_interval_scopes": "runs/insert_run_intervals",
+    "run_channel_intervals": "runs/insert_channel_intervals",
 }
 
 
@@ -320,13 +325,16 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
         drill = DrillDown(paths, found)
         writer = Writer(cur, run_row(spec, names, digest, found))
         credits = []
+        held = intervals.held(paths, found.converted_at, spec)
         try:
             writer.hand(drill.journey_tables())
             for name in names:  # one model at a time: its per-touch credit lives only this long
                 credit = run_models(paths, [name], spec.options)[0]
                 writer.hand(drill.credit_tables(credit))
+                held.add(credit)
                 credits.append(replace(credit, touch_conversions=_EMPTY, touch_value=_EMPTY))
             writer.hand({"run_credit_rows": credit_rows(credits)})
+            writer.hand(intervals.tables(paths, names, spec, held))
         except BaseException as exc:
             writer.abort(exc)
             raise

@@ -17,8 +17,9 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from attribution.reporting.intervals import Intervals, Range
 from attribution.reporting.render import model_label
-from attribution.reporting.rows import Credit, Disagreement, Figures, TrendRow
+from attribution.reporting.rows import ChannelRow, Credit, Disagreement, Figures, TrendRow
 
 PLOTLY_JS = "plotly.min.js"
 PALETTE = (
@@ -124,10 +125,47 @@ def _credited(credit: Credit, field: Literal["conversions", "revenue"]) -> float
     return credit.conversions if field == "conversions" else credit.revenue
 
 
+def _error_bars(
+    figs: Figures,
+    field: Literal["conversions", "revenue"],
+    model: str,
+    ranges: Intervals | None,
+    rows: Sequence[ChannelRow] | None = None,
+) -> dict[str, object] | None:
+    """Plotly error bars of a model's figure per channel: its interval around the bar."""
+    if ranges is None or model not in ranges.ranges:
+        return None
+    plus, minus = [], []
+    for row in figs.channels if rows is None else rows:
+        shown = _credited(row.by_model[model], field)
+        found = ranges.of(model, row.channel)
+        bound: Range | None = None if found is None else getattr(found, field)
+        if bound is None or bound.low is None or bound.high is None:
+            plus.append(0.0)
+            minus.append(0.0)
+            continue
+        plus.append(max(bound.high - shown, 0.0))
+        minus.append(max(shown - bound.low, 0.0))
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": plus,
+        "arrayminus": minus,
+        "color": "#333333",
+        "thickness": 1.2,
+        "width": 3,
+    }
+
+
 def by_model(
-    figs: Figures, field: Literal["conversions", "revenue"], currency: str = ""
+    figs: Figures,
+    field: Literal["conversions", "revenue"],
+    currency: str = "",
+    ranges: Intervals | None = None,
+    primary: str = "",
 ) -> go.Figure:
-    """A grouped bar per model of one figure (conversions or revenue) per channel."""
+    """A grouped bar per model of one figure (conversions or revenue) per channel; the primary
+    model's bars carry their intervals as error bars (ranges given)."""
     if field == "conversions":
         axis: dict[str, object] = {
             "title": {"text": "Conversions credited"},
@@ -147,6 +185,7 @@ def by_model(
             y=[_credited(r.by_model[model], field) for r in figs.channels],
             marker_color=PALETTE[i % len(PALETTE)],
             hovertemplate=hover,
+            error_y=_error_bars(figs, field, model, ranges) if model == primary else None,
         )
     return fig if names else _empty(fig)
 
@@ -268,7 +307,9 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
-def roas(figs: Figures, model: str, currency: str = "") -> go.Figure:
+def roas(
+    figs: Figures, model: str, currency: str = "", ranges: Intervals | None = None
+) -> go.Figure:
     """Spend beside attributed revenue (one model) per channel with spend; each channel's ROAS
     under its name (a label on the bar would shrink to nothing on a phone)."""
     label = model_label(model)
@@ -287,6 +328,7 @@ def roas(figs: Figures, model: str, currency: str = "") -> go.Figure:
         name=f"Revenue ({label})",
         x=names,
         y=[r.by_model[model].revenue for r in spent],
+        error_y=_error_bars(figs, "revenue", model, ranges, spent),
         marker_color="#2ca02c",
         hovertemplate=f"Revenue ({label}): " + "%{y:,.2f}" + unit + "<extra></extra>",
     )
@@ -334,23 +376,26 @@ def report_charts(
     primary: str,
     cap: int,
     currency: str = "",
+    ranges: Intervals | None = None,
 ) -> list[Chart]:
-    """Every chart of the weekly report, in page order; money axes in `currency`."""
+    """Every chart of the weekly report, in page order; money axes in `currency`; with
+    ranges, error bars on the primary model's bars."""
     channels = sorted({r.channel for r in trend_rows} | {r.channel for r in figs.channels})
     last_day = (figs.period.end - timedelta(days=1)).date()
     first_day = min((r.week for r in trend_rows), default=figs.period.start.date())
     weeks = weeks_between(min(first_day, figs.period.start.date()), last_day)
     label = model_label(primary)
+    bars = f"; error bars: {label}, {ranges.percent} range" if ranges is not None else ""
     return [
         Chart(
             "chart-conversions",
-            "Conversions by channel under each model",
-            by_model(figs, "conversions"),
+            "Conversions by channel under each model" + bars,
+            by_model(figs, "conversions", "", ranges, primary),
         ),
         Chart(
             "chart-revenue",
-            "Revenue by channel under each model",
-            by_model(figs, "revenue", currency),
+            "Revenue by channel under each model" + bars,
+            by_model(figs, "revenue", currency, ranges, primary),
         ),
         Chart(
             "chart-trend",
@@ -360,7 +405,9 @@ def report_charts(
         Chart("chart-funnel", "Conversion funnel", funnel(figs)),
         Chart("chart-days", "Days from lead to conversion", days_to_convert(figs, cap)),
         Chart(
-            "chart-roas", f"Spend and attributed revenue ({label})", roas(figs, primary, currency)
+            "chart-roas",
+            f"Spend and attributed revenue ({label})" + bars,
+            roas(figs, primary, currency, ranges),
         ),
         Chart(
             "chart-disagreement",

@@ -82,6 +82,15 @@ class ChannelFigures:
     spend: float | None
     cac: float | None
     roas: float | None
+    conversions_low: float | None = None  # the ranges, when the report has intervals
+    conversions_high: float | None = None
+    revenue_low: float | None = None
+    revenue_high: float | None = None
+    settled: bool = True  # the rank under the primary model is settled
+
+    @property
+    def ranged(self) -> bool:
+        return None not in (self.conversions_low, self.conversions_high)
 
 
 # -- the message ----------------------------------------------------------------------------
@@ -156,6 +165,11 @@ def channel_rows(report: Report) -> list[ChannelFigures]:
             spend=_number(r["spend"]),
             cac=_number(r["cac"]),
             roas=_number(r["roas"]),
+            conversions_low=_number(r.get("attributed_conversions_low") or ""),
+            conversions_high=_number(r.get("attributed_conversions_high") or ""),
+            revenue_low=_number(r.get("attributed_revenue_low") or ""),
+            revenue_high=_number(r.get("attributed_revenue_high") or ""),
+            settled=r.get("rank_settled", "True") != "False",
         )
         for r in rows
     ]
@@ -306,6 +320,7 @@ def compose(
         "currency": settings.ingest.base_currency,
         "headline": headline(manifest),
         "channels": channel_rows(report),
+        "intervals": manifest.get("intervals"),
         "charts": shown,
         "link": report_link(report, mail),
         "attachments": [p.name for p in csv_files] + ([zip_name] if zip_name else []),

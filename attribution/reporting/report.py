@@ -20,7 +20,8 @@ from attribution import clock
 from attribution.engine import runs
 from attribution.errors import AttributionError
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names
-from attribution.reporting import charts, coverage, metrics, tables
+from attribution.models.bootstrap import BootstrapSpec
+from attribution.reporting import charts, coverage, intervals, metrics, tables
 from attribution.reporting.period import Period
 from attribution.reporting.render import (
     CHANNEL_COLUMNS,
@@ -52,6 +53,7 @@ class ReportSpec:
     lookback_days: float = 30.0
     trend_weeks: int = 8
     options: ModelOptions = field(default_factory=ModelOptions)
+    intervals: BootstrapSpec | None = None  # None: the report shows no intervals
 
     @property
     def primary_model(self) -> str:
@@ -78,6 +80,17 @@ def spec_for(
         primary=primary or (cfg.primary_model if cfg.primary_model in chosen else chosen[0]),
         lookback_days=lookback_days or cfg.lookback_days,
         trend_weeks=cfg.trend_weeks,
+        intervals=interval_spec(cfg),
+    )
+
+
+def interval_spec(cfg: ReportSettings, level: float | None = None) -> BootstrapSpec | None:
+    """The intervals the config asks for (reports.intervals and its settings), or None; a
+    level given turns them on at that level."""
+    if level is None and not cfg.intervals:
+        return None
+    return BootstrapSpec(
+        level=level or cfg.interval_level, resamples=cfg.resamples, seed=cfg.interval_seed
     )
 
 
@@ -99,6 +112,7 @@ class ReportManifest(TypedDict):
     headline_previous: dict[str, float | None]  # the previous period's, for emails
     files: dict[str, str]  # CSV file names by table
     charts: dict[str, int]  # trace counts by chart id
+    intervals: dict[str, object] | None  # level, resamples, seed, method; None: no ranges
 
 
 @dataclass(frozen=True)
@@ -169,6 +183,8 @@ def build(
         lookback_days=spec.lookback_days,
         models=models,
         options=spec.options,
+        intervals=spec.intervals,
+        interval_periods=((spec.period.start, spec.period.end),),  # the figures shown
     )
     read_at = clock.utc_now().replace(microsecond=0)
     banners = _banners(wh, spec.period, run_spec.kinds, read_at, allow_empty)
@@ -183,6 +199,12 @@ def build(
     trend_rows = metrics.weekly_trend(wh, result.run_id, trend_start, spec.period.end)
     spread = metrics.disagreement(now)
     compared = tables.compare(now, before)
+    ranges = intervals.load(wh, result.run_id, spec.period, now.channels)
+    summary_cells = tables.long_cells(compared.channels, models)
+    comparison_cells = tables.model_cells(compared.channels, models)
+    intervals.csv_cells(ranges, summary_cells, "attributed_")
+    intervals.csv_cells(ranges, comparison_cells, "")
+    with_ranges = ranges is not None
     say("writing the report")
     folder = out_root / f"{_slug(spec.period.label)}-run{result.run_id}"
     tmp = folder.with_name(folder.name + ".tmp")
@@ -192,16 +214,16 @@ def build(
     files = {
         "channel_summary": write_csv(
             tmp / "channel_summary.csv",
-            CHANNEL_COLUMNS,
-            tables.long_cells(compared.channels, models),
+            CHANNEL_COLUMNS + (intervals.SUMMARY_COLUMNS if with_ranges else ()),
+            summary_cells,
         ),
         "source_summary": write_csv(
             tmp / "source_summary.csv", SOURCE_COLUMNS, tables.long_cells(compared.sources, models)
         ),
         "model_comparison": write_csv(
             tmp / "model_comparison.csv",
-            MODEL_COLUMNS,
-            tables.model_cells(compared.channels, models),
+            MODEL_COLUMNS + (intervals.COMPARISON_COLUMNS if with_ranges else ()),
+            comparison_cells,
         ),
         "weekly_trend": write_csv(
             tmp / "weekly_trend.csv", TREND_COLUMNS, tables.trend_cells(trend_rows)
@@ -211,7 +233,7 @@ def build(
         ),
     }
     chart_list = charts.report_charts(
-        now, trend_rows, spread, primary, metrics.DAYS_CAP, currency=base_currency
+        now, trend_rows, spread, primary, metrics.DAYS_CAP, currency=base_currency, ranges=ranges
     )
     generated = clock.utc_now().replace(microsecond=0)
     headline = tables.headline(now, before, primary)
@@ -231,6 +253,15 @@ def build(
         "headline_previous": {h.label: h.previous for h in headline if h.value is not None},
         "files": {k: p.name for k, p in files.items()},
         "charts": {c.chart_id: c.traces for c in chart_list},
+        "intervals": None
+        if ranges is None
+        else {
+            "level": ranges.level,
+            "resamples": ranges.resamples,
+            "seed": ranges.seed,
+            "method": ranges.method,
+            "unsettled": ranges.unsettled(primary),
+        },
     }
     html = (
         environment()
@@ -250,6 +281,7 @@ def build(
             base_currency=base_currency,
             window=(start, end),
             banners=banners,
+            ranges=ranges,
         )
     )
     (tmp / "index.html").write_text(html, encoding="utf-8")
