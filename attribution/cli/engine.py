@@ -270,7 +270,7 @@ def run_command(
     if bootstrap is not None:
         out.print(
             f"intervals stored: {bootstrap.level * 100:g} % ranges of every model's credit "
-            f"({bootstrap.resamples} resamples, seed {bootstrap.seed}); see them with: "
-            f"attribution sql \"SELECT * FROM channel_intervals WHERE run_id = {result.run_id}\"",
+            f"({bootstrap.resamples} resamples, seed {bootstrap.seed}), in the table "
+            f"channel_intervals (run_id {result.run_id})",
             highlight=False,
         )

@@ -108,8 +108,12 @@ def load(
             Range(row["value_low"], row["value_high"]),
             Range(row["share_low"], row["share_high"]),
         )
+    zero = Range(0.0, 0.0)
     ranges: dict[str, dict[str, ChannelRange]] = {}
     for model, per_channel in raw.items():
+        for r in channels:  # touched by no journey (leads only): credited nothing in any draw
+            if r.channel not in per_channel and not points.get((model, r.channel)):
+                per_channel[r.channel] = (zero, zero, zero)
         shown = {c: points.get((model, c), 0.0) for c in per_channel}
         rank = settled(shown, {c: r[0] for c, r in per_channel.items()})
         ranges[model] = {
