@@ -57,10 +57,11 @@ def test_every_model_at_the_data_counts_is_the_model(order: int) -> None:
         scale = max(1.0, float(np.abs(credit.value).max()))
         assert np.allclose(found.conversions[0], credit.conversions, rtol=0, atol=1e-9)
         assert np.allclose(found.value[0] / scale, credit.value / scale, rtol=0, atol=1e-12)
-        if credit.removal_conversions is not None:
+        removal_c, removal_v = credit.removal_conversions, credit.removal_value
+        if removal_c is not None and removal_v is not None:
             assert found.removal_conversions is not None and found.removal_value is not None
-            assert np.allclose(found.removal_conversions[0], credit.removal_conversions, atol=1e-12)
-            assert np.allclose(found.removal_value[0], credit.removal_value, atol=1e-12)
+            assert np.allclose(found.removal_conversions[0], removal_c, atol=1e-12)
+            assert np.allclose(found.removal_value[0], removal_v, atol=1e-12)
 
 
 def test_sparse_chains_give_the_dense_answer(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,7 +106,7 @@ def test_doubling_every_count_narrows_by_about_one_over_root_two() -> None:
     spec = BootstrapSpec(resamples=2000, seed=5)
     widths = []
     for k in (1.0, 2.0):
-        paths = Paths.from_lists(lists, conv * k, conv * k * 20, nulls * k)
+        paths = Paths.from_lists(lists, list(conv * k), list(conv * k * 20), list(nulls * k))
         low, high = replicates(paths, ["linear"], None, spec)["linear"].bounds(0.9, "share")
         widths.append(high - low)
     ratio = widths[1] / widths[0]
