@@ -187,12 +187,25 @@ def money(text: str) -> str:
 
 
 def expected_cells(row: dict[str, str]) -> list[str]:
+    """A channel's cells as the email shows them: under conversions and revenue their range
+    (the demo's report has intervals), beside the channel the flag when its rank is not
+    settled (the parser joins a cell's lines)."""
+    flag = "rank not settled" if row.get("rank_settled") == "False" else ""
+    conversions, revenue = "", ""
+    if row.get("attributed_conversions_low"):
+        low, high = (
+            float(row["attributed_conversions_low"]),
+            float(row["attributed_conversions_high"]),
+        )
+        conversions = f"{low:,.1f} \N{EN DASH} {high:,.1f}"
+        ends = money(row["attributed_revenue_low"]), money(row["attributed_revenue_high"])
+        revenue = f"{ends[0]} \N{EN DASH} {ends[1]}"
     return [
-        row["channel"],
+        row["channel"] + flag,
         f"{int(row['leads']):,}",
         f"{int(row['converted_leads']):,}",
-        f"{float(row['attributed_conversions']):,.1f}",
-        money(row["attributed_revenue"]),
+        f"{float(row['attributed_conversions']):,.1f}" + conversions,
+        money(row["attributed_revenue"]) + revenue,
         money(row["spend"]),
         money(row["cac"]),
         f"{float(row['roas']):,.2f}" if row["roas"] else "n/a",
@@ -271,6 +284,7 @@ def test_the_email_arrives_with_text_html_charts_and_the_csv_files(
     page = Cells(html)
     rows = primary_rows(built)
     assert page.rows[1:] == [expected_cells(r) for r in rows]
+    assert all(r["attributed_conversions_low"] for r in rows)  # every row has its range
     text = body(got, "plain")
     assert label in text and all(r["channel"] in text for r in rows)
     assert f"{revenue:,.2f}" in text and f"{change:+.1f} %" in text

@@ -741,6 +741,7 @@ def test_report_json(built: Built) -> None:
             "chart-roas": 2,  # spend, revenue
             "chart-disagreement": 1,
         },
+        "intervals": None,  # ReportSpec's default: none (reports.intervals turns them on)
     }
     assert made.folder.name == f"2026-W46-run{made.run_id}"
     assert made.index == made.folder / "index.html"

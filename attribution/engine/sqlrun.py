@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from attribution.engine import runs
+from attribution.engine import runs, sqlintervals
 from attribution.engine.runs import RunSpec
 from attribution.engine.sqlengine import SqlEngine
 from attribution.errors import AttributionError
@@ -76,6 +76,7 @@ class SqlRun:
     input_hash: str
     credits: list[Credit] = field(default_factory=list)
     cells: dict[str, pa.Table] = field(default_factory=dict)  # model -> (channel, source, day)
+    intervals: dict[str, pa.Table] = field(default_factory=dict)  # engine/sqlintervals.py
 
 
 def journeys(engine: SqlEngine, spec: RunSpec) -> Found:
@@ -136,6 +137,7 @@ def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
     """Every model of the spec on the engine's journeys (journeys() first)."""
     check(spec)
     result = SqlRun(found, _input_hash(engine, spec, found))
+    by_path = sqlintervals.PathCredit(engine, spec, found.channels)
     for name in spec.models:
         if name in _STATEMENT_MODELS:
             statement, params = _STATEMENT_MODELS[name]
@@ -151,6 +153,8 @@ def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
             credit, cells = _fractribution(engine, found)
         result.credits.append(credit)
         result.cells[credit.model] = cells
+        by_path.add(credit.model, name)  # while touch_credit is this model's
+    result.intervals = sqlintervals.tables(engine, spec, found.channels, by_path)
     return result
 
 
@@ -366,6 +370,7 @@ def store(
                 }
             )
         writer.hand({"run_credit_rows": runs.credit_rows(result.credits)})
+        writer.hand(result.intervals)
     except BaseException as exc:
         writer.abort(exc)
         raise

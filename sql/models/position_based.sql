@@ -4,7 +4,7 @@
 -- Params: $first, $middle, $last (DOUBLE, non-negative, summing to 1).
 WITH weighted AS (
     SELECT
-        channel, source_id, day, value,
+        journey, channel, source_id, day, value,
         CASE
             WHEN n = 1 THEN 1.0e0
             WHEN n = 2 AND $first + $last = 0 THEN 0.5e0
@@ -17,5 +17,5 @@ WITH weighted AS (
     FROM journey_steps
     WHERE converting = 1
 )
-SELECT channel, source_id, day, value, share AS conversion_share, share AS value_share
+SELECT journey, channel, source_id, day, value, share AS conversion_share, share AS value_share
 FROM weighted

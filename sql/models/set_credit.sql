@@ -4,7 +4,7 @@
 -- the journey. Grain and columns: see first_touch.sql.
 -- Reads journey_steps, run_journeys, set_shares. Params: none.
 SELECT
-    s.channel, s.source_id, s.day, s.value,
+    s.journey, s.channel, s.source_id, s.day, s.value,
     1.0e0 * h.conversion_share / count(*) OVER (PARTITION BY s.journey, s.channel_code)
         AS conversion_share,
     1.0e0 * h.value_share / count(*) OVER (PARTITION BY s.journey, s.channel_code)

@@ -15,9 +15,9 @@ WITH weighted AS (
 ),
 shared AS (
     SELECT
-        channel, source_id, day, value,
+        journey, channel, source_id, day, value,
         1.0e0 * raw / sum(raw) OVER (PARTITION BY journey) AS share
     FROM weighted
 )
-SELECT channel, source_id, day, value, share AS conversion_share, share AS value_share
+SELECT journey, channel, source_id, day, value, share AS conversion_share, share AS value_share
 FROM shared
