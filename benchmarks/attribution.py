@@ -11,6 +11,7 @@ JVM, and the largest difference between the two runs' per-channel results.
     python benchmarks/attribution.py --journeys 100000
     python benchmarks/attribution.py --journeys 1000000
     python benchmarks/attribution.py --engine spark --journeys 1000000
+    python benchmarks/attribution.py --journeys 1000000 --intervals
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from attribution.config import load_settings  # noqa: E402
 from attribution.engine import journeys  # noqa: E402
 from attribution.engine.runs import RunSpec, run  # noqa: E402
 from attribution.models import MODELS, ModelOptions, run_models  # noqa: E402
+from attribution.models.bootstrap import BootstrapSpec  # noqa: E402
 from attribution.models.paths import Paths  # noqa: E402
 from attribution.service.pipeline import Pipeline  # noqa: E402
 
@@ -216,6 +218,11 @@ def main() -> None:
         help="spark: also a stored run on a local Spark session, compared with DuckDB's",
     )
     parser.add_argument(
+        "--intervals",
+        action="store_true",
+        help="also a stored run with 90 %% intervals (200 resamples) beside the plain one",
+    )
+    parser.add_argument(
         "--memory-limit",
         default="",
         help="DuckDB memory limit of the fresh-process run, e.g. 400MB",
@@ -283,6 +290,11 @@ def main() -> None:
                 f"  ratio of the stored run to the DuckDB floor: {result.seconds / floor_s:.1f}x "
                 f"(floor {floor_s:.2f} s)"
             )
+            if args.intervals:
+                spec = RunSpec(START, END, models=tuple(MODELS), intervals=BootstrapSpec())
+                ranged = timed("stored run, all models, intervals", run, wh, spec)
+                extra = ranged.seconds - result.seconds
+                print(f"  intervals add {extra:.2f} s: {extra / result.seconds:.2f}x a plain run")
             path_file = folder / "paths.csv"
             _write_path_file(paths, path_file)
         subprocess.run(

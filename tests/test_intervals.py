@@ -297,7 +297,8 @@ def test_the_email_table_shows_the_ranges(built: Built) -> None:
     assert [s.text for s in table.find_all("span", class_="flag")] == ["rank not settled"] * 2
     assert "90 % range" in doc.by_id("ranges-note").text
     text = message.get_body(("plain",))
-    assert text is not None and "range, not settled" in text.get_content()
+    assert text is not None and "90 % range: conversions" in text.get_content()
+    assert "; rank not settled" in text.get_content()
 
 
 def test_a_report_without_intervals_has_no_range_columns(built: Built, tmp_path: Path) -> None:

@@ -30,12 +30,14 @@ from attribution.engine.runs import RunResult, RunSpec
 from attribution.engine.sqlengine import DuckDBEngine, SparkEngine, SqlEngine
 from attribution.errors import AttributionError
 from attribution.models import MODELS, ModelOptions
+from attribution.models.bootstrap import BootstrapSpec
 from attribution.models.result import Credit
 from attribution.reporting.period import Period
 from attribution.reporting.report import ReportSpec
 from attribution.service.pipeline import Pipeline, run_demo
 
 from .conftest import SPARK_TEST_JVM
+from .test_intervals import assert_alike, keyed, sql_spec, stored_table
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -45,6 +47,7 @@ pytestmark = pytest.mark.spark
 AS_OF = date(2026, 11, 25)
 ALL = RunSpec(start=datetime(2026, 10, 1), end=datetime(2026, 11, 25), models=tuple(MODELS))
 # Other options: order-3 Markov, a fractional lookback, another half-life, direct set, weights.
+WEEK = (datetime(2026, 11, 16), datetime(2026, 11, 23))
 OTHER = RunSpec(
     start=datetime(2026, 10, 15),
     end=datetime(2026, 11, 20),
@@ -269,14 +272,25 @@ def test_every_portable_statement_gives_the_same_rows_on_both_engines(
     for name, params in queries:
         ran.add(name)
         same_rows(on_duckdb.query(name, params), on_spark.query(name, params))
-    # Each model statement's credit cells, and the models fitted here (set and path credit).
-    results = [sqlrun.run_models(Recording(e, ran), ALL, found[0]) for e in (on_duckdb, on_spark)]
+    # Each model statement's credit cells, and the models fitted here (set and path credit);
+    # with intervals, each model's credit per path and the paths' journeys of the window and a
+    # week: the same draws on the same paths, so the same bounds on both engines.
+    with_intervals = replace(
+        ALL, intervals=BootstrapSpec(resamples=50, seed=2), interval_periods=(WEEK,)
+    )
+    results = [
+        sqlrun.run_models(Recording(e, ran), with_intervals, found[0])
+        for e in (on_duckdb, on_spark)
+    ]
     assert results[0].input_hash == results[1].input_hash
     assert results[0].cells.keys() == results[1].cells.keys()
     for model, cells in results[0].cells.items():
         assert cells.num_rows > 0, model
         same_rows(cells, results[1].cells[model])
     assert_same_credit(results[0].credits, results[1].credits)
+    for name in ("run_interval_scopes", "run_channel_intervals"):
+        assert results[0].intervals[name].num_rows > 0
+    same_rows(*(r.intervals["run_channel_intervals"] for r in results))
     # Every statement the Spark engine runs was run on both engines here.
     assert set(portable.PORTABLE) <= ran, set(portable.PORTABLE) - ran
 
@@ -293,6 +307,24 @@ def test_markov_from_sql_transitions_matches_for_every_order(
         assert_same_credit(expected, got)
         assert got[0].removal_conversions is not None
         assert all(math.isfinite(x) for x in got[0].removal_conversions)
+
+
+def test_spark_intervals_are_alike_the_in_memory_runs(
+    engines: tuple[DuckDBEngine, SparkEngine, Pipeline],
+) -> None:
+    """On the same data the Spark run's intervals (Poisson over distinct paths) and the
+    in-memory run's (Poisson over journeys) are equal in distribution (test_intervals'
+    assert_alike gives the tolerance), and the credit is the same."""
+    _, on_spark, pipe = engines
+    spec = sql_spec()
+    found = sqlrun.journeys(on_spark, spec)
+    result = sqlrun.run_models(on_spark, spec, found)
+    in_memory = pipe.attribute(spec, "duckdb")
+    assert_alike(
+        keyed(stored_table(pipe, in_memory.run_id)),
+        keyed(result.intervals["run_channel_intervals"]),
+    )
+    assert_same_credit(in_memory.credits, result.credits)
 
 
 def test_attribution_run_engine_spark_stores_a_run(

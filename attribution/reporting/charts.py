@@ -406,7 +406,7 @@ def report_charts(
         Chart("chart-days", "Days from lead to conversion", days_to_convert(figs, cap)),
         Chart(
             "chart-roas",
-            f"Spend and attributed revenue ({label})" + bars,
+            f"Spend and attributed revenue ({label})" + bars.replace(f" {label},", ""),
             roas(figs, primary, currency, ranges),
         ),
         Chart(
