@@ -15,6 +15,7 @@ from attribution.errors import AttributionError
 from attribution.models import MODELS, ModelOptions, batched, bootstrap, markov, run_models
 from attribution.models.bootstrap import BootstrapSpec, percentile, replicates
 from attribution.models.paths import Paths
+from attribution.models.placebo import PLACEBO, placebo, with_placebo
 
 
 def journeys(n: int = 3000, channels: int = 5, seed: int = 1) -> Paths:
@@ -175,3 +176,35 @@ def test_path_file_command_adds_interval_columns(tmp_path: Path) -> None:
         main, [*base, "--out", str(again), "--intervals", "0.9", "--resamples", "100"]
     )
     assert again.read_text() == ranged.read_text()  # seeded: the same intervals
+
+
+def test_placebo_lands_once_in_every_journey_and_keeps_the_rest() -> None:
+    paths = journeys(400)
+    marked = with_placebo(paths, seed=9)
+    code = marked.channels.index(PLACEBO)
+    is_placebo = marked.codes == code
+    assert np.array_equal(np.add.reduceat(is_placebo, marked.offsets[:-1]), np.ones(400))
+    assert np.array_equal(marked.codes[~is_placebo], paths.codes)  # order kept
+    assert marked.gaps is not None and paths.gaps is not None
+    assert np.array_equal(marked.gaps[~is_placebo], paths.gaps)
+    # In time it lies between its neighbours (the conversion, at 0, after the last touch).
+    index = np.flatnonzero(is_placebo)
+    first = marked.position[index] == 0
+    last = marked.position[index] == marked.lengths[marked.path_of_touch[index]] - 1
+    after = np.where(last, 0.0, marked.gaps[np.minimum(index + 1, len(marked.gaps) - 1)])
+    before = np.where(first, after, marked.gaps[np.maximum(index - 1, 0)])
+    lo, hi = np.minimum(before, after), np.maximum(before, after)
+    assert np.all((marked.gaps[index] >= lo - 1e-12) & (marked.gaps[index] <= hi + 1e-12))
+
+
+def test_placebo_credit_of_first_touch_is_the_journeys_where_it_came_first() -> None:
+    paths = journeys(2000)
+    found = placebo(paths, ["first_touch", "markov"], None, BootstrapSpec(resamples=50, seed=2))
+    marked = with_placebo(paths, seed=2)
+    code = marked.channels.index(PLACEBO)
+    came_first = marked.codes[marked.offsets[:-1]] == code
+    expected = float(paths.conversions[came_first].sum())
+    assert found["first_touch"].conversions == pytest.approx(expected)
+    assert found["first_touch"].share == pytest.approx(expected / paths.conversions.sum())
+    for credit in found.values():
+        assert credit.low <= credit.conversions <= credit.high
