@@ -208,3 +208,21 @@ def test_placebo_credit_of_first_touch_is_the_journeys_where_it_came_first() -> 
     assert found["first_touch"].share == pytest.approx(expected / paths.conversions.sum())
     for credit in found.values():
         assert credit.low <= credit.conversions <= credit.high
+
+
+def test_removal_effects_file_carries_their_intervals(tmp_path: Path) -> None:
+    source = tmp_path / "paths.csv"
+    source.write_text(
+        "path,total_conversions,total_conversion_value,total_null\n"
+        "a > b,30,3000,70\nb,12,600,200\na > c > b,8,1600,12\nc,3,90,90\n"
+    )
+    removal = tmp_path / "removal.csv"
+    args = ["attribute", "--paths", str(source), "--models", "markov", "--out"]
+    args += [str(tmp_path / "r.csv"), "--removal-effects", str(removal), "--intervals", "0.8"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    rows = list(csv.DictReader(removal.open()))
+    assert [r["channel"] for r in rows] == ["a", "b", "c"]
+    for row in rows:
+        low = float(row["removal_effect_conversions_low"])
+        high = float(row["removal_effect_conversions_high"])
+        assert low <= float(row["removal_effect_conversions"]) <= high
