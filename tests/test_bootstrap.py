@@ -226,3 +226,12 @@ def test_removal_effects_file_carries_their_intervals(tmp_path: Path) -> None:
         low = float(row["removal_effect_conversions_low"])
         high = float(row["removal_effect_conversions_high"])
         assert low <= float(row["removal_effect_conversions"]) <= high
+
+
+def test_no_journeys_give_zero_replicates() -> None:
+    empty = Paths(("a", "b"), np.zeros(1, np.int64), np.zeros(0, np.int64), *[np.zeros(0)] * 3)
+    found = replicates(
+        empty, ["linear", "markov"], ModelOptions(order=2), BootstrapSpec(resamples=4)
+    )
+    assert set(found) == {"linear", "markov_2"}
+    assert found["markov_2"].conversions.shape == (4, 2) and not found["linear"].value.any()

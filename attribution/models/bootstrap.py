@@ -95,6 +95,18 @@ def replicates(
     if spec.resamples < 1:
         raise AttributionError("resamples must be at least 1")
     percentile(np.zeros((1, 1)), spec.level)  # the level's check, before any work
+    names = check_names(names)
+    if not np.any(paths.conversions + paths.nulls > 0):  # no journey: nothing varies
+        from attribution.models.markov import model_name
+
+        zero = np.zeros((spec.resamples, paths.n_channels))
+        empty: dict[str, Replicates] = {}
+        for name in names:
+            chain = name == "markov"
+            key = model_name(opts.order) if chain else name
+            extra = (zero, zero) if chain else (None, None)
+            empty[key] = Replicates(key, paths.channels, zero, zero, *extra)
+        return empty
     draws = Draws(paths, spec)
     group, distinct = _distinct(paths)
     to_paths = _to_paths(draws, group, distinct.n_paths)
@@ -103,7 +115,7 @@ def replicates(
     found_rows = draws.cell_row[converting]
     runners = [
         _runner(name, paths, distinct, opts, found_rows, draws.cell_value[converting])
-        for name in check_names(names)
+        for name in names
     ]
     parts: list[list[batched.Figures]] = [[] for _ in runners]
     for counts in draws.chunks(_chunk(draws, distinct, spec.resamples)):  # (cells, replicates)
