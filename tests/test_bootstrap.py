@@ -229,7 +229,8 @@ def test_removal_effects_file_carries_their_intervals(tmp_path: Path) -> None:
 
 
 def test_no_journeys_give_zero_replicates() -> None:
-    empty = Paths(("a", "b"), np.zeros(1, np.int64), np.zeros(0, np.int64), *[np.zeros(0)] * 3)
+    none = np.zeros(0)
+    empty = Paths(("a", "b"), np.zeros(1, np.int64), np.zeros(0, np.int64), none, none, none)
     found = replicates(
         empty, ["linear", "markov"], ModelOptions(order=2), BootstrapSpec(resamples=4)
     )
