@@ -15,6 +15,7 @@ from attribution.errors import AttributionError
 from attribution.models import MODELS, ModelOptions, batched, bootstrap, markov, run_models
 from attribution.models.bootstrap import BootstrapSpec, percentile, replicates
 from attribution.models.paths import Paths
+from attribution.models.placebo import PLACEBO, placebo, with_placebo
 
 
 def journeys(n: int = 3000, channels: int = 5, seed: int = 1) -> Paths:
@@ -37,7 +38,7 @@ def at_data(paths: Paths, name: str, options: ModelOptions) -> batched.Figures:
     """A model's batched figures for one 'replicate' equal to the data."""
     group, distinct = bootstrap._distinct(paths)
     converting = np.flatnonzero(paths.conversions > 0)
-    runner = bootstrap._runner(name, paths, distinct, options, converting)
+    runner = bootstrap._runner(name, paths, distinct, options, converting, paths.value[converting])
     if runner.rows:
         rows = [a[None, converting] for a in (paths.conversions, paths.value, paths.nulls)]
         return runner.figures(batched.Batch(*rows))
@@ -125,7 +126,7 @@ def test_resampling_keeps_the_journey_total_and_each_journeys_value() -> None:
     assert conv.max() <= 3 and conv.min() >= 0
     draws = bootstrap.Draws(paths, BootstrapSpec(resamples=50))
     for counts in draws.chunks(50):
-        assert np.all(counts.sum(axis=1) == 3)  # the multinomial keeps the total
+        assert np.all(counts.sum(axis=0) == 3)  # the multinomial keeps the total
 
 
 def test_fractional_counts_take_the_poisson_bootstrap() -> None:
@@ -175,3 +176,63 @@ def test_path_file_command_adds_interval_columns(tmp_path: Path) -> None:
         main, [*base, "--out", str(again), "--intervals", "0.9", "--resamples", "100"]
     )
     assert again.read_text() == ranged.read_text()  # seeded: the same intervals
+
+
+def test_placebo_lands_once_in_every_journey_and_keeps_the_rest() -> None:
+    paths = journeys(400)
+    marked = with_placebo(paths, seed=9)
+    code = marked.channels.index(PLACEBO)
+    is_placebo = marked.codes == code
+    assert np.array_equal(np.add.reduceat(is_placebo, marked.offsets[:-1]), np.ones(400))
+    assert np.array_equal(marked.codes[~is_placebo], paths.codes)  # order kept
+    assert marked.gaps is not None and paths.gaps is not None
+    assert np.array_equal(marked.gaps[~is_placebo], paths.gaps)
+    # In time it lies between its neighbours (the conversion, at 0, after the last touch).
+    index = np.flatnonzero(is_placebo)
+    first = marked.position[index] == 0
+    last = marked.position[index] == marked.lengths[marked.path_of_touch[index]] - 1
+    after = np.where(last, 0.0, marked.gaps[np.minimum(index + 1, len(marked.gaps) - 1)])
+    before = np.where(first, after, marked.gaps[np.maximum(index - 1, 0)])
+    lo, hi = np.minimum(before, after), np.maximum(before, after)
+    assert np.all((marked.gaps[index] >= lo - 1e-12) & (marked.gaps[index] <= hi + 1e-12))
+
+
+def test_placebo_credit_of_first_touch_is_the_journeys_where_it_came_first() -> None:
+    paths = journeys(2000)
+    found = placebo(paths, ["first_touch", "markov"], None, BootstrapSpec(resamples=50, seed=2))
+    marked = with_placebo(paths, seed=2)
+    code = marked.channels.index(PLACEBO)
+    came_first = marked.codes[marked.offsets[:-1]] == code
+    expected = float(paths.conversions[came_first].sum())
+    assert found["first_touch"].conversions == pytest.approx(expected)
+    assert found["first_touch"].share == pytest.approx(expected / paths.conversions.sum())
+    for credit in found.values():
+        assert credit.low <= credit.conversions <= credit.high
+
+
+def test_removal_effects_file_carries_their_intervals(tmp_path: Path) -> None:
+    source = tmp_path / "paths.csv"
+    source.write_text(
+        "path,total_conversions,total_conversion_value,total_null\n"
+        "a > b,30,3000,70\nb,12,600,200\na > c > b,8,1600,12\nc,3,90,90\n"
+    )
+    removal = tmp_path / "removal.csv"
+    args = ["attribute", "--paths", str(source), "--models", "markov", "--out"]
+    args += [str(tmp_path / "r.csv"), "--removal-effects", str(removal), "--intervals", "0.8"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    rows = list(csv.DictReader(removal.open()))
+    assert [r["channel"] for r in rows] == ["a", "b", "c"]
+    for row in rows:
+        low = float(row["removal_effect_conversions_low"])
+        high = float(row["removal_effect_conversions_high"])
+        assert low <= float(row["removal_effect_conversions"]) <= high
+
+
+def test_no_journeys_give_zero_replicates() -> None:
+    none = np.zeros(0)
+    empty = Paths(("a", "b"), np.zeros(1, np.int64), np.zeros(0, np.int64), none, none, none)
+    found = replicates(
+        empty, ["linear", "markov"], ModelOptions(order=2), BootstrapSpec(resamples=4)
+    )
+    assert set(found) == {"linear", "markov_2"}
+    assert found["markov_2"].conversions.shape == (4, 2) and not found["linear"].value.any()

@@ -56,7 +56,7 @@ def _weights(text: str) -> tuple[float, float, float]:
     "--removal-effects",
     "removal_out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write Markov removal effects here.",
+    help="Also write Markov removal effects here (with their intervals under --intervals).",
 )
 @click.option(
     "--intervals",
@@ -119,9 +119,9 @@ def attribute(
             target.parent.mkdir(parents=True, exist_ok=True)
     write_results(credits, out, bounds, level)
     if removal_out is not None:
-        write_removal_effects(
-            next(c for c in credits if c.removal_conversions is not None), removal_out
-        )
+        chain = next(c for c in credits if c.removal_conversions is not None)
+        found = None if bounds is None else bounds[chain.model]
+        write_removal_effects(chain, removal_out, found, level)
     total = float(paths.conversions.sum())
     out_msg = f"{paths.n_paths:,} paths, {paths.n_channels} channels, {total:,.4g} conversions"
     click.echo(f"{out_msg}; {len(credits)} models written to {out}")

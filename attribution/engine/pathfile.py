@@ -103,19 +103,21 @@ def write_results(
             )
 
 
-def write_removal_effects(credit: Credit, out: Path) -> None:
-    """channel,removal_effect_conversions,removal_effect_value of a Markov result."""
+def write_removal_effects(
+    credit: Credit, out: Path, intervals: Replicates | None = None, level: float | None = None
+) -> None:
+    """channel,removal_effect_conversions,removal_effect_value of a Markov result; with
+    intervals, also each one's _low and _high."""
     if credit.removal_conversions is None or credit.removal_value is None:
         raise ValueError(f"{credit.model} has no removal effects")
+    columns = [credit.removal_conversions, credit.removal_value]
+    header = ["channel", "removal_effect_conversions", "removal_effect_value"]
+    if intervals is not None and level is not None:
+        for figure, name in (("removal_conversions", "conversions"), ("removal_value", "value")):
+            columns += intervals.bounds(level, figure)
+            header += [f"removal_effect_{name}_low", f"removal_effect_{name}_high"]
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(("channel", "removal_effect_conversions", "removal_effect_value"))
+        writer.writerow(header)
         order = sorted(range(len(credit.channels)), key=lambda i: credit.channels[i])
-        writer.writerows(
-            (
-                credit.channels[i],
-                repr(float(credit.removal_conversions[i])),
-                repr(float(credit.removal_value[i])),
-            )
-            for i in order
-        )
+        writer.writerows([credit.channels[i], *(repr(float(c[i])) for c in columns)] for i in order)
