@@ -75,6 +75,13 @@ def test_cac_swaps_the_bounds_and_roas_divides_them() -> None:
     assert roas_range(0.0, Range(100.0, 250.0)) == Range(None, None)
 
 
+def test_the_placebo_meaning_says_whether_noise_gets_credit() -> None:
+    told = intervals_page.Placebo("linear", 12.0, 8.0, 16.0, 0.123)
+    assert told.meaning == "hands about 12.3 % of conversions to a channel that does nothing"
+    untold = intervals_page.Placebo("markov", 0.4, 0.0, 1.1, 0.004)
+    assert untold.meaning == "credits noise no more than the data can tell from nothing"
+
+
 def test_a_periods_journeys_are_redrawn_as_poisson_counts() -> None:
     """Held: the period's last-touch credit of a channel with n journeys in the period is a sum
     of n Poisson(1) weights, Poisson(n): 5th and 95th percentiles about n -/+ 1.645 sqrt(n).
@@ -201,6 +208,44 @@ def test_the_windows_bounds_are_bootstrap_replicates_bounds(built: Built) -> Non
     ]
 
 
+def test_the_placebo_check_is_stored_and_shown(built: Built) -> None:
+    """The report's run stores each model's credit to a no-effect channel as placebo() gives
+    it on the run's journeys, and the page lists it with its range and meaning."""
+    from attribution.models.placebo import placebo
+
+    start = datetime.fromisoformat(built.made.manifest["window_start"])
+    end = datetime.fromisoformat(built.made.manifest["window_end"])
+    with built.pipe.warehouse.cursor() as cur:
+        found = journeys.build(cur, start=start, end=end, lookback_days=30.0, kinds=("won",))
+    expected = placebo(found.paths, MODELS, ModelOptions(), SPEC)
+    got = built.pipe.warehouse.con.execute(
+        "SELECT model, conversions, conversions_low, conversions_high, share FROM run_placebo "
+        "WHERE run_id = ? ORDER BY model",
+        [built.made.run_id],
+    ).fetchall()
+    assert got == sorted(
+        (p.model, pytest.approx(p.conversions), pytest.approx(p.low), pytest.approx(p.high),
+         pytest.approx(p.share))
+        for p in expected.values()
+    )  # fmt: skip
+    doc = parse(built.made.index.read_text(encoding="utf-8"))
+    rows = rows_by_channel(doc.by_id("placebo"))
+    assert list(rows) == ["Last touch", "Linear", "Markov chain"]
+    linear = expected["linear"]
+    assert rows["Linear"][1] == f"{linear.conversions:,.1f}"
+    assert rows["Linear"][2] == f"{linear.low:,.1f}{DASH}{linear.high:,.1f}"
+    shown = intervals_page.Placebo(
+        "linear", linear.conversions, linear.low, linear.high, linear.share
+    )
+    assert rows["Linear"][4] == shown.meaning
+    assert (
+        shown.meaning
+        == f"hands about {linear.share * 100:.1f} % of conversions to a channel that does nothing"
+    )
+    assert linear.low > 0  # one touch each: the placebo is half of every journey
+    assert "random place in every journey" in doc.by_id("placebo-note").text
+
+
 def test_the_weeks_bounds_hold_its_figures(built: Built) -> None:
     """The period's intervals are of the figures shown: they hold the week's credit (not the
     whole window's), and a channel's share bounds lie within 0 and 1."""
@@ -308,6 +353,7 @@ def test_a_report_without_intervals_has_no_range_columns(built: Built, tmp_path:
     head = [th.text for th in doc.by_id("channels").find("thead").find_all("th")]
     assert not [h for h in head if "range" in h]
     assert not doc.find_all("span", class_="flag")
+    assert not doc.find_all("table", id="placebo")
     assert read_csv(made.files["channel_summary"])[0] == list(CHANNEL_COLUMNS)
     assert made.manifest["intervals"] is None
 

@@ -218,4 +218,26 @@ def tables(paths: Paths, names: Sequence[str], spec: RunSpec, periods: Held) -> 
     bounds = Bounds(spec.intervals)
     bounds.scopes.append(window(paths, names, spec.options, spec.intervals, spec.start, spec.end))
     bounds.scopes += periods.scopes()
-    return bounds.tables()
+    found = bounds.tables()
+    if spec.placebo:
+        found["run_placebo_rows"] = placebo_rows(paths, names, spec.options, spec.intervals)
+    return found
+
+
+def placebo_rows(
+    paths: Paths, names: Sequence[str], options: ModelOptions, spec: BootstrapSpec
+) -> pa.Table:
+    """The placebo check's rows (models/placebo.py): a model's credit to a channel with no
+    effect, its interval and share."""
+    from attribution.models.placebo import placebo
+
+    found = placebo(paths, names, options, spec).values()
+    return pa.table(
+        {
+            "model": pa.array([p.model for p in found], pa.string()),
+            "conversions": pa.array([p.conversions for p in found], pa.float64()),
+            "conversions_low": pa.array([p.low for p in found], pa.float64()),
+            "conversions_high": pa.array([p.high for p in found], pa.float64()),
+            "share": pa.array([p.share for p in found], pa.float64()),
+        }
+    )

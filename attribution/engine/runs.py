@@ -39,6 +39,7 @@ class RunSpec:
     options: ModelOptions = field(default_factory=ModelOptions)
     intervals: BootstrapSpec | None = None  # None: no intervals stored (engine/intervals.py)
     interval_periods: tuple[tuple[datetime, datetime], ...] = ()  # also inside the window
+    placebo: bool = False  # with intervals: the placebo check too (a report's run)
 
 
 _EMPTY = np.zeros(0)
@@ -230,6 +231,7 @@ _STATEMENTS = {
     "run_credit_rows": "runs/insert_channel_credits",
     "run_interval_scopes": "runs/insert_run_intervals",
     "run_channel_intervals": "runs/insert_channel_intervals",
+    "run_placebo_rows": "runs/insert_placebo",
 }
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.engine.intervals import Bounds, Scope
+from attribution.engine.intervals import Bounds, Scope, placebo_rows
 from attribution.engine.sqlengine import SqlEngine
 from attribution.models.bootstrap import BootstrapSpec, Replicates
 from attribution.models.paths import Floats, Paths
@@ -145,4 +145,7 @@ def tables(
         held = credit.replicates(k, poisson)
         scope = Scope(start, end, "poisson", "held", time.perf_counter() - started)
         bounds.scopes.append((scope, held))
-    return bounds.tables()
+    found = bounds.tables()
+    if spec.placebo and refit:  # time_decay needs each touch's time: not on the paths
+        found["run_placebo_rows"] = placebo_rows(paths, refit, spec.options, poisson)
+    return found

@@ -180,3 +180,38 @@ def csv_cells(found: Intervals | None, rows: list[dict[str, object]], prefix: st
                 "rank_settled": r.settled,
             }
         )
+
+
+@dataclass(frozen=True)
+class Placebo:
+    """What a model credits to a channel with no effect over the run's window (the placebo
+    check), its interval, and its share of the window's conversions."""
+
+    model: str
+    conversions: float
+    low: float
+    high: float
+    share: float
+
+    @property
+    def meaning(self) -> str:
+        """The row in words: whether the model's credit to noise is told apart from none."""
+        if self.low <= 0.0:
+            return "credits noise no more than the data can tell from nothing"
+        return f"hands about {self.share * 100:.1f} % of conversions to a channel that does nothing"
+
+
+def placebo(wh: Warehouse, run_id: int, models: Sequence[str]) -> list[Placebo]:
+    """The run's placebo check, in the report's model order (none: a run without it)."""
+    rows = {r["model"]: r for r in wh.records("metrics/placebo", {"run_id": run_id})}
+    return [
+        Placebo(
+            m,
+            float(rows[m]["conversions"]),
+            float(rows[m]["conversions_low"]),
+            float(rows[m]["conversions_high"]),
+            float(rows[m]["share"]),
+        )
+        for m in models
+        if m in rows
+    ]

@@ -185,6 +185,7 @@ def build(
         options=spec.options,
         intervals=spec.intervals,
         interval_periods=((spec.period.start, spec.period.end),),  # the figures shown
+        placebo=spec.intervals is not None,
     )
     read_at = clock.utc_now().replace(microsecond=0)
     banners = _banners(wh, spec.period, run_spec.kinds, read_at, allow_empty)
@@ -282,6 +283,7 @@ def build(
             window=(start, end),
             banners=banners,
             ranges=ranges,
+            placebo=intervals.placebo(wh, result.run_id, models),
         )
     )
     (tmp / "index.html").write_text(html, encoding="utf-8")

@@ -36,3 +36,15 @@ CREATE TABLE channel_intervals (
     removal_value_low DOUBLE,
     removal_value_high DOUBLE
 );
+
+-- The placebo check of a report's run: a channel with no effect inserted at a random place of
+-- every journey of the window, and the credit each model gives it, with its interval (drawn as
+-- the window's intervals). One row per (run_id, model).
+CREATE TABLE run_placebo (
+    run_id INTEGER NOT NULL,
+    model VARCHAR NOT NULL,
+    conversions DOUBLE NOT NULL,             -- conversions credited to the placebo channel
+    conversions_low DOUBLE NOT NULL,
+    conversions_high DOUBLE NOT NULL,
+    share DOUBLE NOT NULL                    -- of the window's conversions, 0 to 1
+);
