@@ -43,7 +43,7 @@ from attribution.errors import (
 )
 from attribution.ingest.kinds import KINDS
 from attribution.reporting.period import Period
-from attribution.reporting.report import Report
+from attribution.reporting.report import Report, interval_spec
 from attribution.service.pipeline import Pipeline
 from attribution.warehouse.connection import Warehouse
 
@@ -264,6 +264,7 @@ class Jobs:
             end=period.end,
             lookback_days=job.lookback_days or self.settings.reports.lookback_days,
             models=tuple(job.models or self.settings.reports.models),
+            intervals=interval_spec(self.settings.reports),  # reports.intervals and its settings
         )
         result = self.pipeline.attribute(spec)
         return {"run_id": result.run_id, "period": period.label, "input_hash": result.input_hash}
