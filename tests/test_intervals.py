@@ -30,7 +30,7 @@ from attribution.reporting import intervals as intervals_page
 from attribution.reporting import report
 from attribution.reporting.intervals import Range, cac_range, roas_range, settled
 from attribution.reporting.period import Period
-from attribution.reporting.render import CHANNEL_COLUMNS, MODEL_COLUMNS
+from attribution.reporting.render import CHANNEL_COLUMNS, MODEL_COLUMNS, compact
 from attribution.service.pipeline import Pipeline, run_demo
 
 from .html_doc import parse
@@ -64,6 +64,23 @@ def test_a_rank_is_settled_only_apart_from_both_neighbours() -> None:
         "A": False,
         "B": False,
     }
+
+
+def test_range_ends_read_short() -> None:
+    amounts = (1_234_567, 153_868.5, 25_043.08, 2_700, 870.4, 15.23)
+    assert [compact(v, "money") for v in amounts] == [
+        "1.23M",
+        "154k",
+        "25.0k",
+        "2.70k",
+        "870",
+        "15.2",
+    ]
+    assert (compact(0.1634, "percent"), compact(3.14159, "ratio"), compact(12.34, "number")) == (
+        "16.3 %",
+        "3.1",
+        "12.3",
+    )
 
 
 def test_cac_swaps_the_bounds_and_roas_divides_them() -> None:
@@ -262,8 +279,7 @@ def test_the_page_shows_ranges_and_flags_the_unsettled(built: Built) -> None:
     doc = parse(built.made.index.read_text(encoding="utf-8"))
     table = doc.by_id("channels")
     head = [th.text for th in table.find("thead").find_all("th")]
-    for label in ("Conversions", "Revenue", "Share of conversions", "CAC", "ROAS"):
-        assert f"{label}, 90 % range" in head
+    assert "Share" in head  # the share of conversions, only with intervals
     flagged = {
         tr.find("th").text.split(" rank not settled")[0]
         for tr in table.find("tbody").find_all("tr")
@@ -275,14 +291,30 @@ def test_the_page_shows_ranges_and_flags_the_unsettled(built: Built) -> None:
     assert "200 times" in note
     method = doc.find("dl", class_="method").text
     assert "90 % percentile bootstrap intervals, 200 resamples, seed 11, Poisson" in method
-    col = head.index("Conversions, 90 % range")
-    row = rows_by_channel(table)["Paid Search"]
-    low, high = (float(x) for x in row[col].replace(",", "").split(DASH))
-    bounds = stored(built.pipe, built.made.run_id, WEEK.start, WEEK.end)[("linear", "Paid Search")]
-    assert (low, high) == (
-        round(bounds["conversions_low"], 1),
-        round(bounds["conversions_high"], 1),
-    )
+    bounds = stored(built.pipe, built.made.run_id, WEEK.start, WEEK.end)
+    for tr in table.find("tbody").find_all("tr"):
+        channel = tr.find("th").text.split(" rank not settled")[0]
+        ranges = {
+            head[i]: td.find("span", class_="range").text
+            for i, td in enumerate(tr.find_all("td"), start=1)
+            if td.find_all("span", class_="range")
+        }
+        b = bounds.get(("linear", channel))
+        if b is None:  # Unassigned: leads only, no credit
+            assert ranges["Conversions (Linear)"] == "0.0\N{EN DASH}0.0"
+            continue
+        conv = f"{b['conversions_low']:,.1f}\N{EN DASH}{b['conversions_high']:,.1f}"
+        share = f"{b['share_low'] * 100:.1f}\N{EN DASH}{b['share_high'] * 100:.1f} %"
+        assert (ranges["Conversions (Linear)"], ranges["Share"]) == (conv, share)
+        assert "Revenue (Linear)" in ranges
+        if channel == "Paid Search":  # spend 2,100: CAC's ends swapped, ROAS's divided
+            cac = f"{compact(2100 / b['conversions_high'], 'money')}\N{EN DASH}" + compact(
+                2100 / b["conversions_low"], "money"
+            )
+            roas = f"{b['value_low'] / 2100:,.1f}\N{EN DASH}{b['value_high'] / 2100:,.1f}"
+            assert ranges["CAC"] == cac and ranges["ROAS"] == roas
+        if channel == "Referral":  # no spend: no CAC or ROAS range
+            assert "CAC" not in ranges and "ROAS" not in ranges
 
 
 def rows_by_channel(table: object) -> dict[str, list[str]]:
@@ -351,7 +383,8 @@ def test_a_report_without_intervals_has_no_range_columns(built: Built, tmp_path:
     made = report.build(built.pipe.warehouse, spec, tmp_path, base_currency="USD")
     doc = parse(made.index.read_text(encoding="utf-8"))
     head = [th.text for th in doc.by_id("channels").find("thead").find_all("th")]
-    assert not [h for h in head if "range" in h]
+    assert "Share" not in head
+    assert not doc.find_all("span", class_="range")
     assert not doc.find_all("span", class_="flag")
     assert not doc.find_all("table", id="placebo")
     assert read_csv(made.files["channel_summary"])[0] == list(CHANNEL_COLUMNS)

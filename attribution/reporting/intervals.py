@@ -31,6 +31,7 @@ class ChannelRange:
     cac: Range
     roas: Range
     settled: bool
+    point_share: float | None = None  # the figure's share of the model's conversions
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def load(
                 per_channel[r.channel] = (zero, zero, zero)
         shown = {c: points.get((model, c), 0.0) for c in per_channel}
         rank = settled(shown, {c: r[0] for c, r in per_channel.items()})
+        total = sum(shown.values())
         ranges[model] = {
             c: ChannelRange(
                 conv,
@@ -124,6 +126,7 @@ def load(
                 cac_range(spend.get(c), conv),
                 roas_range(spend.get(c), value),
                 rank[c],
+                shown[c] / total if total else None,
             )
             for c, (conv, value, share) in per_channel.items()
         }

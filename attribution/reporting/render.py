@@ -53,7 +53,25 @@ def environment() -> Environment:
     env.filters["change"] = change_text
     env.filters["model"] = model_label
     env.filters["sortkey"] = lambda v: "" if v is None else v
+    env.filters["compact"] = compact
     return env
+
+
+def compact(value: float, fmt: str) -> str:
+    """A bound of a range, short: amounts to about three figures (154k, 1.23M, 2.70k, 870,
+    15.2), counts to a tenth, rates to a tenth of a percent, ratios to a tenth."""
+    v = float(value)
+    if fmt == "percent":
+        return f"{v * 100:.1f} %"
+    if fmt == "ratio":
+        return f"{v:,.1f}"
+    if fmt != "money":
+        return f"{v:,.1f}"
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            scaled = v / scale
+            return f"{scaled:,.{2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0}f}{suffix}"
+    return f"{v:,.1f}" if abs(v) < 100 else f"{v:,.0f}"
 
 
 def money(value: float | Decimal | None) -> str:
