@@ -30,6 +30,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "tokens": ("attribution.cli.tokens", "tokens_group", "Create, list and revoke API tokens"),
     "run": ("attribution.cli.engine", "run_command", "Attribute conversions and store the run"),
     "attribute": ("attribution.cli.engine", "attribute", "Attribute a path file (no warehouse)"),
+    "simulate": (
+        "attribution.cli.simulation",
+        "simulate",
+        "Simulate journeys with known channel effects",
+    ),
+    "evaluate": (
+        "attribution.cli.simulation",
+        "evaluate",
+        "Score every model against a simulation's truth",
+    ),
     "report": ("attribution.cli.report", "report_command", "Build the report of a week or period"),
     "jobs": ("attribution.cli.jobs", "jobs_group", "List, run and inspect scheduled jobs"),
     "mail": ("attribution.cli.mail", "mail_command", "Email a built report's dashboard"),
