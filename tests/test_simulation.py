@@ -88,7 +88,7 @@ def test_additive_truth_equals_the_independent_formula() -> None:
     scenario = SCENARIOS["additive"]
     sim = simulate(scenario, 20_000, seed=3)
     d = sim.draws
-    present = np.isfinite(sim.world.times).any(axis=2)
+    present = np.asarray(np.isfinite(sim.world.times).any(axis=2), dtype=bool)
     lifts = np.array([c.lift for c in scenario.channels])
     p = scenario.base + present @ lifts
     lost = [

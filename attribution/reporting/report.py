@@ -20,7 +20,7 @@ from attribution import clock
 from attribution.engine import runs
 from attribution.errors import AttributionError
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names
-from attribution.reporting import charts, coverage, metrics, tables
+from attribution.reporting import charts, coverage, guidance, metrics, tables
 from attribution.reporting.period import Period
 from attribution.reporting.render import (
     CHANNEL_COLUMNS,
@@ -250,6 +250,7 @@ def build(
             base_currency=base_currency,
             window=(start, end),
             banners=banners,
+            guidance=guidance.run_advice(wh, result.run_id, models),
         )
     )
     (tmp / "index.html").write_text(html, encoding="utf-8")
