@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -13,6 +14,9 @@ from attribution.errors import IngestError
 from attribution.models.paths import Paths
 from attribution.models.result import Credit
 from attribution.warehouse.statements import statement
+
+if TYPE_CHECKING:
+    from attribution.models.bootstrap import Replicates
 
 REQUIRED = ("path", "total_conversions")
 OPTIONAL = ("total_conversion_value", "total_null")
@@ -66,28 +70,54 @@ def read_path_file(path: Path, sep: str = ">") -> Paths:
     )
 
 
-def write_results(credits: Sequence[Credit], out: Path) -> None:
-    """channel,model,conversions,value, one row per channel and model."""
+def write_results(
+    credits: Sequence[Credit],
+    out: Path,
+    intervals: Mapping[str, Replicates] | None = None,
+    level: float | None = None,
+) -> None:
+    """channel,model,conversions,value, one row per channel and model; with intervals, also
+    conversions_low, conversions_high, value_low, value_high."""
+    header = ["channel", "model", "conversions", "value"]
+    if intervals is not None:
+        header += ["conversions_low", "conversions_high", "value_low", "value_high"]
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(("channel", "model", "conversions", "value"))
+        writer.writerow(header)
         for credit in credits:
-            writer.writerows((c, m, repr(v), repr(w)) for c, m, v, w in credit.rows())
+            extra: list[list[str]] = [[] for _ in credit.channels]
+            if intervals is not None and level is not None:
+                found = intervals[credit.model]
+                columns = [*found.bounds(level, "conversions"), *found.bounds(level, "value")]
+                extra = [[repr(float(c[i])) for c in columns] for i in range(len(credit.channels))]
+            order = sorted(range(len(credit.channels)), key=lambda i: credit.channels[i])
+            writer.writerows(
+                [
+                    credit.channels[i],
+                    credit.model,
+                    repr(float(credit.conversions[i])),
+                    repr(float(credit.value[i])),
+                    *extra[i],
+                ]
+                for i in order
+            )
 
 
-def write_removal_effects(credit: Credit, out: Path) -> None:
-    """channel,removal_effect_conversions,removal_effect_value of a Markov result."""
+def write_removal_effects(
+    credit: Credit, out: Path, intervals: Replicates | None = None, level: float | None = None
+) -> None:
+    """channel,removal_effect_conversions,removal_effect_value of a Markov result; with
+    intervals, also each one's _low and _high."""
     if credit.removal_conversions is None or credit.removal_value is None:
         raise ValueError(f"{credit.model} has no removal effects")
+    columns = [credit.removal_conversions, credit.removal_value]
+    header = ["channel", "removal_effect_conversions", "removal_effect_value"]
+    if intervals is not None and level is not None:
+        for figure, name in (("removal_conversions", "conversions"), ("removal_value", "value")):
+            columns += intervals.bounds(level, figure)
+            header += [f"removal_effect_{name}_low", f"removal_effect_{name}_high"]
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(("channel", "removal_effect_conversions", "removal_effect_value"))
+        writer.writerow(header)
         order = sorted(range(len(credit.channels)), key=lambda i: credit.channels[i])
-        writer.writerows(
-            (
-                credit.channels[i],
-                repr(float(credit.removal_conversions[i])),
-                repr(float(credit.removal_value[i])),
-            )
-            for i in order
-        )
+        writer.writerows([credit.channels[i], *(repr(float(c[i])) for c in columns)] for i in order)

@@ -11,14 +11,16 @@ batched solve for Markov, a pass per distinct set or path for Shapley and fractr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
-from attribution.models import ModelOptions
-from attribution.models.paths import Floats, Paths
+from attribution.errors import AttributionError
+from attribution.models import ModelOptions, batched
+from attribution.models.paths import Floats, Ints, Paths
 
 Method = Literal["auto", "multinomial", "poisson"]
 
@@ -87,4 +89,176 @@ def replicates(
 ) -> dict[str, Replicates]:
     """Each named model's replicates, keyed by its Credit's model name (markov_2 for order 2,
     the preset's name for u_shaped and the like)."""
-    raise NotImplementedError("being written")
+    from attribution.models import check_names
+
+    opts, spec = options or ModelOptions(), spec or BootstrapSpec()
+    if spec.resamples < 1:
+        raise AttributionError("resamples must be at least 1")
+    percentile(np.zeros((1, 1)), spec.level)  # the level's check, before any work
+    draws = Draws(paths, spec)
+    group, distinct = _distinct(paths)
+    g = distinct.n_paths
+    rows = draws.cell_row
+    # Each cell's place among the distinct paths' converting (0..g-1) and non-converting
+    # (g..2g-1) counts; and the converting cells, for models that read each journey's own row.
+    sums = batched.Grouper((rows if group is None else group[rows]) + g * draws.cell_null, 2 * g)
+    converting = np.flatnonzero(~draws.cell_null)
+    runners = [
+        _runner(name, paths, distinct, opts, rows[converting]) for name in check_names(names)
+    ]
+    parts: list[list[batched.Figures]] = [[] for _ in runners]
+    for counts in draws.chunks(_chunk(draws, distinct, spec.resamples)):
+        journeys = sums(counts)
+        value = sums(counts * draws.cell_value)[:, :g]
+        per_path = batched.Batch(journeys[:, :g], value, journeys[:, g:])
+        per_row: batched.Batch | None = None
+        for runner, found in zip(runners, parts, strict=True):
+            if runner.rows and per_row is None:
+                kept = counts[:, converting]
+                per_row = batched.Batch(kept, kept * draws.cell_value[converting], kept * 0)
+            found.append(runner.figures(per_row if runner.rows and per_row else per_path))
+    return {
+        runner.model: _stacked(runner.model, paths.channels, found)
+        for runner, found in zip(runners, parts, strict=True)
+    }
+
+
+class Draws:
+    """Each replicate's counts of the journeys of every non-empty cell (a path row's
+    converting, or its non-converting, journeys), from the replicate's own seeded generator:
+    the same seed gives the same draws however the replicates are chunked."""
+
+    def __init__(self, paths: Paths, spec: BootstrapSpec) -> None:
+        counts = np.concatenate([paths.conversions, paths.nulls])
+        integer = bool(np.all(counts == np.floor(counts)))
+        method = spec.method if spec.method != "auto" else "multinomial" if integer else "poisson"
+        if method == "multinomial" and not integer:
+            raise AttributionError(
+                "fractional journey counts cannot be resampled jointly: use the Poisson bootstrap"
+            )
+        self.method = method
+        cells = np.flatnonzero(counts > 0)
+        n = paths.n_paths
+        self.cell_row, self.cell_null = cells % max(n, 1), cells >= n
+        self.count = counts[cells]
+        per_journey = np.divide(
+            paths.value, paths.conversions, out=np.zeros(n), where=paths.conversions > 0
+        )
+        self.cell_value = np.where(self.cell_null, 0.0, per_journey[self.cell_row])
+        self.seeds = np.random.SeedSequence(spec.seed).spawn(spec.resamples)
+        self.total = int(self.count.sum()) if integer else 0
+        self.cell_of_journey: NDArray[np.integer[Any]] | None = None
+        self.by_journey = method == "multinomial" and self.total <= 2 * len(cells)
+        if self.by_journey and self.total != len(cells):  # a journey a cell needs no lookup
+            self.cell_of_journey = np.repeat(np.arange(len(cells)), self.count.astype(np.int64))
+        self.p = self.count / max(self.count.sum(), 1.0)
+
+    @property
+    def cells(self) -> int:
+        return len(self.count)
+
+    def one(self, seed: np.random.SeedSequence, out: Floats) -> None:
+        """One replicate's counts per cell, into out."""
+        rng = np.random.default_rng(seed)
+        if self.method == "poisson":
+            out[:] = rng.poisson(self.count)
+        elif self.by_journey:  # draw journeys: about a journey a cell
+            width = np.int32 if self.total < 2**31 else np.int64  # int32: twice as fast
+            drawn: NDArray[np.integer[Any]] = rng.integers(0, self.total, self.total, dtype=width)
+            if self.cell_of_journey is not None:
+                drawn = self.cell_of_journey[drawn]
+            out[:] = np.bincount(drawn, minlength=self.cells)
+        else:  # many journeys a cell: draw the cells' counts
+            out[:] = rng.multinomial(self.total, self.p)
+
+    def chunks(self, size: int) -> Iterator[Floats]:
+        """The replicates' counts, (replicates, cells), `size` replicates at a time."""
+        buffer = np.empty((size, self.cells))
+        for at in range(0, len(self.seeds), size):
+            seeds = self.seeds[at : at + size]
+            for row, seed in enumerate(seeds):
+                self.one(seed, buffer[row])
+            yield buffer[: len(seeds)]
+
+
+def _distinct(paths: Paths) -> tuple[Ints | None, Paths]:
+    """Each row's distinct path and the distinct paths (counts left at zero): the models'
+    work is per distinct path. None when every row is a path of its own."""
+    from attribution.models.shapley import _path_keys
+
+    keys, _ = _path_keys(paths)
+    uniq, first, group = np.unique(keys, return_index=True, return_inverse=True)
+    group = group.ravel().astype(np.int64)
+    if len(uniq) == paths.n_paths:
+        return None, paths
+    # A 64-bit key could in principle collide: check every row equals its group's first row.
+    lengths = paths.lengths
+    rep = first[group]
+    same_length = bool(np.array_equal(lengths, lengths[rep]))
+    if not same_length or not np.array_equal(
+        paths.codes, paths.codes[np.repeat(paths.offsets[rep], lengths) + paths.position]
+    ):
+        return None, paths
+    kept = np.sort(first)
+    order = np.empty(len(uniq), dtype=np.int64)
+    order[np.argsort(first)] = np.arange(len(uniq))  # distinct paths in first-seen order
+    kept_lengths = lengths[kept]
+    starts = np.repeat(paths.offsets[kept], kept_lengths)
+    within = np.arange(int(kept_lengths.sum())) - np.repeat(
+        np.cumsum(kept_lengths) - kept_lengths, kept_lengths
+    )
+    zeros = np.zeros(len(kept))
+    distinct = Paths(
+        channels=paths.channels,
+        offsets=np.r_[0, np.cumsum(kept_lengths)].astype(np.int64),
+        codes=paths.codes[starts + within],
+        conversions=zeros,
+        value=zeros,
+        nulls=zeros,
+    )
+    return order[group], distinct
+
+
+class _Runner(Protocol):
+    model: str
+    rows: bool  # reads each converting journey's own row (time decay), not distinct paths
+
+    def figures(self, batch: batched.Batch) -> batched.Figures: ...
+
+
+def _runner(
+    name: str, paths: Paths, distinct: Paths, options: ModelOptions, converting: Ints
+) -> _Runner:
+    runner: Any
+    if name == "markov":
+        runner = batched.Markov(distinct, options.order)
+    elif name == "shapley":
+        runner = batched.Shapley(distinct)
+    elif name == "fractribution":
+        runner = batched.Fractribution(distinct)
+    elif name == "time_decay":  # each journey's own touch times: per row, not per path
+        runner = batched.Shares(paths, name, options, rows=converting)
+    else:
+        runner = batched.Shares(distinct, name, options)
+    runner.rows = name == "time_decay"
+    return cast(_Runner, runner)
+
+
+def _chunk(draws: Draws, distinct: Paths, resamples: int) -> int:
+    """Replicates per chunk: about 8 million numbers per array at a time."""
+    width = max(draws.cells, len(distinct.codes), 1)
+    states = min(len(distinct.codes) + 1, 200)  # Markov's dense systems: (channels + 1) n^2
+    dense = states**2 * (distinct.n_channels + 1)
+    return max(1, min(resamples, 8_000_000 // max(width, dense)))
+
+
+def _stacked(model: str, channels: tuple[str, ...], found: list[batched.Figures]) -> Replicates:
+    def joined(name: str) -> Floats | None:
+        parts = [getattr(f, name) for f in found]
+        return None if any(p is None for p in parts) else np.concatenate(parts)
+
+    conversions, value = joined("conversions"), joined("value")
+    assert conversions is not None and value is not None
+    return Replicates(
+        model, channels, conversions, value, joined("removal_conversions"), joined("removal_value")
+    )

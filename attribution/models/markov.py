@@ -74,29 +74,56 @@ class Transitions:
         return len(self.members) + 1
 
 
-def transitions(paths: Paths, order: int) -> Transitions:
-    """The chain's counts from journeys held in memory (sql/models/markov_transitions.sql
-    counts the same in SQL; `from_rows` reads those)."""
+@dataclass(frozen=True)
+class Moves:
+    """A chain's structure without its counts: each move (src, dst) with the path that makes
+    it, and each path's last state; the counts come from any path counts (the data's, or a
+    bootstrap replicate's)."""
+
+    members: NDArray[np.bool_]
+    src: Ints
+    dst: Ints
+    owner: Ints  # the path of each move
+    end: Ints  # the last state of each path (paths in order)
+    n: int
+
+    def counted(self, conversions: Floats, nulls: Floats, value: Floats) -> Transitions:
+        """The chain's counts for these per-path counts."""
+        flow = conversions + nulls
+        return Transitions(
+            members=self.members,
+            src=self.src,
+            dst=self.dst,
+            weight=flow[self.owner],
+            to_conv=np.bincount(self.end, conversions, self.n).astype(np.float64),
+            to_null=np.bincount(self.end, nulls, self.n).astype(np.float64),
+            value_end=np.bincount(self.end, value, self.n).astype(np.float64),
+        )
+
+
+def moves(paths: Paths, order: int) -> Moves:
+    """The moves of the paths' chain (states numbered as `transitions` numbers them)."""
     if not 1 <= order <= MAX_ORDER:
         raise ValueError(f"order must be 1 to {MAX_ORDER}")
     state, owner, members, n_states = _states(paths, order)
-    n = n_states + 1
-    conv, nulls = paths.conversions, paths.nulls
-    flow = conv + nulls
     first = np.ones(len(state), dtype=bool)
     first[1:] = owner[1:] != owner[:-1]
     last = np.ones(len(state), dtype=bool)
     last[:-1] = owner[:-1] != owner[1:]
-    end = state[last] + 1
-    return Transitions(
+    return Moves(
         members=members.astype(bool),
         src=np.concatenate([np.zeros(first.sum(), dtype=np.int64), state[:-1][~last[:-1]] + 1]),
         dst=np.concatenate([state[first] + 1, state[1:][~first[1:]] + 1]),
-        weight=np.concatenate([flow[owner[first]], flow[owner[:-1][~last[:-1]]]]),
-        to_conv=np.bincount(end, conv[owner[last]], n).astype(np.float64),
-        to_null=np.bincount(end, nulls[owner[last]], n).astype(np.float64),
-        value_end=np.bincount(end, paths.value[owner[last]], n).astype(np.float64),
+        owner=np.concatenate([owner[first], owner[:-1][~last[:-1]]]),
+        end=state[last] + 1,  # every path has a last state, in path order
+        n=n_states + 1,
     )
+
+
+def transitions(paths: Paths, order: int) -> Transitions:
+    """The chain's counts from journeys held in memory (sql/models/markov_transitions.sql
+    counts the same in SQL; `from_rows` reads those)."""
+    return moves(paths, order).counted(paths.conversions, paths.nulls, paths.value)
 
 
 def state_key(codes: Ints, base: int) -> int:

@@ -1,0 +1,278 @@
+"""Every model's per-channel credit for many sets of path counts at once (bootstrap
+replicates): arrays shaped (replicates, paths) in, (replicates, channels) out.
+
+Rule-based models are linear in the counts: one share matrix, one sparse product. Markov builds
+every replicate's chain and solves them in one batched call (a loop over replicates only for
+chains too large to solve densely). Shapley and fractribution recompute their rates per
+replicate, vectorised over the replicates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import comb
+from typing import Any
+
+import numpy as np
+
+from attribution.models import MODELS, ModelOptions
+from attribution.models import markov as mk
+from attribution.models import shapley as sh
+from attribution.models.paths import Floats, Ints, Paths, dense_ids
+
+_NOISE = 1e-12  # as the models: rate differences below this are rounding
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Per-path counts of several replicates, each (replicates, paths)."""
+
+    conversions: Floats
+    value: Floats
+    nulls: Floats
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Per-channel figures of several replicates, each (replicates, channels)."""
+
+    conversions: Floats
+    value: Floats
+    removal_conversions: Floats | None = None
+    removal_value: Floats | None = None
+
+
+class Grouper:
+    """Sums by fixed keys, for any number of replicates: one bincount over them all (the
+    replicates' keys are made once per replicate count and kept)."""
+
+    def __init__(self, keys: Ints, size: int) -> None:
+        self.keys, self.size = np.asarray(keys, np.int64), size
+        self._flat: dict[int, Ints] = {}
+
+    def __call__(self, weights: Floats) -> Floats:
+        b = weights.shape[0]
+        flat = self._flat.get(b)
+        if flat is None:
+            flat = (np.arange(b, dtype=np.int64)[:, None] * self.size + self.keys).ravel()
+            self._flat = {b: flat}  # the chunk size; the last chunk may differ once
+        out = np.bincount(flat, weights.ravel(), b * self.size).astype(np.float64)
+        return out.reshape(b, self.size)
+
+
+class Shares:
+    """A model linear in the counts: each path's split of one conversion over the channels, as
+    a sparse (paths, channels) matrix; a replicate's credit is its counts times it."""
+
+    def __init__(
+        self, paths: Paths, name: str, options: ModelOptions, rows: Ints | None = None
+    ) -> None:
+        from scipy.sparse import csr_matrix
+
+        unit = Paths(
+            paths.channels,
+            paths.offsets,
+            paths.codes,
+            np.ones(paths.n_paths),
+            np.ones(paths.n_paths),
+            np.zeros(paths.n_paths),
+            gaps=paths.gaps,
+        )
+        credit = MODELS[name](unit, options)
+        self.model = credit.model
+        shape = (paths.n_paths, max(paths.n_channels, 1))
+        matrix = csr_matrix(
+            (credit.touch_conversions, (paths.path_of_touch, paths.codes)), shape=shape
+        )
+        self.matrix: Any = matrix if rows is None else matrix[rows]  # rows: those counted
+
+    def figures(self, batch: Batch) -> Figures:
+        m = self.matrix
+        return Figures(
+            np.asarray((m.T @ batch.conversions.T).T), np.asarray((m.T @ batch.value.T).T)
+        )
+
+
+class Markov:
+    """Removal-effect Markov on every replicate's chain."""
+
+    def __init__(self, paths: Paths, order: int) -> None:
+        self.model = mk.model_name(order)
+        self.moves = mv = mk.moves(paths, order)
+        self.n_channels = paths.n_channels
+        from scipy.sparse import csr_matrix
+
+        # The distinct moves, and how often each path makes each: a replicate's move counts
+        # are its path counts times this incidence matrix (one sparse product).
+        keys, move_of = dense_ids(mv.src * mv.n + mv.dst, mv.n * mv.n)
+        self.src, self.dst = keys // mv.n, keys % mv.n
+        ones = np.ones(len(move_of))
+        shape = (paths.n_paths, len(keys))
+        self.incidence: Any = csr_matrix((ones, (mv.owner, move_of)), shape=shape)
+        self.by_end = Grouper(mv.end, mv.n)
+        self.by_src = Grouper(self.src, mv.n)
+        self.by_move = Grouper(keys, mv.n * mv.n)
+
+    def figures(self, batch: Batch) -> Figures:
+        mv = self.moves
+        if mv.n > mk.DENSE_STATES:  # sparse chains: one replicate at a time
+            results = [
+                mk.removal(
+                    mk.Chain(mv.counted(c, n, v)), self.n_channels, float(c.sum()), float(v.sum())
+                )
+                for c, n, v in zip(batch.conversions, batch.nulls, batch.value, strict=True)
+            ]
+            return Figures(*(np.array([getattr(r, k) for r in results]) for k in _REMOVAL_FIELDS))
+        return self._dense(batch)
+
+    def _dense(self, batch: Batch) -> Figures:
+        mv, n, n_ch = self.moves, self.moves.n, self.n_channels
+        b = batch.conversions.shape[0]
+        weight = np.asarray((self.incidence.T @ (batch.conversions + batch.nulls).T).T)
+        to_conv = self.by_end(batch.conversions)
+        to_null = self.by_end(batch.nulls)
+        value_end = self.by_end(batch.value)
+        out = self.by_src(weight) + to_conv + to_null
+        scale = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
+        share = weight * scale[:, self.src]
+        q = self.by_move(share).reshape(b, n, n)
+        r_conv = to_conv * scale
+        mean_value = np.divide(value_end, to_conv, out=np.zeros_like(to_conv), where=to_conv > 0)
+        keep = np.ones((n_ch + 1, n))  # row 0: nothing removed; row 1 + c: channel c removed
+        keep[1:, 1:] = ~mv.members.T
+        system = np.eye(n) - q[:, None, :, :] * keep[None, :, None, :]
+        start = np.zeros((n, 1))
+        start[0] = 1.0
+        visits = np.linalg.solve(np.swapaxes(system, -1, -2), start)[..., 0]  # (b, n_ch+1, n)
+        via = visits * r_conv[:, None, :]
+        base, without = via[:, 0, :], via[:, 1:, :]
+        p = base.sum(axis=1)
+        effect = np.where(
+            p[:, None] > 0, 1.0 - without.sum(axis=2) / np.where(p > 0, p, 1.0)[:, None], 0.0
+        )
+        weighted = (mean_value * base).sum(axis=1)
+        lost = (mean_value[:, None, :] * (base[:, None, :] - without)).sum(axis=2)
+        effect_value = np.where(
+            weighted[:, None] > 0, lost / np.where(weighted > 0, weighted, 1.0)[:, None], 0.0
+        )
+        conv_total = batch.conversions.sum(axis=1, keepdims=True)
+        value_total = batch.value.sum(axis=1, keepdims=True)
+        return Figures(
+            _split(effect) * conv_total, _split(effect_value) * value_total, effect, effect_value
+        )
+
+
+_REMOVAL_FIELDS = ("conversions", "value", "removal_conversions", "removal_value")
+
+
+def _split(effect: Floats) -> Floats:
+    """Each row's effects as shares of the row's sum (0 where the sum is not positive)."""
+    total = effect.sum(axis=1, keepdims=True)
+    shares: Floats = np.divide(effect, total, out=np.zeros_like(effect), where=total > 0)
+    return shares
+
+
+class Shapley:
+    """Coalition Shapley per channel set, v(S) per replicate. Each (set, channel) cell's raw
+    value is a fixed linear combination of the rates v of the set's observed subsets: those
+    coefficients are one sparse matrix, made once; a replicate's values are its rates times it."""
+
+    model = "shapley"
+
+    def __init__(self, paths: Paths) -> None:
+        from scipy.sparse import csr_matrix
+
+        self.sets, self.which = paths.channel_sets
+        sets = self.sets
+        sizes = sets.sum(axis=1)
+        self.by_set = Grouper(self.which, len(sets))
+        rows: list[Ints] = []
+        cols: list[Ints] = []
+        coef: list[Floats] = []
+        cell_set: list[Ints] = []
+        cell_channel: list[Ints] = []
+        for k in np.flatnonzero(sizes > 0):  # once per distinct set, never per replicate
+            mask = sets[k]
+            n = int(sizes[k])
+            inside = np.flatnonzero(~(sets[:, ~mask].any(axis=1)) & (sizes > 0))
+            sub, s_size = sets[inside][:, mask], sizes[inside]
+            w_in = np.array([1.0 / (n * comb(n - 1, int(s) - 1)) for s in s_size])
+            w_out = np.array([1.0 / (n * comb(n - 1, int(s))) if s < n else 0.0 for s in s_size])
+            weights = np.where(sub, w_in[:, None], -w_out[:, None])  # (subsets, channels of k)
+            first = sum(len(c) for c in cell_channel)
+            rows.append(np.repeat(inside, n))
+            cols.append(np.tile(np.arange(first, first + n), len(inside)))
+            coef.append(weights.ravel())
+            cell_set.append(np.full(n, k))
+            cell_channel.append(np.flatnonzero(mask))
+        n_cells = sum(len(c) for c in cell_channel)
+        join = np.concatenate
+        self.coef: Any = csr_matrix(
+            (join(coef or [np.zeros(0)]), (join(rows or [_NONE]), join(cols or [_NONE]))),
+            shape=(len(sets), n_cells),
+        )
+        self.cell_set = join(cell_set or [_NONE])
+        self.cell_channel = join(cell_channel or [_NONE])
+        self.size = sizes[self.cell_set]
+        self.by_cell_set = Grouper(self.cell_set, len(sets))
+        self.by_channel = Grouper(self.cell_channel, max(paths.n_channels, 1))
+
+    def figures(self, batch: Batch) -> Figures:
+        conv = self.by_set(batch.conversions)
+        value = self.by_set(batch.value)
+        seen = conv + self.by_set(batch.nulls)
+        v = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
+        phi = np.asarray((self.coef.T @ v.T).T)  # (replicates, cells)
+        total = self.by_cell_set(phi)[:, self.cell_set]
+        # Below rounding noise the values say nothing: split evenly rather than amplify noise.
+        share = np.where(
+            np.abs(total) > _NOISE, phi / np.where(total != 0, total, 1.0), 1.0 / self.size
+        )
+        return Figures(
+            self.by_channel(share * conv[:, self.cell_set]),
+            self.by_channel(share * value[:, self.cell_set]),
+        )
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+class Fractribution:
+    """Google's simplified Shapley: each path's rate and its one-touch-removed rates per
+    replicate."""
+
+    model = "fractribution"
+
+    def __init__(self, paths: Paths) -> None:
+        keys, drop = sh._path_keys(paths)
+        self.paths = paths
+        uniq, self.key_of_path = np.unique(keys, return_inverse=True)
+        at = np.searchsorted(uniq, drop)
+        inside = np.minimum(at, len(uniq) - 1)
+        self.found = (at < len(uniq)) & (uniq[inside] == drop)
+        self.drop_key = inside
+        self.n_keys = len(uniq)
+        lengths = paths.lengths
+        self.single = np.repeat(lengths, lengths) == 1
+        self.is_last = paths.position == np.repeat(lengths - 1, lengths)
+        self.by_key = Grouper(self.key_of_path, self.n_keys)
+        self.by_channel = Grouper(paths.codes, max(paths.n_channels, 1))
+
+    def figures(self, batch: Batch) -> Figures:
+        p = self.paths
+        owner = p.path_of_touch
+        conv = self.by_key(batch.conversions)
+        seen = conv + self.by_key(batch.nulls)
+        rate = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
+        p_path = rate[:, self.key_of_path][:, owner]
+        p_without = np.where(self.found, rate[:, self.drop_key], 0.0)
+        raw = p_path - p_without
+        raw = np.where(raw > _NOISE, raw, 0.0)
+        raw = np.where(self.single, 1.0, raw)
+        totals = np.add.reduceat(raw, p.offsets[:-1], axis=1)[:, owner]
+        weights = np.where(
+            totals > 0, raw / np.where(totals > 0, totals, 1.0), self.is_last.astype(np.float64)
+        )
+        return Figures(
+            self.by_channel(weights * batch.conversions[:, owner]),
+            self.by_channel(weights * batch.value[:, owner]),
+        )
