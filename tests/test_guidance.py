@@ -11,12 +11,15 @@ import pytest
 
 from attribution.engine.runs import RunSpec
 from attribution.reporting import guidance
+from attribution.reporting.period import Period
 from attribution.service.pipeline import Pipeline
 from attribution.simulation import files
 from attribution.simulation.coverage import shape
 from attribution.simulation.scenarios import SCENARIOS
 from attribution.simulation.scores import EVALUATED
 from attribution.simulation.world import simulate, to_paths
+
+from .html_doc import parse
 
 
 def scenario(name: str, touches: float, rate: float, scores: dict[str, float]) -> dict[str, Any]:
@@ -48,8 +51,12 @@ def test_the_closest_scenarios_and_their_best_models() -> None:
     found = guidance.advise(GUIDANCE["scenarios"][1]["shape"], GUIDANCE)
     assert found.scenarios == ("long", "longer")
     assert found.models == ("shapley", "markov", "last_touch")
-    assert "Shapley value (0.08), then Markov chain (0.15)" in found.text
-    assert "the farthest was Last touch (0.35)" in found.text
+    assert (
+        "Shapley value came nearest the true channel shares, with 8 % of conversions "
+        "credited to the wrong channels, then Markov chain (15 %); Last touch was farthest "
+        "(35 %)." in found.text
+    )
+    assert "(long: the long story; longer: the longer story)" in found.text
     assert "not which is right for this data" in found.text
 
 
@@ -58,6 +65,8 @@ def test_only_the_reports_models_are_named() -> None:
     found = guidance.advise(short, GUIDANCE, models=["markov", "shapley"])
     assert found.scenarios[0] == "short"
     assert "last_touch" not in found.models and found.models[0] == "shapley"
+    alone = guidance.advise(short, GUIDANCE, models=["markov"])
+    assert alone.models == ("markov",) and "farthest" not in alone.text
 
 
 def test_a_shape_unlike_every_scenario_gets_no_advice() -> None:
@@ -84,7 +93,18 @@ def test_a_stored_runs_shape_is_the_simulations_shape(tmp_path: Path, pipe: Pipe
         RunSpec(start=start, end=datetime(2026, 2, 2), models=("first_touch",)), "duckdb"
     )
     found = guidance.shape_of_run(pipe.warehouse, result.run_id)
+    assert found is not None
     assert found == pytest.approx(shape(to_paths(sim)), abs=1e-4)
+    # The report's method note says it: this data is a benchmark scenario, so one of the two
+    # scenarios named is its own (branded search), and the models are among the report's.
+    made = pipe.report(pipe.report_spec(Period.week("2026-W04")), tmp_path / "reports")
+    note = parse(made.index.read_text(encoding="utf-8")).by_id("model-guidance").text
+    assert "branded search: Organic Search (brand queries)" in note
+    assert "not which is right for this data" in note
+    shipped = guidance.load()
+    assert shipped is not None
+    advice = guidance.advise(found, shipped, made.manifest["models"])
+    assert note == advice.text and "fractribution" not in advice.models
 
 
 def test_the_shipped_guidance_covers_every_scenario_and_model() -> None:

@@ -54,10 +54,15 @@ def distance(shape: Mapping[str, float], other: Mapping[str, float]) -> float:
     return math.sqrt(total)
 
 
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f} %"
+
+
 def describe(shape: Mapping[str, float]) -> str:
     return (
         f"{shape['touches_per_journey']:.1f} touches per converting journey, "
-        f"{shape['conversion_rate']:.1%} of journeys converting, {shape['channels']:.0f} channels"
+        f"{shape['conversion_rate'] * 100:.1f} % of journeys converting, "
+        f"{shape['channels']:.0f} channels"
     )
 
 
@@ -83,15 +88,16 @@ def advise(
     kept = [m for m in scored if models is None or m in models] or scored
     mean = {m: sum(s["models"][m]["half_l1"] for s in near) / len(near) for m in kept}
     order = sorted(kept, key=lambda m: (mean[m], m))
-    best, worst = order[:2], order[-1]
-    names = " and ".join(f"{s['name'].replace('_', ' ')} ({s['summary']})" for s in near)
-    best_text = ", then ".join(f"{model_label(m)} ({mean[m]:.2f})" for m in best)
+    first, worst = order[0], order[-1]
+    then = f", then {model_label(order[1])} ({_pct(mean[order[1]])})" if len(order) > 2 else ""
+    last = f"; {model_label(worst)} was farthest ({_pct(mean[worst])})" if len(order) > 1 else ""
+    names = "; ".join(f"{s['name'].replace('_', ' ')}: {s['summary']}" for s in near)
     return Advice(
-        f"On the simulated benchmark scenarios closest in shape to this run's journeys, {names}, "
-        f"the models nearest the true incremental shares (half the L1 distance of conversion "
-        f"shares, 0 is exact) were {best_text}; the farthest was {model_label(worst)} "
-        f"({mean[worst]:.2f}). These are simulations with known effects: they show how the "
-        "models behave on journeys of this shape, not which is right for this data.",
+        f"On the simulated benchmark scenarios most like this run's journeys ({names}), "
+        f"{model_label(first)} came nearest the true channel shares, with {_pct(mean[first])} "
+        f"of conversions credited to the wrong channels{then}{last}. These are simulations "
+        "with known effects: they show how the models behave on journeys like these, not "
+        "which is right for this data.",
         tuple(s["name"] for s in near),
         tuple(order),
     )
