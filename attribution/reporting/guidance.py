@@ -55,7 +55,7 @@ def distance(shape: Mapping[str, float], other: Mapping[str, float]) -> float:
 
 
 def _pct(share: float) -> str:
-    return f"{share * 100:.0f} %"
+    return f"{share * 100:.0f}\u00a0%"  # no line break between the number and its sign
 
 
 def describe(shape: Mapping[str, float]) -> str:
