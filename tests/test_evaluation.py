@@ -72,6 +72,22 @@ def test_evaluate_ingests_runs_and_scores_a_simulated_folder(
         assert got.tau_b == pytest.approx(want.tau_b, abs=1e-9) or math.isnan(want.tau_b)
         assert got.top3 == want.top3
     assert not settings.resolve(settings.warehouse.path).exists()  # nothing left in the real one
+    assert all(s.coverage is None for s in found.scores)  # no intervals asked
+
+
+def test_evaluate_scores_coverage_from_seeded_intervals(tmp_path: Path, settings: Settings) -> None:
+    from attribution.models.bootstrap import BootstrapSpec
+    from attribution.service.evaluation import evaluate_folder
+
+    files.write(simulate(SCENARIOS["rare_strong"], 1_000, seed=2), tmp_path / "sim")
+    spec = BootstrapSpec(level=0.9, resamples=40, seed=3)
+    one = evaluate_folder(tmp_path / "sim", settings, models=("linear", "shapley"), spec=spec)
+    two = evaluate_folder(tmp_path / "sim", settings, models=("linear", "shapley"), spec=spec)
+    assert [s.model for s in one.scores] == ["linear", "shapley"]
+    for a, b in zip(one.scores, two.scores, strict=True):
+        assert a.coverage is not None and 0 <= a.coverage <= 1
+        assert a.coverage == b.coverage  # the same seed, the same intervals
+        assert a.coverage * 6 == round(a.coverage * 6)  # a share of the 6 channels
 
 
 def test_the_commands_simulate_and_evaluate(tmp_path: Path, settings: Settings) -> None:
