@@ -109,3 +109,17 @@ def test_the_commands_simulate_and_evaluate(tmp_path: Path, settings: Settings) 
     assert all(r["scenario"] == "placebo" and 0 <= r["half_l1"] <= 1 for r in rows)
     done = runner.invoke(main, [*config, "evaluate"])
     assert done.exit_code == 1 and "give a FOLDER" in done.output
+    (tmp_path / "empty").mkdir()
+    done = runner.invoke(main, [*config, "evaluate", str(tmp_path / "empty")])
+    assert done.exit_code == 1 and "has no simulation.json" in done.output
+
+
+def test_evaluate_reads_the_subfolders_of_simulate_all(tmp_path: Path) -> None:
+    from attribution.service.evaluation import simulated_folders
+
+    for name in ("placebo", "additive"):
+        files.write(simulate(SCENARIOS[name], 200, seed=1), tmp_path / "sim" / name)
+    (tmp_path / "sim" / "notes").mkdir()
+    found = simulated_folders(tmp_path / "sim")
+    assert [p.name for p in found] == ["additive", "placebo"]  # in scenario order
+    assert simulated_folders(found[0]) == [found[0]]

@@ -105,7 +105,13 @@ def _cell(value: float | bool | None) -> str:
     show_default=True,
     help="With --scenario: journeys to simulate.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="With --scenario: seed.")
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the bootstrap, and with --scenario of the simulation.",
+)
 @click.option(
     "--resamples",
     type=click.IntRange(0, 100_000),
@@ -140,18 +146,24 @@ def evaluate(
     fmt: str,
 ) -> None:
     """Score every model against a simulation's truth: ingest its files into a temporary
-    warehouse, run the models, and print half the L1 distance of conversion shares, Kendall's
+    warehouse (FOLDER from `attribution simulate`, or each scenario's subfolder of it after
+    --scenario all), run the models, and print half the L1 distance of conversion shares, Kendall's
     tau-b of the rankings, whether the top 3 channels agree, and the share of channels whose
     interval holds the true value (see docs/models.md).
 
     \b
     Example:
       attribution evaluate sim/awareness
+      attribution evaluate sim --resamples 100
       attribution evaluate --scenario all --journeys 20000 --seed 1 --format csv
     """
     from attribution.cli.tables import Column, dump, print_table
     from attribution.models.bootstrap import BootstrapSpec
-    from attribution.service.evaluation import evaluate_folder, evaluate_scenarios
+    from attribution.service.evaluation import (
+        evaluate_folder,
+        evaluate_scenarios,
+        simulated_folders,
+    )
 
     if (folder is None) == (scenario is None):
         raise AttributionError(
@@ -160,7 +172,10 @@ def evaluate(
     settings = settings_of(ctx)
     spec = BootstrapSpec(level=level, resamples=resamples, seed=seed) if resamples else None
     if folder is not None:
-        found = [evaluate_folder(folder, settings, spec=spec, progress=_say)]
+        found = [
+            evaluate_folder(each, settings, spec=spec, progress=_say)
+            for each in simulated_folders(folder)
+        ]
     else:
         found = evaluate_scenarios(
             scenario or "", journeys, seed, settings, spec=spec, progress=_say

@@ -17,7 +17,7 @@ from attribution.models import ModelOptions, check_names
 from attribution.models.bootstrap import BootstrapSpec
 from attribution.service.pipeline import Pipeline
 from attribution.simulation import files
-from attribution.simulation.scenarios import chosen
+from attribution.simulation.scenarios import SCENARIOS, chosen
 from attribution.simulation.scores import EVALUATED, Score, score_models
 from attribution.simulation.world import simulate
 
@@ -82,6 +82,18 @@ def evaluate_folder(
     return Evaluation(
         str(manifest["scenario"]), int(manifest["journeys"]), result.journeys.converting, scores
     )
+
+
+def simulated_folders(folder: Path) -> list[Path]:
+    """The folder, if `simulate` wrote it; else its subfolders that `simulate --scenario all`
+    wrote, in scenario order (an error from files.read when there are none)."""
+    if (folder / files.MANIFEST).is_file():
+        return [folder]
+    order = {name: i for i, name in enumerate(SCENARIOS)}
+    found = [p for p in folder.iterdir() if (p / files.MANIFEST).is_file()]
+    if not found:
+        files.read(folder)  # raises: no simulation.json
+    return sorted(found, key=lambda p: (order.get(p.name, len(order)), p.name))
 
 
 def evaluate_scenarios(
