@@ -38,7 +38,7 @@ def at_data(paths: Paths, name: str, options: ModelOptions) -> batched.Figures:
     """A model's batched figures for one 'replicate' equal to the data."""
     group, distinct = bootstrap._distinct(paths)
     converting = np.flatnonzero(paths.conversions > 0)
-    runner = bootstrap._runner(name, paths, distinct, options, converting)
+    runner = bootstrap._runner(name, paths, distinct, options, converting, paths.value[converting])
     if runner.rows:
         rows = [a[None, converting] for a in (paths.conversions, paths.value, paths.nulls)]
         return runner.figures(batched.Batch(*rows))
@@ -126,7 +126,7 @@ def test_resampling_keeps_the_journey_total_and_each_journeys_value() -> None:
     assert conv.max() <= 3 and conv.min() >= 0
     draws = bootstrap.Draws(paths, BootstrapSpec(resamples=50))
     for counts in draws.chunks(50):
-        assert np.all(counts.sum(axis=1) == 3)  # the multinomial keeps the total
+        assert np.all(counts.sum(axis=0) == 3)  # the multinomial keeps the total
 
 
 def test_fractional_counts_take_the_poisson_bootstrap() -> None:
@@ -226,3 +226,13 @@ def test_removal_effects_file_carries_their_intervals(tmp_path: Path) -> None:
         low = float(row["removal_effect_conversions_low"])
         high = float(row["removal_effect_conversions_high"])
         assert low <= float(row["removal_effect_conversions"]) <= high
+
+
+def test_no_journeys_give_zero_replicates() -> None:
+    none = np.zeros(0)
+    empty = Paths(("a", "b"), np.zeros(1, np.int64), np.zeros(0, np.int64), none, none, none)
+    found = replicates(
+        empty, ["linear", "markov"], ModelOptions(order=2), BootstrapSpec(resamples=4)
+    )
+    assert set(found) == {"linear", "markov_2"}
+    assert found["markov_2"].conversions.shape == (4, 2) and not found["linear"].value.any()

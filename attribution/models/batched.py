@@ -64,7 +64,12 @@ class Shares:
     a sparse (paths, channels) matrix; a replicate's credit is its counts times it."""
 
     def __init__(
-        self, paths: Paths, name: str, options: ModelOptions, rows: Ints | None = None
+        self,
+        paths: Paths,
+        name: str,
+        options: ModelOptions,
+        rows: Ints | None = None,
+        row_value: Floats | None = None,
     ) -> None:
         from scipy.sparse import csr_matrix
 
@@ -84,12 +89,16 @@ class Shares:
             (credit.touch_conversions, (paths.path_of_touch, paths.codes)), shape=shape
         )
         self.matrix: Any = matrix if rows is None else matrix[rows]  # rows: those counted
+        # With each row's value given, a replicate's value credit is its counts times the
+        # shares weighted by value (the batch's value is then not read).
+        self.valued: Any = None
+        if row_value is not None:
+            self.valued = csr_matrix(self.matrix.multiply(row_value[:, None]))
 
     def figures(self, batch: Batch) -> Figures:
-        m = self.matrix
-        return Figures(
-            np.asarray((m.T @ batch.conversions.T).T), np.asarray((m.T @ batch.value.T).T)
-        )
+        m, counts = self.matrix, batch.conversions.T
+        value = (m.T @ batch.value.T) if self.valued is None else (self.valued.T @ counts)
+        return Figures(np.asarray((m.T @ counts).T), np.asarray(value.T))
 
 
 class Markov:

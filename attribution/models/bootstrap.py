@@ -95,32 +95,59 @@ def replicates(
     if spec.resamples < 1:
         raise AttributionError("resamples must be at least 1")
     percentile(np.zeros((1, 1)), spec.level)  # the level's check, before any work
+    names = check_names(names)
+    if not np.any(paths.conversions + paths.nulls > 0):  # no journey: nothing varies
+        from attribution.models.markov import model_name
+
+        zero = np.zeros((spec.resamples, paths.n_channels))
+        empty: dict[str, Replicates] = {}
+        for name in names:
+            chain = name == "markov"
+            key = model_name(opts.order) if chain else name
+            extra = (zero, zero) if chain else (None, None)
+            empty[key] = Replicates(key, paths.channels, zero, zero, *extra)
+        return empty
     draws = Draws(paths, spec)
     group, distinct = _distinct(paths)
+    to_paths = _to_paths(draws, group, distinct.n_paths)
     g = distinct.n_paths
-    rows = draws.cell_row
-    # Each cell's place among the distinct paths' converting (0..g-1) and non-converting
-    # (g..2g-1) counts; and the converting cells, for models that read each journey's own row.
-    sums = batched.Grouper((rows if group is None else group[rows]) + g * draws.cell_null, 2 * g)
     converting = np.flatnonzero(~draws.cell_null)
+    found_rows = draws.cell_row[converting]
     runners = [
-        _runner(name, paths, distinct, opts, rows[converting]) for name in check_names(names)
+        _runner(name, paths, distinct, opts, found_rows, draws.cell_value[converting])
+        for name in names
     ]
     parts: list[list[batched.Figures]] = [[] for _ in runners]
-    for counts in draws.chunks(_chunk(draws, distinct, spec.resamples)):
-        journeys = sums(counts)
-        value = sums(counts * draws.cell_value)[:, :g]
-        per_path = batched.Batch(journeys[:, :g], value, journeys[:, g:])
+    for counts in draws.chunks(_chunk(draws, distinct, spec.resamples)):  # (cells, replicates)
+        per = to_paths @ counts  # (3 g, replicates): one sparse product
+        per_path = batched.Batch(per[:g].T, per[2 * g :].T, per[g : 2 * g].T)
         per_row: batched.Batch | None = None
         for runner, found in zip(runners, parts, strict=True):
             if runner.rows and per_row is None:
-                kept = counts[:, converting]
-                per_row = batched.Batch(kept, kept * draws.cell_value[converting], kept * 0)
+                kept = counts[converting].T  # each converting journey's own counts
+                per_row = batched.Batch(kept, kept, kept)  # the runner weighs value itself
             found.append(runner.figures(per_row if runner.rows and per_row else per_path))
     return {
         runner.model: _stacked(runner.model, paths.channels, found)
         for runner, found in zip(runners, parts, strict=True)
     }
+
+
+def _to_paths(draws: Draws, group: Ints | None, g: int) -> Any:
+    """A sparse (3 g, cells) matrix: a replicate's cell counts times it give each distinct
+    path's converting journeys, non-converting journeys and value."""
+    from scipy.sparse import csr_matrix
+
+    path = draws.cell_row if group is None else group[draws.cell_row]
+    cell = np.arange(draws.cells)
+    conv = ~draws.cell_null
+    return csr_matrix(
+        (
+            np.r_[np.ones(draws.cells), draws.cell_value[conv]],
+            (np.r_[path + g * draws.cell_null, 2 * g + path[conv]], np.r_[cell, cell[conv]]),
+        ),
+        shape=(3 * g, draws.cells),
+    )
 
 
 class Draws:
@@ -172,13 +199,13 @@ class Draws:
             out[:] = rng.multinomial(self.total, self.p)
 
     def chunks(self, size: int) -> Iterator[Floats]:
-        """The replicates' counts, (replicates, cells), `size` replicates at a time."""
-        buffer = np.empty((size, self.cells))
+        """The replicates' counts, (cells, replicates), `size` replicates at a time."""
         for at in range(0, len(self.seeds), size):
             seeds = self.seeds[at : at + size]
-            for row, seed in enumerate(seeds):
-                self.one(seed, buffer[row])
-            yield buffer[: len(seeds)]
+            buffer = np.empty((self.cells, len(seeds)))
+            for column, seed in enumerate(seeds):
+                self.one(seed, buffer[:, column])
+            yield buffer
 
 
 def _distinct(paths: Paths) -> tuple[Ints | None, Paths]:
@@ -227,7 +254,12 @@ class _Runner(Protocol):
 
 
 def _runner(
-    name: str, paths: Paths, distinct: Paths, options: ModelOptions, converting: Ints
+    name: str,
+    paths: Paths,
+    distinct: Paths,
+    options: ModelOptions,
+    converting: Ints,
+    value: Floats,
 ) -> _Runner:
     runner: Any
     if name == "markov":
@@ -237,7 +269,7 @@ def _runner(
     elif name == "fractribution":
         runner = batched.Fractribution(distinct)
     elif name == "time_decay":  # each journey's own touch times: per row, not per path
-        runner = batched.Shares(paths, name, options, rows=converting)
+        runner = batched.Shares(paths, name, options, rows=converting, row_value=value)
     else:
         runner = batched.Shares(distinct, name, options)
     runner.rows = name == "time_decay"
