@@ -114,6 +114,16 @@ def test_the_commands_simulate_and_evaluate(tmp_path: Path, settings: Settings) 
     assert done.exit_code == 1 and "has no simulation.json" in done.output
 
 
+def test_a_simulation_without_conversions_is_refused(tmp_path: Path, settings: Settings) -> None:
+    from attribution.errors import AttributionError
+    from attribution.service.evaluation import evaluate_folder
+
+    files.write(simulate(SCENARIOS["placebo"], 3, seed=2), tmp_path / "tiny")
+    assert files.read(tmp_path / "tiny").manifest["conversions"] == 0
+    with pytest.raises(AttributionError, match=r"no conversion.*simulate more journeys"):
+        evaluate_folder(tmp_path / "tiny", settings)
+
+
 def test_evaluate_reads_the_subfolders_of_simulate_all(tmp_path: Path) -> None:
     from attribution.service.evaluation import simulated_folders
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from attribution.cli.common import err, out, settings_of
+from attribution.cli.common import command_line, err, out, settings_of, shown_path
 from attribution.errors import AttributionError
 
 SCENARIO_NAMES = (
@@ -50,7 +50,8 @@ def _say(text: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the ingest files, truth.csv and simulation.json.",
 )
-def simulate(scenario: str, journeys: int, seed: int, out_dir: Path) -> None:
+@click.pass_context
+def simulate(ctx: click.Context, scenario: str, journeys: int, seed: int, out_dir: Path) -> None:
     """Simulate journeys whose channel effects are known: leads, touches, revenue and spend
     files in the ingest formats, and truth.csv (each channel's true incremental conversions
     and value: what is lost when it is switched off).
@@ -77,8 +78,8 @@ def simulate(scenario: str, journeys: int, seed: int, out_dir: Path) -> None:
             highlight=False,
             markup=False,
         )
-    if not many:
-        out.print(f"score the models: attribution evaluate {out_dir}", highlight=False)
+    hint = command_line(ctx, "evaluate", shown_path(out_dir), needs="config")
+    out.print(f"score the models: {hint}", highlight=False, markup=False)
 
 
 def _cell(value: float | bool | None) -> str:

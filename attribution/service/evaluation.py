@@ -54,6 +54,11 @@ def evaluate_folder(
     written = files.read(folder)
     names = tuple(check_names(models))
     manifest = written.manifest
+    if not manifest["conversions"]:
+        raise AttributionError(
+            f"{folder} holds no conversion, so there is nothing to score: simulate more "
+            "journeys (--journeys)"
+        )
     run_spec = RunSpec(
         start=datetime.fromisoformat(manifest["start"]),
         end=datetime.fromisoformat(manifest["end"]),
