@@ -108,6 +108,10 @@ def test_a_stored_runs_shape_is_the_simulations_shape(tmp_path: Path, pipe: Pipe
     assert "fractribution" not in advice.models
 
 
+def test_no_guidance_file_no_note(tmp_path: Path) -> None:
+    assert guidance.load(tmp_path / "model_guidance.json") is None
+
+
 def test_the_shipped_guidance_covers_every_scenario_and_model() -> None:
     shipped = guidance.load()
     if shipped is None:

@@ -148,9 +148,9 @@ def evaluate(
 ) -> None:
     """Score every model against a simulation's truth: ingest its files into a temporary
     warehouse (a FOLDER that the simulate command wrote, or each scenario's subfolder of it
-    after --scenario all), run the models, and print half the L1 distance of conversion shares, Kendall's
-    tau-b of the rankings, whether the top 3 channels agree, and the share of channels whose
-    interval holds the true value (see docs/models.md).
+    after --scenario all), run the models, and print half the L1 distance of conversion
+    shares, Kendall's tau-b of the rankings, whether the top 3 channels agree, and the share
+    of channels whose interval holds the true value (see docs/models.md).
 
     \b
     Example:
