@@ -20,7 +20,7 @@ from attribution import clock
 from attribution.engine import runs
 from attribution.errors import AttributionError
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names
-from attribution.reporting import charts, coverage, metrics, tables
+from attribution.reporting import charts, coverage, kept, metrics, tables
 from attribution.reporting.period import Period
 from attribution.reporting.render import (
     CHANNEL_COLUMNS,
@@ -179,6 +179,7 @@ def build(
     since = _last_built(out_root)
     now = metrics.figures(wh, result.run_id, spec.period, models, primary=primary, since=since)
     before = metrics.figures(wh, result.run_id, spec.period.previous(), models, primary=primary)
+    kept.record(wh, result.run_id, [spec.period, spec.period.previous()])  # kept past pruning
     trend_start = spec.period.weeks_back(spec.trend_weeks)
     trend_rows = metrics.weekly_trend(wh, result.run_id, trend_start, spec.period.end)
     spread = metrics.disagreement(now)
