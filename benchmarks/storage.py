@@ -6,8 +6,9 @@ channels, spend per channel and day) over 65 weeks; then, with the clock set to 
 the previous one and the trend weeks), then prune. Prints the warehouse file's size after the
 first report and after every Nth, and at the end checks that every report's figures (both
 periods, every channel, source, model and data-quality count, days-to-convert bins, the weekly
-trend) read back from the warehouse equal those recorded when it was built. --no-prune runs
-the same reports without the prune step, for contrast.
+trend) read back from the warehouse equal those recorded when it was built, and prints the size
+of a compacted copy (the data without DuckDB's free space). --no-prune runs the same reports
+without the prune step, for contrast; --full-runs N sets retention.full_runs.
 
     python benchmarks/storage.py --journeys 100000
     python benchmarks/storage.py --journeys 100000 --no-prune
@@ -38,6 +39,7 @@ from attribution.reporting.period import Period  # noqa: E402
 from attribution.reporting.rows import Figures, TrendRow  # noqa: E402
 from attribution.service.pipeline import Pipeline  # noqa: E402
 from attribution.service.retention import file_bytes, free_bytes  # noqa: E402
+from attribution.warehouse.statements import fill, quote_ident  # noqa: E402
 
 CHANNELS = np.array(
     [
@@ -124,6 +126,17 @@ def per_conversion_rows(pipe: Pipeline) -> int:
     )
 
 
+def compacted_bytes(pipe: Pipeline, path: Path) -> int:
+    """The size of a fresh copy of the warehouse (COPY FROM DATABASE, as the snapshot is made):
+    its data without the free space DuckDB keeps inside the live file."""
+    wh = pipe.warehouse
+    wh.execute("snapshot/attach", {"path": str(path), "storage_version": "latest"})
+    current = str(wh.scalar("snapshot/current_database"))
+    wh.execute_text(fill("snapshot/copy_database", warehouse=quote_ident(current)))
+    wh.execute("snapshot/detach")
+    return file_bytes(path)
+
+
 Answer = tuple[Figures, Figures, list[TrendRow]]
 
 
@@ -208,6 +221,7 @@ def main() -> None:
             pruned = pipe.warehouse.con.execute(
                 "SELECT count(*) FROM attribution_runs WHERE pruned_at IS NOT NULL"
             ).fetchall()[0][0]
+            compact = compacted_bytes(pipe, folder / "compact.duckdb")
         closed = file_bytes(db)
         print(
             f"figures of {len(equal)} of {len(recorded)} reports read back equal to those "
@@ -215,7 +229,8 @@ def main() -> None:
         )
         print(
             f"file after the first report {first / 1e6:.1f} MB, after {args.weeks}: "
-            f"{closed / 1e6:.1f} MB once closed ({closed / first:.2f}x; target under 3x)"
+            f"{closed / 1e6:.1f} MB once closed ({closed / first:.2f}x; target under 3x); "
+            f"a compacted copy of it {compact / 1e6:.1f} MB ({compact / first:.2f}x)"
         )
 
 
