@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -363,3 +365,30 @@ def test_the_command_prints_what_would_go_within_80_columns(tmp_path: Path, base
     assert [r["run_id"] for r in body["runs"]] == [2, 3]
     assert body["periods_kept"] == 4 and body["dry_run"] is False
     assert body["file_bytes_after"] > 0
+
+
+def test_the_command_while_the_service_holds_the_file_points_to_a_job_step(
+    tmp_path: Path, base: Base
+) -> None:
+    settings_for(tmp_path, base)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "sys.stdin.readline()",
+            str(tmp_path / "wh.duckdb"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        config = str(tmp_path / "config.yaml")
+        result = CliRunner().invoke(main, ["--config", config, "prune", "--dry-run"])
+    finally:
+        holder.communicate("done\n", timeout=30)
+    assert result.exit_code == 3
+    assert f"in use by process {holder.pid}" in result.output
+    assert "add `prune` to its steps" in result.output and "Traceback" not in result.output

@@ -7,6 +7,12 @@ import json
 import click
 
 from attribution.cli.common import out, shown_path
+from attribution.errors import WarehouseLockedError
+
+SERVE_HINT = (
+    "  - While `attribution serve` runs, prune with a job: add `prune` to its steps (after "
+    "`report`), and run it on its schedule or now with POST /api/v1/jobs/NAME/run."
+)
 
 
 def _mb(n: int) -> str:
@@ -33,7 +39,11 @@ def prune_command(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     from attribution.cli.tables import Column, print_table
     from attribution.service.pipeline import Pipeline
 
-    with Pipeline.open(settings_of(ctx)) as pipe:
+    try:
+        pipe = Pipeline.open(settings_of(ctx))
+    except WarehouseLockedError as exc:
+        raise WarehouseLockedError(f"{exc}\n{SERVE_HINT}", pid=exc.pid) from None
+    with pipe:
         done = pipe.prune(dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(done.summary(), indent=2))

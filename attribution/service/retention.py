@@ -165,10 +165,6 @@ def _prune_runs(
         with wh.transaction():
             periods = sum(kept.keep(wh, r.run_id, _spans(r, wh, settings)) for r in old)
             retention.delete(wh, [r.run_id for r in old], now)
-        try:
-            wh.execute("snapshot/checkpoint")  # frees the deleted rows' blocks for reuse
-        except WarehouseError as exc:
-            log.info("prune: checkpoint skipped (%s)", exc)
     return old, periods
 
 
@@ -189,8 +185,14 @@ def prune(wh: Warehouse, settings: Settings, *, dry_run: bool = False) -> Pruned
     now = clock.utc_now()
     before = file_bytes(wh.path)
     runs, periods = _prune_runs(wh, settings, now, dry_run)
-    folders = _report_folders(settings, dry_run) + _backups(settings, wh.path, dry_run)
     jobs = _job_history(wh, settings, now, dry_run)
+    if (runs or jobs) and not dry_run:
+        with wh.writing("data"):
+            try:
+                wh.execute("snapshot/checkpoint")  # the deleted rows' blocks free for reuse now
+            except WarehouseError as exc:  # another transaction is open: DuckDB's own later
+                log.info("prune: checkpoint skipped (%s)", exc)
+    folders = _report_folders(settings, dry_run) + _backups(settings, wh.path, dry_run)
     return Pruned(
         dry_run=dry_run,
         runs=runs,
