@@ -189,6 +189,7 @@ def main() -> None:
             print(f"loaded in {time.perf_counter() - t0:.1f} s: file {loaded / 1e6:.1f} MB")
             recorded: dict[int, tuple[Period, tuple[str, ...], Answer]] = {}
             first = 0
+            prunes: list[float] = []
             t0 = time.perf_counter()
             for i in range(args.weeks):
                 monday = FIRST_WEEK + timedelta(weeks=i + 1)
@@ -201,7 +202,9 @@ def main() -> None:
                     answer(pipe, built.run_id, spec.period, spec.models),
                 )
                 if not args.no_prune:
+                    started = time.perf_counter()
                     pipe.prune()
+                    prunes.append(time.perf_counter() - started)
                 pipe.warehouse.con.execute("CHECKPOINT")  # the WAL into the file: sizes compare
                 size = file_bytes(db)
                 first = first or size
@@ -223,6 +226,10 @@ def main() -> None:
             ).fetchall()[0][0]
             compact = compacted_bytes(pipe, folder / "compact.duckdb")
         closed = file_bytes(db)
+        if prunes:
+            print(
+                f"prune: {sum(prunes) / len(prunes):.2f} s on average, at most {max(prunes):.2f} s"
+            )
         print(
             f"figures of {len(equal)} of {len(recorded)} reports read back equal to those "
             f"recorded when built ({pruned} of their runs pruned)"

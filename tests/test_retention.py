@@ -6,6 +6,7 @@ history past their limits go, and nothing in use is pruned."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -392,3 +393,36 @@ def test_the_command_while_the_service_holds_the_file_points_to_a_job_step(
     assert result.exit_code == 3
     assert f"in use by process {holder.pid}" in result.output
     assert "add `prune` to its steps" in result.output and "Traceback" not in result.output
+
+
+def test_compact_shrinks_the_file_and_keeps_every_row_sequence_and_figure(
+    tmp_path: Path, base: Base
+) -> None:
+    settings = settings_for(tmp_path, base, full_runs=1)
+    db = settings.resolve(settings.warehouse.path)
+    tables = "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+
+    def everything(pipe: Pipeline) -> dict[str, list[str]]:
+        """Every table's rows, as sortable text."""
+        names = [str(t) for (t,) in pipe.warehouse.con.execute(tables).fetchall()]
+        con = pipe.warehouse.con
+        return {t: sorted(repr(row) for row in con.execute(f"FROM {t}").fetchall()) for t in names}
+
+    with Pipeline.open(settings) as pipe:
+        pipe.prune()
+        rows = everything(pipe)
+        before = answers(pipe, 2, reports_by_run(settings)[2])
+    config = str(tmp_path / "config.yaml")
+    result = CliRunner().invoke(main, ["--config", config, "prune", "--compact"])
+    assert result.exit_code == 0, result.output
+    assert "compacted: the warehouse file is" in result.output
+    sizes = re.search(r"is ([\d.]+) MB \(was ([\d.]+) MB\)", result.output)
+    assert sizes and float(sizes[1]) < float(sizes[2])
+    assert not db.with_name(db.name + ".compact").exists()
+    with Pipeline.open(settings) as pipe:
+        assert everything(pipe) == rows
+        assert answers(pipe, 2, reports_by_run(settings)[2]) == before
+        next_run = pipe.attribute(
+            RunSpec(start=datetime(2026, 11, 2), end=datetime(2026, 11, 23), models=MODELS)
+        )
+    assert next_run.run_id == 5  # the sequence carried on

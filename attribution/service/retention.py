@@ -20,6 +20,7 @@ from attribution.reporting import kept
 from attribution.reporting.period import Period
 from attribution.reporting.report import list_reports, write_index
 from attribution.warehouse import backup as backups
+from attribution.warehouse import compact as compaction
 from attribution.warehouse.connection import Warehouse
 
 log = logging.getLogger(__name__)
@@ -203,3 +204,11 @@ def prune(wh: Warehouse, settings: Settings, *, dry_run: bool = False) -> Pruned
         file_bytes_after=file_bytes(wh.path),
         free_bytes=free_bytes(wh),
     )
+
+
+def compact(settings: Settings) -> tuple[int, int]:
+    """Rewrite the warehouse file without the free space DuckDB keeps inside it (see
+    warehouse.compact); the file's sizes before and after. The file must not be open."""
+    cfg = settings.warehouse
+    path = settings.resolve(cfg.path)
+    return compaction.compact(path, memory_limit=cfg.memory_limit, threads=cfg.threads)
