@@ -175,11 +175,12 @@ def build(
     say(f"running {len(models)} models over {start.date()} to {end.date()}")
     result = (attribute or (lambda made: runs.run(wh, made)))(run_spec)
     say("computing the figures")
+    # recorded first: a prune from now on keeps these periods' figures of the run
+    kept.record(wh, result.run_id, [spec.period, spec.period.previous()])
     primary = spec.primary_model
     since = _last_built(out_root)
     now = metrics.figures(wh, result.run_id, spec.period, models, primary=primary, since=since)
     before = metrics.figures(wh, result.run_id, spec.period.previous(), models, primary=primary)
-    kept.record(wh, result.run_id, [spec.period, spec.period.previous()])  # kept past pruning
     trend_start = spec.period.weeks_back(spec.trend_weeks)
     trend_rows = metrics.weekly_trend(wh, result.run_id, trend_start, spec.period.end)
     spread = metrics.disagreement(now)
