@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sql": ("attribution.cli.warehouse", "sql_command", "Query the snapshot with SQL, read-only"),
     "backup": ("attribution.cli.backup", "backup_command", "Back up the whole warehouse"),
     "restore": ("attribution.cli.backup", "restore_command", "Restore a backup into a new file"),
+    "prune": ("attribution.cli.prune", "prune_command", "Prune old runs' rows, reports, backups"),
 }
 INTERNAL_ERROR = 70
 
