@@ -322,7 +322,36 @@ class AdminSettings(_Section):
     )
 
 
-JOB_STEPS = ("ingest", "run", "report", "snapshot", "email")
+class RetentionSettings(_Section):
+    full_runs: int = Field(
+        13,
+        ge=1,
+        le=100_000,
+        description="Attribution runs whose per-conversion rows (drill-down) are kept, newest "
+        "first; older runs keep their per-channel, per-source and per-day credit and the figures "
+        "of their reports' periods. The latest report's run is always kept.",
+    )
+    report_folders: int = Field(
+        52,
+        ge=0,
+        le=100_000,
+        description="Built report folders kept in `reports.output_dir`, latest period first; "
+        "0 keeps all.",
+    )
+    job_history_days: int = Field(
+        365,
+        ge=0,
+        le=36_500,
+        description="Days of job history kept (each job's latest run is always kept); 0 keeps all.",
+    )
+    backup_folders: list[Path] = Field(
+        default_factory=list,
+        description="Folders `attribution backup DIR` writes to, pruned like the API's backups "
+        "folder to `api.backups_keep` backups each.",
+    )
+
+
+JOB_STEPS = ("ingest", "run", "report", "snapshot", "email", "prune")
 _JOB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -437,6 +466,9 @@ def _job_problems(job: JobSettings) -> list[str]:
         problems.append("drop_folder is needed by the ingest step")
     if "email" in job.steps and not job.recipients:
         problems.append("recipients are needed by the email step")
+    steps = job.steps
+    if "prune" in steps and "report" in steps and steps.index("prune") < steps.index("report"):
+        problems.append("steps: prune must come after report (it keeps the latest report)")
     if "email" in job.steps and "report" not in job.steps:
         problems.append("steps: email sends the report, so report must come before it")
     elif "email" in job.steps and job.steps.index("email") < job.steps.index("report"):
@@ -524,6 +556,10 @@ class Settings(_Section):
     )
     spark: SparkSettings = Field(
         default_factory=SparkSettings, description="The Spark engine (`engine: spark`)."
+    )
+    retention: RetentionSettings = Field(
+        default_factory=RetentionSettings,
+        description="What `attribution prune` and the prune job step keep.",
     )
     base_dir: Path = Field(
         Path("."), exclude=True, description="Folder relative paths start at (set by the loader)."

@@ -121,7 +121,7 @@ def test_every_key_is_documented_in_the_docs_and_config() -> None:
 
 SECTIONS = (
     "engine, warehouse, ingest, api, registry, demo, reports, snapshot, sql, mail, jobs, admin, "
-    "spark"
+    "spark, retention"
 )
 
 

@@ -19,8 +19,17 @@ ALLOWED: dict[str, set[str]] = {
     "registry": {"warehouse", "reporting"},  # reporting: the CSV formula guard of exports
     "ingest": {"warehouse"},
     "engine": {"warehouse", "models"},
+    "simulation": {"models"},  # simulated journeys and their truth: pure, beside the models
     "reporting": {"warehouse", "models", "engine"},  # a report makes its run
-    "service": {"warehouse", "models", "engine", "reporting", "registry", "ingest"},
+    "service": {
+        "warehouse",
+        "models",
+        "engine",
+        "reporting",
+        "registry",
+        "ingest",
+        "simulation",
+    },
 }
 TOP = {"config", "errors", "clock", "resources", "__version__"}
 

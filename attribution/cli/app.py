@@ -30,6 +30,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "tokens": ("attribution.cli.tokens", "tokens_group", "Create, list and revoke API tokens"),
     "run": ("attribution.cli.engine", "run_command", "Attribute conversions and store the run"),
     "attribute": ("attribution.cli.engine", "attribute", "Attribute a path file (no warehouse)"),
+    "simulate": (
+        "attribution.cli.simulation",
+        "simulate",
+        "Simulate journeys with known channel effects",
+    ),
+    "evaluate": (
+        "attribution.cli.simulation",
+        "evaluate",
+        "Score every model against a simulation's truth",
+    ),
     "report": ("attribution.cli.report", "report_command", "Build the report of a week or period"),
     "jobs": ("attribution.cli.jobs", "jobs_group", "List, run and inspect scheduled jobs"),
     "mail": ("attribution.cli.mail", "mail_command", "Email a built report's dashboard"),
@@ -38,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sql": ("attribution.cli.warehouse", "sql_command", "Query the snapshot with SQL, read-only"),
     "backup": ("attribution.cli.backup", "backup_command", "Back up the whole warehouse"),
     "restore": ("attribution.cli.backup", "restore_command", "Restore a backup into a new file"),
+    "prune": ("attribution.cli.prune", "prune_command", "Prune old runs' rows, reports, backups"),
 }
 INTERNAL_ERROR = 70
 

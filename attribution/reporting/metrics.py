@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from attribution.reporting import kept
 from attribution.reporting.period import Period
 from attribution.reporting.rows import (
     ChannelRow,
@@ -26,7 +27,7 @@ from attribution.reporting.rows import (
 )
 from attribution.warehouse.connection import Warehouse
 
-DAYS_CAP = 60  # days to convert: the last bin holds this many days and more
+DAYS_CAP = kept.DAYS_CAP  # days to convert: the last bin holds this many days and more
 
 Record = dict[str, Any]  # a row as the warehouse gives it; made a typed row in this module
 
@@ -149,10 +150,11 @@ def figures(
     rejected or sources created since `since` (the previous report) count besides the
     period's own (None: the period's own only)."""
     params = {"run_id": run_id, "from": period.start, "to": period.end}
+    use = kept.reads(wh, run_id, period)  # a pruned run's figures as kept
     channels = [
         _channel(record, credits, models)
         for record, credits in _with_credit(
-            wh.records("metrics/channel_period", params),
+            wh.records(use["metrics/channel_period"], params),
             wh.records("metrics/channel_period_credits", params),
             "channel",
         )
@@ -160,7 +162,7 @@ def figures(
     sources = [
         _source(record, credits, models)
         for record, credits in _with_credit(
-            wh.records("metrics/source_period", params),
+            wh.records(use["metrics/source_period"], params),
             wh.records("metrics/source_period_credits", params),
             "source_key",
         )
@@ -169,7 +171,7 @@ def figures(
     quality = DataQuality(**wh.records("metrics/data_quality", asked)[0])
     days = [
         DaysToConvert(**r)
-        for r in wh.records("metrics/days_to_convert", {**params, "cap": DAYS_CAP})
+        for r in wh.records(use["metrics/days_to_convert"], {**params, "cap": DAYS_CAP})
     ]
     return Figures(period, tuple(models), channels, sources, _totals(channels), quality, days)
 

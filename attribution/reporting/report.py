@@ -21,7 +21,7 @@ from attribution.engine import runs
 from attribution.errors import AttributionError
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names
 from attribution.models.bootstrap import BootstrapSpec
-from attribution.reporting import charts, coverage, intervals, metrics, tables
+from attribution.reporting import charts, coverage, guidance, intervals, kept, metrics, tables
 from attribution.reporting.period import Period
 from attribution.reporting.render import (
     CHANNEL_COLUMNS,
@@ -192,6 +192,8 @@ def build(
     say(f"running {len(models)} models over {start.date()} to {end.date()}")
     result = (attribute or (lambda made: runs.run(wh, made)))(run_spec)
     say("computing the figures")
+    # recorded first: a prune from now on keeps these periods' figures of the run
+    kept.record(wh, result.run_id, [spec.period, spec.period.previous()])
     primary = spec.primary_model
     since = _last_built(out_root)
     now = metrics.figures(wh, result.run_id, spec.period, models, primary=primary, since=since)
@@ -284,6 +286,7 @@ def build(
             banners=banners,
             ranges=ranges,
             placebo=intervals.placebo(wh, result.run_id, models),
+            guidance=guidance.run_advice(wh, result.run_id, models),
         )
     )
     (tmp / "index.html").write_text(html, encoding="utf-8")

@@ -29,6 +29,7 @@ from attribution.registry.schemas import SourceUpdate
 from attribution.reporting import coverage, report
 from attribution.reporting.period import Period
 from attribution.reporting.report import Report, ReportSpec
+from attribution.service import retention
 from attribution.warehouse import backup as backups
 from attribution.warehouse.backup import Backup
 from attribution.warehouse.connection import Migration, Warehouse
@@ -117,6 +118,12 @@ class Pipeline:
     def backup(self, parent: Path) -> Backup:
         """Back up the whole warehouse into a new folder inside `parent` (see backup.create)."""
         return backups.create(self.warehouse, parent)
+
+    def prune(self, *, dry_run: bool = False) -> retention.Pruned:
+        """Prune runs, report folders, backups and job history past the retention settings
+        (see service.retention); with dry_run, only say what would go."""
+        with self.warehouse.cursor() as cur:  # this thread's own connection
+            return retention.prune(cur, self.settings, dry_run=dry_run)
 
     def report_spec(
         self,

@@ -281,6 +281,17 @@ class Jobs:
         snap = self.pipeline.publish_snapshot()
         return {"path": str(snap.path)}
 
+    def _prune(self, job: JobSettings, _: datetime, context: dict[str, Any]) -> Any:
+        """Retention (service.retention): after the report, whose run stays whole."""
+        pruned = self.pipeline.prune()
+        return {
+            "runs": [r.run_id for r in pruned.runs],
+            "rows": pruned.rows,
+            "folders": [str(f.path) for f in pruned.folders],
+            "job_runs": pruned.job_runs,
+            "file_bytes": pruned.file_bytes_after,
+        }
+
     def _email(self, job: JobSettings, scheduled_for: datetime, context: dict[str, Any]) -> Any:
         from attribution.reporting import dashboard, mailer
 
@@ -392,6 +403,7 @@ STEPS: dict[str, Callable[[Jobs, JobSettings, datetime, dict[str, Any]], Any]] =
     "report": Jobs._report,
     "snapshot": Jobs._snapshot,
     "email": Jobs._email,
+    "prune": Jobs._prune,
 }
 
 

@@ -128,9 +128,10 @@ def api_folder(warehouse_path: Path, name: str | None) -> Path:
     return root / name
 
 
-def prune(parent: Path, stem: str, keep: int) -> list[Path]:
+def prune(parent: Path, stem: str, keep: int, *, dry_run: bool = False) -> list[Path]:
     """Remove all but the `keep` newest finished backups named <stem>-<UTC time>[-n] in parent
-    (what `create` names them); other folders are left alone. Returns the removed folders."""
+    (what `create` names them); other folders are left alone. Returns the removed folders (with
+    dry_run, those it would remove, removing none)."""
     named = re.compile(rf"^{re.escape(stem)}-(\d{{8}}T\d{{6}}Z)(?:-(\d+))?$")
     found = []
     for path in parent.iterdir() if parent.is_dir() else ():
@@ -138,7 +139,7 @@ def prune(parent: Path, stem: str, keep: int) -> list[Path]:
         if match and path.is_dir() and (path / MANIFEST).is_file():
             found.append(((match[1], int(match[2] or 1)), path))
     old = [path for _, path in sorted(found)[: max(0, len(found) - keep)]]
-    for path in old:
+    for path in [] if dry_run else old:
         shutil.rmtree(path, ignore_errors=True)
     return old
 

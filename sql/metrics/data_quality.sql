@@ -6,9 +6,11 @@
 -- their window; rows rejected by ingest whose own date falls in the period or whose batch was
 -- loaded after $since (when the previous report was built; NULL: by date only), and of those
 -- the revenue rows of unknown leads; lead sources created by ingest for the period's leads or
--- after $since; and the run's own counts of touches its windows left out (whole run).
+-- after $since; and the run's own counts of touches its windows left out (whole run). For a
+-- pruned run, the journeys' touches and conversions without touches as kept when it was pruned.
 -- Grain: one row. Reads run_lead_days, run_conversion_ids, journey_channels, source_credits,
--- leads, revenue_events, rejected_rows, ingest_batches, lead_sources, attribution_runs.
+-- leads, revenue_events, rejected_rows, ingest_batches, lead_sources, attribution_runs,
+-- kept_quality_periods.
 -- Params: $run_id, $from, $to (TIMESTAMP, UTC), $model (VARCHAR), $since (TIMESTAMP or NULL).
 WITH period_leads AS (
     SELECT
@@ -19,14 +21,22 @@ WITH period_leads AS (
     WHERE run_id = $run_id AND day >= CAST($from AS DATE) AND day < CAST($to AS DATE)
 ),
 journey_touches AS (
-    SELECT
-        sum(j.touches) AS touches,
-        sum(CASE WHEN j.channel = 'Unassigned' THEN j.touches ELSE 0 END) AS unassigned,
-        sum(j.touches_without_source) AS without_source
-    FROM journey_channels AS j
-    JOIN run_conversion_ids AS c
-      ON c.run_id = j.run_id AND c.conversion_no = j.conversion_no
-    WHERE j.run_id = $run_id AND c.converted_at >= $from AND c.converted_at < $to
+    SELECT sum(touches) AS touches, sum(unassigned) AS unassigned,
+           sum(without_source) AS without_source
+    FROM (
+        SELECT
+            j.touches,
+            CASE WHEN j.channel = 'Unassigned' THEN j.touches ELSE 0 END AS unassigned,
+            j.touches_without_source AS without_source
+        FROM journey_channels AS j
+        JOIN run_conversion_ids AS c
+          ON c.run_id = j.run_id AND c.conversion_no = j.conversion_no
+        WHERE j.run_id = $run_id AND c.converted_at >= $from AND c.converted_at < $to
+        UNION ALL
+        SELECT journey_touches, journey_touches_unassigned, journey_touches_without_source
+        FROM kept_quality_periods
+        WHERE run_id = $run_id AND period_start = $from AND period_end = $to
+    ) AS touched
 ),
 rejected AS (
     SELECT
@@ -68,13 +78,18 @@ SELECT
      WHERE sc.run_id = $run_id AND sc.model = $model AND sc.source_id IS NULL
        AND sc.day >= CAST($from AS DATE) AND sc.day < CAST($to AS DATE))
         AS credit_without_source,
-    (SELECT count(*) FROM revenue_events AS e
-     JOIN leads AS l ON l.lead_id = e.lead_id
-     WHERE NOT l.junk AND e.occurred_at >= $from AND e.occurred_at < $to
-       AND list_contains(r.conversion_kinds, e.kind)
-       AND e.event_id NOT IN (
-           SELECT conversion_id FROM run_conversion_ids WHERE run_id = $run_id
-       )) AS conversions_without_touches,
+    CASE WHEN r.pruned_at IS NULL THEN
+        (SELECT count(*) FROM revenue_events AS e
+         JOIN leads AS l ON l.lead_id = e.lead_id
+         WHERE NOT l.junk AND e.occurred_at >= $from AND e.occurred_at < $to
+           AND list_contains(r.conversion_kinds, e.kind)
+           AND e.event_id NOT IN (
+               SELECT conversion_id FROM run_conversion_ids WHERE run_id = $run_id
+           ))
+    ELSE
+        (SELECT k.conversions_without_touches FROM kept_quality_periods AS k
+         WHERE k.run_id = $run_id AND k.period_start = $from AND k.period_end = $to)
+    END AS conversions_without_touches,
     (SELECT count(*) FROM period_rejected) AS rejected_rows,
     (SELECT count(*) FROM period_rejected
      WHERE kind = 'revenue' AND reason LIKE '%lead_id is unknown%') AS revenue_without_lead,

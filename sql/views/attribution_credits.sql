@@ -25,6 +25,8 @@
 --   removal_effect_conversions  DOUBLE     Markov only: share of conversions lost without the
 --                                          channel; NULL for other models
 --   removal_effect_value        DOUBLE     Markov only: the same for value
+--   run_pruned_at               TIMESTAMP  when retention pruned the run's drill-down rows
+--                                          (journeys, conversion_credits); NULL: kept
 CREATE VIEW attribution_credits AS
 SELECT
     c.run_id,
@@ -46,6 +48,7 @@ SELECT
     c.conversions
         / NULLIF(sum(c.conversions) OVER (PARTITION BY c.run_id, c.model), 0) AS conversion_share,
     c.removal_effect_conversions,
-    c.removal_effect_value
+    c.removal_effect_value,
+    r.pruned_at AS run_pruned_at
 FROM channel_credits AS c
 JOIN attribution_runs AS r ON r.run_id = c.run_id
