@@ -259,8 +259,8 @@ def test_the_placebo_check_is_stored_and_shown(built: Built) -> None:
         shown.meaning
         == f"hands about {linear.share * 100:.1f} % of conversions to a channel that does nothing"
     )
-    assert linear.low > 0  # one touch each: the placebo is half of every journey
-    assert "random place in every journey" in doc.by_id("placebo-note").text
+    assert linear.low > 0  # one touch each: the placebo is half of the journeys it is in
+    assert "random half of the journeys" in doc.by_id("placebo-note").text
 
 
 def test_the_weeks_bounds_hold_its_figures(built: Built) -> None:
