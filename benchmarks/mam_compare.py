@@ -60,16 +60,35 @@ for value in (None, "value"):
 """
 
 
-def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of one child process, run to its end."""
+def _hwm_mb(pid: int) -> float | None:
+    """A live process's peak resident memory so far (VmHWM, MB): reset at exec, unlike
+    ru_maxrss, which a child keeps from its parent (this script holds the data set)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak resident memory (MB) of one child process."""
     t0 = time.perf_counter()
     child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
+    peak = 0.0
+    while True:  # VmHWM only grows: the last reading before the exit is the peak
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        peak = max(peak, _hwm_mb(child.pid) or 0.0)
+        time.sleep(0.02)
     seconds = time.perf_counter() - t0
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"{args[0]} ... failed with exit code {child.returncode}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, peak
 
 
 def export_events(pipe: Pipeline, out: Path) -> int:
@@ -94,11 +113,12 @@ def export_events(pipe: Pipeline, out: Path) -> int:
     return int(touches[0]) if touches else 0
 
 
-def summary(label: str, runs: list[tuple[float, float]]) -> tuple[float, float]:
-    secs, mem = [r[0] for r in runs], [r[1] for r in runs]
+def summary(label: str, runs: list[tuple[float, float, float]]) -> tuple[float, float]:
+    secs, cpu, mem = ([r[i] for r in runs] for i in range(3))
     print(
         f"  {label:44} {min(secs):6.2f} to {max(secs):6.2f} s (median "
-        f"{statistics.median(secs):.2f}), peak {min(mem):.0f} to {max(mem):.0f} MB"
+        f"{statistics.median(secs):.2f}; CPU {min(cpu):.1f} to {max(cpu):.1f} s), "
+        f"peak {min(mem):.0f} to {max(mem):.0f} MB"
     )
     return statistics.median(secs), max(mem)
 
@@ -130,11 +150,13 @@ def main() -> None:
         script = folder / "mam_run.py"
         script.write_text(MAM_SCRIPT)
         ours, theirs = [], []
+        load = [os.getloadavg()[0]]
         for _ in range(args.repeat):  # interleaved, so that both see the same load
             ours.append(timed_process(ours_args, env))
             if mam.exists():
                 theirs.append(timed_process([str(mam), str(script), str(events)], env))
-    print(f"  load average at the end: {os.getloadavg()[0]:.1f} (2 cores shared)")
+            load.append(os.getloadavg()[0])
+    print(f"  load average (1 min) during the runs: {min(load):.1f} to {max(load):.1f}")
     our_s, our_mb = summary("attribution run, six models, whole process", ours)
     if not theirs:
         print(f"  MAM not found at {mam}: see --help to install it in a scratch virtualenv")

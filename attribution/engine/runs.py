@@ -132,7 +132,10 @@ class DrillDown:
         self.keep = slice(0, int(paths.offsets[found.converting]))
         self.n_ch = max(paths.n_channels, 1)
         keep = self.keep
-        pairs, pair_of_touch = dense_ids(paths.pair_keys[keep], found.converting * self.n_ch)
+        codes = paths.codes[keep]
+        pair_keys = paths.path_of_touch[keep] * self.n_ch + codes  # not Paths.pair_keys: kept
+        pairs, pair_of_touch = dense_ids(pair_keys, found.converting * self.n_ch)
+        del pair_keys
         self.pairs, self.pair_of_touch = pairs, pair_of_touch
         self.touches_per_pair = np.bincount(self.pair_of_touch, minlength=len(pairs))
         sources = paths.sources[keep] if paths.sources is not None else np.full(keep.stop, -1)
@@ -144,7 +147,6 @@ class DrillDown:
         self.first_day = int(days.min(initial=0))
         day_of_touch = np.repeat(days - self.first_day, self.lengths)
         n_days = int(day_of_touch.max(initial=0)) + 1
-        codes = paths.codes[keep]
         self.by_source = _DayKeys((sources + 1) * self.n_ch + codes, day_of_touch, n_days)
         self.by_channel = _DayKeys(codes, day_of_touch, n_days)  # above: source 0 is none
         self.channel_names = pa.array(list(paths.channels), pa.string())
