@@ -133,7 +133,7 @@ class DrillDown:
         self.n_ch = max(paths.n_channels, 1)
         keep = self.keep
         codes = paths.codes[keep]
-        pair_keys = paths.path_of_touch[keep] * self.n_ch + codes  # not Paths.pair_keys: kept
+        pair_keys = paths.path_of_touch[keep] * self.n_ch + codes  # Paths.pair_keys would stay
         pairs, pair_of_touch = dense_ids(pair_keys, found.converting * self.n_ch)
         del pair_keys
         self.pairs, self.pair_of_touch = pairs, pair_of_touch
@@ -221,7 +221,7 @@ class DrillDown:
         }
 
 
-# The run's leads and spend by day, from this connection's run_touches and spend.
+# The run's leads and spend by day, from leads, spend and this connection's run_key_channels.
 DAY_STATEMENTS = ("runs/insert_lead_days_keyed", "runs/insert_spend_days")
 _STATEMENTS = {
     "run_journey_ids": "runs/insert_run_conversions_keyed",
