@@ -3,10 +3,11 @@
 The windows, joins and ordering are SQL (sql/journeys/); the result is one Paths, converting
 journeys first (one per conversion, its value), then non-converting ones (one per lead).
 
-Strings never reach the per-touch work: channel mapping runs once per distinct combination of
-the values it reads (journeys/key_channels.sql), each touch then carries its lead's row id and
-its channel's code (journeys/run_touches.sql), and journeys are cut and sorted on those
-integers. Only the conversions' ids (one per journey) come back as strings, as Arrow."""
+No string work per touch but matching it to its lead: channel mapping runs once per distinct
+combination of the values it reads (journeys/key_channels.sql), each touch then carries its
+channel's code (journeys/run_touches.sql), conversions are ranked by id once, and journeys are
+sorted on integers and come back as integers. Only the conversions' ids (one per journey) come
+back as strings, as Arrow."""
 
 from __future__ import annotations
 
