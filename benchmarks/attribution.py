@@ -2,7 +2,9 @@
 
 Times building the journeys, each model, a whole stored run with all models, the path-file
 command on the same journeys aggregated to paths (a fresh process, as a user runs it), and one
-plain DuckDB group-by over the touch table as the floor. Prints peak memory.
+plain DuckDB group-by over the touch table as the floor. Prints peak memory. The stored run in
+a fresh process also prints its CPU seconds and its time by step (benchmarks/run_steps.py);
+--sizes runs only that, at each size, and prints how it grows against the first.
 
 With --engine spark, also a stored run of every model on a local Spark session (local[2]) in a
 fresh process, beside the DuckDB engine's: time by step, peak memory of Python and of Spark's
@@ -11,6 +13,7 @@ JVM, and the largest difference between the two runs' per-channel results.
     python benchmarks/attribution.py --journeys 100000
     python benchmarks/attribution.py --journeys 1000000
     python benchmarks/attribution.py --engine spark --journeys 1000000
+    python benchmarks/attribution.py --sizes 1000000,10000000 --memory-limit 4GB
 """
 
 from __future__ import annotations
