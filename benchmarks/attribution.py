@@ -2,7 +2,9 @@
 
 Times building the journeys, each model, a whole stored run with all models, the path-file
 command on the same journeys aggregated to paths (a fresh process, as a user runs it), and one
-plain DuckDB group-by over the touch table as the floor. Prints peak memory.
+plain DuckDB group-by over the touch table as the floor. Prints peak memory. The stored run in
+a fresh process also prints its CPU seconds and its time by step (benchmarks/run_steps.py);
+--sizes runs only that, at each size, and prints how it grows against the first.
 
 With --engine spark, also a stored run of every model on a local Spark session (local[2]) in a
 fresh process, beside the DuckDB engine's: time by step, peak memory of Python and of Spark's
@@ -12,12 +14,14 @@ JVM, and the largest difference between the two runs' per-channel results.
     python benchmarks/attribution.py --journeys 1000000
     python benchmarks/attribution.py --engine spark --journeys 1000000
     python benchmarks/attribution.py --journeys 1000000 --intervals
+    python benchmarks/attribution.py --sizes 1000000,10000000 --memory-limit 4GB
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -204,6 +208,66 @@ def timed(label: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return result
 
 
+def own_process_run(db: str, memory_limit: str, result_file: str | None) -> None:
+    """A stored run of every model in this (fresh) process: time by step, CPU, peak memory."""
+    from benchmarks.run_steps import StepClock, cpu_seconds
+
+    env = {"ATTRIBUTION_WAREHOUSE__PATH": db}
+    if memory_limit:
+        env["ATTRIBUTION_WAREHOUSE__MEMORY_LIMIT"] = memory_limit
+    settings = load_settings(environ=env)
+    with Pipeline.open(settings) as pipe, StepClock().install() as clock:
+        t0, cpu0 = time.perf_counter(), cpu_seconds()
+        run(pipe.warehouse, RunSpec(start=START, end=END, models=tuple(MODELS)))
+        secs, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+    peak = peak_mb()
+    print(
+        f"  {'stored run, all models, own process':34} {secs:7.2f} s (CPU {cpu:.1f} s), "
+        f"peak memory {peak:.0f} MB; by step:"
+    )
+    print("\n".join(clock.report()))
+    if result_file:
+        Path(result_file).write_text(json.dumps({"seconds": secs, "cpu": cpu, "peak_mb": peak}))
+
+
+def scaling(sizes: list[int], memory_limit: str, seed: int) -> None:
+    """The stored run in its own process at each size, and its growth against the first."""
+    results = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="attribution-bench-") as tmp:
+            folder = Path(tmp)
+            files = generate(folder, n, seed)
+            db = folder / "wh.duckdb"
+            with Pipeline.open(
+                load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": str(db)})
+            ) as p:
+                for kind in ("leads", "touches", "revenue"):
+                    p.ingest(kind, files[kind])
+            print(f"{n:,} journeys (load average {os.getloadavg()[0]:.1f}):")
+            out = folder / "result.json"
+            args = [
+                "--run-only",
+                str(db),
+                "--memory-limit",
+                memory_limit,
+                "--result-file",
+                str(out),
+            ]
+            subprocess.run(
+                [sys.executable, __file__, *args],
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+            results.append((n, json.loads(out.read_text())))
+    first_n, first = results[0]
+    for n, r in results[1:]:
+        print(
+            f"  {n / first_n:.0f}x the journeys: {r['seconds'] / first['seconds']:.1f}x the time "
+            f"({r['cpu'] / first['cpu']:.1f}x the CPU), {r['peak_mb'] / first['peak_mb']:.1f}x "
+            "the peak memory"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -211,6 +275,13 @@ def main() -> None:
     parser.add_argument("--journeys", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--run-only", metavar="DB", help=argparse.SUPPRESS)
+    parser.add_argument("--result-file", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sizes",
+        metavar="N,M,...",
+        help="only the stored run in its own process, at each number of journeys, and the\n"
+        "ratio of each time to the first: e.g. 1000000,10000000",
+    )
     parser.add_argument(
         "--engine",
         choices=("duckdb", "spark"),
@@ -232,18 +303,10 @@ def main() -> None:
         spark_run(args.run_only)
         return
     if args.run_only:  # a fresh process: the stored run's own time and peak memory
-        env = {"ATTRIBUTION_WAREHOUSE__PATH": args.run_only}
-        if args.memory_limit:
-            env["ATTRIBUTION_WAREHOUSE__MEMORY_LIMIT"] = args.memory_limit
-        settings = load_settings(environ=env)
-        with Pipeline.open(settings) as pipe:
-            t0 = time.perf_counter()
-            run(pipe.warehouse, RunSpec(start=START, end=END, models=tuple(MODELS)))
-            secs = time.perf_counter() - t0
-        peak = peak_mb()
-        print(
-            f"  {'stored run, all models, own process':34} {secs:7.2f} s, peak memory {peak:.0f} MB"
-        )
+        own_process_run(args.run_only, args.memory_limit, args.result_file)
+        return
+    if args.sizes:
+        scaling([int(n) for n in args.sizes.split(",")], args.memory_limit, args.seed)
         return
     with tempfile.TemporaryDirectory(prefix="attribution-bench-") as tmp:
         folder = Path(tmp)

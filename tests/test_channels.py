@@ -328,3 +328,29 @@ def test_bad_rule_files_are_refused(pipe: Pipeline, tmp_path: Path) -> None:
         channels.load_default_rules(pipe.warehouse, path=rules)
     with pytest.raises(AttributionError, match=r"rules\.csv has no channel rules for version 7"):
         channels.load_default_rules(pipe.warehouse, path=rules, version=7)
+
+
+def test_a_runs_keyed_mapping_gives_every_row_the_channel_and_source_of_map_touches(
+    mapped: Pipeline,
+) -> None:
+    """The run maps each distinct key once and finds a touch's key by hash
+    (journeys/key_channels.sql, run_touches.sql): the same rows as map_touches, on every case
+    above (NULL and empty values, case, registry rules, lead creations)."""
+    wh = mapped.warehouse
+    window = {"since": None, "until": None, "leads_since": None}
+    for name in ("mapping_keys", "key_channels", "run_channels", "run_touches"):
+        wh.execute(f"journeys/{name}", window if name in ("mapping_keys", "run_touches") else None)
+    keyed = wh.con.execute(
+        "SELECT t.lead_id, t.occurred_at, t.batch_id, t.row_number, t.is_lead_creation, "
+        "t.source_id, c.channel FROM run_touches AS t JOIN run_channels AS c "
+        "ON c.code = t.channel_code ORDER BY ALL"
+    ).fetchall()
+    plain = wh.con.execute(
+        "SELECT lead_id, occurred_at, batch_id, row_number, is_lead_creation, source_id, "
+        "channel FROM touch_channels ORDER BY ALL"
+    ).fetchall()
+    assert len(plain) == len(TOUCH_CASES) + 4
+    assert keyed == plain
+    codes = wh.con.execute("SELECT channel, code FROM run_channels ORDER BY code").fetchall()
+    names = sorted({row[-1] for row in plain})
+    assert codes == [(name, code) for code, name in enumerate(names)]

@@ -94,7 +94,7 @@ def test_windows_keep_only_touches_inside_the_lookback(pipe: Pipeline, tmp_path:
         "Paid Social > Organic Search",  # B: created 03-25 (Facebook), then organic
     ]
     assert (found.converting, found.non_converting) == (1, 1)
-    assert found.conversion_ids.tolist() == ["D1"]
+    assert found.conversion_ids.to_pylist() == ["D1"]
     assert (found.touches_after_conversion, found.touches_too_early) == (2, 1)
     assert found.paths.gaps is not None
     assert found.paths.gaps[:2].tolist() == pytest.approx([15 + 10 / 24, 10 + 1 / 24])

@@ -1,7 +1,13 @@
 """Journeys from the warehouse: converting and non-converting paths with lookback windows.
 
 The windows, joins and ordering are SQL (sql/journeys/); the result is one Paths, converting
-journeys first (one per conversion, its value), then non-converting ones (one per lead)."""
+journeys first (one per conversion, its value), then non-converting ones (one per lead).
+
+No string work per touch but matching it to its lead: channel mapping runs once per distinct
+combination of the values it reads (journeys/key_channels.sql), each touch then carries its
+channel's code (journeys/run_touches.sql), conversions are ranked by id once, and journeys are
+sorted on integers and come back as integers. Only the conversions' ids (one per journey) come
+back as strings, as Arrow."""
 
 from __future__ import annotations
 
@@ -13,9 +19,11 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from attribution.engine import channels, portable
+from attribution.engine import channels
 from attribution.models.paths import Paths
 from attribution.warehouse.connection import Warehouse
+
+_MICROS_PER_DAY = 86_400_000_000.0
 
 
 @dataclass(frozen=True)
@@ -23,8 +31,9 @@ class Journeys:
     """The paths of a run, and what the windows left out."""
 
     paths: Paths
-    conversion_ids: NDArray[np.object_]  # revenue_events.event_id of each converting journey
+    conversion_ids: pa.Array  # revenue_events.event_id of each converting journey (strings)
     converted_at: NDArray[np.datetime64]  # and its time (UTC)
+    conversion_ranks: NDArray[np.int64]  # and its rank in run_conversions (from 1)
     converting: int
     conversions_without_touches: int  # conversions whose window holds no touch: no journey
     non_converting: int
@@ -32,18 +41,17 @@ class Journeys:
     touches_too_early: int
 
 
-def _days_between(earlier: NDArray[Any], later: NDArray[Any]) -> NDArray[np.float64]:
-    """Days from each earlier time to its later time (timestamps at microsecond precision)."""
-    micros = (later.astype("datetime64[us]") - earlier.astype("datetime64[us]")).astype(np.int64)
-    days: NDArray[np.float64] = micros / 86_400_000_000.0
-    return days
+def _starts(rank: NDArray[Any]) -> NDArray[np.int64]:
+    """Where each journey starts in rows sorted by journey (its rank), and the end."""
+    starts = np.flatnonzero(np.diff(rank)) + 1
+    bounds: NDArray[np.int64] = np.r_[0, starts, len(rank)].astype(np.int64)
+    return bounds[:-1] if len(rank) == 0 else bounds
 
 
-def _offsets(pos: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Where each journey starts in rows sorted by (journey, pos), and the end: pos 1 starts one."""
-    starts = np.flatnonzero(pos == 1)
-    bounds: NDArray[np.int64] = np.r_[starts, len(pos)].astype(np.int64)
-    return bounds
+def _steps(wh: Warehouse, name: str, params: dict[str, object]) -> dict[str, NDArray[Any]]:
+    """A statement's integer columns as numpy arrays."""
+    columns: dict[str, NDArray[Any]] = wh.execute(f"journeys/{name}", params).fetchnumpy()
+    return columns
 
 
 def build(
@@ -54,49 +62,58 @@ def build(
     lookback_days: float,
     kinds: tuple[str, ...] = ("won",),
 ) -> Journeys:
-    """The run's journeys on this connection (it builds touch_channels and run_conversions)."""
+    """The run's journeys on this connection (it leaves run_key_channels, run_channels and
+    run_conversions, which the stored run's statements read)."""
     lookback = timedelta(days=lookback_days)
+    if not channels.rules_loaded(wh):
+        channels.load_default_rules(wh)
     # Only touches a window can hold: from the earliest lookback to the run's end (touches after
     # the run's end are not counted in touches_after_conversion); and every lead's creation, for
     # the channel of each converting lead.
-    channels.map_touches(wh, since=start - lookback, until=end, all_leads=True)
-    wh.execute("journeys/channels")
+    mapped = {"since": start - lookback, "until": end, "leads_since": None}
+    wh.execute("journeys/mapping_keys", mapped)
+    wh.execute("journeys/key_channels")
+    wh.execute("journeys/run_channels")
+    wh.execute("journeys/run_touches", mapped)
     wh.con.register("run_kinds", pa.table({"kind": list(kinds)}))
-    wh.execute("journeys/conversions", {"start": start, "end": end})
+    wh.execute("journeys/run_conversions", {"start": start, "end": end})
     wh.con.unregister("run_kinds")
-    window = {"lookback": lookback, "end": end, "window_from": end - lookback}
-    wh.execute_text(portable.render("journeys/journey_touches", "duckdb", window))
-    conv = wh.execute("journeys/converting_touches").fetchnumpy()
-    null = wh.execute("journeys/null_touches").fetchnumpy()
-    stats = wh.fetchone("journeys/window_stats", {"lookback": lookback}) or (0, 0, 0)
+    # Every touch of a converting lead comes back once: those outside its window are counted.
+    rows = _steps(wh, "converting_steps", {"lookback": lookback})
+    place = rows.pop("place")
+    inside = place == 0
+    conv = {name: column[inside] for name, column in rows.items()}
+    del rows
+    null = _steps(wh, "null_steps", {"end": end, "window_from": end - lookback})
+    wh.execute("journeys/drop_run_touches")  # its memory goes to the run's writes
     names = [str(c) for (c,) in wh.fetchall("journeys/channel_names")]
-    conv_offsets = _offsets(np.asarray(conv["pos"], dtype=np.int64))
-    null_offsets = _offsets(np.asarray(null["pos"], dtype=np.int64))
-    conv_starts = conv_offsets[:-1]
+    facts = wh.arrow("journeys/conversion_rows")
+    conv_offsets = _starts(conv["conversion_rank"])
+    null_offsets = _starts(null["journey_rank"])
     n_conv, n_null = len(conv_offsets) - 1, len(null_offsets) - 1
+    n_all = facts.num_rows
+    # Ranks count from 1; a conversion whose window holds no touch has no journey.
+    ranks = conv["conversion_rank"][conv_offsets[:-1]].astype(np.int64)
+    facts = facts.take(pa.array(ranks - 1))
     offsets = np.concatenate([conv_offsets, null_offsets[1:] + conv_offsets[-1]])
-    codes = np.concatenate([conv["channel_code"], null["channel_code"]]).astype(np.int64)
-    sources = np.concatenate([conv["source_id"], null["source_id"]]).astype(np.int64)
-    gaps = np.concatenate(
-        [_days_between(conv["occurred_at"], conv["converted_at"]), np.zeros(len(null["pos"]))]
-    )
     paths = Paths(
         channels=tuple(names),
         offsets=offsets.astype(np.int64),
-        codes=codes,
+        codes=np.concatenate([conv["channel_code"], null["channel_code"]]).astype(np.int64),
         conversions=np.r_[np.ones(n_conv), np.zeros(n_null)],
-        value=np.r_[np.asarray(conv["value"], dtype=np.float64)[conv_starts], np.zeros(n_null)],
+        value=np.r_[facts.column("value").to_numpy(), np.zeros(n_null)].astype(np.float64),
         nulls=np.r_[np.zeros(n_conv), np.ones(n_null)],
-        gaps=gaps,
-        sources=sources,
+        gaps=np.r_[conv["before_us"] / _MICROS_PER_DAY, np.zeros(len(null["channel_code"]))],
+        sources=np.concatenate([conv["source_id"], null["source_id"]]).astype(np.int64),
     )
     return Journeys(
         paths=paths,
-        conversion_ids=np.asarray(conv["conversion_id"], dtype=object)[conv_starts],
-        converted_at=np.asarray(conv["converted_at"]).astype("datetime64[us]")[conv_starts],
+        conversion_ids=facts.column("conversion_id").combine_chunks(),
+        converted_at=facts.column("converted_at").to_numpy().astype("datetime64[us]"),
+        conversion_ranks=ranks,
         converting=n_conv,
-        conversions_without_touches=int(stats[0] or 0) - n_conv,
+        conversions_without_touches=n_all - n_conv,
         non_converting=n_null,
-        touches_after_conversion=int(stats[1] or 0),
-        touches_too_early=int(stats[2] or 0),
+        touches_after_conversion=int(np.count_nonzero(place == 1)),
+        touches_too_early=int(np.count_nonzero(place == -1)),
     )

@@ -132,23 +132,27 @@ class DrillDown:
 
     def __init__(self, paths: Paths, found: journeys.Journeys) -> None:
         self.found = found
-        self.keep = paths.path_of_touch < found.converting
+        # Converting journeys come first: their touches are a prefix, read as views, not copies.
+        self.keep = slice(0, int(paths.offsets[found.converting]))
         self.n_ch = max(paths.n_channels, 1)
-        journey_of_touch = paths.path_of_touch[self.keep]
-        pairs, pair_of_touch = dense_ids(paths.pair_keys[self.keep], found.converting * self.n_ch)
+        keep = self.keep
+        codes = paths.codes[keep]
+        pair_keys = paths.path_of_touch[keep] * self.n_ch + codes  # Paths.pair_keys would stay
+        pairs, pair_of_touch = dense_ids(pair_keys, found.converting * self.n_ch)
+        del pair_keys
         self.pairs, self.pair_of_touch = pairs, pair_of_touch
         self.touches_per_pair = np.bincount(self.pair_of_touch, minlength=len(pairs))
-        sources = paths.sources if paths.sources is not None else np.full(len(paths.codes), -1)
-        unsourced = (sources[self.keep] == -1).astype(np.float64)
+        sources = paths.sources[keep] if paths.sources is not None else np.full(keep.stop, -1)
+        unsourced = (sources == -1).astype(np.float64)
         self.unsourced_per_pair = np.bincount(self.pair_of_touch, unsourced, len(pairs))
+        del unsourced
         self.lengths = paths.lengths[: found.converting]
         days = found.converted_at.astype("datetime64[D]").astype(np.int64)  # since 1970-01-01
         self.first_day = int(days.min(initial=0))
-        day_of_touch = (days - self.first_day)[journey_of_touch]
+        day_of_touch = np.repeat(days - self.first_day, self.lengths)
         n_days = int(day_of_touch.max(initial=0)) + 1
-        source_channel = (sources[self.keep] + 1) * self.n_ch + paths.codes[self.keep]
-        self.by_source = _DayKeys(source_channel, day_of_touch, n_days)  # source 0: none
-        self.by_channel = _DayKeys(paths.codes[self.keep], day_of_touch, n_days)
+        self.by_source = _DayKeys((sources + 1) * self.n_ch + codes, day_of_touch, n_days)
+        self.by_channel = _DayKeys(codes, day_of_touch, n_days)  # above: source 0 is none
         self.channel_names = pa.array(list(paths.channels), pa.string())
 
     def _channel(self, codes: NDArray[np.int64]) -> pa.DictionaryArray:
@@ -165,7 +169,8 @@ class DrillDown:
             "run_journey_ids": pa.table(
                 {
                     "journey": np.arange(found.converting, dtype=np.int32),
-                    "conversion_id": pa.array(found.conversion_ids, pa.string()),
+                    "conversion_rank": found.conversion_ranks,
+                    "conversion_id": found.conversion_ids,
                     "touches": self.lengths.astype(np.int32),
                 }
             ),
@@ -220,10 +225,10 @@ class DrillDown:
         }
 
 
-# The run's leads and spend by day, from this connection's touch_channels and spend.
-DAY_STATEMENTS = ("runs/insert_lead_days", "runs/insert_spend_days")
+# The run's leads and spend by day, from leads, spend and this connection's run_key_channels.
+DAY_STATEMENTS = ("runs/insert_lead_days_keyed", "runs/insert_spend_days")
 _STATEMENTS = {
-    "run_journey_ids": "runs/insert_run_conversions",
+    "run_journey_ids": "runs/insert_run_conversions_keyed",
     "run_journey_channels": "runs/insert_journey_channels",
     "run_pair_credit": "runs/insert_conversion_credits",
     "run_source_credit": "runs/insert_source_credits",
