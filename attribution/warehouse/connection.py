@@ -93,12 +93,16 @@ def _locked_message(path: Path, detail: str) -> WarehouseLockedError:
 
 @dataclass
 class Change:
-    """What a write changed, for caches: ids of the rows (None: anything of its topics)."""
+    """What a write changed, for caches: ids of the rows (None: anything of its topics), and
+    optionally the rows as they are now, read back by the writer (None for a deleted row), so
+    that caches can patch their answers in place rather than drop them."""
 
     keys: set[int] | None = field(default=None)
+    rows: dict[int, object] | None = field(default=None)
 
 
-ChangeLog = deque[tuple[str, int, frozenset[int] | None]]
+Rows = Mapping[int, object]
+ChangeLog = deque[tuple[str, int, frozenset[int] | None, Rows | None]]
 
 
 class Warehouse:
@@ -201,23 +205,36 @@ class Warehouse:
                 yield change
             finally:
                 keys = None if change.keys is None else frozenset(change.keys)
+                rows = None if keys is None or change.rows is None else dict(change.rows)
                 with self._changes_lock:
                     for topic in topics:
                         self._generations[topic] += 1
-                        self._changes.append((topic, self._generations[topic], keys))
+                        self._changes.append((topic, self._generations[topic], keys, rows))
 
-    def changed_keys(self, topic: str, after: int, upto: int) -> frozenset[int] | None:
-        """Row ids of `topic` changed by writes after generation `after` up to `upto`; None
-        when some write did not say, or the log no longer reaches back that far.
+    def changes(
+        self, topic: str, after: int, upto: int
+    ) -> list[tuple[frozenset[int], Rows | None]] | None:
+        """The writes of `topic` after generation `after` up to `upto`, in order: the ids each
+        changed and, when its writer gave them, the rows. None when some write did not say
+        which rows it changed, or the log no longer reaches back that far.
 
         Never waits for a writer: it takes only the short lock of the change log."""
         if upto == after:
-            return frozenset()
+            return []
         with self._changes_lock:
-            found = [(g, k) for t, g, k in self._changes if t == topic and after < g <= upto]
-        if len(found) != upto - after or any(k is None for _, k in found):
+            found = [(k, r) for t, g, k, r in self._changes if t == topic and after < g <= upto]
+        if len(found) != upto - after:
             return None
-        return frozenset().union(*(k for _, k in found if k is not None))
+        known = [(k, r) for k, r in found if k is not None]
+        return known if len(known) == len(found) else None
+
+    def changed_keys(self, topic: str, after: int, upto: int) -> frozenset[int] | None:
+        """Row ids of `topic` changed by writes after generation `after` up to `upto`; None
+        when some write did not say, or the log no longer reaches back that far."""
+        found = self.changes(topic, after, upto)
+        if found is None:
+            return None
+        return frozenset().union(*(k for k, _ in found))
 
     def generation(self, *topics: str) -> tuple[int, ...]:
         """Changes after every write of these topics made through writing(): a cache key.
