@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
+import re
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +74,35 @@ def like_text(search: str | None) -> str | None:
     return (search or "").strip().lower() or None
 
 
+# A \u00XX escape, not an escaped backslash followed by "u00XX" text.
+_CONTROL = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
+
+
+def record_json(row: Mapping[str, Any], lead_count: int) -> str:
+    """The row as list_sources.sql's record: the same keys, order and text as DuckDB's to_json
+    (compact, UTF-8 unescaped; its escapes of control characters have upper-case hex)."""
+    text = json.dumps(
+        {
+            "id": str(row["id"]),
+            "name": row["name"],
+            "channel": row["channel"],
+            "utm_source": row["utm_source"],
+            "utm_medium": row["utm_medium"],
+            "utm_campaign": row["utm_campaign"],
+            "active": bool(row["active"]),
+            "auto_created": bool(row["auto_created"]),
+            "created_at": row["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "updated_at": row["updated_at"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "lead_count": lead_count,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    if "\\u00" not in text:
+        return text
+    return _CONTROL.sub(lambda m: m[1] + "\\u00" + m[2].upper(), text)
+
+
 @dataclass(frozen=True)
 class SourceRow:
     """One row of list_sources.sql: the API's JSON record and what filters and sorts compare."""
@@ -103,6 +134,11 @@ class SourceRow:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
+
+    @classmethod
+    def written(cls, row: Mapping[str, Any], lead_count: int) -> SourceRow:
+        """A row a write returned (its columns and lower-case texts) with its lead count."""
+        return cls.of({**row, "lead_count": lead_count, "record": record_json(row, lead_count)})
 
     def public(self) -> SourcePublic:
         return SourcePublic.model_validate({**self.values, "id": str(self.id)})

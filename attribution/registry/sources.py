@@ -30,6 +30,8 @@ from attribution.warehouse.statements import statement
 __all__ = ["CSV_COLUMNS", "PER_PAGE_MAX", "SORT_KEYS", "write_csv"]
 BULK_ACTIONS: tuple[str, ...] = ("delete", "activate", "deactivate", "set_channel")
 UTM = ("utm_source", "utm_medium", "utm_campaign")
+REGISTRY = ("registry",)  # the cache topic of every write here
+CONCURRENT = "The change clashes with a concurrent one; try again."
 
 
 class BulkRefusedError(ConflictError):
@@ -147,31 +149,31 @@ def get_source(wh: Warehouse, *, source_id: int) -> SourcePublic | None:
 
 
 def _rule(values: dict[str, Any]) -> dict[str, Any]:
-    """The UTM rule's values as the checks compare them: lower-case, '' for none."""
+    """The UTM rule's given values as the checks compare them: lower-case, '' for none."""
     return {f"rule_{f.removeprefix('utm_')}": (values.get(f) or "").lower() for f in UTM}
 
 
-def _clash(db: Warehouse, checks: dict[str, Any], own_id: int | None) -> ConflictError:
-    """Why a write was refused: the name, or the UTM rule another source claims (naming both).
-
-    Read only after the write's statement changed nothing: the happy path never pays for it."""
-    rule = [checks.get(f) for f in UTM]
-    found = db.records(
-        "registry/find_clash",
-        {
-            "own_id": own_id or -1,
-            "name_key": checks["name"].lower() if checks.get("name") else None,
-            "has_rule": any(rule),
-            **_rule(checks),
-        },
-    )
-    if not found:  # cannot happen under the write lock; said plainly should it ever
-        return ConflictError("The change clashes with a concurrent one; try again.")
+def _find_clash(db: Warehouse, values: dict[str, Any], own_id: int | None) -> ConflictError | None:
+    """The error for a name or UTM rule another source has (naming both), or None: one round
+    trip. For an update, the rule is the one the source will have, whichever parts change."""
+    creating = own_id is None
+    params = {
+        "own_id": -1 if creating else own_id,
+        "name_key": values["name"].lower() if values.get("name") else None,
+        **{f"set_{f}": creating or f in values for f in UTM},
+        **_rule(values),
+    }
+    found = db.records("registry/find_clash", params)
+    if not found:
+        return None
     clash = found[0]
     if clash["name_taken"]:
         return ConflictError(f"A lead source named {clash['name']!r} already exists.", field="name")
+    own = {"utm_source": clash["own_source"], "utm_medium": clash["own_medium"]}
+    own["utm_campaign"] = clash["own_campaign"]
+    rule = [values.get(f) if creating or f in values else own[f] for f in UTM]
     shown = ", ".join(f"{k}={v}" for k, v in zip(UTM, rule, strict=True) if v)
-    name = checks.get("name") or "this source"
+    name = values.get("name") or clash["own_name"] or "this source"
     return ConflictError(
         f"{name!r} and {clash['name']!r} cannot both claim the UTM rule {shown}: "
         "a touch maps to one source only.",
@@ -179,10 +181,11 @@ def _clash(db: Warehouse, checks: dict[str, Any], own_id: int | None) -> Conflic
     )
 
 
-def _read_back(db: Warehouse, change: Change, ids: Sequence[int]) -> None:
-    """Tell caches which rows changed and how they are now (absent: deleted)."""
-    now = source_rows(db, ids)
-    change.rows = {i: now.get(i) for i in ids}
+def _hand_over(db: Warehouse, change: Change, written: list[dict[str, Any]]) -> None:
+    """Tell caches which rows a write changed and how they are now, with their lead counts."""
+    ids = [int(r["id"]) for r in written]
+    counts = dict(db.fetchall("registry/lead_counts", {"ids": ids}))
+    change.rows = {int(r["id"]): SourceRow.written(r, int(counts.get(r["id"], 0))) for r in written}
     change.keys = set(ids)
 
 
@@ -205,14 +208,16 @@ def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = F
         "has_rule": any(values.get(f) for f in UTM),
         **_rule(values),
     }
-    with wh.writing("registry") as change:
-        db = wh.reader()  # this thread's own connection: no other thread's lock to wait for
-        new_id = db.scalar("registry/insert_source", params)
-        if new_id is None:
+
+    def job(db: Warehouse, change: Change) -> int:
+        written = db.records("registry/insert_source", params)
+        if not written:
             _unchanged(change)
-            raise _clash(db, values, None)
-        _read_back(db, change, [int(new_id)])
-        return int(new_id)
+            raise _find_clash(db, values, None) or ConflictError(CONCURRENT)
+        _hand_over(db, change, written)
+        return int(written[0]["id"])
+
+    return wh.batched(REGISTRY, job)
 
 
 def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> bool:
@@ -220,27 +225,28 @@ def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> boo
     values = fields.given()
     if not 0 < source_id <= ID_MAX:
         return False
-    params: dict[str, Any] = {"id": source_id, "now": clock.utc_now(), **_rule(values)}
+    params: dict[str, Any] = {"id": source_id, "now": clock.utc_now()}
     for field in ("name", "channel", *UTM, "active"):
         params[f"set_{field}"] = field in values
         params[field] = values.get(field)
     if "channel" in values:
         params["channel"] = values["channel"] or "Unassigned"
     params["name_key"] = values["name"].lower() if values.get("name") else None
-    with wh.writing("registry") as change:
-        db = wh.reader()
-        if db.scalar("registry/update_source", params) is not None:
-            _read_back(db, change, [source_id])
-            return True
-        _unchanged(change)
-        current = source_rows(db, [source_id]).get(source_id)
-        if current is None:
+
+    def job(db: Warehouse, change: Change) -> bool:
+        if any(k in values for k in ("name", *UTM)):
+            clash = _find_clash(db, values, source_id)
+            if clash is not None:
+                _unchanged(change)
+                raise clash
+        written = db.records("registry/update_source", params)
+        if not written:
+            _unchanged(change)
             return False
-        checks = {k: values[k] for k in ("name",) if k in values}
-        if any(k in values for k in UTM):  # the rule as it would be, whichever part changes
-            checks |= {k: values.get(k, current.values[k]) for k in UTM}
-            checks.setdefault("name", current.values["name"])
-        raise _clash(db, checks, source_id)
+        _hand_over(db, change, written)
+        return True
+
+    return wh.batched(REGISTRY, job)
 
 
 def _usage(db: Warehouse, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -275,9 +281,9 @@ def delete_source(wh: Warehouse, *, source_id: int, default_source: str = "") ->
     if not 0 < source_id <= ID_MAX:
         return False
     default_key = default_source.lower() if default_source else None
-    with wh.writing("registry") as change:
-        db = wh.reader()
-        params = {"id": source_id, "default_key": default_key}
+    params = {"id": source_id, "default_key": default_key}
+
+    def job(db: Warehouse, change: Change) -> bool:
         if db.scalar("registry/delete_source", params) is not None:
             change.keys, change.rows = {source_id}, {source_id: None}
             return True
@@ -287,9 +293,9 @@ def delete_source(wh: Warehouse, *, source_id: int, default_source: str = "") ->
             return False
         counts = {k: int(row[k]) for k in ("leads", "touches", "spend")}
         reason = _refusal(counts, _is_default(row, default_source))
-        if reason is None:  # cannot happen under the write lock
-            raise ConflictError("The change clashes with a concurrent one; try again.")
-        raise InUseError(reason, usage=counts)
+        raise InUseError(reason, usage=counts) if reason else ConflictError(CONCURRENT)
+
+    return wh.batched(REGISTRY, job)
 
 
 def bulk_action(
@@ -309,8 +315,8 @@ def bulk_action(
         raise AttributionError("ids must list at least one lead source id")
     unique = sorted({i for i in ids if 0 < i <= ID_MAX})
     missing = {str(i): "No such lead source." for i in ids if not 0 < i <= ID_MAX}
-    with wh.writing("registry") as change:
-        db = wh.reader()
+
+    def job(db: Warehouse, change: Change) -> int:
         if action == "delete":
             rows = _usage(db, unique)
             found = sorted(rows)
@@ -329,13 +335,13 @@ def bulk_action(
             change.keys, change.rows = set(found), dict.fromkeys(found)
         elif action == "set_channel":
             params = {"ids": found, "channel": (channel or "").strip(), "now": now}
-            db.execute("registry/set_channel", params)
-            _read_back(db, change, found)
+            _hand_over(db, change, db.records("registry/set_channel", params))
         else:
             params = {"ids": found, "active": action == "activate", "now": now}
-            db.execute("registry/set_active", params)
-            _read_back(db, change, found)
-    return len(found)
+            _hand_over(db, change, db.records("registry/set_active", params))
+        return len(found)
+
+    return wh.batched(REGISTRY, job)
 
 
 def require_source(wh: Warehouse, *, source_id: int) -> SourcePublic:

@@ -7,11 +7,11 @@ import logging
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import duckdb_engine
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from attribution.config import Settings
 from attribution.errors import WarehouseError, WarehouseLockedError
+from attribution.warehouse.batching import GroupCommit
 from attribution.warehouse.statements import SQL_DIR, statement
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ _MIGRATION = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_PID = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
 
 Params = Mapping[str, Any]
+T = TypeVar("T")
 TOPICS = ("registry", "tokens", "data")  # what a write changes, for caches of reads
 
 
@@ -124,6 +126,7 @@ class Warehouse:
         # Guards only the counters and the change log, never held across work: cache checks
         # on the server's event loop take it, and must not wait for an ingest (write_lock).
         self._changes_lock: threading.Lock = parent._changes_lock if parent else threading.Lock()
+        self._group: GroupCommit = parent._group if parent else GroupCommit()
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
         self._engine: Engine | None = None
         self._readers: threading.local = parent._readers if parent else threading.local()
@@ -204,12 +207,22 @@ class Warehouse:
             try:
                 yield change
             finally:
-                keys = None if change.keys is None else frozenset(change.keys)
-                rows = None if keys is None or change.rows is None else dict(change.rows)
-                with self._changes_lock:
-                    for topic in topics:
-                        self._generations[topic] += 1
-                        self._changes.append((topic, self._generations[topic], keys, rows))
+                self.note_change(topics, change)
+
+    def batched(self, topics: tuple[str, ...], job: Callable[[Warehouse, Change], T]) -> T:
+        """Run the write `job(db, change)` under the write lock in a transaction shared with
+        the writes queued meanwhile (group commit: one commit for them all); its value, or
+        the error it raised. The job must raise a refusal before it writes anything."""
+        return self._group.run(self, topics, job)
+
+    def note_change(self, topics: tuple[str, ...], change: Change) -> None:
+        """Mark cached reads of `topics` as stale, with what the write says it changed."""
+        keys = None if change.keys is None else frozenset(change.keys)
+        rows = None if keys is None or change.rows is None else dict(change.rows)
+        with self._changes_lock:
+            for topic in topics:
+                self._generations[topic] += 1
+                self._changes.append((topic, self._generations[topic], keys, rows))
 
     def changes(
         self, topic: str, after: int, upto: int
