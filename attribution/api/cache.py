@@ -19,6 +19,11 @@ from attribution.warehouse.connection import Rows, Warehouse
 class View(Protocol):
     """A cached answer that can follow writes: a list of sources, or one source."""
 
+    @property
+    def watches(self) -> int | None:
+        """The one row the view shows (a change of other rows leaves it be), or None: any."""
+        ...
+
     def apply(self, changed: Mapping[int, object]) -> bool:
         """Take in the changed rows (None: deleted); False when the view must be dropped."""
         ...
@@ -52,7 +57,9 @@ class ReadCache:
         self.topics = topics
         self.size = size
         self._generation: tuple[int, ...] = self.generation()
-        self._entries: OrderedDict[Hashable, View] = OrderedDict()
+        self._entries: OrderedDict[Hashable, View] = OrderedDict()  # least recently used first
+        self._broad: dict[Hashable, None] = {}  # keys of views any row may change (lists)
+        self._watching: dict[int, set[Hashable]] = {}  # row id -> keys of views of that row
         self._lock = threading.Lock()
         self._inflight: dict[Hashable, asyncio.Future[View]] = {}
 
@@ -100,9 +107,35 @@ class ReadCache:
         self._generation = current
         if changes is None:
             self._entries.clear()
+            self._broad.clear()
+            self._watching.clear()
             return
-        for key in [k for k, view in self._entries.items() if not _follows(view, changes)]:
-            del self._entries[key]
+        touched = frozenset().union(*(keys for keys, _ in changes))
+        # Only the views a change can reach: every list, and the single rows it names.
+        reached = [*self._broad, *(k for i in touched for k in self._watching.get(i, ()))]
+        for key in [k for k in reached if not _follows(self._entries[k], changes)]:
+            self._drop(key)
+
+    def _keep(self, key: Hashable, view: View) -> None:
+        if key in self._entries:
+            self._drop(key)
+        self._entries[key] = view
+        if view.watches is None:
+            self._broad[key] = None
+        else:
+            self._watching.setdefault(view.watches, set()).add(key)
+        while len(self._entries) > self.size:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: Hashable) -> None:
+        view = self._entries.pop(key)
+        if view.watches is None:
+            del self._broad[key]
+        else:
+            watchers = self._watching[view.watches]
+            watchers.discard(key)
+            if not watchers:
+                del self._watching[view.watches]
 
     def get(self, key: Hashable) -> View | None:
         with self._lock:
@@ -119,7 +152,5 @@ class ReadCache:
             self._catch_up(current)
             changes = self._changes(generation, current)
             if changes is not None and _follows(view, changes):
-                self._entries[key] = view
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
+                self._keep(key, view)
         return view

@@ -228,8 +228,12 @@ class SortedSources:
         self._rendered.clear()
         return True
 
-    def depends(self, keys: frozenset[int]) -> bool:
+    @property
+    def watches(self) -> int | None:
         """Any row may enter or leave a list."""
+        return None
+
+    def depends(self, keys: frozenset[int]) -> bool:
         return True
 
     def count(self, page: int | None = None, per_page: int | None = None) -> int:
@@ -283,6 +287,10 @@ class OneSource:
             return False
         self.row = row
         return True
+
+    @property
+    def watches(self) -> int | None:
+        return self.id
 
     def depends(self, keys: frozenset[int]) -> bool:
         return self.id in keys
