@@ -9,6 +9,10 @@ asyncio HTTP/1.1 client in this process; it shares the machine's cores with the 
 
     python benchmarks/api_load.py
     python benchmarks/api_load.py --requests 20000 --clients 50
+    python benchmarks/api_load.py --mixes mixed     # the mixed run only
+
+Each mix's line ends with the machine's load average (1 minute) before and after it: the
+figures are only comparable between runs on an equally loaded machine.
 
 --soak runs one long mixed load instead (default 10,000 requests from 50 clients) and then
 checks the warehouse against what the clients were told. Each client owns what it makes:
@@ -863,13 +867,20 @@ def main() -> None:
     parser.add_argument(
         "--soak", action="store_true", help="one mixed soak, then check the final state"
     )
+    parser.add_argument(
+        "--mixes",
+        type=lambda text: text.split(","),
+        default=["reads", "mixed"],
+        help="which mixes to run, e.g. --mixes mixed (default: reads,mixed)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="attribution-load-") as tmp:
         folder = Path(tmp)
         if args.soak:
             print(
                 f"load generator: asyncio HTTP/1.1 keep-alive client, {args.clients} "
-                f"connections, 1 process; {os.cpu_count()} cores shared with the server"
+                f"connections, 1 process; {os.cpu_count()} cores shared with the server; "
+                f"load average {os.getloadavg()[0]:.1f} (1 min) before"
             )
             result = run_soak(
                 folder,
@@ -881,6 +892,7 @@ def main() -> None:
                 progress=print,
             )
             report_soak(result)
+            print(f"  load average after: {os.getloadavg()[0]:.1f} (1 min), machine-wide")
             if result.problems:
                 sys.exit(1)
             return
@@ -895,6 +907,9 @@ def main() -> None:
                 f"connections, 1 process; {os.cpu_count()} cores shared with the server"
             )
             for label, share in (("reads", 0.0), ("mixed", 0.2)):
+                if label not in args.mixes:
+                    continue
+                load_before = os.getloadavg()[0]
                 rss_before = rss_mb(server.pid)
                 tally, secs = asyncio.run(
                     drive(port, token, args.requests, args.clients, share, args.sources, args.seed)
@@ -907,7 +922,8 @@ def main() -> None:
                 print(
                     f"{label:6} {len(lat):,} requests in {secs:.1f} s = {rate:,.0f} req/s; "
                     f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; errors {errors} {tally.errors or ''}; "
-                    f"server RSS {rss_before:.0f} -> {rss_mb(server.pid):.0f} MB"
+                    f"server RSS {rss_before:.0f} -> {rss_mb(server.pid):.0f} MB; "
+                    f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
                 )
     print(
         f"peak memory of the load generator: "

@@ -234,8 +234,14 @@ class Warehouse:
         Never waits for a writer: it takes only the short lock of the change log."""
         if upto == after:
             return []
-        with self._changes_lock:
-            found = [(k, r) for t, g, k, r in self._changes if t == topic and after < g <= upto]
+        found: list[tuple[frozenset[int] | None, Rows | None]] = []
+        with self._changes_lock:  # newest first, as far back as needed: the log is in order
+            for t, g, k, r in reversed(self._changes):
+                if t == topic and g <= after:
+                    break
+                if t == topic and g <= upto:
+                    found.append((k, r))
+        found.reverse()
         if len(found) != upto - after:
             return None
         known = [(k, r) for k, r in found if k is not None]
