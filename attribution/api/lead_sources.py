@@ -14,7 +14,7 @@ from attribution.api.cache import ReadCache
 from attribution.api.errors import ApiError
 from attribution.errors import AttributionError, ConflictError, InUseError, InvalidFieldsError
 from attribution.registry import sources as registry
-from attribution.registry.listing import ListQuery, SortedSources
+from attribution.registry.listing import ListQuery, SortedSources, csv_bytes
 from attribution.registry.schemas import FIELDS, SourcePage, SourcePublic, SourceUpdate
 from attribution.registry.sources import BulkRefusedError
 from attribution.registry.tokens import TokenInfo
@@ -180,8 +180,13 @@ async def export_sources(
 ) -> Response:
 
     listed = await _sorted(request, search, channel, active, sort)
+    body = listed.csv()
+    if body is None:  # rendered in a worker thread, from a copy of the rows
+        rows, version = listed.csv_rows()
+        body = await run_in_threadpool(csv_bytes, rows)
+        listed.keep_csv(body, version)
     return Response(
-        listed.csv(),
+        body,
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="lead_sources.csv"'},
     )

@@ -196,6 +196,7 @@ class SortedSources:
     query: ListQuery
     keys: list[tuple[SortValue, int]] = field(default_factory=list)
     rows: list[SourceRow] = field(default_factory=list)
+    version: int = 0  # writes applied, so that a rendering begun before one is not kept
     _where: dict[int, tuple[SortValue, int]] = field(default_factory=dict)
     _rendered: dict[Any, bytes] = field(default_factory=dict)
 
@@ -226,6 +227,7 @@ class SortedSources:
                 self.rows.insert(at, row)
                 self._where[source_id] = key
         self._rendered.clear()
+        self.version += 1
         return True
 
     @property
@@ -262,14 +264,18 @@ class SortedSources:
             self._rendered[wanted] = body
         return body
 
-    def csv(self) -> bytes:
-        """The CSV export of the list (see write_csv)."""
-        body = self._rendered.get("csv")
-        if body is None:
-            buffer = io.StringIO()
-            write_csv([r.public() for r in self.ordered()], buffer)
-            body = self._rendered["csv"] = buffer.getvalue().encode()
-        return body
+    def csv(self) -> bytes | None:
+        """The CSV export of the list as last rendered (keep_csv), or None."""
+        return self._rendered.get("csv")
+
+    def csv_rows(self) -> tuple[list[SourceRow], int]:
+        """A copy of the rows in order, and the version it is of, to render elsewhere."""
+        return list(self.ordered()), self.version
+
+    def keep_csv(self, body: bytes, version: int) -> None:
+        """Keep a CSV rendered from csv_rows() unless a write came since."""
+        if version == self.version:
+            self._rendered["csv"] = body
 
 
 @dataclass
@@ -294,6 +300,13 @@ class OneSource:
 
     def depends(self, keys: frozenset[int]) -> bool:
         return self.id in keys
+
+
+def csv_bytes(rows: Sequence[SourceRow]) -> bytes:
+    """The CSV export of these rows (see write_csv)."""
+    buffer = io.StringIO()
+    write_csv([r.public() for r in rows], buffer)
+    return buffer.getvalue().encode()
 
 
 def write_csv(items: Sequence[SourcePublic], out: TextIO) -> None:
