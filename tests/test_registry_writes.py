@@ -18,7 +18,7 @@ from attribution.api import create_app
 from attribution.config import Settings
 from attribution.errors import ConflictError, WarehouseError
 from attribution.registry import sources as registry
-from attribution.registry.listing import ListQuery, SourceRow, csv_bytes
+from attribution.registry.listing import ListQuery, SourceRow, Uncounted, csv_bytes
 from attribution.registry.schemas import SourceUpdate
 from attribution.registry.tokens import create_token
 from attribution.service.pipeline import Pipeline
@@ -88,9 +88,9 @@ def test_a_written_row_is_the_record_the_list_statement_builds(pipe: Pipeline) -
     assert registry.update_source(wh, source_id=1, fields=fields(channel="Search"))
     _, rows = (wh.changes("registry", before, before + 1) or [])[0]
     assert rows is not None
-    handed = rows[1]
-    assert isinstance(handed, SourceRow) and handed.lead_count == 3
-    assert handed.record == registry.source_rows(wh, [1])[1].record
+    update = rows[1]  # an update hands its row over without the lead count it cannot change
+    assert isinstance(update, Uncounted)
+    assert update.counted(3).record == registry.source_rows(wh, [1])[1].record
 
 
 def test_uniqueness_is_refused_in_the_contracts_words_and_changes_nothing(
@@ -284,8 +284,12 @@ def test_cached_lists_follow_every_write_in_place_and_equal_fresh_queries(
             csv = client.get("/api/lead_sources.csv", headers=auth).content
             fresh_csv = registry.sorted_sources(wh, ListQuery.of(None, None, None, "name"))
             assert csv == csv_bytes(fresh_csv.csv_rows()[0])
-        # Patched, never refilled: the very objects cached before the writes.
-        assert all(cache.get(("list", q)) is kept[q] for q in views)
+        # Patched, never refilled: the very objects cached before the writes, for every list
+        # that holds every source (a filtered list that an updated row enters refills itself:
+        # it never saw that row's lead count).
+        whole = [q for q in views if (q.search, q.channel, q.active) == (None, None, None)]
+        assert len(whole) == 8
+        assert all(cache.get(("list", q)) is kept[q] for q in whole)
 
 
 def _flag(query: dict[str, str]) -> bool | None:
@@ -326,3 +330,30 @@ def _random_write(client: TestClient, auth: dict[str, str], rng: random.Random, 
         taken = client.get(f"/api/lead_sources/{target}", headers=auth).json()["name"].upper()
         answer = client.post("/api/lead_sources", json={"name": taken}, headers=auth)
         assert answer.status_code == 409
+
+
+def test_an_updated_source_entering_a_filtered_list_refills_it_with_its_lead_count(
+    settings: Settings, migrated: Migrated
+) -> None:
+    with Pipeline.open(migrated(settings)) as p:
+        wh = p.warehouse
+        token, _ = create_token(wh, name="all")
+        app = create_app(p)
+        client, auth = TestClient(app), {"authtoken": token}
+        wh.execute_text(
+            "INSERT INTO leads (lead_id, created_at, source_id, batch_id, row_number) "
+            "SELECT 'L' || range, TIMESTAMP '2026-01-01', 2, 0, range FROM range(4)"
+        )
+        email = client.get("/api/lead_sources", params={"channel": "Email"}, headers=auth)
+        assert email.json() == []
+        whole = client.get("/api/lead_sources", headers=auth).json()
+        assert [s["lead_count"] for s in whole] == [4, 0]  # Facebook, Google
+        client.put("/api/lead_sources/2", json={"channel": "Email"}, headers=auth)
+        email = client.get("/api/lead_sources", params={"channel": "email"}, headers=auth)
+        assert [(s["name"], s["lead_count"]) for s in email.json()] == [("Facebook", 4)]
+        whole = client.get("/api/lead_sources", headers=auth).json()
+        assert [(s["channel"], s["lead_count"]) for s in whole] == [
+            ("Email", 4),
+            ("Paid Search", 0),
+        ]
+        assert client.get("/api/lead_sources/2", headers=auth).json()["lead_count"] == 4

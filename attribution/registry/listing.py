@@ -148,6 +148,28 @@ class SourceRow:
         return value
 
 
+@dataclass
+class Uncounted:
+    """A row an update wrote, without its lead count: no registry write changes a lead count,
+    so a view takes it from the row it holds (and drops itself if it holds none)."""
+
+    probe: SourceRow  # the row with a lead count of 0: what filters compare, and its columns
+    _counted: dict[int, SourceRow] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> Uncounted:
+        return cls(SourceRow.written(row, 0))
+
+    def counted(self, lead_count: int) -> SourceRow:
+        """The row with its lead count (made once per count, for every view that asks)."""
+        if lead_count == 0:
+            return self.probe
+        made = self._counted.get(lead_count)
+        if made is None:
+            made = self._counted[lead_count] = SourceRow.written(self.probe.values, lead_count)
+        return made
+
+
 @dataclass(frozen=True)
 class ListQuery:
     """The filters and sort of a list, as the API and the admin page take them."""
@@ -197,35 +219,42 @@ class SortedSources:
     keys: list[tuple[SortValue, int]] = field(default_factory=list)
     rows: list[SourceRow] = field(default_factory=list)
     version: int = 0  # writes applied, so that a rendering begun before one is not kept
-    _where: dict[int, tuple[SortValue, int]] = field(default_factory=dict)
+    _held: dict[int, SourceRow] = field(default_factory=dict)
     _rendered: dict[Any, bytes] = field(default_factory=dict)
 
     @classmethod
     def of(cls, query: ListQuery, rows: list[SourceRow]) -> SortedSources:
         kept = sorted((query.order_key(r), r) for r in rows if query.matches(r))
         listed = cls(query, [k for k, _ in kept], [r for _, r in kept])
-        listed._where = {r.id: k for k, r in kept}
+        listed._held = {r.id: r for _, r in kept}
         return listed
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def apply(self, changed: Mapping[int, object]) -> bool:
-        """Put each changed row (None: deleted) where the query puts it; False: a change this
-        list cannot read (drop the list)."""
-        if any(r is not None and not isinstance(r, SourceRow) for r in changed.values()):
-            return False
+        """Put each changed row (None: deleted) where the query puts it; False when the list
+        cannot follow (checked before anything moves): a change it cannot read, or an updated
+        row entering the list with a lead count it never saw."""
         for source_id, row in changed.items():
-            old = self._where.pop(source_id, None)
+            if isinstance(row, Uncounted):
+                if source_id not in self._held and self.query.matches(row.probe):
+                    return False
+            elif row is not None and not isinstance(row, SourceRow):
+                return False
+        for source_id, row in changed.items():
+            old = self._held.pop(source_id, None)
             if old is not None:
-                at = bisect_left(self.keys, old)
+                at = bisect_left(self.keys, self.query.order_key(old))
                 del self.keys[at], self.rows[at]
+            if isinstance(row, Uncounted):
+                row = row.counted(old.lead_count) if old is not None else None
             if isinstance(row, SourceRow) and self.query.matches(row):
                 key = self.query.order_key(row)
                 at = bisect_left(self.keys, key)
                 self.keys.insert(at, key)
                 self.rows.insert(at, row)
-                self._where[source_id] = key
+                self._held[source_id] = row
         self._rendered.clear()
         self.version += 1
         return True
@@ -289,6 +318,10 @@ class OneSource:
         if self.id not in changed:
             return True
         row = changed[self.id]
+        if isinstance(row, Uncounted):
+            if self.row is None:
+                return False
+            row = row.counted(self.row.lead_count)
         if row is not None and not isinstance(row, SourceRow):
             return False
         self.row = row

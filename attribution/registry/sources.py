@@ -20,6 +20,7 @@ from attribution.registry.listing import (
     OneSource,
     SortedSources,
     SourceRow,
+    Uncounted,
     check_sort,
     write_csv,
 )
@@ -182,11 +183,10 @@ def _find_clash(db: Warehouse, values: dict[str, Any], own_id: int | None) -> Co
 
 
 def _hand_over(db: Warehouse, change: Change, written: list[dict[str, Any]]) -> None:
-    """Tell caches which rows a write changed and how they are now, with their lead counts."""
-    ids = [int(r["id"]) for r in written]
-    counts = dict(db.fetchall("registry/lead_counts", {"ids": ids}))
-    change.rows = {int(r["id"]): SourceRow.written(r, int(counts.get(r["id"], 0))) for r in written}
-    change.keys = set(ids)
+    """Tell caches which rows an update changed and how they are now (their lead counts are
+    the caches' own: no registry write changes one)."""
+    change.rows = {int(r["id"]): Uncounted.of(r) for r in written}
+    change.keys = set(change.rows)
 
 
 def _unchanged(change: Change) -> None:
@@ -214,8 +214,11 @@ def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = F
         if not written:
             _unchanged(change)
             raise _find_clash(db, values, None) or ConflictError(CONCURRENT)
-        _hand_over(db, change, written)
-        return int(written[0]["id"])
+        # A new id has no leads: ids come from a sequence, ingest refuses a source_id the
+        # registry does not hold, and a source that leads name cannot be deleted.
+        new = SourceRow.written(written[0], 0)
+        change.keys, change.rows = {new.id}, {new.id: new}
+        return new.id
 
     return wh.batched(REGISTRY, job)
 
