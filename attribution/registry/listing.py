@@ -1,9 +1,10 @@
 """Lists of lead sources kept in memory and changed in place, row by row, as writes happen.
 
 A list is one query's answer (filters and sort, any page): its rows as sql/registry/
-list_sources.sql gives them, in the query's order. A write hands over the rows it changed, read
-back by that same statement; apply() moves each one to where the statement would put it, or
-drops it, so a patched list equals the list the statement would return now."""
+list_sources.sql gives them, in the query's order. A write hands over the rows it changed, as
+its statement returned them (with the lower-case texts the filters and sorts compare); apply()
+moves each one to where the list statement would put it, or drops it, so a patched list equals
+the list the statement would return now."""
 
 from __future__ import annotations
 
