@@ -9,6 +9,10 @@ asyncio HTTP/1.1 client in this process; it shares the machine's cores with the 
 
     python benchmarks/api_load.py
     python benchmarks/api_load.py --requests 20000 --clients 50
+    python benchmarks/api_load.py --mixes mixed     # the mixed run only
+
+Each mix's line ends with the machine's load average (1 minute) before and after it: the
+figures are only comparable between runs on an equally loaded machine.
 
 --soak runs one long mixed load instead (default 10,000 requests from 50 clients) and then
 checks the warehouse against what the clients were told. Each client owns what it makes:
@@ -29,6 +33,7 @@ VmRSS is sampled every second: start, peak, end and the slope over the second ha
 
     python benchmarks/api_load.py --soak
     python benchmarks/api_load.py --soak --requests 2000 --clients 20
+    python benchmarks/api_load.py --soak --no-ingest    # reads and registry writes only
 """
 
 from __future__ import annotations
@@ -228,6 +233,8 @@ SOAK_MIX = {
     "ingest_refused": 2,
     "ingest_again": 2,
 }
+# --no-ingest: the same mix without its ingests (reads and registry writes only).
+REGISTRY_MIX = {op: weight for op, weight in SOAK_MIX.items() if not op.startswith("ingest")}
 
 
 @dataclass
@@ -282,7 +289,16 @@ def _json(value: object) -> bytes:
 class SoakClient:
     """One client: draws its operations, sends them in order, books what it is told."""
 
-    def __init__(self, number: int, seed: int, token: str, tally: SoakTally, ledger: Ledger):
+    def __init__(
+        self,
+        number: int,
+        seed: int,
+        token: str,
+        tally: SoakTally,
+        ledger: Ledger,
+        mix: dict[str, int] = SOAK_MIX,
+    ):
+        self.mix = mix
         self.rng = random.Random(f"{seed}-{number}")
         self.token, self.tally, self.ledger = token, tally, ledger
         self.number = number
@@ -297,8 +313,8 @@ class SoakClient:
     # -- the operations: (name, method, path, body, on answer, on no answer) ----------------
 
     def next_op(self) -> Op:
-        names = list(SOAK_MIX)
-        op = self.rng.choices(names, weights=[SOAK_MIX[n] for n in names])[0]
+        names = list(self.mix)
+        op = self.rng.choices(names, weights=[self.mix[n] for n in names])[0]
         sid = self.own()
         if sid is None and op in ("read_own", "create_taken", "update", "bulk", "delete"):
             op = "create"
@@ -661,11 +677,11 @@ class SoakResult:
 
 
 async def soak_drive(
-    port: int, token: str, total: int, clients: int, seed: int
+    port: int, token: str, total: int, clients: int, seed: int, mix: dict[str, int]
 ) -> tuple[SoakTally, list[Ledger], float]:
     tally = SoakTally()
     ledgers = [Ledger(c, f"Soak {seed}x{c}-") for c in range(clients)]
-    workers = [SoakClient(c, seed, token, tally, ledgers[c]) for c in range(clients)]
+    workers = [SoakClient(c, seed, token, tally, ledgers[c], mix) for c in range(clients)]
     shares = [total // clients + (1 if c < total % clients else 0) for c in range(clients)]
     started = time.perf_counter()
     await asyncio.gather(*(w.run(port, n) for w, n in zip(workers, shares, strict=True)))
@@ -784,6 +800,7 @@ def run_soak(
     leads: int,
     seed: int,
     progress: Callable[[str], None] = lambda _: None,
+    mix: dict[str, int] = SOAK_MIX,
 ) -> SoakResult:
     """Prepare a warehouse, soak a real server with the mix, stop it, check the warehouse."""
     env, token = prepare(folder, sources, leads)
@@ -801,7 +818,7 @@ def run_soak(
         )
         with RssSampler(server.pid) as sampler:
             tally, ledgers, seconds = in_own_loop(
-                lambda: soak_drive(port, token, requests, clients, seed)
+                lambda: soak_drive(port, token, requests, clients, seed, mix)
             )
     problems = verify(db, ledgers, seed, batches_before)
     problems += [f"5xx: {e}" for e in tally.server_errors]
@@ -863,13 +880,25 @@ def main() -> None:
     parser.add_argument(
         "--soak", action="store_true", help="one mixed soak, then check the final state"
     )
+    parser.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="with --soak: leave the ingests out (reads and registry writes only)",
+    )
+    parser.add_argument(
+        "--mixes",
+        type=lambda text: text.split(","),
+        default=["reads", "mixed"],
+        help="which mixes to run, e.g. --mixes mixed (default: reads,mixed)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="attribution-load-") as tmp:
         folder = Path(tmp)
         if args.soak:
             print(
                 f"load generator: asyncio HTTP/1.1 keep-alive client, {args.clients} "
-                f"connections, 1 process; {os.cpu_count()} cores shared with the server"
+                f"connections, 1 process; {os.cpu_count()} cores shared with the server; "
+                f"load average {os.getloadavg()[0]:.1f} (1 min) before"
             )
             result = run_soak(
                 folder,
@@ -879,8 +908,10 @@ def main() -> None:
                 leads=args.leads,
                 seed=args.seed,
                 progress=print,
+                mix=REGISTRY_MIX if args.no_ingest else SOAK_MIX,
             )
             report_soak(result)
+            print(f"  load average after: {os.getloadavg()[0]:.1f} (1 min), machine-wide")
             if result.problems:
                 sys.exit(1)
             return
@@ -895,6 +926,9 @@ def main() -> None:
                 f"connections, 1 process; {os.cpu_count()} cores shared with the server"
             )
             for label, share in (("reads", 0.0), ("mixed", 0.2)):
+                if label not in args.mixes:
+                    continue
+                load_before = os.getloadavg()[0]
                 rss_before = rss_mb(server.pid)
                 tally, secs = asyncio.run(
                     drive(port, token, args.requests, args.clients, share, args.sources, args.seed)
@@ -907,7 +941,8 @@ def main() -> None:
                 print(
                     f"{label:6} {len(lat):,} requests in {secs:.1f} s = {rate:,.0f} req/s; "
                     f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; errors {errors} {tally.errors or ''}; "
-                    f"server RSS {rss_before:.0f} -> {rss_mb(server.pid):.0f} MB"
+                    f"server RSS {rss_before:.0f} -> {rss_mb(server.pid):.0f} MB; "
+                    f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
                 )
     print(
         f"peak memory of the load generator: "

@@ -1,118 +1,156 @@
-"""Cached answers to reads, valid until the next write through the warehouse.
+"""Cached answers to reads, kept true to every write through the warehouse.
 
 The service is the only writer of its warehouse (DuckDB lets one process hold the file), so the
-write counters of Warehouse.writing() are an exact invalidation signal: no answer outlives a
-change it depends on."""
+change log of Warehouse.writing() is an exact signal: a write that hands over the rows it changed
+has them patched into every cached view in place; any other write drops what it may touch. No
+answer outlives a change it depends on."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from typing import Protocol, TypeVar, cast
 
-from starlette.responses import Response
-
-from attribution.warehouse.connection import Warehouse
-
-
-def _plain(response: Response) -> dict[str, str]:
-    """A response's headers less the length (the copy computes its own)."""
-    return {k: v for k, v in response.headers.items() if k != "content-length"}
+from attribution.warehouse.connection import Rows, Warehouse
 
 
-Tag = Hashable  # what an answer depends on: LIST (every source) or a source id
-LIST = "list"
+class View(Protocol):
+    """A cached answer that can follow writes: a list of sources, or one source."""
+
+    @property
+    def watches(self) -> int | None:
+        """The one row the view shows (a change of other rows leaves it be), or None: any."""
+        ...
+
+    def apply(self, changed: Mapping[int, object]) -> bool:
+        """Take in the changed rows (None: deleted); False when the view must be dropped."""
+        ...
+
+    def depends(self, keys: frozenset[int]) -> bool:
+        """Whether a change of these rows, not handed over, can change the view."""
+        ...
+
+
+V = TypeVar("V", bound=View)
+Changes = list[tuple[frozenset[int], Rows | None]]
+
+
+def _follows(view: View, changes: Changes) -> bool:
+    """Bring a view through the changes, in order; False when it cannot be kept. A change
+    that did not hand its rows over is looked for first, so a view handed out unkept is left
+    as its query read it."""
+    if any(rows is None and view.depends(keys) for keys, rows in changes):
+        return False
+    return all(view.apply(rows) for _, rows in changes if rows is not None)
 
 
 class ReadCache:
-    """Response bodies keyed by request, dropped as soon as something they read changes.
+    """Views keyed by what was asked, patched or dropped as soon as something they read changes.
 
-    A change that names its rows (a registry write) drops the lists and those rows' answers;
-    any other write of the topics (an ingest) drops everything."""
+    Runs on the server's event loop: checking it never waits for a writer (it reads version
+    counters and the change log's short lock, never the write lock an ingest holds)."""
 
     def __init__(self, wh: Warehouse, topics: tuple[str, ...], size: int = 1024) -> None:
         self.wh = wh
         self.topics = topics
         self.size = size
         self._generation: tuple[int, ...] = self.generation()
-        self._entries: OrderedDict[Hashable, tuple[Tag, int, bytes, str, dict[str, str]]] = (
-            OrderedDict()
-        )
+        self._entries: OrderedDict[Hashable, View] = OrderedDict()  # least recently used first
+        self._broad: dict[Hashable, None] = {}  # keys of views any row may change (lists)
+        self._watching: dict[int, set[Hashable]] = {}  # row id -> keys of views of that row
         self._lock = threading.Lock()
-        self._inflight: dict[Hashable, asyncio.Future[Response]] = {}
+        self._inflight: dict[Hashable, asyncio.Future[View]] = {}
 
-    async def single_flight(
-        self, key: Hashable, compute: Callable[[], Awaitable[Response]]
-    ) -> Response:
-        """One computation per key at a time: requests that miss together share its answer.
-
-        Runs on the server's event loop, so the in-flight table needs no lock."""
-        running = self._inflight.get(key)
+    async def view(self, key: Hashable, compute: Callable[[], Awaitable[V]]) -> V:
+        """The cached view of `key`, or one computed (once for all who miss together)."""
+        hit = self.get(key)
+        if hit is not None:
+            return cast(V, hit)
+        flight = (key, self.generation())
+        running = self._inflight.get(flight)
         if running is not None:
-            shared = await asyncio.shield(running)
-            return Response(
-                bytes(shared.body),
-                status_code=shared.status_code,
-                media_type=shared.media_type,
-                headers=_plain(shared),
-            )
-        future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
+            return cast(V, await asyncio.shield(running))
+        future: asyncio.Future[View] = asyncio.get_running_loop().create_future()
+        self._inflight[flight] = future
         try:
-            response = await compute()
-            future.set_result(response)
-            return response
+            generation = self.generation()  # read before the query: what it surely reflects
+            made = self.put(key, await compute(), generation)
+            future.set_result(made)
+            return made
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters re-raise it, no "never retrieved" warning
             raise
         finally:
-            del self._inflight[key]
+            del self._inflight[flight]
 
     def generation(self) -> tuple[int, ...]:
-        """The write generation of the topics the cached answers depend on."""
+        """The write generation of the topics the cached views depend on."""
         return self.wh.generation(*self.topics)
 
+    def _changes(self, since: tuple[int, ...], upto: tuple[int, ...]) -> Changes | None:
+        found: Changes = []
+        for topic, before, now in zip(self.topics, since, upto, strict=True):
+            changes = self.wh.changes(topic, before, now)
+            if changes is None:
+                return None
+            found += changes
+        return found
+
     def _catch_up(self, current: tuple[int, ...]) -> None:
-        """Drop what the writes since the last look changed (under self._lock)."""
+        """Patch or drop what the writes since the last look changed (under self._lock)."""
         if current == self._generation:
             return
-        changed: set[int] = set()
-        for topic, before, now in zip(self.topics, self._generation, current, strict=True):
-            keys = self.wh.changed_keys(topic, before, now)
-            if keys is None:
-                self._entries.clear()
-                self._generation = current
-                return
-            changed |= keys
-        stale = [k for k, e in self._entries.items() if e[0] == LIST or e[0] in changed]
-        for key in stale:
-            del self._entries[key]
+        changes = self._changes(self._generation, current)
         self._generation = current
+        if changes is None:
+            self._entries.clear()
+            self._broad.clear()
+            self._watching.clear()
+            return
+        touched = frozenset().union(*(keys for keys, _ in changes))
+        # Only the views a change can reach: every list, and the single rows it names.
+        reached = [*self._broad, *(k for i in touched for k in self._watching.get(i, ()))]
+        for key in [k for k in reached if not _follows(self._entries[k], changes)]:
+            self._drop(key)
 
-    def get(self, key: Hashable) -> Response | None:
+    def _keep(self, key: Hashable, view: View) -> None:
+        if key in self._entries:
+            self._drop(key)
+        self._entries[key] = view
+        if view.watches is None:
+            self._broad[key] = None
+        else:
+            self._watching.setdefault(view.watches, set()).add(key)
+        while len(self._entries) > self.size:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: Hashable) -> None:
+        view = self._entries.pop(key)
+        if view.watches is None:
+            del self._broad[key]
+        else:
+            watchers = self._watching[view.watches]
+            watchers.discard(key)
+            if not watchers:
+                del self._watching[view.watches]
+
+    def get(self, key: Hashable) -> View | None:
         with self._lock:
             self._catch_up(self.generation())
             hit = self._entries.get(key)
-            if hit is None:
-                return None
-            self._entries.move_to_end(key)
-        _tag, status, body, media_type, headers = hit
-        return Response(body, status_code=status, media_type=media_type, headers=headers)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
 
-    def put(
-        self, key: Hashable, tag: Tag, response: Response, generation: tuple[int, ...]
-    ) -> Response:
-        """Keep the answer if nothing was written since `generation` (read before computing)."""
+    def put(self, key: Hashable, view: V, generation: tuple[int, ...]) -> V:
+        """Keep a view computed from a read that began at `generation`, brought up to date."""
         with self._lock:
             current = self.generation()
-            if generation == current:  # nothing was written while computing it
-                self._catch_up(current)
-                headers = _plain(response)
-                media_type = response.media_type or ""
-                body = bytes(response.body)
-                self._entries[key] = (tag, response.status_code, body, media_type, headers)
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
-        return response
+            self._catch_up(current)
+            changes = self._changes(generation, current)
+            if changes is not None and _follows(view, changes):
+                self._keep(key, view)
+        return view

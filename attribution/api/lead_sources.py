@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Awaitable, Callable, Hashable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,10 +10,11 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from attribution.api.auth import FORBIDDEN, require
-from attribution.api.cache import LIST, ReadCache
+from attribution.api.cache import ReadCache
 from attribution.api.errors import ApiError
 from attribution.errors import AttributionError, ConflictError, InUseError, InvalidFieldsError
 from attribution.registry import sources as registry
+from attribution.registry.listing import ListQuery, SortedSources, csv_bytes
 from attribution.registry.schemas import FIELDS, SourcePage, SourcePublic, SourceUpdate
 from attribution.registry.sources import BulkRefusedError
 from attribution.registry.tokens import TokenInfo
@@ -74,29 +73,13 @@ BULK_DOC = _body_doc(
 )
 
 
-async def _cached(
-    request: Request, tag: Hashable, compute: Callable[[], Awaitable[Response]]
-) -> Response:
-    """The answer to this read from the cache, or computed and kept until the next write."""
-    cache: ReadCache = request.app.state.cache
-    query = sorted(kv for kv in request.query_params.multi_items() if kv[0] != "authtoken")
-    key = (request.url.path, tuple(query))
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    generation = cache.generation()
-    return await cache.single_flight((key, generation), lambda: _fill(cache, key, tag, compute))
-
-
-async def _fill(
-    cache: ReadCache, key: Hashable, tag: Hashable, compute: Callable[[], Awaitable[Response]]
-) -> Response:
-    generation = cache.generation()
-    return cache.put(key, tag, await compute(), generation)
-
-
 def _json(body: bytes) -> Response:
     return Response(body, media_type="application/json")
+
+
+def _cache(request: Request) -> ReadCache:
+    cache: ReadCache = request.app.state.cache
+    return cache
 
 
 def _wh(request: Request) -> Warehouse:
@@ -147,32 +130,19 @@ def _fields(data: dict[str, Any], *, creating: bool, compat: bool) -> SourceUpda
     return fields
 
 
-async def _list(
-    request: Request,
-    lister: Callable[..., Any],
-    search: str | None,
-    channel: str | None,
-    active: str | None,
-    sort: str,
-    page: int | None = None,
-    per_page: int | None = None,
-) -> Any:
-    """A registry listing run off the event loop; a bad option is a 422."""
-    if page is not None and page > MAX_PAGE:
-        raise ApiError(422, f"page must be less than or equal to {MAX_PAGE}.")
+async def _sorted(
+    request: Request, search: str | None, channel: str | None, active: str | None, sort: str
+) -> SortedSources:
+    """The cached list of the query (computed off the event loop on a miss); a bad option is
+    a 422."""
     try:
-        return await run_in_threadpool(
-            lister,
-            _wh(request),
-            search=search,
-            channel=channel,
-            active=_active(active),
-            sort=sort,
-            page=page,
-            per_page=per_page,
-        )
+        query = ListQuery.of(search, channel, _active(active), sort)
     except AttributionError as exc:
         raise ApiError(422, str(exc)) from None
+    wh = _wh(request)
+    return await _cache(request).view(
+        ("list", query), lambda: run_in_threadpool(registry.sorted_sources, wh, query)
+    )
 
 
 @router.get(
@@ -191,17 +161,12 @@ async def list_sources(
     per_page: PerPage = None,
 ) -> Any:
 
-    async def compute() -> Response:
-        body, meta, count = await _list(
-            request, registry.list_sources_json, search, channel, active, sort, page, per_page
-        )
-        if not count and request.app.state.settings.api.compat_404:
-            raise ApiError(404, NO_DATA)
-        if meta is not None:
-            return _json(b'{"data":' + body + b',"meta":' + meta.model_dump_json().encode() + b"}")
-        return _json(body)
-
-    return await _cached(request, LIST, compute)
+    if page is not None and page > MAX_PAGE:
+        raise ApiError(422, f"page must be less than or equal to {MAX_PAGE}.")
+    listed = await _sorted(request, search, channel, active, sort)
+    if not listed.count(page, per_page) and request.app.state.settings.api.compat_404:
+        raise ApiError(404, NO_DATA)
+    return _json(listed.json(page, per_page))
 
 
 @router.get("/lead_sources.csv", summary="Export lead sources as CSV (same filters as the list)")
@@ -214,17 +179,17 @@ async def export_sources(
     sort: Sort = "name",
 ) -> Response:
 
-    async def compute() -> Response:
-        items, _meta = await _list(request, registry.list_sources, search, channel, active, sort)
-        buffer = io.StringIO()
-        registry.write_csv(items, buffer)
-        return Response(
-            buffer.getvalue(),
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": 'attachment; filename="lead_sources.csv"'},
-        )
-
-    return await _cached(request, LIST, compute)
+    listed = await _sorted(request, search, channel, active, sort)
+    body = listed.csv()
+    if body is None:  # rendered in a worker thread, from a copy of the rows
+        rows, version = listed.csv_rows()
+        body = await run_in_threadpool(csv_bytes, rows)
+        listed.keep_csv(body, version)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="lead_sources.csv"'},
+    )
 
 
 @router.get("/lead_sources/{source_id}", response_model=SourcePublic, summary="One lead source")
@@ -232,14 +197,13 @@ async def get_source(
     request: Request, source_id: str, _: Annotated[TokenInfo, Depends(require("get"))]
 ) -> Any:
     sid = _source_id(source_id)
-
-    async def compute() -> Response:
-        found = await run_in_threadpool(registry.get_source_json, _wh(request), source_id=sid)
-        if found is None:
-            raise ApiError(404, NO_DATA)
-        return _json(found)
-
-    return await _cached(request, sid, compute)
+    wh = _wh(request)
+    one = await _cache(request).view(
+        ("one", sid), lambda: run_in_threadpool(registry.one_source, wh, source_id=sid)
+    )
+    if one.row is None:
+        raise ApiError(404, NO_DATA)
+    return _json(one.row.record)
 
 
 @router.post(

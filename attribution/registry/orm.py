@@ -1,4 +1,5 @@
-"""SQLAlchemy models of the registry's tables (the tables themselves come from sql/schema/)."""
+"""SQLAlchemy models of the API tokens' table (it comes from sql/schema/; the lead sources are
+written with the statements of sql/registry/)."""
 
 from __future__ import annotations
 
@@ -7,30 +8,11 @@ from datetime import datetime
 from sqlalchemy import Sequence
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-_sources_seq = Sequence("lead_sources_id_seq")
 _tokens_seq = Sequence("api_tokens_id_seq")
 
 
 class Base(DeclarativeBase):
     pass
-
-
-class LeadSource(Base):
-    __tablename__ = "lead_sources"
-
-    id: Mapped[int] = mapped_column(
-        _sources_seq, primary_key=True, server_default=_sources_seq.next_value()
-    )
-    name: Mapped[str]
-    name_key: Mapped[str]
-    channel: Mapped[str]
-    utm_source: Mapped[str | None]
-    utm_medium: Mapped[str | None]
-    utm_campaign: Mapped[str | None]
-    active: Mapped[bool]
-    auto_created: Mapped[bool]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
 
 class ApiToken(Base):

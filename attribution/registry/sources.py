@@ -1,52 +1,38 @@
-"""The lead-source registry: where every lead came from. Keyword-only CRUD on SQLAlchemy models.
+"""The lead-source registry: where every lead came from. Keyword-only CRUD in SQL statements.
 
-The CLI, the HTTP API and the admin page all call these functions; none holds rules of its own."""
+The CLI, the HTTP API and the admin page all call these functions; none holds rules of its own.
+Every write runs its uniqueness or usage checks inside its own statement, under the process's
+write lock, then reads the rows it changed back for caches (Change.rows)."""
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
-from typing import Any, TextIO
-
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from typing import Any
 
 from attribution import clock
 from attribution.errors import AttributionError, ConflictError, InUseError, NotFoundError
-from attribution.registry.orm import LeadSource
+from attribution.registry.listing import (
+    CSV_COLUMNS,
+    PER_PAGE_MAX,
+    SORT_KEYS,
+    ListQuery,
+    OneSource,
+    SortedSources,
+    SourceRow,
+    Uncounted,
+    check_sort,
+    write_csv,
+)
 from attribution.registry.schemas import PageMeta, SourcePublic, SourceUpdate
-from attribution.reporting.render import csv_cell
-from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.connection import Change, Warehouse
 from attribution.warehouse.statements import statement
 
-# Sort keys a client may name, and the expressions of sql/registry/list_sources.sql they mean.
-SORT_KEYS: dict[str, str] = {
-    "name": "lower(s.name)",
-    "id": "s.id",
-    "channel": "lower(s.channel)",
-    "lead_count": "lead_count",
-    "active": "s.active",
-    "created_at": "s.created_at",
-    "updated_at": "s.updated_at",
-}
+__all__ = ["CSV_COLUMNS", "PER_PAGE_MAX", "SORT_KEYS", "write_csv"]
 BULK_ACTIONS: tuple[str, ...] = ("delete", "activate", "deactivate", "set_channel")
-PER_PAGE_MAX = 500
-# Columns of a CSV export, which `attribution sources import` reads back (it uses name ... active).
-CSV_COLUMNS = (
-    "id",
-    "name",
-    "channel",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "active",
-    "auto_created",
-    "lead_count",
-    "created_at",
-    "updated_at",
-)
+UTM = ("utm_source", "utm_medium", "utm_campaign")
+REGISTRY = ("registry",)  # the cache topic of every write here
+CONCURRENT = "The change clashes with a concurrent one; try again."
 
 
 class BulkRefusedError(ConflictError):
@@ -63,10 +49,7 @@ def _public(row: dict[str, Any]) -> SourcePublic:
 
 def sort_clause(sort: str) -> str:
     """ORDER BY for an allow-listed key ('-' for descending), ties broken by id."""
-    key = sort.removeprefix("-")
-    if key not in SORT_KEYS:
-        allowed = ", ".join(f"{k}, -{k}" for k in SORT_KEYS)
-        raise AttributionError(f"sort must be one of: {allowed}")
+    key = check_sort(sort)
     direction = "DESC" if sort.startswith("-") else "ASC"
     return f" ORDER BY {SORT_KEYS[key]} {direction}, s.id ASC"
 
@@ -86,13 +69,13 @@ def _query(wh: Warehouse, params: dict[str, Any], tail: str) -> list[dict[str, A
 
 
 def _filters(
-    search: str | None, channel: str | None, active: bool | None, source_id: int | None = None
+    search: str | None, channel: str | None, active: bool | None, ids: list[int] | None = None
 ) -> dict[str, Any]:
     return {
         "search": _like(search),
         "channel": (channel or "").strip().lower() or None,
         "active": active,
-        "id": source_id,
+        "ids": ids,
     }
 
 
@@ -129,21 +112,10 @@ def list_sources(
     return [_public(row) for row in rows], meta
 
 
-def list_sources_json(
-    wh: Warehouse,
-    *,
-    search: str | None = None,
-    channel: str | None = None,
-    active: bool | None = None,
-    sort: str = "name",
-    page: int | None = None,
-    per_page: int | None = None,
-) -> tuple[bytes, PageMeta | None, int]:
-    """The same list as API JSON built by DuckDB (a JSON array of records), its page meta, and
-    how many records it holds: the API's hot path, with no model object per row."""
-    rows, meta = _rows(wh, _filters(search, channel, active), sort, page, per_page)
-    body = ("[" + ",".join(str(r["record"]) for r in rows) + "]").encode()
-    return body, meta, len(rows)
+def sorted_sources(wh: Warehouse, query: ListQuery) -> SortedSources:
+    """Every source the query keeps, in its order: the API's cached list, patched in place."""
+    params = _filters(query.search, query.channel, query.active)
+    return SortedSources.of(query, [SourceRow.of(r) for r in _query(wh, params, "")])
 
 
 def _count(wh: Warehouse, params: dict[str, Any]) -> int:
@@ -154,87 +126,101 @@ def _count(wh: Warehouse, params: dict[str, Any]) -> int:
 ID_MAX = 2**31 - 1  # ids are INTEGER: a larger one names no source
 
 
+def source_rows(wh: Warehouse, ids: Sequence[int]) -> dict[int, SourceRow]:
+    """The rows of the given sources that exist, as the lists show them."""
+    rows = _query(wh, _filters(None, None, None, [i for i in ids if 0 < i <= ID_MAX]), "")
+    return {int(r["id"]): SourceRow.of(r) for r in rows}
+
+
+def source_row(wh: Warehouse, *, source_id: int) -> SourceRow | None:
+    """One source as the API shows it, or None."""
+    if not 0 < source_id <= ID_MAX:
+        return None
+    return source_rows(wh, [source_id]).get(source_id)
+
+
+def one_source(wh: Warehouse, *, source_id: int) -> OneSource:
+    """The API's cached view of one source (its row, or None), patched in place."""
+    return OneSource(source_id, source_row(wh, source_id=source_id))
+
+
 def get_source(wh: Warehouse, *, source_id: int) -> SourcePublic | None:
-    if not 0 < source_id <= ID_MAX:
+    row = source_row(wh, source_id=source_id)
+    return None if row is None else row.public()
+
+
+def _rule(values: dict[str, Any]) -> dict[str, Any]:
+    """The UTM rule's given values as the checks compare them: lower-case, '' for none."""
+    return {f"rule_{f.removeprefix('utm_')}": (values.get(f) or "").lower() for f in UTM}
+
+
+def _find_clash(db: Warehouse, values: dict[str, Any], own_id: int | None) -> ConflictError | None:
+    """The error for a name or UTM rule another source has (naming both), or None: one round
+    trip. For an update, the rule is the one the source will have, whichever parts change."""
+    creating = own_id is None
+    params = {
+        "own_id": -1 if creating else own_id,
+        "name_key": values["name"].lower() if values.get("name") else None,
+        **{f"set_{f}": creating or f in values for f in UTM},
+        **_rule(values),
+    }
+    found = db.records("registry/find_clash", params)
+    if not found:
         return None
-    rows = _query(wh, _filters(None, None, None, source_id), "")
-    return _public(rows[0]) if rows else None
+    clash = found[0]
+    if clash["name_taken"]:
+        return ConflictError(f"A lead source named {clash['name']!r} already exists.", field="name")
+    own = {"utm_source": clash["own_source"], "utm_medium": clash["own_medium"]}
+    own["utm_campaign"] = clash["own_campaign"]
+    rule = [values.get(f) if creating or f in values else own[f] for f in UTM]
+    shown = ", ".join(f"{k}={v}" for k, v in zip(UTM, rule, strict=True) if v)
+    name = values.get("name") or clash["own_name"] or "this source"
+    return ConflictError(
+        f"{name!r} and {clash['name']!r} cannot both claim the UTM rule {shown}: "
+        "a touch maps to one source only.",
+        field="utm_source",
+    )
 
 
-def get_source_json(wh: Warehouse, *, source_id: int) -> bytes | None:
-    """One source as API JSON built by DuckDB, or None."""
-    if not 0 < source_id <= ID_MAX:
-        return None
-    rows = _query(wh, _filters(None, None, None, source_id), "")
-    return str(rows[0]["record"]).encode() if rows else None
+def _hand_over(db: Warehouse, change: Change, written: list[dict[str, Any]]) -> None:
+    """Tell caches which rows an update changed and how they are now (their lead counts are
+    the caches' own: no registry write changes one)."""
+    change.rows = {int(r["id"]): Uncounted.of(r) for r in written}
+    change.keys = set(change.rows)
 
 
-def _check_unique(session: Session, values: dict[str, Any], own_id: int | None) -> None:
-    """Refuse a duplicate name, or a UTM rule another source already claims (naming both)."""
-    if "name" in values:
-        clash = session.scalar(
-            select(LeadSource).where(
-                LeadSource.name_key == values["name"].lower(), LeadSource.id != (own_id or -1)
-            )
-        )
-        if clash is not None:
-            raise ConflictError(f"A lead source named {clash.name!r} already exists.", field="name")
-    rule = [values.get(f) for f in ("utm_source", "utm_medium", "utm_campaign")]
-    if not any(rule):
-        return
-    conditions = [
-        func.lower(func.coalesce(c, "")) == (v or "").lower()
-        for c, v in zip(
-            (LeadSource.utm_source, LeadSource.utm_medium, LeadSource.utm_campaign),
-            rule,
-            strict=True,
-        )
-    ]
-    clash = session.scalar(select(LeadSource).where(*conditions, LeadSource.id != (own_id or -1)))
-    if clash is not None:
-        shown = ", ".join(
-            f"{k}={v}"
-            for k, v in zip(("utm_source", "utm_medium", "utm_campaign"), rule, strict=True)
-            if v
-        )
-        name = values.get("name") or "this source"
-        raise ConflictError(
-            f"{name!r} and {clash.name!r} cannot both claim the UTM rule {shown}: "
-            "a touch maps to one source only.",
-            field="utm_source",
-        )
-
-
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except (IntegrityError, OperationalError) as exc:
-        session.rollback()
-        raise ConflictError("The change clashes with a concurrent one; try again.") from exc
+def _unchanged(change: Change) -> None:
+    """A refused write: caches keep every answer."""
+    change.keys, change.rows = set(), {}
 
 
 def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = False) -> int:
     """Add a source; returns its id. ConflictError on a duplicate name or claimed UTM rule."""
     values = fields.given()
-    now = clock.utc_now()
-    with wh.writing("registry") as change, wh.sessions()() as session:
-        _check_unique(session, values, None)
-        src = LeadSource(
-            name=values["name"],
-            name_key=values["name"].lower(),
-            channel=values.get("channel") or "Unassigned",
-            utm_source=values.get("utm_source"),
-            utm_medium=values.get("utm_medium"),
-            utm_campaign=values.get("utm_campaign"),
-            active=values.get("active", True) is not False,
-            auto_created=auto_created,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(src)
-        _commit(session)
-        change.keys = {src.id}
-        return src.id
+    params = {
+        "name": values["name"],
+        "name_key": values["name"].lower(),
+        "channel": values.get("channel") or "Unassigned",
+        **{f: values.get(f) for f in UTM},
+        "active": values.get("active", True) is not False,
+        "auto_created": auto_created,
+        "now": clock.utc_now(),
+        "has_rule": any(values.get(f) for f in UTM),
+        **_rule(values),
+    }
+
+    def job(db: Warehouse, change: Change) -> int:
+        written = db.records("registry/insert_source", params)
+        if not written:
+            _unchanged(change)
+            raise _find_clash(db, values, None) or ConflictError(CONCURRENT)
+        # A new id has no leads: ids come from a sequence, ingest refuses a source_id the
+        # registry does not hold, and a source that leads name cannot be deleted.
+        new = SourceRow.written(written[0], 0)
+        change.keys, change.rows = {new.id}, {new.id: new}
+        return new.id
+
+    return wh.batched(REGISTRY, job)
 
 
 def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> bool:
@@ -242,40 +228,42 @@ def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> boo
     values = fields.given()
     if not 0 < source_id <= ID_MAX:
         return False
-    with wh.writing("registry") as change, wh.sessions()() as session:
-        change.keys = {source_id}
-        src = session.get(LeadSource, source_id)
-        if src is None:
+    params: dict[str, Any] = {"id": source_id, "now": clock.utc_now()}
+    for field in ("name", "channel", *UTM, "active"):
+        params[f"set_{field}"] = field in values
+        params[field] = values.get(field)
+    if "channel" in values:
+        params["channel"] = values["channel"] or "Unassigned"
+    params["name_key"] = values["name"].lower() if values.get("name") else None
+
+    def job(db: Warehouse, change: Change) -> bool:
+        if any(k in values for k in ("name", *UTM)):
+            clash = _find_clash(db, values, source_id)
+            if clash is not None:
+                _unchanged(change)
+                raise clash
+        written = db.records("registry/update_source", params)
+        if not written:
+            _unchanged(change)
             return False
-        utm = ("utm_source", "utm_medium", "utm_campaign")
-        checks = {k: values[k] for k in ("name",) if k in values}
-        if any(k in values for k in utm):  # the rule as it will be, whichever part changes
-            checks |= {k: values.get(k, getattr(src, k)) for k in utm}
-            checks.setdefault("name", src.name)
-        if checks:
-            _check_unique(session, checks, source_id)
-        changed = False
-        for field, value in values.items():
-            if field == "channel":
-                value = value or "Unassigned"
-            if getattr(src, field) != value:
-                setattr(src, field, value)
-                changed = True
-        if "name" in values:
-            src.name_key = values["name"].lower()
-        if changed:
-            src.updated_at = clock.utc_now()
-            _commit(session)
+        _hand_over(db, change, written)
         return True
+
+    return wh.batched(REGISTRY, job)
+
+
+def _usage(db: Warehouse, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    rows = db.records("registry/source_usage", {"ids": list(ids)})
+    return {int(r["id"]): r for r in rows}
 
 
 def usage(wh: Warehouse, *, ids: Sequence[int]) -> dict[int, dict[str, int]]:
     """For each existing id: how many leads, touches and spend rows name it."""
-    rows = wh.reader().records("registry/source_usage", {"ids": list(ids)})
-    return {int(r["id"]): {k: int(r[k]) for k in ("leads", "touches", "spend")} for r in rows}
+    rows = _usage(wh.reader(), ids)
+    return {i: {k: int(r[k]) for k in ("leads", "touches", "spend")} for i, r in rows.items()}
 
 
-def _refusal(counts: dict[str, int], is_default: bool) -> str | None:
+def _refusal(counts: dict[str, Any], is_default: bool) -> str | None:
     """Why a source cannot be deleted, in the contract's words when leads name it."""
     if is_default:
         return "The lead source is the configured default source and cannot be deleted."
@@ -287,22 +275,30 @@ def _refusal(counts: dict[str, int], is_default: bool) -> str | None:
     return None
 
 
+def _is_default(row: dict[str, Any], default_source: str) -> bool:
+    return bool(default_source) and row["name_key"] == default_source.lower()
+
+
 def delete_source(wh: Warehouse, *, source_id: int, default_source: str = "") -> bool:
     """Delete an unused source; False when none. InUseError while data still names it."""
     if not 0 < source_id <= ID_MAX:
         return False
-    with wh.writing("registry") as change, wh.sessions()() as session:
-        change.keys = {source_id}
-        src = session.get(LeadSource, source_id)
-        if src is None:
+    default_key = default_source.lower() if default_source else None
+    params = {"id": source_id, "default_key": default_key}
+
+    def job(db: Warehouse, change: Change) -> bool:
+        if db.scalar("registry/delete_source", params) is not None:
+            change.keys, change.rows = {source_id}, {source_id: None}
+            return True
+        _unchanged(change)
+        row = _usage(db, [source_id]).get(source_id)
+        if row is None:
             return False
-        counts = usage(wh, ids=[source_id]).get(source_id, {"leads": 0, "touches": 0, "spend": 0})
-        reason = _refusal(counts, bool(default_source) and src.name_key == default_source.lower())
-        if reason:
-            raise InUseError(reason, usage=counts)
-        session.delete(src)
-        _commit(session)
-        return True
+        counts = {k: int(row[k]) for k in ("leads", "touches", "spend")}
+        reason = _refusal(counts, _is_default(row, default_source))
+        raise InUseError(reason, usage=counts) if reason else ConflictError(CONCURRENT)
+
+    return wh.batched(REGISTRY, job)
 
 
 def bulk_action(
@@ -313,7 +309,7 @@ def bulk_action(
     channel: str | None = None,
     default_source: str = "",
 ) -> int:
-    """Apply one action to every id in one transaction, or refuse all with a reason per id."""
+    """Apply one action to every id in one statement, or refuse all with a reason per id."""
     if action not in BULK_ACTIONS:
         raise AttributionError(f"action must be one of: {', '.join(BULK_ACTIONS)}")
     if action == "set_channel" and not (channel or "").strip():
@@ -322,39 +318,33 @@ def bulk_action(
         raise AttributionError("ids must list at least one lead source id")
     unique = sorted({i for i in ids if 0 < i <= ID_MAX})
     missing = {str(i): "No such lead source." for i in ids if not 0 < i <= ID_MAX}
-    with wh.writing("registry") as change, wh.sessions()() as session:
-        change.keys = set(unique)
-        found = {
-            s.id: s for s in session.scalars(select(LeadSource).where(LeadSource.id.in_(unique)))
-        }
-        reasons = {str(i): "No such lead source." for i in unique if i not in found} | missing
+
+    def job(db: Warehouse, change: Change) -> int:
         if action == "delete":
-            counts = usage(wh, ids=list(found))
-            for i, src in found.items():
-                is_default = bool(default_source) and src.name_key == default_source.lower()
-                reason = _refusal(counts[i], is_default)
-                if reason:
-                    reasons[str(i)] = reason
+            rows = _usage(db, unique)
+            found = sorted(rows)
+            refused = {str(i): _refusal(r, _is_default(r, default_source)) for i, r in rows.items()}
+        else:
+            found = [int(r[0]) for r in db.fetchall("registry/existing_ids", {"ids": unique})]
+            refused = {}
+        reasons = {str(i): "No such lead source." for i in unique if i not in set(found)}
+        reasons |= missing | {i: r for i, r in refused.items() if r}
         if reasons:
+            _unchanged(change)
             raise BulkRefusedError(reasons)
         now = clock.utc_now()
-        for src in found.values():
-            if action == "delete":
-                session.delete(src)
-            elif action == "set_channel":
-                src.channel, src.updated_at = (channel or "").strip(), now
-            else:
-                src.active, src.updated_at = action == "activate", now
-        _commit(session)
-    return len(found)
+        if action == "delete":
+            db.execute("registry/delete_sources", {"ids": found})
+            change.keys, change.rows = set(found), dict.fromkeys(found)
+        elif action == "set_channel":
+            params = {"ids": found, "channel": (channel or "").strip(), "now": now}
+            _hand_over(db, change, db.records("registry/set_channel", params))
+        else:
+            params = {"ids": found, "active": action == "activate", "now": now}
+            _hand_over(db, change, db.records("registry/set_active", params))
+        return len(found)
 
-
-def write_csv(items: Sequence[SourcePublic], out: TextIO) -> None:
-    """Sources as CSV with a header; text a spreadsheet would run as a formula is defused."""
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    rows = [item.model_dump(mode="json") for item in items]
-    writer.writerows([[csv_cell(row[c]) for c in CSV_COLUMNS] for row in rows])
+    return wh.batched(REGISTRY, job)
 
 
 def require_source(wh: Warehouse, *, source_id: int) -> SourcePublic:

@@ -7,11 +7,11 @@ import logging
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import duckdb_engine
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from attribution.config import Settings
 from attribution.errors import WarehouseError, WarehouseLockedError
+from attribution.warehouse.batching import GroupCommit
 from attribution.warehouse.statements import SQL_DIR, statement
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ _MIGRATION = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_PID = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
 
 Params = Mapping[str, Any]
+T = TypeVar("T")
 TOPICS = ("registry", "tokens", "data")  # what a write changes, for caches of reads
 
 
@@ -93,12 +95,16 @@ def _locked_message(path: Path, detail: str) -> WarehouseLockedError:
 
 @dataclass
 class Change:
-    """What a write changed, for caches: ids of the rows (None: anything of its topics)."""
+    """What a write changed, for caches: ids of the rows (None: anything of its topics), and
+    optionally the rows as they are now, read back by the writer (None for a deleted row), so
+    that caches can patch their answers in place rather than drop them."""
 
     keys: set[int] | None = field(default=None)
+    rows: dict[int, object] | None = field(default=None)
 
 
-ChangeLog = deque[tuple[str, int, frozenset[int] | None]]
+Rows = Mapping[int, object]
+ChangeLog = deque[tuple[str, int, frozenset[int] | None, Rows | None]]
 
 
 class Warehouse:
@@ -120,6 +126,7 @@ class Warehouse:
         # Guards only the counters and the change log, never held across work: cache checks
         # on the server's event loop take it, and must not wait for an ingest (write_lock).
         self._changes_lock: threading.Lock = parent._changes_lock if parent else threading.Lock()
+        self._group: GroupCommit = parent._group if parent else GroupCommit()
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
         self._engine: Engine | None = None
         self._readers: threading.local = parent._readers if parent else threading.local()
@@ -200,24 +207,53 @@ class Warehouse:
             try:
                 yield change
             finally:
-                keys = None if change.keys is None else frozenset(change.keys)
-                with self._changes_lock:
-                    for topic in topics:
-                        self._generations[topic] += 1
-                        self._changes.append((topic, self._generations[topic], keys))
+                self.note_change(topics, change)
 
-    def changed_keys(self, topic: str, after: int, upto: int) -> frozenset[int] | None:
-        """Row ids of `topic` changed by writes after generation `after` up to `upto`; None
-        when some write did not say, or the log no longer reaches back that far.
+    def batched(self, topics: tuple[str, ...], job: Callable[[Warehouse, Change], T]) -> T:
+        """Run the write `job(db, change)` under the write lock in a transaction shared with
+        the writes queued meanwhile (group commit: one commit for them all); its value, or
+        the error it raised. The job must raise a refusal before it writes anything."""
+        return self._group.run(self, topics, job)
+
+    def note_change(self, topics: tuple[str, ...], change: Change) -> None:
+        """Mark cached reads of `topics` as stale, with what the write says it changed."""
+        keys = None if change.keys is None else frozenset(change.keys)
+        rows = None if keys is None or change.rows is None else dict(change.rows)
+        with self._changes_lock:
+            for topic in topics:
+                self._generations[topic] += 1
+                self._changes.append((topic, self._generations[topic], keys, rows))
+
+    def changes(
+        self, topic: str, after: int, upto: int
+    ) -> list[tuple[frozenset[int], Rows | None]] | None:
+        """The writes of `topic` after generation `after` up to `upto`, in order: the ids each
+        changed and, when its writer gave them, the rows. None when some write did not say
+        which rows it changed, or the log no longer reaches back that far.
 
         Never waits for a writer: it takes only the short lock of the change log."""
         if upto == after:
-            return frozenset()
-        with self._changes_lock:
-            found = [(g, k) for t, g, k in self._changes if t == topic and after < g <= upto]
-        if len(found) != upto - after or any(k is None for _, k in found):
+            return []
+        found: list[tuple[frozenset[int] | None, Rows | None]] = []
+        with self._changes_lock:  # newest first, as far back as needed: the log is in order
+            for t, g, k, r in reversed(self._changes):
+                if t == topic and g <= after:
+                    break
+                if t == topic and g <= upto:
+                    found.append((k, r))
+        found.reverse()
+        if len(found) != upto - after:
             return None
-        return frozenset().union(*(k for _, k in found if k is not None))
+        known = [(k, r) for k, r in found if k is not None]
+        return known if len(known) == len(found) else None
+
+    def changed_keys(self, topic: str, after: int, upto: int) -> frozenset[int] | None:
+        """Row ids of `topic` changed by writes after generation `after` up to `upto`; None
+        when some write did not say, or the log no longer reaches back that far."""
+        found = self.changes(topic, after, upto)
+        if found is None:
+            return None
+        return frozenset().union(*(k for k, _ in found))
 
     def generation(self, *topics: str) -> tuple[int, ...]:
         """Changes after every write of these topics made through writing(): a cache key.

@@ -1,0 +1,105 @@
+"""Group commit: small writes that arrive together share one transaction, so one commit (one
+WAL sync) serves many, instead of each queueing for its own.
+
+A writer queues its job and takes the process's write lock. Whoever holds the lock runs every
+job queued by then, in order, in one transaction on its own connection; the others find their
+job done when the lock comes to them. Each job's change is recorded (for caches) after the
+commit, in order, before any of them is answered. A job refuses by raising before it writes
+(its checks run first); should a statement fail inside the shared transaction, it is rolled
+back and each job runs again alone, so only the failing one fails."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import duckdb
+
+from attribution.errors import AttributionError, ConflictError, WarehouseError
+
+if TYPE_CHECKING:
+    from attribution.warehouse.connection import Change, Warehouse
+
+T = TypeVar("T")
+Job = Callable[["Warehouse", "Change"], T]
+
+
+@dataclass
+class _Queued(Generic[T]):
+    job: Job[T]
+    topics: tuple[str, ...]
+    done: bool = False
+    value: Any = None
+    error: BaseException | None = None
+    change: Change | None = field(default=None)
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        result: T = self.value
+        return result
+
+
+class GroupCommit:
+    """The queue of one warehouse's batched writes (shared by its cursors)."""
+
+    def __init__(self) -> None:
+        self._queue: deque[_Queued[Any]] = deque()
+        self._lock = threading.Lock()  # guards the queue only, never held across work
+
+    def run(self, wh: Warehouse, topics: tuple[str, ...], job: Job[T]) -> T:
+        """Run `job(db, change)` in a transaction, perhaps shared; its value or its error."""
+        mine: _Queued[T] = _Queued(job, topics)
+        with self._lock:
+            self._queue.append(mine)
+        with wh.write_lock:
+            if not mine.done:  # else a writer before us ran it while we waited
+                with self._lock:
+                    batch = list(self._queue)
+                    self._queue.clear()
+                _run(wh, batch)
+        return mine.outcome()
+
+
+def _attempt(db: Warehouse, queued: _Queued[Any]) -> None:
+    from attribution.warehouse.connection import Change
+
+    queued.change = Change()
+    try:
+        queued.value = queued.job(db, queued.change)
+    except AttributionError as exc:  # a refusal, raised before the job wrote anything
+        if isinstance(exc, WarehouseError):
+            raise
+        queued.error = exc
+
+
+def _alone(db: Warehouse, queued: _Queued[Any]) -> None:
+    """One job in its own transaction; a clash DuckDB finds at commit is the caller's 409."""
+    queued.value, queued.error = None, None
+    try:
+        with db.transaction():
+            _attempt(db, queued)
+    except Exception as exc:
+        queued.change, queued.error = None, exc
+        cause = exc.__cause__ if isinstance(exc, WarehouseError) else exc
+        if isinstance(cause, duckdb.ConstraintException | duckdb.TransactionException):
+            queued.error = ConflictError("The change clashes with a concurrent one; try again.")
+
+
+def _run(wh: Warehouse, batch: list[_Queued[Any]]) -> None:
+    """Every queued job in one transaction; should a statement fail, each job alone."""
+    db = wh.reader()  # this thread's own connection
+    try:
+        with db.transaction():
+            for queued in batch:
+                _attempt(db, queued)
+    except Exception:
+        for queued in batch:
+            _alone(db, queued)
+    for queued in batch:
+        if queued.change is not None:
+            wh.note_change(queued.topics, queued.change)
+        queued.done = True
