@@ -1,10 +1,10 @@
 -- Leads of the file being ingested, typed, each with the reasons it is rejected (NULL when good).
--- Grain: one row per file row. Reads ingest_sourced (canonical columns; text trimmed, empty =
--- NULL; timestamps already in UTC, with a *_given flag telling missing from unreadable).
+-- A query (store_valid keeps its rows as ingest_valid). Grain: one row per file row.
+-- Reads ingest_sourced (canonical columns; text trimmed, empty = NULL; timestamps already in
+-- UTC, with a *_given flag telling missing from unreadable).
 -- A value keeps up to 6 decimals (DECIMAL(22, 6)); one with more than 16 digits before the
 -- point is too large, not "not a number" (value_numeric tells them apart).
 -- Params: $default_source (name of the source for leads that name none; '' for none).
-CREATE OR REPLACE TEMP TABLE ingest_valid AS
 WITH typed AS (
     SELECT
         n.row_number,

@@ -4,8 +4,8 @@
 -- point, as given or once converted, is too large, not "not a number" (amount_numeric tells
 -- them apart). DECIMAL(38, 6) times the rate's DECIMAL(18, 8) is a DECIMAL(38, 14), which
 -- fails with an error past 24 digits: the product is taken only when its double is below 1e20.
--- Grain: one row per file row. Reads ingest_norm, ingest_rates. Params: $base_currency.
-CREATE OR REPLACE TEMP TABLE ingest_valid AS
+-- A query (store_valid keeps its rows as ingest_valid). Grain: one row per file row.
+-- Reads ingest_norm, ingest_rates. Params: $base_currency.
 WITH typed AS (
     SELECT
         n.row_number,

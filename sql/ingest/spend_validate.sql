@@ -4,8 +4,8 @@
 -- Amounts keep up to 6 decimals (DECIMAL(22, 6)); a number with more than 16 digits before the
 -- point, as given or once converted, is too large, not "not a number" (amount_numeric tells
 -- them apart). The product with the rate is taken only when it fits, as in revenue_validate.
--- Grain: one row per file row. Reads ingest_sourced, ingest_rates. Params: $base_currency.
-CREATE OR REPLACE TEMP TABLE ingest_valid AS
+-- A query (store_valid keeps its rows as ingest_valid). Grain: one row per file row.
+-- Reads ingest_sourced, ingest_rates. Params: $base_currency.
 WITH typed AS (
     SELECT
         n.row_number,
