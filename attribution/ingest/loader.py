@@ -403,9 +403,9 @@ class Ingestor:
                 if k != "revenue":
                     wh.execute("ingest/resolve_sources")
                 self._store_valid(wh, k, chosen)
-                read, rejected = wh.fetchone("ingest/count_valid") or (0, 0)
+                read, rejected, repeats = wh.fetchone("ingest/count_valid") or (0, 0, 0)
                 summary.rows_read, summary.rejected = int(read), int(rejected)
-                if wh.scalar("ingest/count_key_repeats"):
+                if repeats:
                     wh.execute("ingest/drop_key_repeats")
                 tick("quarantining", 3, steps)
                 wh.execute("ingest/insert_rejected", {"batch_id": batch_id})
