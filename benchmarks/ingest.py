@@ -8,6 +8,7 @@ spread is printed; with --floor, DuckDB's floor for the same Parquet files is me
     python benchmarks/ingest.py                      # the issue's sizes
     python benchmarks/ingest.py --formats parquet --repeat 5 --floor
     python benchmarks/ingest.py --leads 100000 --formats parquet
+    python benchmarks/ingest.py --formats parquet --row-group-rows 122880
 """
 
 from __future__ import annotations
@@ -98,8 +99,11 @@ def load_average() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
-def generate(folder: Path, leads: int, touches: int, seed: int) -> dict[str, Path]:
-    """Seeded leads and touches as Parquet and CSV files in folder."""
+def generate(
+    folder: Path, leads: int, touches: int, seed: int, row_group_rows: int | None = None
+) -> dict[str, Path]:
+    """Seeded leads and touches as Parquet and CSV files in folder (Parquet row groups of
+    row_group_rows rows; default pyarrow's, 1,048,576)."""
     rng = np.random.default_rng(seed)
     start = np.datetime64("2026-01-01T00:00:00", "s")
     lead_ids = np.char.add("L", np.arange(leads).astype(str))
@@ -125,7 +129,7 @@ def generate(folder: Path, leads: int, touches: int, seed: int) -> dict[str, Pat
     out = {}
     for name, table in (("leads", lead_table), ("touches", touch_table)):
         out[f"{name}.parquet"] = folder / f"{name}.parquet"
-        pq.write_table(table, out[f"{name}.parquet"])
+        pq.write_table(table, out[f"{name}.parquet"], row_group_size=row_group_rows)
         out[f"{name}.csv"] = folder / f"{name}.csv"
         pacsv.write_csv(table, out[f"{name}.csv"])
     return out
@@ -239,6 +243,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=1, help="passes per format (default 1)")
     parser.add_argument(
+        "--row-group-rows",
+        type=int,
+        default=None,
+        help="rows per Parquet row group (default pyarrow's, 1,048,576); DuckDB reads a "
+        "Parquet file in parallel by row group",
+    )
+    parser.add_argument(
         "--floor", action="store_true", help="also time DuckDB's floor on the Parquet files"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
@@ -248,7 +259,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="attribution-bench-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        files = generate(folder, args.leads, touches, args.seed)
+        files = generate(folder, args.leads, touches, args.seed, args.row_group_rows)
         print(
             f"generated {args.leads:,} leads and {touches:,} touches in "
             f"{time.perf_counter() - t0:.1f} s"

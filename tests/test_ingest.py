@@ -350,6 +350,28 @@ def test_touch_keys_are_the_documented_md5(pipe: Pipeline, tmp_path: Path, fmt: 
     assert [int(k) for (k,) in stored] == [k for _, k in KEYED_TOUCHES]
 
 
+def test_touch_ids_are_stored_with_zstd(pipe: Pipeline, tmp_path: Path) -> None:
+    con = pipe.warehouse.con
+    con.execute(
+        "INSERT INTO touches SELECT range, 'T' || range, 'L' || (range // 3), "
+        "TIMESTAMP '2026-03-01' + INTERVAL (range) SECOND, 'Email', NULL, NULL, NULL, NULL, "
+        "1, range FROM range(50000)"
+    )
+    con.execute("CHECKPOINT")
+    stored = con.execute(
+        "SELECT column_name, list(DISTINCT compression ORDER BY compression) "
+        "FROM pragma_storage_info('touches') "
+        "WHERE column_name IN ('lead_id', 'touch_id', 'channel') AND segment_type = 'VARCHAR' "
+        "GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    # DuckDB's own choice for the channel, a few repeated names; ZSTD for the ids.
+    assert stored == [
+        ("channel", ["DICT_FSST"]),
+        ("lead_id", ["ZSTD"]),
+        ("touch_id", ["ZSTD"]),
+    ]
+
+
 def test_a_lead_repeated_within_a_file_lands_once(pipe: Pipeline, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "l.csv", LEADS_HEADER, [GOOD_LEAD, GOOD_LEAD])
     s = pipe.ingest("leads", path)
