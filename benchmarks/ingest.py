@@ -7,6 +7,7 @@ spread is printed; with --floor, DuckDB's floor for the same Parquet files is me
 
     python benchmarks/ingest.py                      # the issue's sizes
     python benchmarks/ingest.py --formats parquet --repeat 5 --floor
+    python benchmarks/ingest.py --formats parquet --profile     # each statement's time
     python benchmarks/ingest.py --leads 100000 --formats parquet
     python benchmarks/ingest.py --formats parquet --row-group-rows 122880
 """
@@ -135,7 +136,30 @@ def generate(
     return out
 
 
-def _pass(files: list[tuple[str, str]], db: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+def _profiled(steps: dict[str, list[float]]) -> None:
+    """Time every statement the loader runs (wall and process CPU seconds, by name)."""
+    from attribution.warehouse.connection import Warehouse
+
+    run = Warehouse.execute_text
+
+    def timed(self: Warehouse, sql: str, params: Any = None, *, name: str = "inline") -> Any:
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        try:
+            return run(self, sql, params, name=name)
+        finally:
+            step = steps.setdefault(name, [0.0, 0.0])
+            step[0] += time.perf_counter() - t0
+            step[1] += cpu_seconds() - c0
+
+    Warehouse.execute_text = timed  # type: ignore[method-assign]
+
+
+def _pass(
+    files: list[tuple[str, str]],
+    db: str,
+    profile: bool,
+    queue: mp.Queue,  # type: ignore[type-arg]
+) -> None:
     """One pass in its own process, so that peak memory is this pass's alone."""
     from attribution.config import load_settings
     from attribution.ingest.loader import Ingestor
@@ -143,10 +167,14 @@ def _pass(files: list[tuple[str, str]], db: str, queue: mp.Queue) -> None:  # ty
 
     settings = load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": db})
     results = []
+    steps: dict[str, list[float]] = {}
+    if profile:
+        _profiled(steps)
     with Warehouse.open(settings) as wh:
         ingestor = Ingestor(wh, settings)
         for repeat in (1, 2):
             for kind, path in files:
+                steps.clear()
                 t0, c0 = time.perf_counter(), cpu_seconds()
                 s = ingestor.ingest_file(kind, Path(path))
                 secs, cpu = time.perf_counter() - t0, cpu_seconds() - c0
@@ -161,6 +189,7 @@ def _pass(files: list[tuple[str, str]], db: str, queue: mp.Queue) -> None:  # ty
                         "rejected": s.rejected,
                         "seconds": secs,
                         "cpu_seconds": cpu,
+                        "steps": {k: v for k, v in steps.items() if v[1] >= 0.01 or v[0] >= 0.02},
                     }
                 )
     peak = peak_mb()
@@ -230,6 +259,8 @@ def _print_pass(fmt: str, out: dict[str, Any], run: int, runs: int) -> None:
                 f"({r['rows'] / r['seconds'] / 1e6:.2f} M rows/s, {r['cpu_seconds']:.2f} CPU s) "
                 f"loaded {r['loaded']:,}"
             )
+            for name, (wall, cpu) in r["steps"].items():
+                print(f"             {wall:6.2f} s {cpu:6.2f} CPU s  {name}")
     print(f"{fmt:8} peak memory of the pass (resident set): {out['peak_mb']:.0f} MB")
 
 
@@ -252,6 +283,9 @@ def main() -> None:
     parser.add_argument(
         "--floor", action="store_true", help="also time DuckDB's floor on the Parquet files"
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="print each statement's time (wall and CPU)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args()
     touches = args.touches or 3 * args.leads
@@ -273,7 +307,7 @@ def main() -> None:
             runs = []
             for run in range(1, args.repeat + 1):
                 db = folder / f"{fmt}-{run}.duckdb"
-                out = _run(_pass, (todo, str(db)))
+                out = _run(_pass, (todo, str(db), args.profile))
                 out["load_average"] = load_average()
                 _print_pass(fmt, out, run, args.repeat)
                 runs.append(out)
