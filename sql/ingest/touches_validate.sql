@@ -30,9 +30,11 @@ checked AS (
         md5_number(CASE
             WHEN t.touch_id IS NOT NULL THEN concat('id:', t.touch_id)
             ELSE concat('h|', t.lead_id, '|', CAST(epoch_us(t.occurred_at) AS VARCHAR),
-                '|', coalesce(t.channel, ''), '|', coalesce(CAST(t.given_source_id AS VARCHAR), ''),
-                '|', coalesce(lower(t.source_name), ''), '|', coalesce(t.utm_source, ''),
-                '|', coalesce(t.utm_medium, ''), '|', coalesce(t.utm_campaign, ''))
+                '|', coalesce(t.channel, ''),
+                -- one argument, folded to a constant when the file has none of these columns
+                '|' || coalesce(CAST(t.given_source_id AS VARCHAR), '')
+                || '|' || coalesce(lower(t.source_name), '') || '|' || coalesce(t.utm_source, '')
+                || '|' || coalesce(t.utm_medium, '') || '|' || coalesce(t.utm_campaign, ''))
         END) AS natural_key,
         t.touch_id,
         t.lead_id,
