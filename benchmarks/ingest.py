@@ -1,10 +1,15 @@
 """Ingest benchmark: 1,000,000 leads and 3,000,000 touches, from Parquet and from CSV.
 
 Each pass loads into a fresh warehouse, then loads the same files again (nothing new may land).
-Prints rows per second and the peak memory of the process that ran the pass.
+Prints rows per second, the CPU seconds and the peak memory (resident set) of the process that
+ran the pass. With --repeat N each format is passed N times, each in a new process, and the
+spread is printed; with --floor, DuckDB's floor for the same Parquet files is measured too.
 
     python benchmarks/ingest.py                      # the issue's sizes
+    python benchmarks/ingest.py --formats parquet --repeat 5 --floor
+    python benchmarks/ingest.py --formats parquet --profile     # each statement's time
     python benchmarks/ingest.py --leads 100000 --formats parquet
+    python benchmarks/ingest.py --formats parquet --row-group-rows 122880
 """
 
 from __future__ import annotations
@@ -12,10 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
+import resource
+import shutil
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +40,45 @@ CHANNELS = np.array(
     ["Paid Search", "Paid Social", "Organic Search", "Email", "Referral", "Direct", "Display"]
 )
 
+# DuckDB's floor: one INSERT per file straight from its Parquet file, with the checks the
+# target case's columns need (trimmed text, the time range, the lead known), a key, and an
+# anti-join on it against the table. No batch record, no rejected rows kept, no in-file dedupe.
+FLOOR_LEADS = """
+INSERT INTO leads
+SELECT f.lead_id, f.created_at, f.source_id, f.utm_source, NULL, NULL, f.status, NULL, NULL,
+       NULL, false, false, 1, f.row_number
+FROM (SELECT file_row_number + 1 AS row_number, NULLIF(trim(lead_id), '') AS lead_id,
+             CAST(created_at AS TIMESTAMP) AS created_at,
+             TRY_CAST(source_id AS INTEGER) AS source_id,
+             NULLIF(trim(utm_source), '') AS utm_source, NULLIF(trim(status), '') AS status
+      FROM read_parquet($path, file_row_number = true)) AS f
+WHERE f.lead_id IS NOT NULL
+  AND f.created_at >= TIMESTAMP '1970-01-01' AND f.created_at < TIMESTAMP '2100-01-01'
+  AND NOT EXISTS (SELECT 1 FROM leads AS l WHERE l.lead_id = f.lead_id)
+"""
+FLOOR_TOUCHES = """
+INSERT INTO touches
+SELECT f.touch_key, NULL, f.lead_id, f.occurred_at, f.channel, NULL, NULL, NULL, NULL, 2,
+       f.row_number
+FROM (SELECT *, {key} AS touch_key
+      FROM (SELECT file_row_number + 1 AS row_number, NULLIF(trim(lead_id), '') AS lead_id,
+                   CAST(occurred_at AS TIMESTAMP) AS occurred_at,
+                   NULLIF(trim(channel), '') AS channel
+            FROM read_parquet($path, file_row_number = true))) AS f
+WHERE f.channel IS NOT NULL
+  AND f.occurred_at >= TIMESTAMP '1970-01-01' AND f.occurred_at < TIMESTAMP '2100-01-01'
+  AND f.lead_id IN (SELECT lead_id FROM leads)
+  AND NOT EXISTS (SELECT 1 FROM touches AS t WHERE t.touch_key = f.touch_key)
+"""
+FLOOR_KEYS = {
+    # The project's stable key (md5 of the same text as sql/ingest/touches_validate.sql) ...
+    "md5 key": "md5_number(concat('h|', lead_id, '|', CAST(epoch_us(occurred_at) AS VARCHAR), "
+    "'|', coalesce(channel, ''), '|||||'))",
+    # ... and the 64-bit hash of the floor measured in the stack notes (not stable across
+    # DuckDB versions, so not usable as a stored key).
+    "hash() key": "CAST(hash(lead_id, occurred_at, channel) AS UHUGEINT)",
+}
+
 
 def peak_mb() -> float:
     """This process's peak resident memory (VmHWM; unlike ru_maxrss it is not inherited from
@@ -40,8 +89,22 @@ def peak_mb() -> float:
     return 0.0
 
 
-def generate(folder: Path, leads: int, touches: int, seed: int) -> dict[str, Path]:
-    """Seeded leads and touches as Parquet and CSV files in folder."""
+def cpu_seconds() -> float:
+    """CPU time of this process so far, every thread, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_average() -> str:
+    """The 1-minute load average: how much else shares the cores."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def generate(
+    folder: Path, leads: int, touches: int, seed: int, row_group_rows: int | None = None
+) -> dict[str, Path]:
+    """Seeded leads and touches as Parquet and CSV files in folder (Parquet row groups of
+    row_group_rows rows; default pyarrow's, 1,048,576)."""
     rng = np.random.default_rng(seed)
     start = np.datetime64("2026-01-01T00:00:00", "s")
     lead_ids = np.char.add("L", np.arange(leads).astype(str))
@@ -67,13 +130,36 @@ def generate(folder: Path, leads: int, touches: int, seed: int) -> dict[str, Pat
     out = {}
     for name, table in (("leads", lead_table), ("touches", touch_table)):
         out[f"{name}.parquet"] = folder / f"{name}.parquet"
-        pq.write_table(table, out[f"{name}.parquet"])
+        pq.write_table(table, out[f"{name}.parquet"], row_group_size=row_group_rows)
         out[f"{name}.csv"] = folder / f"{name}.csv"
         pacsv.write_csv(table, out[f"{name}.csv"])
     return out
 
 
-def _pass(files: list[tuple[str, str]], db: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+def _profiled(steps: dict[str, list[float]]) -> None:
+    """Time every statement the loader runs (wall and process CPU seconds, by name)."""
+    from attribution.warehouse.connection import Warehouse
+
+    run = Warehouse.execute_text
+
+    def timed(self: Warehouse, sql: str, params: Any = None, *, name: str = "inline") -> Any:
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        try:
+            return run(self, sql, params, name=name)
+        finally:
+            step = steps.setdefault(name, [0.0, 0.0])
+            step[0] += time.perf_counter() - t0
+            step[1] += cpu_seconds() - c0
+
+    Warehouse.execute_text = timed  # type: ignore[method-assign]
+
+
+def _pass(
+    files: list[tuple[str, str]],
+    db: str,
+    profile: bool,
+    queue: mp.Queue,  # type: ignore[type-arg]
+) -> None:
     """One pass in its own process, so that peak memory is this pass's alone."""
     from attribution.config import load_settings
     from attribution.ingest.loader import Ingestor
@@ -81,13 +167,17 @@ def _pass(files: list[tuple[str, str]], db: str, queue: mp.Queue) -> None:  # ty
 
     settings = load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": db})
     results = []
+    steps: dict[str, list[float]] = {}
+    if profile:
+        _profiled(steps)
     with Warehouse.open(settings) as wh:
         ingestor = Ingestor(wh, settings)
         for repeat in (1, 2):
             for kind, path in files:
-                t0 = time.perf_counter()
+                steps.clear()
+                t0, c0 = time.perf_counter(), cpu_seconds()
                 s = ingestor.ingest_file(kind, Path(path))
-                secs = time.perf_counter() - t0
+                secs, cpu = time.perf_counter() - t0, cpu_seconds() - c0
                 results.append(
                     {
                         "load": repeat,
@@ -98,10 +188,80 @@ def _pass(files: list[tuple[str, str]], db: str, queue: mp.Queue) -> None:  # ty
                         "duplicates": s.duplicates,
                         "rejected": s.rejected,
                         "seconds": secs,
+                        "cpu_seconds": cpu,
+                        "steps": {k: v for k, v in steps.items() if v[1] >= 0.01 or v[0] >= 0.02},
                     }
                 )
     peak = peak_mb()
     queue.put({"results": results, "peak_mb": peak})
+
+
+def _floor(files: dict[str, str], db: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+    """DuckDB's floor for the Parquet files, per key, in its own process."""
+    import duckdb
+
+    from attribution.config import load_settings
+    from attribution.warehouse.connection import Warehouse
+
+    settings = load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": db})
+    Warehouse.open(settings).close()  # the schema, as the pass has it
+    out: list[dict[str, Any]] = []
+    for label, key in FLOOR_KEYS.items():
+        copy = f"{db}.{len(out)}"
+        shutil.copy(db, copy)
+        con = duckdb.connect(copy)
+        rows, t0, c0 = 0, time.perf_counter(), cpu_seconds()
+        for sql, path in ((FLOOR_LEADS, files["leads"]), (FLOOR_TOUCHES, files["touches"])):
+            con.execute("BEGIN TRANSACTION")
+            rows += int(con.execute(sql.replace("{key}", key), {"path": path}).fetchall()[0][0])
+            con.execute("COMMIT")
+        secs, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        con.close()
+        out.append({"key": label, "rows": rows, "seconds": secs, "cpu_seconds": cpu})
+    queue.put(out)
+
+
+def _run(target: Any, args: tuple[Any, ...]) -> Any:
+    """Run target(*args, queue) in a new (spawned) process and return what it put."""
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    return out
+
+
+def _spread(values: list[float], fmt: str) -> str:
+    """One figure, or min to max with the median, of a list of runs."""
+    if len(values) == 1:
+        return format(values[0], fmt)
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{format(low, fmt)} to {format(high, fmt)} (median {format(mid, fmt)})"
+
+
+def _print_pass(fmt: str, out: dict[str, Any], run: int, runs: int) -> None:
+    tag = f" [run {run}/{runs}]" if runs > 1 else ""
+    for load in (1, 2):
+        rows = [r for r in out["results"] if r["load"] == load]
+        total = sum(r["rows"] for r in rows)
+        secs = sum(r["seconds"] for r in rows)
+        cpu = sum(r["cpu_seconds"] for r in rows)
+        loaded = sum(r["loaded"] for r in rows)
+        label = "first load" if load == 1 else "same files again"
+        print(
+            f"{fmt:8} {label:17} {total:>10,} rows in {secs:6.2f} s = "
+            f"{total / secs / 1e6:5.2f} M rows/s, {cpu:5.2f} CPU s, loaded {loaded:,}{tag}"
+        )
+        for r in rows:
+            print(
+                f"         {r['kind']:8} {r['rows']:>10,} rows {r['seconds']:6.2f} s "
+                f"({r['rows'] / r['seconds'] / 1e6:.2f} M rows/s, {r['cpu_seconds']:.2f} CPU s) "
+                f"loaded {r['loaded']:,}"
+            )
+            for name, (wall, cpu) in r["steps"].items():
+                print(f"             {wall:6.2f} s {cpu:6.2f} CPU s  {name}")
+    print(f"{fmt:8} peak memory of the pass (resident set): {out['peak_mb']:.0f} MB")
 
 
 def main() -> None:
@@ -112,46 +272,77 @@ def main() -> None:
     parser.add_argument("--touches", type=int, default=None, help="default: 3 x leads")
     parser.add_argument("--formats", default="parquet,csv")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeat", type=int, default=1, help="passes per format (default 1)")
+    parser.add_argument(
+        "--row-group-rows",
+        type=int,
+        default=None,
+        help="rows per Parquet row group (default pyarrow's, 1,048,576); DuckDB reads a "
+        "Parquet file in parallel by row group",
+    )
+    parser.add_argument(
+        "--floor", action="store_true", help="also time DuckDB's floor on the Parquet files"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print each statement's time (wall and CPU)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args()
     touches = args.touches or 3 * args.leads
+    print(f"load average at the start: {load_average()} (2 or more: other work shares the cores)")
     with tempfile.TemporaryDirectory(prefix="attribution-bench-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        files = generate(folder, args.leads, touches, args.seed)
+        files = generate(folder, args.leads, touches, args.seed, args.row_group_rows)
         print(
             f"generated {args.leads:,} leads and {touches:,} touches in "
             f"{time.perf_counter() - t0:.1f} s"
         )
-        ctx = mp.get_context("spawn")
-        summary = []
+        summary: list[dict[str, Any]] = []
         for fmt in args.formats.split(","):
-            queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
             todo = [
                 ("leads", str(files[f"leads.{fmt}"])),
                 ("touches", str(files[f"touches.{fmt}"])),
             ]
-            proc = ctx.Process(target=_pass, args=(todo, str(folder / f"{fmt}.duckdb"), queue))
-            proc.start()
-            out = queue.get()
-            proc.join()
-            for load in (1, 2):
-                rows = [r for r in out["results"] if r["load"] == load]
-                total = sum(r["rows"] for r in rows)
-                secs = sum(r["seconds"] for r in rows)
-                loaded = sum(r["loaded"] for r in rows)
-                label = "first load" if load == 1 else "same files again"
+            runs = []
+            for run in range(1, args.repeat + 1):
+                db = folder / f"{fmt}-{run}.duckdb"
+                out = _run(_pass, (todo, str(db), args.profile))
+                out["load_average"] = load_average()
+                _print_pass(fmt, out, run, args.repeat)
+                runs.append(out)
+                db.unlink()
+            first = [[r for r in o["results"] if r["load"] == 1] for o in runs]
+            again = [[r for r in o["results"] if r["load"] == 2] for o in runs]
+            rate = [sum(r["rows"] for r in x) / sum(r["seconds"] for r in x) / 1e6 for x in first]
+            rate2 = [sum(r["rows"] for r in x) / sum(r["seconds"] for r in x) / 1e6 for x in again]
+            cpu = [sum(r["cpu_seconds"] for r in x) for x in first]
+            peaks = [o["peak_mb"] for o in runs]
+            loads = ", ".join(o["load_average"] for o in runs)
+            print(f"{fmt:8} first load:       {_spread(rate, '.2f')} M rows/s")
+            print(f"{fmt:8} same files again: {_spread(rate2, '.2f')} M rows/s")
+            print(f"{fmt:8} first load CPU:   {_spread(cpu, '.2f')} s")
+            print(f"{fmt:8} peak memory:      {_spread(peaks, '.0f')} MB")
+            print(f"{fmt:8} load average after each pass: {loads}")
+            summary.append({"format": fmt, "runs": runs})
+        if args.floor:
+            parquet = {
+                "leads": str(files["leads.parquet"]),
+                "touches": str(files["touches.parquet"]),
+            }
+            floors: list[list[dict[str, Any]]] = []
+            for _ in range(args.repeat):
+                floors.append(_run(_floor, (parquet, str(folder / "floor.duckdb"))))
+                for p in folder.glob("floor.duckdb*"):
+                    p.unlink()
+            for i, key in enumerate(FLOOR_KEYS):
+                rate = [f[i]["rows"] / f[i]["seconds"] / 1e6 for f in floors]
+                cpu = [f[i]["cpu_seconds"] for f in floors]
                 print(
-                    f"{fmt:8} {label:17} {total:>10,} rows in {secs:6.2f} s = "
-                    f"{total / secs / 1e6:5.2f} M rows/s, loaded {loaded:,}"
+                    f"floor    {key:10} first load: {_spread(rate, '.2f')} M rows/s, "
+                    f"CPU {_spread(cpu, '.2f')} s"
                 )
-                for r in rows:
-                    print(
-                        f"         {r['kind']:8} {r['rows']:>10,} rows {r['seconds']:6.2f} s "
-                        f"({r['rows'] / r['seconds'] / 1e6:.2f} M rows/s) loaded {r['loaded']:,}"
-                    )
-            print(f"{fmt:8} peak memory of the pass: {out['peak_mb']:.0f} MB")
-            summary.append({"format": fmt, **out})
+            summary.append({"floor": floors})
         if args.json:
             print(json.dumps(summary, indent=1))
 

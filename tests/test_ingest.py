@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import logging
@@ -277,6 +278,100 @@ def test_the_same_rows_in_another_file_are_skipped_as_duplicates(
     again = pipe.ingest("touches", write_csv(tmp_path / "b.csv", header, rows[::-1] + rows[:1]))
     assert (again.loaded, again.duplicates, again.batch_id is not None) == (0, 3, True)
     assert count(pipe, "touches") == 2
+
+
+def _md5_key(*fields: str) -> int:
+    """A touch key as documented: md5 of the fields joined by |, read as DuckDB's md5_number."""
+    return int.from_bytes(hashlib.md5("|".join(fields).encode()).digest(), "little")
+
+
+def _epoch_us(text: str) -> str:
+    return str(int(datetime.fromisoformat(text).timestamp()) * 10**6)
+
+
+# Touches with every kind of "what touched", and the keys stored for them, spelled out from the
+# formula of sql/ingest/touches_validate.sql: a re-load finds them only if these never change.
+KEYED_TOUCHES = [
+    (["T-1", "K1", "2026-03-02T10:00:00Z", "Email", "", "", "", "", ""], _md5_key("id:T-1")),
+    (
+        ["", "K1", "2026-03-02T10:00:00Z", "Paid Search", "", "", "", "", ""],
+        _md5_key("h", "K1", _epoch_us("2026-03-02T10:00:00+00:00"), "Paid Search", *[""] * 5),
+    ),
+    (
+        ["", "K2", "2026-03-02T11:00:00Z", "", "", "Google", "", "", ""],
+        _md5_key("h", "K2", _epoch_us("2026-03-02T11:00:00+00:00"), "", "", "google", "", "", ""),
+    ),
+    (
+        ["", "K2", "2026-03-03T10:00:00Z", "", "1", "", "", "", ""],
+        _md5_key("h", "K2", _epoch_us("2026-03-03T10:00:00+00:00"), "", "1", "", "", "", ""),
+    ),
+    (
+        ["", "K2", "2026-03-04T10:00:00Z", "", "", "", "google", "cpc", "spring"],
+        _md5_key(
+            "h", "K2", _epoch_us("2026-03-04T10:00:00+00:00"), "", "", "", "google", "cpc", "spring"
+        ),
+    ),
+    (
+        ["", "K2", "2026-03-05T10:00:00Z", "Referral", "", "Partner", "news", "", ""],
+        _md5_key(
+            "h",
+            "K2",
+            _epoch_us("2026-03-05T10:00:00+00:00"),
+            "Referral",
+            "",
+            "partner",
+            "news",
+            "",
+            "",
+        ),
+    ),
+]
+TOUCH_COLUMNS = ["touch_id", "lead_id", "occurred_at", "channel", "source_id", "source"]
+TOUCH_COLUMNS += ["utm_source", "utm_medium", "utm_campaign"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_touch_keys_are_the_documented_md5(pipe: Pipeline, tmp_path: Path, fmt: str) -> None:
+    leads = [["K1", "2026-03-01T00:00:00Z"], ["K2", "2026-03-01T00:00:00Z"]]
+    pipe.ingest("leads", write_csv(tmp_path / "k.csv", ["lead_id", "created_at"], leads))
+    rows = [r for r, _ in KEYED_TOUCHES]
+    # The same touch again, its text padded and its time given in another zone: the same key.
+    rows.append(["", " K1 ", "2026-03-02 12:00:00+02:00", " Paid Search ", "", "", "", "", ""])
+    path = write_csv(tmp_path / "t.csv", TOUCH_COLUMNS, rows)
+    if fmt == "parquet":
+        table = pa.table({c: [r[i] or None for r in rows] for i, c in enumerate(TOUCH_COLUMNS)})
+        path = tmp_path / "t.parquet"
+        pq.write_table(table, path)
+    s = pipe.ingest("touches", path)
+    assert (s.loaded, s.duplicates, s.rejected) == (6, 1, 0)
+    stored = pipe.warehouse.con.execute(
+        "SELECT CAST(touch_key AS VARCHAR) FROM touches ORDER BY row_number"
+    ).fetchall()
+    assert [int(k) for (k,) in stored] == [k for _, k in KEYED_TOUCHES]
+
+
+def test_touch_ids_are_stored_with_zstd_and_keys_as_they_are(pipe: Pipeline) -> None:
+    con = pipe.warehouse.con
+    con.execute(
+        "INSERT INTO touches SELECT range, 'T' || range, 'L' || (range // 3), "
+        "TIMESTAMP '2026-03-01' + INTERVAL (range) SECOND, 'Email', NULL, NULL, NULL, NULL, "
+        "1, range FROM range(50000)"
+    )
+    con.execute("CHECKPOINT")
+    stored = con.execute(
+        "SELECT column_name, list(DISTINCT compression ORDER BY compression) "
+        "FROM pragma_storage_info('touches') "
+        "WHERE column_name IN ('touch_key', 'lead_id', 'touch_id', 'channel') "
+        "AND segment_type <> 'VALIDITY' GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    # DuckDB's own choice for the channel, a few repeated names; ZSTD for the ids; the md5
+    # keys as they are.
+    assert stored == [
+        ("channel", ["DICT_FSST"]),
+        ("lead_id", ["ZSTD"]),
+        ("touch_id", ["ZSTD"]),
+        ("touch_key", ["Uncompressed"]),
+    ]
 
 
 def test_a_lead_repeated_within_a_file_lands_once(pipe: Pipeline, tmp_path: Path) -> None:

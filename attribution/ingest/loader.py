@@ -6,6 +6,7 @@ statements to run and names the file's columns."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from attribution.ingest import limits as size_limits
 from attribution.ingest import sniff
 from attribution.ingest.kinds import FORMATS, KINDS, Kind
 from attribution.warehouse.connection import Warehouse
-from attribution.warehouse.statements import fill, quote_ident, quote_literal
+from attribution.warehouse.statements import fill, quote_ident, quote_literal, statement
 
 # Columns each kind reads. Text columns are trimmed (empty = missing); others keep the file's
 # type so that Parquet timestamps and numbers are not round-tripped through text.
@@ -97,6 +98,34 @@ SPECS: dict[Kind, KindSpec] = {
         one_of=(("source_id",), ("source",), ("channel",)),
     ),
 }
+
+# Columns of a kind's validate query that only pass on columns of the file (the file's column
+# or columns they come from): NULL on every row when the file has none of those, and then not
+# stored (see sql/ingest/store_valid.sql).
+PASSED_ON: dict[Kind, dict[str, tuple[str, ...]]] = {
+    "leads": {
+        "utm_source": ("utm_source",),
+        "utm_medium": ("utm_medium",),
+        "utm_campaign": ("utm_campaign",),
+        "status": ("status",),
+        "email_sha256": ("email",),
+        "converted_at": ("converted_at",),
+        "value": ("value",),
+    },
+    "touches": {
+        "touch_id": ("touch_id",),
+        "channel": ("channel",),
+        "source_id": ("source_id", "source"),
+        "utm_source": ("utm_source",),
+        "utm_medium": ("utm_medium",),
+        "utm_campaign": ("utm_campaign",),
+    },
+    "revenue": {},
+    "spend": {"channel": ("channel",), "source_id": ("source_id", "source")},
+}
+
+# A type as DuckDB names it (VARCHAR, DECIMAL(22,6)): the only shape pasted into SQL text.
+_TYPE_NAME = re.compile(r"[A-Z][A-Z0-9_ ]*(\(\d+(, ?\d+)?\))?")
 
 # The CRM's own lead export (`--format crm`): its names for our columns.
 CRM_LEADS_MAP = {
@@ -373,10 +402,10 @@ class Ingestor:
                 tick("validating", 2, steps)
                 if k != "revenue":
                     wh.execute("ingest/resolve_sources")
-                wh.execute(f"ingest/{k}_validate", self._validate_params(k))
-                read, rejected = wh.fetchone("ingest/count_valid") or (0, 0)
+                self._store_valid(wh, k, chosen)
+                read, rejected, repeats = wh.fetchone("ingest/count_valid") or (0, 0, 0)
                 summary.rows_read, summary.rejected = int(read), int(rejected)
-                if wh.scalar("ingest/count_key_repeats"):
+                if repeats:
                     wh.execute("ingest/drop_key_repeats")
                 tick("quarantining", 3, steps)
                 wh.execute("ingest/insert_rejected", {"batch_id": batch_id})
@@ -417,6 +446,33 @@ class Ingestor:
             wh.execute("ingest/insert_rate", {"currency": code, "rate": rate})
         if self.settings.ingest.unknown_sources == "create" and kind != "revenue":
             summary.sources_created = _count(wh.execute("ingest/create_sources"))
+
+    def _store_valid(
+        self, wh: Warehouse, kind: Kind, chosen: Mapping[str, tuple[str, str]]
+    ) -> None:
+        """Run the kind's validate query into ingest_valid_rows, leaving out the columns that
+        are NULL throughout (the file lacks what they pass on); ingest_valid gives them back."""
+        query, params = statement(f"ingest/{kind}_validate"), self._validate_params(kind)
+        absent = [c for c, given in PASSED_ON[kind].items() if not any(g in chosen for g in given)]
+        types = {
+            str(row[0]): str(row[1])
+            for row in wh.execute_text(
+                fill("ingest/describe_valid", query=query), params, name="ingest/describe_valid"
+            ).fetchall()
+        }
+        nulls = ""
+        for col in absent:
+            if not _TYPE_NAME.fullmatch(types[col]):
+                raise WarehouseError(f"unexpected type {types[col]!r} of ingest_valid.{col}")
+            nulls += f", CAST(NULL AS {types[col]}) AS {quote_ident(col)}"
+        excluded = ", ".join(quote_ident(c) for c in absent)
+        columns = f"* EXCLUDE ({excluded})" if absent else "*"
+        wh.execute_text(
+            fill("ingest/store_valid", columns=columns, query=query),
+            params,
+            name=f"ingest/{kind}_validate",
+        )
+        wh.execute_text(fill("ingest/valid_view", nulls=nulls), name="ingest/valid_view")
 
     def _validate_params(self, kind: Kind) -> dict[str, Any]:
         if kind in ("revenue", "spend"):
