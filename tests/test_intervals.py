@@ -406,7 +406,9 @@ def test_cli_run_stores_seeded_intervals_and_no_intervals_stores_none(tmp_path: 
         assert result.exit_code == 0, result.output
         outputs.append(result.output)
         made.append(int(result.output.split("run ", 1)[1].split(" ", 1)[0]))
-    assert "intervals stored: 80 % ranges of every model's credit (50 resamples" in outputs[0]
+    said = " ".join(outputs[0].split())
+    assert f"intervals stored with run {made[0]}: 80 % ranges of every model's credit" in said
+    assert "(50 resamples, seed 3)" in said
     assert "intervals stored" not in outputs[2]
     with Pipeline.open(warehouse_settings(tmp_path)) as pipe:
         con = pipe.warehouse.con

@@ -304,9 +304,10 @@ def run_command(
     ]
     print_table(columns, rows, title="Conversions by model")
     if bootstrap is not None:
-        out.print(
-            f"intervals stored: {bootstrap.level * 100:g} % ranges of every model's credit "
-            f"({bootstrap.resamples} resamples, seed {bootstrap.seed}), in the table "
-            f"channel_intervals (run_id {result.run_id})",
-            highlight=False,
+        import textwrap
+
+        note = (
+            f"intervals stored with run {result.run_id}: {bootstrap.level * 100:g} % ranges of "
+            f"every model's credit ({bootstrap.resamples} resamples, seed {bootstrap.seed})"
         )
+        out.print(textwrap.fill(note, width=max(40, out.width)), highlight=False)
