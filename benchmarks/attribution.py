@@ -90,9 +90,35 @@ def children_peak_mb() -> float:
     return total
 
 
+def time_spark_statements() -> dict[str, float]:
+    """Seconds spent in each SparkEngine call, by statement, from now on in this process."""
+    from attribution.engine import sqlengine
+
+    spent: dict[str, float] = {}
+
+    def timed(method: str) -> None:
+        original = getattr(sqlengine.SparkEngine, method)
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                name = f"{method} {args[1] if method == 'view' else args[0]}"
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
+
+        setattr(sqlengine.SparkEngine, method, wrapper)
+
+    for method in ("create", "query", "view", "register", "read_parquet"):
+        timed(method)
+    return spent
+
+
 def spark_run(db: str) -> None:
     """A stored run of every model on a local Spark session, in this (fresh) process."""
     from attribution.engine import spark
+
+    spent = time_spark_statements()
 
     settings = load_settings(
         environ={
@@ -130,6 +156,9 @@ def spark_run(db: str) -> None:
         f"  {'Spark stored run, all models':34} {result.seconds:7.2f} s (run {result.run_id}), "
         f"peak memory: Python {peak_mb():.0f} MB, Spark JVM {jvm:.0f} MB"
     )
+    print("    slowest statements (all calls of each):")
+    for name, secs in sorted(spent.items(), key=lambda item: -item[1])[:10]:
+        print(f"      {name[:40]:40} {secs:7.2f} s")
 
 
 def compare_runs(db: str) -> None:

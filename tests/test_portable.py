@@ -35,6 +35,22 @@ def _params(name: str) -> list[str]:
     return [str(p.this) for p in tree.find_all(sqlglot.exp.Placeholder)]
 
 
+def test_small_relations_are_hinted_for_broadcast_on_spark_only() -> None:
+    params = {"since": None, "until": None, "leads_since": None}
+    on_spark = portable.render("channels/map_touches", "spark", params)
+    on_duckdb = portable.render("channels/map_touches", "duckdb", params)
+    # The rule hits (u, d) are joined in one SELECT, the canonical spellings (g) in the last.
+    assert on_spark.count("/*+ BROADCAST(") == 2
+    assert "/*+ BROADCAST(d, u) */" in on_spark and "/*+ BROADCAST(g) */" in on_spark
+    assert "BROADCAST" not in on_duckdb
+    assert sqlglot.parse_one(on_spark, read="spark") is not None
+    # Every hinted alias is one the statement joins: a renamed alias must be renamed there too.
+    for name, aliases in portable._BROADCAST.items():
+        rendered = portable.render(name, "spark", params)
+        for alias in aliases:
+            assert f"AS {alias} ON" in rendered, (name, alias)
+
+
 def test_every_model_statement_is_checked() -> None:
     files = {f"models/{p.stem}" for p in (ROOT / "sql" / "models").glob("*.sql")}
     assert files and files <= set(portable.PORTABLE)

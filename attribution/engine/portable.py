@@ -45,6 +45,13 @@ PORTABLE: Final = (
 _RENAMES: Final = {"spark": {"EPOCH_US": "UNIX_MICROS"}}
 # Functions sqlglot does not model that both engines have, under the Spark name.
 _KNOWN_ANONYMOUS: Final = frozenset({"UNIX_MICROS"})
+# Relations a statement joins (by alias) that are a few rows but that Spark cannot size before
+# it runs (aggregates over the touches): hinted to be broadcast on Spark, so the touches are not
+# shuffled to meet them. Comments do not survive transpiling, so hints are set here.
+_BROADCAST: Final[dict[str, frozenset[str]]] = {
+    # the rules' hits per distinct UTM combination, and the channels' canonical spellings
+    "channels/map_touches": frozenset({"u", "d", "g"}),
+}
 # Constructs whose results differ between the engines or that Spark lacks (stack notes).
 _REFUSED: Final[dict[type[exp.Expr], str]] = {
     exp.DateDiff: "date_diff differs between the engines: subtract epoch_us() values",
@@ -109,19 +116,33 @@ def _bound(name: str, params: Mapping[str, object] | None) -> exp.Expr:
     return tree
 
 
-def _for(tree: exp.Expr, dialect: Dialect) -> exp.Expr:
+def _for(tree: exp.Expr, dialect: Dialect, name: str = "") -> exp.Expr:
     renames = _RENAMES.get(dialect, {})
     if renames:
         for call in tree.find_all(exp.Anonymous):
             new = renames.get(str(call.this).upper())
             if new:
                 call.set("this", new)
+    small = _BROADCAST.get(name) if dialect == "spark" else None
+    if small:
+        _hint_broadcast(tree, small)
     return tree
+
+
+def _hint_broadcast(tree: exp.Expr, small: frozenset[str]) -> None:
+    """A BROADCAST hint on each SELECT that joins one of the small relations (by alias)."""
+    for select in tree.find_all(exp.Select):
+        joined = {join.this.alias_or_name for join in select.args.get("joins") or []}
+        names = sorted(joined & small)
+        if names:
+            aliases = [exp.to_identifier(n) for n in names]
+            call = exp.Anonymous(this="BROADCAST", expressions=aliases)
+            select.set("hint", exp.Hint(expressions=[call]))
 
 
 def render(name: str, dialect: Dialect, params: Mapping[str, object] | None = None) -> str:
     """sql/NAME.sql for the engine, with its parameters as literals."""
-    tree = _for(_bound(name, params), dialect)
+    tree = _for(_bound(name, params), dialect, name)
     return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
 
 
@@ -136,7 +157,7 @@ def parts(
 ) -> tuple[str, str, str]:
     """(kind, target, query) of a statement: kind is 'select', 'table' or 'view' (CREATE ...
     AS query) or 'insert' (INSERT INTO target query); query is written for the engine."""
-    tree = _for(_bound(name, params), dialect)
+    tree = _for(_bound(name, params), dialect, name)
 
     def sql(node: exp.Expr) -> str:
         return node.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)

@@ -36,6 +36,16 @@ _DEFAULTS: Final = {
     "spark.sql.session.timeZone": "UTC",  # timestamps are plain UTC on both engines
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.ansi.enabled": "true",
+    # Adaptive execution: shuffles coalesced to the data's size once a stage has run, and a
+    # sort-merge join turned into a broadcast one when one side turns out small (the rule and
+    # channel tables a run joins are a few rows; their size is only known at run time).
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.sql.adaptive.localShuffleReader.enabled": "true",
+    "spark.sql.adaptive.skewJoin.enabled": "true",
+    # Tables under this size are broadcast, not shuffled: the registry, the channel rules, the
+    # run's channels and kinds, and the shares the models send back (a few MB at most).
+    "spark.sql.autoBroadcastJoinThreshold": "32MB",
 }
 
 

@@ -5,6 +5,9 @@
 -- Touches in time order; ties by ingest order (batch, row), then the touch before the lead
 -- creation. Portable SQL: the Spark engine runs this same file (see attribution/portable.py).
 -- Grain: (journey, pos). Reads run_conversions, touch_channels, run_channels, leads.
+-- A conversion's journey is partitioned by its lead as well (the same rows: a conversion has one
+-- lead) so that Spark numbers the touches where the join on lead_id put them, without another
+-- shuffle.
 -- Params: $lookback (INTERVAL), $end, $window_from (TIMESTAMP, UTC: $end less the lookback).
 -- Columns: journey ('c:' || conversion id, or 'n:' || lead id), converting (1 or 0),
 -- conversion_id, lead_id, value (0 when not converting), converted_at and day (NULL when not
@@ -23,7 +26,7 @@ SELECT
     coalesce(tc.source_id, -1) AS source_id,
     tc.occurred_at,
     row_number() OVER (
-        PARTITION BY c.conversion_id
+        PARTITION BY c.lead_id, c.conversion_id
         ORDER BY tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
     ) AS pos
 FROM run_conversions AS c

@@ -37,14 +37,22 @@ kept AS (
     FROM starts
     WHERE previous IS NULL OR previous <> state
 ),
+sides AS (
+    -- Each kept state moves on (side 1); a journey's first also enters from '(start)' (side 0).
+    -- One pass over kept: Spark would compute it again for each branch of a UNION.
+    SELECT 0 AS side
+    UNION ALL
+    SELECT 1
+),
 moves AS (
-    SELECT '(start)' AS from_state, state AS to_state, 0 AS converting, 0.0e0 AS value
-    FROM kept
-    WHERE from_state IS NULL
-    UNION ALL
-    SELECT state, to_state, 0, 0.0e0 FROM kept WHERE to_state IS NOT NULL
-    UNION ALL
-    SELECT state, '(end)', converting, value FROM kept WHERE to_state IS NULL
+    SELECT
+        CASE WHEN s.side = 0 THEN '(start)' ELSE k.state END AS from_state,
+        CASE WHEN s.side = 0 THEN k.state ELSE coalesce(k.to_state, '(end)') END AS to_state,
+        CASE WHEN s.side = 1 AND k.to_state IS NULL THEN k.converting ELSE 0 END AS converting,
+        CASE WHEN s.side = 1 AND k.to_state IS NULL THEN k.value ELSE 0.0e0 END AS value
+    FROM kept AS k
+    CROSS JOIN sides AS s
+    WHERE s.side = 1 OR k.from_state IS NULL
 )
 SELECT
     from_state,
