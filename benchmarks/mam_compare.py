@@ -147,6 +147,7 @@ def main() -> None:
         window = f"{START:%Y-%m-%d}..{END - timedelta(days=1):%Y-%m-%d}"  # TO is included
         ours_args = [sys.executable, "-m", "attribution", "run", "--window", window]
         ours_args += ["--lookback", f"{LOOKBACK_DAYS}d", "--models", MODELS]
+        ours_args += ["--no-intervals"]  # MAM gives point estimates only: compare like with like
         script = folder / "mam_run.py"
         script.write_text(MAM_SCRIPT)
         ours, theirs = [], []
