@@ -9,7 +9,6 @@ replicate, vectorised over the replicates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import comb
 from typing import Any
 
 import numpy as np
@@ -18,8 +17,6 @@ from attribution.models import MODELS, ModelOptions
 from attribution.models import markov as mk
 from attribution.models import shapley as sh
 from attribution.models.paths import Floats, Ints, Paths, dense_ids
-
-_NOISE = 1e-12  # as the models: rate differences below this are rounding
 
 
 @dataclass(frozen=True)
@@ -181,107 +178,40 @@ def _split(effect: Floats) -> Floats:
 
 
 class Shapley:
-    """Coalition Shapley per channel set, v(S) per replicate. Each (set, channel) cell's raw
-    value is a fixed linear combination of the rates v of the set's observed subsets: those
-    coefficients are one sparse matrix, made once; a replicate's values are its rates times it."""
+    """Coalition Shapley per channel set, v(S) per replicate (shapley.SetCoefficients)."""
 
     model = "shapley"
 
     def __init__(self, paths: Paths) -> None:
-        from scipy.sparse import csr_matrix
-
-        self.sets, self.which = paths.channel_sets
-        sets = self.sets
-        sizes = sets.sum(axis=1)
-        self.by_set = Grouper(self.which, len(sets))
-        rows: list[Ints] = []
-        cols: list[Ints] = []
-        coef: list[Floats] = []
-        cell_set: list[Ints] = []
-        cell_channel: list[Ints] = []
-        for k in np.flatnonzero(sizes > 0):  # once per distinct set, never per replicate
-            mask = sets[k]
-            n = int(sizes[k])
-            inside = np.flatnonzero(~(sets[:, ~mask].any(axis=1)) & (sizes > 0))
-            sub, s_size = sets[inside][:, mask], sizes[inside]
-            w_in = np.array([1.0 / (n * comb(n - 1, int(s) - 1)) for s in s_size])
-            w_out = np.array([1.0 / (n * comb(n - 1, int(s))) if s < n else 0.0 for s in s_size])
-            weights = np.where(sub, w_in[:, None], -w_out[:, None])  # (subsets, channels of k)
-            first = sum(len(c) for c in cell_channel)
-            rows.append(np.repeat(inside, n))
-            cols.append(np.tile(np.arange(first, first + n), len(inside)))
-            coef.append(weights.ravel())
-            cell_set.append(np.full(n, k))
-            cell_channel.append(np.flatnonzero(mask))
-        n_cells = sum(len(c) for c in cell_channel)
-        join = np.concatenate
-        self.coef: Any = csr_matrix(
-            (join(coef or [np.zeros(0)]), (join(rows or [_NONE]), join(cols or [_NONE]))),
-            shape=(len(sets), n_cells),
-        )
-        self.cell_set = join(cell_set or [_NONE])
-        self.cell_channel = join(cell_channel or [_NONE])
-        self.size = sizes[self.cell_set]
-        self.by_cell_set = Grouper(self.cell_set, len(sets))
-        self.by_channel = Grouper(self.cell_channel, max(paths.n_channels, 1))
+        sets, which = paths.channel_sets
+        self.by_set = Grouper(which, len(sets))
+        self.coefficients = c = sh.SetCoefficients(sets)
+        self.by_channel = Grouper(c.cell_channel, max(paths.n_channels, 1))
 
     def figures(self, batch: Batch) -> Figures:
         conv = self.by_set(batch.conversions)
         value = self.by_set(batch.value)
-        seen = conv + self.by_set(batch.nulls)
-        v = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
-        phi = np.asarray((self.coef.T @ v.T).T)  # (replicates, cells)
-        total = self.by_cell_set(phi)[:, self.cell_set]
-        # Below rounding noise the values say nothing: split evenly rather than amplify noise.
-        share = np.where(
-            np.abs(total) > _NOISE, phi / np.where(total != 0, total, 1.0), 1.0 / self.size
-        )
+        share = self.coefficients.shares(conv, conv + self.by_set(batch.nulls))
+        cells = self.coefficients.cell_set
         return Figures(
-            self.by_channel(share * conv[:, self.cell_set]),
-            self.by_channel(share * value[:, self.cell_set]),
+            self.by_channel(share * conv[:, cells]), self.by_channel(share * value[:, cells])
         )
-
-
-_NONE = np.zeros(0, dtype=np.int64)
 
 
 class Fractribution:
     """Google's simplified Shapley: each path's rate and its one-touch-removed rates per
-    replicate."""
+    replicate (shapley.PathRates)."""
 
     model = "fractribution"
 
     def __init__(self, paths: Paths) -> None:
-        keys, drop = sh._path_keys(paths)
-        self.paths = paths
-        uniq, self.key_of_path = np.unique(keys, return_inverse=True)
-        at = np.searchsorted(uniq, drop)
-        inside = np.minimum(at, len(uniq) - 1)
-        self.found = (at < len(uniq)) & (uniq[inside] == drop)
-        self.drop_key = inside
-        self.n_keys = len(uniq)
-        lengths = paths.lengths
-        self.single = np.repeat(lengths, lengths) == 1
-        self.is_last = paths.position == np.repeat(lengths - 1, lengths)
-        self.by_key = Grouper(self.key_of_path, self.n_keys)
+        self.rates = sh.PathRates(paths)
+        self.owner = paths.path_of_touch
         self.by_channel = Grouper(paths.codes, max(paths.n_channels, 1))
 
     def figures(self, batch: Batch) -> Figures:
-        p = self.paths
-        owner = p.path_of_touch
-        conv = self.by_key(batch.conversions)
-        seen = conv + self.by_key(batch.nulls)
-        rate = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
-        p_path = rate[:, self.key_of_path][:, owner]
-        p_without = np.where(self.found, rate[:, self.drop_key], 0.0)
-        raw = p_path - p_without
-        raw = np.where(raw > _NOISE, raw, 0.0)
-        raw = np.where(self.single, 1.0, raw)
-        totals = np.add.reduceat(raw, p.offsets[:-1], axis=1)[:, owner]
-        weights = np.where(
-            totals > 0, raw / np.where(totals > 0, totals, 1.0), self.is_last.astype(np.float64)
-        )
+        weights = self.rates.weights(batch.conversions, batch.nulls)
         return Figures(
-            self.by_channel(weights * batch.conversions[:, owner]),
-            self.by_channel(weights * batch.value[:, owner]),
+            self.by_channel(weights * batch.conversions[:, self.owner]),
+            self.by_channel(weights * batch.value[:, self.owner]),
         )

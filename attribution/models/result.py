@@ -45,10 +45,3 @@ class Credit:
 
     def renamed(self, model: str) -> Credit:
         return replace(self, model=model)
-
-    def rows(self) -> list[tuple[str, str, float, float]]:
-        """(channel, model, conversions, value), channels in name order."""
-        return [
-            (c, self.model, float(self.conversions[i]), float(self.value[i]))
-            for i, c in sorted(enumerate(self.channels), key=lambda t: t[1])
-        ]

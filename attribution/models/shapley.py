@@ -6,6 +6,7 @@ each converting set N sums over the observed subsets of N only (not over 2^n sub
 from __future__ import annotations
 
 from math import comb
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,30 +26,77 @@ def _sets(paths: Paths) -> tuple[NDArray[np.bool_], Ints, Floats, Floats, Floats
     return sets, which, conv, value, nulls
 
 
+class SetCoefficients:
+    """Coalition Shapley as linear algebra: each (set, channel) cell's raw value is a fixed
+    combination of the rates v of the set's observed subsets (v(S) is zero for sets no journey
+    has, so only observed subsets of N count, never 2^n). The coefficients are one sparse
+    (sets, cells) matrix, made once per distinct set; any number of rate vectors (the data's,
+    or bootstrap replicates') then cost one product."""
+
+    def __init__(self, sets: NDArray[np.bool_]) -> None:
+        from scipy.sparse import csr_matrix
+
+        sizes = sets.sum(axis=1)
+        rows: list[Ints] = []
+        cols: list[Ints] = []
+        coef: list[Floats] = []
+        cell_set: list[Ints] = []
+        cell_channel: list[Ints] = []
+        first = 0
+        for k in np.flatnonzero(sizes > 0):  # once per distinct set
+            mask = sets[k]
+            n = int(sizes[k])
+            inside = np.flatnonzero(~(sets[:, ~mask].any(axis=1)) & (sizes > 0))
+            sub, s_size = sets[inside][:, mask], sizes[inside]
+            # Weights of a subset S when i is in S, and (negative) when i is not.
+            w_in = np.array([1.0 / (n * comb(n - 1, int(s) - 1)) for s in s_size])
+            w_out = np.array([1.0 / (n * comb(n - 1, int(s))) if s < n else 0.0 for s in s_size])
+            rows.append(np.repeat(inside, n))
+            cols.append(np.tile(np.arange(first, first + n), len(inside)))
+            coef.append(np.where(sub, w_in[:, None], -w_out[:, None]).ravel())
+            cell_set.append(np.full(n, k))
+            cell_channel.append(np.flatnonzero(mask))
+            first += n
+        none = np.zeros(0, dtype=np.int64)
+        self.matrix: Any = csr_matrix(
+            (
+                np.concatenate(coef or [np.zeros(0)]),
+                (np.concatenate(rows or [none]), np.concatenate(cols or [none])),
+            ),
+            shape=(len(sets), first),
+        )
+        self.cell_set = np.concatenate(cell_set or [none])
+        self.cell_channel = np.concatenate(cell_channel or [none])
+        self.n_sets = len(sets)
+        self.size = sizes[self.cell_set]
+
+    def shares(self, conv: Floats, seen: Floats) -> Floats:
+        """Each cell's share of its set's credit, (rows, cells), from each row's per-set
+        conversions and journeys (rows, sets): v = conv / seen; shares renormalised to 1."""
+        v = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
+        phi = np.asarray((self.matrix.T @ v.T).T)
+        b = phi.shape[0]
+        keys = (np.arange(b)[:, None] * self.n_sets + self.cell_set).ravel()
+        total = np.bincount(keys, phi.ravel(), b * self.n_sets).reshape(b, self.n_sets)
+        total = total[:, self.cell_set]
+        # Below rounding noise the values say nothing: split evenly rather than amplify noise.
+        shares: Floats = np.where(
+            np.abs(total) > _NOISE, phi / np.where(total != 0, total, 1.0), 1.0 / self.size
+        )
+        return shares
+
+
 def set_shares(sets: NDArray[np.bool_], conv: Floats, nulls: Floats, value: Floats) -> Floats:
     """Each set's Shapley shares of its channels (a row per set, summing to 1 where the set has
     credit to give), from the sets' conversions, non-conversions and value: v(S) = conversion
     rate of journeys whose distinct channels are exactly S. Both engines hand their set totals
     here (sql/models/set_totals.sql for Spark)."""
-    seen = conv + nulls
-    v = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
-    sizes = sets.sum(axis=1)
+    coefficients = SetCoefficients(sets)
+    cells = coefficients.shares(conv[None, :], (conv + nulls)[None, :])[0]
+    credit = (conv > 0) | (value != 0)  # sets with nothing to give keep no shares
     shares = np.zeros(sets.shape)
-    for k in np.flatnonzero((conv > 0) | (value != 0)):  # one pass per set with credit to give
-        n_mask = sets[k]
-        n = int(sizes[k])
-        inside = ~(sets[:, ~n_mask].any(axis=1)) & (sizes > 0)  # observed subsets of N
-        sub, s_size, s_v = sets[inside][:, n_mask], sizes[inside], v[inside]
-        # Weights of a subset S when i is in S, and when i is not.
-        w_in = np.array([1.0 / (n * comb(n - 1, int(s) - 1)) for s in s_size])
-        w_out = np.array([1.0 / (n * comb(n - 1, int(s))) if s < n else 0.0 for s in s_size])
-        phi = (sub * (w_in * s_v)[:, None]).sum(axis=0) - (~sub * (w_out * s_v)[:, None]).sum(
-            axis=0
-        )
-        total = phi.sum()
-        # Below rounding noise the values say nothing: split evenly rather than amplify noise.
-        share = phi / total if abs(total) > _NOISE else np.full(n, 1.0 / n)
-        shares[k, np.flatnonzero(n_mask)] = share
+    keep = credit[coefficients.cell_set]
+    shares[coefficients.cell_set[keep], coefficients.cell_channel[keep]] = cells[keep]
     return shares
 
 
@@ -101,26 +149,42 @@ def fractribution(paths: Paths) -> Credit:
 def fractribution_weights(paths: Paths) -> Floats:
     """Each touch's share of its path's conversion (summing to 1 per path): its positive
     contribution, normalised; the last touch when no touch contributes."""
-    keys, drop = _path_keys(paths)
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    uniq, first = np.unique(sorted_keys, return_index=True)
-    conv = np.add.reduceat(paths.conversions[order], first) if len(first) else np.zeros(0)
-    seen = conv + np.add.reduceat(paths.nulls[order], first)
-    rate = np.divide(conv, seen, out=np.zeros_like(conv), where=seen > 0)
-    p_path = rate[np.searchsorted(uniq, keys)]
-    at = np.searchsorted(uniq, drop)
-    found = (at < len(uniq)) & (uniq[np.minimum(at, len(uniq) - 1)] == drop)
-    p_without = np.where(found, rate[np.minimum(at, len(uniq) - 1)], 0.0)
-    owner, lengths = paths.path_of_touch, paths.lengths
-    raw = p_path[owner] - p_without
-    raw = np.where(raw > _NOISE, raw, 0.0)  # rounding noise is no contribution
-    raw = np.where(np.repeat(lengths, lengths) == 1, 1.0, raw)
-    totals = np.add.reduceat(raw, paths.offsets[:-1])
-    is_last = paths.position == np.repeat(lengths - 1, lengths)
-    weights: Floats = np.where(
-        np.repeat(totals, lengths) > 0,
-        raw / np.where(np.repeat(totals, lengths) > 0, np.repeat(totals, lengths), 1.0),
-        is_last.astype(np.float64),
-    )
+    weights: Floats = PathRates(paths).weights(paths.conversions[None, :], paths.nulls[None, :])[0]
     return weights
+
+
+class PathRates:
+    """Fractribution's structure of the paths, made once: each path's exact key and, per touch,
+    the key of its path without that touch; `weights` then gives every touch's share for any
+    number of count vectors (the data's, or bootstrap replicates')."""
+
+    def __init__(self, paths: Paths) -> None:
+        keys, drop = _path_keys(paths)
+        self.paths = paths
+        uniq, key_of_path = np.unique(keys, return_inverse=True)
+        self.key_of_path = key_of_path.ravel().astype(np.int64)
+        at = np.searchsorted(uniq, drop)
+        self.drop_key = np.minimum(at, max(len(uniq) - 1, 0))
+        self.found = (at < len(uniq)) & (uniq[self.drop_key] == drop) if len(uniq) else at < 0
+        self.n_keys = len(uniq)
+        lengths = paths.lengths
+        self.single = np.repeat(lengths, lengths) == 1
+        self.is_last = paths.position == np.repeat(lengths - 1, lengths)
+
+    def weights(self, conv: Floats, nulls: Floats) -> Floats:
+        """Every touch's weight, (rows, touches), from per-path counts (rows, paths)."""
+        p, b = self.paths, conv.shape[0]
+        owner = p.path_of_touch
+        keys = (np.arange(b)[:, None] * self.n_keys + self.key_of_path).ravel()
+        size = b * self.n_keys
+        by_key = np.bincount(keys, conv.ravel(), size).reshape(b, self.n_keys)
+        seen = by_key + np.bincount(keys, nulls.ravel(), size).reshape(b, self.n_keys)
+        rate = np.divide(by_key, seen, out=np.zeros_like(by_key), where=seen > 0)
+        raw = rate[:, self.key_of_path][:, owner] - np.where(self.found, rate[:, self.drop_key], 0)
+        raw = np.where(raw > _NOISE, raw, 0.0)  # rounding noise is no contribution
+        raw = np.where(self.single, 1.0, raw)
+        totals = np.add.reduceat(raw, p.offsets[:-1], axis=1)[:, owner] if len(owner) else raw
+        weights: Floats = np.where(
+            totals > 0, raw / np.where(totals > 0, totals, 1.0), self.is_last.astype(np.float64)
+        )
+        return weights
