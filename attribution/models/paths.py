@@ -110,6 +110,40 @@ class Paths:
         """For each touch, path * n_channels + channel: its (path, channel) pair as a number."""
         return _frozen(self.path_of_touch * max(self.n_channels, 1) + self.codes)
 
+    def distinct(self) -> tuple[Ints, Paths]:
+        """Each path's distinct path (equal codes) and the distinct paths, in first-seen order,
+        with the counts of their paths summed (gaps and sources, per path, are dropped)."""
+        if self.n_paths == 0:
+            return np.zeros(0, dtype=np.int64), self
+        keys, _ = path_keys(self)
+        order = np.argsort(keys)
+        ordered = keys[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        first = np.minimum.reduceat(order, starts) if len(starts) else starts
+        group = np.empty(self.n_paths, dtype=np.int64)
+        group[order] = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, self.n_paths]))
+        rank = np.empty(len(first), dtype=np.int64)
+        rank[np.argsort(first)] = np.arange(len(first))
+        group, first = rank[group], np.sort(first)
+        lengths = self.lengths
+        rep = first[group]
+        # A 64-bit key could in principle collide: every path must equal its group's first.
+        if not np.array_equal(lengths, lengths[rep]) or not np.array_equal(
+            self.codes, self.codes[np.repeat(self.offsets[rep], lengths) + self.position]
+        ):
+            return np.arange(self.n_paths, dtype=np.int64), self
+        kept = lengths[first]
+        starts_of = np.repeat(self.offsets[first] - np.r_[0, np.cumsum(kept)[:-1]], kept)
+        n = len(first)
+        return group, Paths(
+            channels=self.channels,
+            offsets=np.r_[0, np.cumsum(kept)].astype(np.int64),
+            codes=self.codes[starts_of + np.arange(int(kept.sum()))],
+            conversions=np.bincount(group, self.conversions, n).astype(np.float64),
+            value=np.bincount(group, self.value, n).astype(np.float64),
+            nulls=np.bincount(group, self.nulls, n).astype(np.float64),
+        )
+
     @cached_property
     def channel_sets(self) -> tuple[NDArray[np.bool_], Ints]:
         """The distinct channel sets of the paths (a boolean matrix, a row each, in a stable
@@ -124,6 +158,30 @@ class Paths:
             member[self.path_of_touch, self.codes] = True
             sets, which = np.unique(member, axis=0, return_inverse=True)
         return _frozen(sets), _frozen(which.ravel().astype(np.int64))
+
+
+def path_keys(paths: Paths) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """A 64-bit polynomial key per path and, per touch, the key of its path without that touch.
+
+    Arithmetic is mod 2^64 with an odd base, which is invertible there: removing a touch moves
+    the earlier touches one place down, a multiplication by the inverse, exactly."""
+    odd_base = 2 * (paths.n_channels + 1) + 1
+    base = np.uint64(odd_base)
+    inverse = np.uint64(pow(odd_base, -1, 2**64))
+    digits = (paths.codes + 1).astype(np.uint64)
+    lengths = paths.lengths
+    powers = np.ones(int(lengths.max()) + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(1, len(powers)):  # up to the longest path's length, not per path
+            powers[i] = powers[i - 1] * base
+        after = np.repeat(lengths, lengths) - paths.position - 1
+        term = digits * powers[after]
+        keys = np.add.reduceat(term, paths.offsets[:-1])
+        running = np.cumsum(term)
+        path_start = np.repeat(running[paths.offsets[:-1]] - term[paths.offsets[:-1]], lengths)
+        before = running - term - path_start  # the touches of the same path before this one
+        drop = (keys[paths.path_of_touch] - before - term) + before * inverse
+    return keys, drop
 
 
 def _frozen(array: NDArray[T]) -> NDArray[T]:
