@@ -115,16 +115,7 @@ class Paths:
         with the counts of their paths summed (gaps and sources, per path, are dropped)."""
         if self.n_paths == 0:
             return np.zeros(0, dtype=np.int64), self
-        keys, _ = path_keys(self)
-        order = np.argsort(keys)
-        ordered = keys[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        first = np.minimum.reduceat(order, starts) if len(starts) else starts
-        group = np.empty(self.n_paths, dtype=np.int64)
-        group[order] = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, self.n_paths]))
-        rank = np.empty(len(first), dtype=np.int64)
-        rank[np.argsort(first)] = np.arange(len(first))
-        group, first = rank[group], np.sort(first)
+        group, first = _factorize(np.add.reduceat(_key_terms(self), self.offsets[:-1]))
         lengths = self.lengths
         rep = first[group]
         # A 64-bit key could in principle collide: every path must equal its group's first.
@@ -160,28 +151,57 @@ class Paths:
         return _frozen(sets), _frozen(which.ravel().astype(np.int64))
 
 
+def _key_terms(paths: Paths) -> NDArray[np.uint64]:
+    """Each touch's term of its path's 64-bit polynomial key (the key is their sum, mod 2^64):
+    its code + 1 times an odd base to the power of the touches after it."""
+    base = np.uint64(2 * (paths.n_channels + 1) + 1)
+    lengths = paths.lengths
+    powers = np.ones(int(lengths.max(initial=0)) + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(1, len(powers)):  # up to the longest path's length, not per path
+            powers[i] = powers[i - 1] * base
+        after = np.repeat(lengths, lengths) - paths.position - 1
+        terms: NDArray[np.uint64] = (paths.codes + 1).astype(np.uint64) * powers[after]
+    return terms
+
+
 def path_keys(paths: Paths) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
     """A 64-bit polynomial key per path and, per touch, the key of its path without that touch.
 
     Arithmetic is mod 2^64 with an odd base, which is invertible there: removing a touch moves
     the earlier touches one place down, a multiplication by the inverse, exactly."""
     odd_base = 2 * (paths.n_channels + 1) + 1
-    base = np.uint64(odd_base)
     inverse = np.uint64(pow(odd_base, -1, 2**64))
-    digits = (paths.codes + 1).astype(np.uint64)
     lengths = paths.lengths
-    powers = np.ones(int(lengths.max()) + 1, dtype=np.uint64)
+    term = _key_terms(paths)
     with np.errstate(over="ignore"):
-        for i in range(1, len(powers)):  # up to the longest path's length, not per path
-            powers[i] = powers[i - 1] * base
-        after = np.repeat(lengths, lengths) - paths.position - 1
-        term = digits * powers[after]
         keys = np.add.reduceat(term, paths.offsets[:-1])
         running = np.cumsum(term)
         path_start = np.repeat(running[paths.offsets[:-1]] - term[paths.offsets[:-1]], lengths)
         before = running - term - path_start  # the touches of the same path before this one
         drop = (keys[paths.path_of_touch] - before - term) + before * inverse
     return keys, drop
+
+
+def _factorize(keys: NDArray[np.uint64]) -> tuple[Ints, Ints]:
+    """Each key's group, numbered in order of first appearance, and each group's first index.
+
+    Paths repeat a lot (millions of journeys, thousands of distinct paths): the distinct keys
+    of a sample, completed by those of the keys it misses, are searched rather than every key
+    sorted (a sort of ten million keys costs seconds)."""
+    n = len(keys)
+    known = np.unique(keys[:: max(1, n // 65536)])
+    at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    missed = known[at] != keys
+    if missed.any():
+        known = np.union1d(known, keys[missed])
+        at = np.searchsorted(known, keys)
+    first = np.full(len(known), n, dtype=np.int64)
+    np.minimum.at(first, at, np.arange(n, dtype=np.int64))
+    order = np.argsort(first)  # groups by first appearance
+    rank = np.empty(len(known), dtype=np.int64)
+    rank[order] = np.arange(len(known))
+    return rank[at], first[order]
 
 
 def _frozen(array: NDArray[T]) -> NDArray[T]:

@@ -45,13 +45,19 @@ class ByPath:
         # recover: such a run computes every model per journey.
         magnitude = np.bincount(self.group, np.abs(paths.value), d.n_paths)
         self.exact = not np.any((d.value == 0) & (magnitude > 0))
-        # Each journey touch's touch in its distinct path.
-        self.touch: Ints = d.offsets[self.group[paths.path_of_touch]] + paths.position
+        # Journeys with neither a conversion nor value earn nothing: per-touch credit is given
+        # for the touches before them only (a run's converting journeys come first).
+        earning = np.flatnonzero((paths.conversions != 0) | (paths.value != 0))
+        self.stop = int(paths.offsets[earning[-1] + 1]) if len(earning) else 0
+        # Each of those touches' touch in its distinct path.
+        journey = paths.path_of_touch[: self.stop]
+        self.touch: Ints = d.offsets[self.group[journey]] + paths.position[: self.stop]
 
     def credit(self, name: str, options: ModelOptions) -> tuple[Credit, Shares | None]:
-        """The model's credit with per-touch credit for every journey, and its shares per
-        distinct path's touch (None when the model ran per journey: time decay reads each
-        touch's time)."""
+        """The model's credit with per-touch credit for every journey (for the touches up to
+        the last journey with a conversion or value, when it ran per distinct path), and its
+        shares per distinct path's touch (None when the model ran per journey: time decay reads
+        each touch's time)."""
         if not self.exact or name not in PATH_FILE_MODELS:
             return run_models(self.paths, [name], options)[0], None
         d = self.distinct
@@ -61,7 +67,7 @@ class ByPath:
             _ratio(found.touch_conversions, d.conversions[owner]),
             _ratio(found.touch_value, d.value[owner]),
         )
-        journey = self.paths.path_of_touch
+        journey = self.paths.path_of_touch[: self.stop]
         per_touch = replace(
             found,
             touch_conversions=self.paths.conversions[journey] * shares.conversions[self.touch],
