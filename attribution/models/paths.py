@@ -211,12 +211,13 @@ def _frozen(array: NDArray[T]) -> NDArray[T]:
 
 def dense_ids(keys: Ints, size: int) -> tuple[Ints, Ints]:
     """The distinct keys ascending and each key's index among them, as np.unique(keys,
-    return_inverse=True) gives, for keys in [0, size); without a sort when size is not much
-    larger than the number of keys (a sort of a million keys costs about 0.1 s, this 0.01 s)."""
-    if size > 4 * len(keys) + 4096:
+    return_inverse=True) gives, for keys in [0, size); by marking the keys present instead of
+    a sort when size is not much larger than the number of keys (a pass over size booleans is
+    about 30 times cheaper per element than a sort of the keys, and 2^26 of them take 64 MB)."""
+    if size > min(16 * len(keys) + 4096, 1 << 26):
         uniques, inverse = np.unique(keys, return_inverse=True)
         return uniques.astype(np.int64), inverse.ravel().astype(np.int64)
     present = np.zeros(size, dtype=bool)
     present[keys] = True
-    index = np.cumsum(present, dtype=np.int64) - 1
-    return np.flatnonzero(present).astype(np.int64), index[keys]
+    index = np.cumsum(present, dtype=np.int32) - 1  # size < 2^26: int32 holds it
+    return np.flatnonzero(present).astype(np.int64), index[keys].astype(np.int64)
