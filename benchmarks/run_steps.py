@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from attribution.engine import journeys, runs
+from attribution.models import spread
 from attribution.warehouse.connection import Warehouse
 
 # Statement name -> step, for the journeys' statements (the rest are the writer's).
@@ -69,13 +70,14 @@ class StepClock:
                 return f"writer: {name.removeprefix('runs/')}"
             return "journeys: other statements"
 
-        def model_step(_: Any, names: list[str], *__: Any, **___: Any) -> str:
-            return f"model {names[0]}"
+        def model_step(_: Any, name: str, *__: Any, **___: Any) -> str:
+            return f"model {name}"
 
         targets: list[tuple[object, str, Callable[..., str]]] = [
             (Warehouse, "execute", statement_step),
             (journeys, "build", lambda *a, **k: "journeys (total)"),
-            (runs, "run_models", model_step),
+            (spread.ByPath, "__init__", lambda *a: "distinct paths"),
+            (spread.ByPath, "credit", model_step),
             (runs.DrillDown, "__init__", lambda *a: "drill-down: keys"),
             (runs.DrillDown, "credit_tables", lambda *a: "drill-down: tables"),
         ]

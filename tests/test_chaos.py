@@ -71,7 +71,10 @@ def test_the_checks_see_a_half_batch_a_half_run_and_a_torn_snapshot(
         assert batch_problems(con) == [] and run_problems(con, harness.run) == []
         con.execute("UPDATE ingest_batches SET status = 'loading' WHERE kind = 'touches'")
         con.execute("DELETE FROM leads WHERE lead_id IN (SELECT lead_id FROM leads LIMIT 7)")
-        con.execute("DELETE FROM conversion_credits WHERE model = 'linear' AND conversion_no = 0")
+        con.execute(
+            "DELETE FROM path_credits WHERE model = 'linear' AND path_no = "
+            "(SELECT path_no FROM run_conversion_ids WHERE run_id = 1 AND conversion_no = 0)"
+        )
         con.execute("DELETE FROM channel_credits WHERE model = 'markov'")
         con.execute("INSERT INTO journey_channels VALUES (99, 0, 'Email', 1, 0)")
         con.execute("UPDATE attribution_runs SET seconds = 0")

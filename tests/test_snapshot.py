@@ -29,6 +29,7 @@ from .demo_data import demo_warehouse
 
 VIEWS = {
     "attribution_credits",
+    "conversion_credits",
     "channel_weekly_performance",
     "data_quality",
     "journeys",
@@ -352,7 +353,7 @@ def test_snapshot_command_prints_what_it_published(snap_settings: Settings, tmp_
     path = snap_settings.resolve(snap_settings.snapshot.path)
     tables = read(path, n="SELECT count(*) FROM duckdb_tables()")["n"][0][0]
     assert f"snapshot {path}: " in result.output
-    assert f" MB, {tables} tables, 5 views, storage v{duckdb.__version__}, " in result.output
+    assert f" MB, {tables} tables, 6 views, storage v{duckdb.__version__}, " in result.output
 
 
 def test_snapshot_command_with_the_warehouse_held_elsewhere_says_so(

@@ -251,7 +251,6 @@ def run_command(
     from attribution.engine.runs import RunResult, RunSpec
     from attribution.models import ModelOptions, check_names
     from attribution.reporting.render import model_label
-    from attribution.reporting.report import interval_spec
     from attribution.service.pipeline import Pipeline
 
     day = as_of or clock.utc_now()
@@ -260,7 +259,11 @@ def run_command(
     if no_intervals and level is not None:
         raise AttributionError("--intervals and --no-intervals contradict: give one of them")
     cfg = settings_of(ctx).reports
-    bootstrap = None if no_intervals else interval_spec(cfg, level)
+    bootstrap = None
+    if not no_intervals:  # the report module (plotly) only when intervals are asked for
+        from attribution.reporting.report import interval_spec
+
+        bootstrap = interval_spec(cfg, level)
     if bootstrap is not None:
         bootstrap = replace(
             bootstrap,

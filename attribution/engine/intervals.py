@@ -140,11 +140,13 @@ class Held:
 
     def add(self, credit: Credit) -> None:
         """Keep one model's credit per (journey of a period, channel), sparse."""
-        if not self.periods or len(credit.touch_conversions) != len(self.paths.codes):
+        n = len(credit.touch_conversions)  # the touches up to the last converting journey
+        if not self.periods or n == 0:
             return
         from scipy import sparse
 
-        journey = self.paths.path_of_touch
+        journey = self.paths.path_of_touch[:n]
+        codes = self.paths.codes[:n]
         n_ch = max(self.paths.n_channels, 1)
         per_period = []
         for chosen in self.journeys:
@@ -153,7 +155,7 @@ class Held:
             row = local[journey]
             keep = row >= 0
             shape = (len(chosen), n_ch)
-            cells = (row[keep], self.paths.codes[keep])
+            cells = (row[keep], codes[keep])
             conv = sparse.csr_matrix((credit.touch_conversions[keep], cells), shape=shape)
             value = sparse.csr_matrix((credit.touch_value[keep], cells), shape=shape)
             per_period.append((conv, value))

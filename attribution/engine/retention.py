@@ -12,9 +12,14 @@ from datetime import datetime
 from attribution.warehouse.connection import Warehouse
 from attribution.warehouse.statements import fill, quote_ident
 
-# The tables with a row per conversion (or per conversion and channel) of a run: what pruning
-# deletes. Every other table of a run is an aggregate and stays.
-PER_CONVERSION = ("run_conversion_ids", "journey_channels", "conversion_credits")
+# The tables with a row per conversion (or per conversion or distinct path, and channel) of a
+# run: what pruning deletes. Every other table of a run is an aggregate and stays.
+PER_CONVERSION = (
+    "run_conversion_ids",
+    "journey_channels",
+    "conversion_credit_rows",
+    "path_credits",
+)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ from numpy.typing import NDArray
 
 from attribution import clock
 from attribution.engine import intervals, journeys, portable
-from attribution.models import DEFAULT_MODELS, ModelOptions, check_names, run_models, transforms
+from attribution.models import DEFAULT_MODELS, ModelOptions, check_names, transforms
 from attribution.models.bootstrap import BootstrapSpec
 from attribution.models.paths import Paths, dense_ids
 from attribution.models.result import Credit
+from attribution.models.spread import ByPath, Shares
 from attribution.warehouse.connection import Warehouse
 from attribution.warehouse.statements import fill, quote_ident
 
@@ -130,8 +131,8 @@ class DrillDown:
     Models are added one at a time, so that only one model's per-touch credit is alive; their
     tables are written by a single writer thread while the next model computes."""
 
-    def __init__(self, paths: Paths, found: journeys.Journeys) -> None:
-        self.found = found
+    def __init__(self, paths: Paths, found: journeys.Journeys, by_path: ByPath) -> None:
+        self.found, self.by_path = found, by_path
         # Converting journeys come first: their touches are a prefix, read as views, not copies.
         self.keep = slice(0, int(paths.offsets[found.converting]))
         self.n_ch = max(paths.n_channels, 1)
@@ -172,6 +173,7 @@ class DrillDown:
                     "conversion_rank": found.conversion_ranks,
                     "conversion_id": found.conversion_ids,
                     "touches": self.lengths.astype(np.int32),
+                    "path_no": self.by_path.group[: found.converting].astype(np.int32),
                 }
             ),
             "run_journey_channels": pa.table(
@@ -184,25 +186,56 @@ class DrillDown:
             ),
         }
 
-    def credit_tables(self, credit: Credit) -> dict[str, pa.Table]:
-        """One model's credit per (conversion, channel), (channel, day) and (source, channel,
-        day)."""
+    def _pair_credit(self, credit: Credit) -> dict[str, pa.Table]:
+        """A model's non-zero credit per (conversion, channel)."""
         tc, tv = credit.touch_conversions[self.keep], credit.touch_value[self.keep]
         conv = np.bincount(self.pair_of_touch, tc, len(self.pairs))
         value = np.bincount(self.pair_of_touch, tv, len(self.pairs))
         nonzero = (conv != 0) | (value != 0)
-        n = int(nonzero.sum())
-        src, chan = self.by_source, self.by_channel
         return {
             "run_pair_credit": pa.table(
                 {
-                    "model": _constant(credit.model, n),
+                    "model": _constant(credit.model, int(nonzero.sum())),
                     "conversion_no": (self.pairs[nonzero] // self.n_ch).astype(np.int32),
                     "channel": self._channel(self.pairs[nonzero] % self.n_ch),
                     "conversions": conv[nonzero],
                     "value": value[nonzero],
                 }
-            ),
+            )
+        }
+
+    def _path_credit(self, model: str, shares: Shares) -> dict[str, pa.Table]:
+        """A model's non-zero credit per (distinct path of a conversion, channel): per
+        conversion, and per unit of value."""
+        d = self.by_path.distinct
+        touched = d.conversions[d.path_of_touch] > 0  # paths with a conversion only
+        keys = d.pair_keys[touched]
+        pairs, pair_of_touch = dense_ids(keys, d.n_paths * self.n_ch)
+        conv = np.bincount(pair_of_touch, shares.conversions[touched], len(pairs))
+        value = np.bincount(pair_of_touch, shares.value[touched], len(pairs))
+        nonzero = (conv != 0) | (value != 0)
+        return {
+            "run_path_credit": pa.table(
+                {
+                    "model": _constant(model, int(nonzero.sum())),
+                    "path_no": (pairs[nonzero] // self.n_ch).astype(np.int32),
+                    "channel": self._channel(pairs[nonzero] % self.n_ch),
+                    "conversions": conv[nonzero],
+                    "value": value[nonzero],
+                }
+            )
+        }
+
+    def credit_tables(self, credit: Credit, shares: Shares | None) -> dict[str, pa.Table]:
+        """One model's credit per (conversion, channel) - per distinct path when the model has
+        shares per path -, per (channel, day) and per (source, channel, day)."""
+        tc, tv = credit.touch_conversions[self.keep], credit.touch_value[self.keep]
+        src, chan = self.by_source, self.by_channel
+        per_conversion = (
+            self._pair_credit(credit) if shares is None else self._path_credit(credit.model, shares)
+        )
+        return {
+            **per_conversion,
             "run_channel_day_credit": pa.table(
                 {
                     "model": _constant(credit.model, len(chan.group)),
@@ -231,6 +264,7 @@ _STATEMENTS = {
     "run_journey_ids": "runs/insert_run_conversions_keyed",
     "run_journey_channels": "runs/insert_journey_channels",
     "run_pair_credit": "runs/insert_conversion_credits",
+    "run_path_credit": "runs/insert_path_credits",
     "run_source_credit": "runs/insert_source_credits",
     "run_channel_day_credit": "runs/insert_channel_day_credits",
     "run_credit_rows": "runs/insert_channel_credits",
@@ -329,15 +363,16 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
         )
         paths = transforms.apply(found.paths, list(spec.transforms))
         digest = input_hash(paths, spec)
-        drill = DrillDown(paths, found)
+        by_path = ByPath(paths)
+        drill = DrillDown(paths, found, by_path)
         writer = Writer(cur, run_row(spec, names, digest, found))
         credits = []
         held = intervals.held(paths, found.converted_at, spec)
         try:
             writer.hand(drill.journey_tables())
             for name in names:  # one model at a time: its per-touch credit lives only this long
-                credit = run_models(paths, [name], spec.options)[0]
-                writer.hand(drill.credit_tables(credit))
+                credit, shares = by_path.credit(name, spec.options)
+                writer.hand(drill.credit_tables(credit, shares))
                 held.add(credit)
                 credits.append(replace(credit, touch_conversions=_EMPTY, touch_value=_EMPTY))
             writer.hand({"run_credit_rows": credit_rows(credits)})

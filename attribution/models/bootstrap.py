@@ -12,7 +12,7 @@ batched solve for Markov, a pass per distinct set or path for Shapley and fractr
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, cast
 
 import numpy as np
@@ -211,39 +211,11 @@ class Draws:
 def _distinct(paths: Paths) -> tuple[Ints | None, Paths]:
     """Each row's distinct path and the distinct paths (counts left at zero): the models'
     work is per distinct path. None when every row is a path of its own."""
-    from attribution.models.shapley import _path_keys
-
-    keys, _ = _path_keys(paths)
-    uniq, first, group = np.unique(keys, return_index=True, return_inverse=True)
-    group = group.ravel().astype(np.int64)
-    if len(uniq) == paths.n_paths:
+    group, distinct = paths.distinct()
+    if distinct.n_paths == paths.n_paths:
         return None, paths
-    # A 64-bit key could in principle collide: check every row equals its group's first row.
-    lengths = paths.lengths
-    rep = first[group]
-    same_length = bool(np.array_equal(lengths, lengths[rep]))
-    if not same_length or not np.array_equal(
-        paths.codes, paths.codes[np.repeat(paths.offsets[rep], lengths) + paths.position]
-    ):
-        return None, paths
-    kept = np.sort(first)
-    order = np.empty(len(uniq), dtype=np.int64)
-    order[np.argsort(first)] = np.arange(len(uniq))  # distinct paths in first-seen order
-    kept_lengths = lengths[kept]
-    starts = np.repeat(paths.offsets[kept], kept_lengths)
-    within = np.arange(int(kept_lengths.sum())) - np.repeat(
-        np.cumsum(kept_lengths) - kept_lengths, kept_lengths
-    )
-    zeros = np.zeros(len(kept))
-    distinct = Paths(
-        channels=paths.channels,
-        offsets=np.r_[0, np.cumsum(kept_lengths)].astype(np.int64),
-        codes=paths.codes[starts + within],
-        conversions=zeros,
-        value=zeros,
-        nulls=zeros,
-    )
-    return order[group], distinct
+    zeros = np.zeros(distinct.n_paths)
+    return group, replace(distinct, conversions=zeros, value=zeros, nulls=zeros)
 
 
 class _Runner(Protocol):

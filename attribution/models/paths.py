@@ -110,6 +110,31 @@ class Paths:
         """For each touch, path * n_channels + channel: its (path, channel) pair as a number."""
         return _frozen(self.path_of_touch * max(self.n_channels, 1) + self.codes)
 
+    def distinct(self) -> tuple[Ints, Paths]:
+        """Each path's distinct path (equal codes) and the distinct paths, in first-seen order,
+        with the counts of their paths summed (gaps and sources, per path, are dropped)."""
+        if self.n_paths == 0:
+            return np.zeros(0, dtype=np.int64), self
+        group, first = _factorize(np.add.reduceat(_key_terms(self), self.offsets[:-1]))
+        lengths = self.lengths
+        rep = first[group]
+        # A 64-bit key could in principle collide: every path must equal its group's first.
+        if not np.array_equal(lengths, lengths[rep]) or not np.array_equal(
+            self.codes, self.codes[np.repeat(self.offsets[rep], lengths) + self.position]
+        ):
+            return np.arange(self.n_paths, dtype=np.int64), self
+        kept = lengths[first]
+        starts_of = np.repeat(self.offsets[first] - np.r_[0, np.cumsum(kept)[:-1]], kept)
+        n = len(first)
+        return group, Paths(
+            channels=self.channels,
+            offsets=np.r_[0, np.cumsum(kept)].astype(np.int64),
+            codes=self.codes[starts_of + np.arange(int(kept.sum()))],
+            conversions=np.bincount(group, self.conversions, n).astype(np.float64),
+            value=np.bincount(group, self.value, n).astype(np.float64),
+            nulls=np.bincount(group, self.nulls, n).astype(np.float64),
+        )
+
     @cached_property
     def channel_sets(self) -> tuple[NDArray[np.bool_], Ints]:
         """The distinct channel sets of the paths (a boolean matrix, a row each, in a stable
@@ -126,6 +151,59 @@ class Paths:
         return _frozen(sets), _frozen(which.ravel().astype(np.int64))
 
 
+def _key_terms(paths: Paths) -> NDArray[np.uint64]:
+    """Each touch's term of its path's 64-bit polynomial key (the key is their sum, mod 2^64):
+    its code + 1 times an odd base to the power of the touches after it."""
+    base = np.uint64(2 * (paths.n_channels + 1) + 1)
+    lengths = paths.lengths
+    powers = np.ones(int(lengths.max(initial=0)) + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(1, len(powers)):  # up to the longest path's length, not per path
+            powers[i] = powers[i - 1] * base
+        after = np.repeat(lengths, lengths) - paths.position - 1
+        terms: NDArray[np.uint64] = (paths.codes + 1).astype(np.uint64) * powers[after]
+    return terms
+
+
+def path_keys(paths: Paths) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """A 64-bit polynomial key per path and, per touch, the key of its path without that touch.
+
+    Arithmetic is mod 2^64 with an odd base, which is invertible there: removing a touch moves
+    the earlier touches one place down, a multiplication by the inverse, exactly."""
+    odd_base = 2 * (paths.n_channels + 1) + 1
+    inverse = np.uint64(pow(odd_base, -1, 2**64))
+    lengths = paths.lengths
+    term = _key_terms(paths)
+    with np.errstate(over="ignore"):
+        keys = np.add.reduceat(term, paths.offsets[:-1])
+        running = np.cumsum(term)
+        path_start = np.repeat(running[paths.offsets[:-1]] - term[paths.offsets[:-1]], lengths)
+        before = running - term - path_start  # the touches of the same path before this one
+        drop = (keys[paths.path_of_touch] - before - term) + before * inverse
+    return keys, drop
+
+
+def _factorize(keys: NDArray[np.uint64]) -> tuple[Ints, Ints]:
+    """Each key's group, numbered in order of first appearance, and each group's first index.
+
+    Paths repeat a lot (millions of journeys, thousands of distinct paths): the distinct keys
+    of a sample, completed by those of the keys it misses, are searched rather than every key
+    sorted (a sort of ten million keys costs seconds)."""
+    n = len(keys)
+    known = np.unique(keys[:: max(1, n // 65536)])
+    at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    missed = known[at] != keys
+    if missed.any():
+        known = np.union1d(known, keys[missed])
+        at = np.searchsorted(known, keys)
+    first = np.full(len(known), n, dtype=np.int64)
+    np.minimum.at(first, at, np.arange(n, dtype=np.int64))
+    order = np.argsort(first)  # groups by first appearance
+    rank = np.empty(len(known), dtype=np.int64)
+    rank[order] = np.arange(len(known))
+    return rank[at], first[order]
+
+
 def _frozen(array: NDArray[T]) -> NDArray[T]:
     array.setflags(write=False)
     return array
@@ -133,12 +211,13 @@ def _frozen(array: NDArray[T]) -> NDArray[T]:
 
 def dense_ids(keys: Ints, size: int) -> tuple[Ints, Ints]:
     """The distinct keys ascending and each key's index among them, as np.unique(keys,
-    return_inverse=True) gives, for keys in [0, size); without a sort when size is not much
-    larger than the number of keys (a sort of a million keys costs about 0.1 s, this 0.01 s)."""
-    if size > 4 * len(keys) + 4096:
+    return_inverse=True) gives, for keys in [0, size); by marking the keys present instead of
+    a sort when size is not much larger than the number of keys (a pass over size booleans is
+    about 30 times cheaper per element than a sort of the keys, and 2^26 of them take 64 MB)."""
+    if size > min(16 * len(keys) + 4096, 1 << 26):
         uniques, inverse = np.unique(keys, return_inverse=True)
         return uniques.astype(np.int64), inverse.ravel().astype(np.int64)
     present = np.zeros(size, dtype=bool)
     present[keys] = True
-    index = np.cumsum(present, dtype=np.int64) - 1
-    return np.flatnonzero(present).astype(np.int64), index[keys]
+    index = np.cumsum(present, dtype=np.int32) - 1  # size < 2^26: int32 holds it
+    return np.flatnonzero(present).astype(np.int64), index[keys].astype(np.int64)

@@ -16,8 +16,8 @@ Floats = NDArray[np.float64]
 @dataclass(frozen=True)
 class Credit:
     """A model's credit per channel, and per touch of its paths (for drill-down by conversion
-    and by lead source: the per-touch credit sums to the per-channel totals); removal effects
-    for Markov."""
+    and by lead source: the per-touch credit sums to the per-channel totals; it may stop at the
+    last path that earns credit, models/spread.py); removal effects for Markov."""
 
     model: str
     channels: tuple[str, ...]

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from attribution.models.paths import Floats, Ints, Paths
+from attribution.models.paths import Floats, Ints, Paths, path_keys
 from attribution.models.result import Credit
 
 _NOISE = 1e-12  # differences of conversion rates smaller than this are rounding, not signal
@@ -113,30 +113,6 @@ def shapley(paths: Paths) -> Credit:
     )
 
 
-def _path_keys(paths: Paths) -> tuple[np.ndarray, np.ndarray]:
-    """A 64-bit polynomial key per path and, per touch, the key of its path without that touch.
-
-    Arithmetic is mod 2^64 with an odd base, which is invertible there: removing a touch moves
-    the earlier touches one place down, a multiplication by the inverse, exactly."""
-    odd_base = 2 * (paths.n_channels + 1) + 1
-    base = np.uint64(odd_base)
-    inverse = np.uint64(pow(odd_base, -1, 2**64))
-    digits = (paths.codes + 1).astype(np.uint64)
-    lengths = paths.lengths
-    powers = np.ones(int(lengths.max()) + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for i in range(1, len(powers)):  # up to the longest path's length, not per path
-            powers[i] = powers[i - 1] * base
-        after = np.repeat(lengths, lengths) - paths.position - 1
-        term = digits * powers[after]
-        keys = np.add.reduceat(term, paths.offsets[:-1])
-        running = np.cumsum(term)
-        path_start = np.repeat(running[paths.offsets[:-1]] - term[paths.offsets[:-1]], lengths)
-        before = running - term - path_start  # the touches of the same path before this one
-        drop = (keys[paths.path_of_touch] - before - term) + before * inverse
-    return keys, drop
-
-
 def fractribution(paths: Paths) -> Credit:
     """Google's simplified Shapley: position i of path t gets max(P(t) - P(t without i), 0)."""
     weights = fractribution_weights(paths)
@@ -159,7 +135,7 @@ class PathRates:
     number of count vectors (the data's, or bootstrap replicates')."""
 
     def __init__(self, paths: Paths) -> None:
-        keys, drop = _path_keys(paths)
+        keys, drop = path_keys(paths)
         self.paths = paths
         uniq, key_of_path = np.unique(keys, return_inverse=True)
         self.key_of_path = key_of_path.ravel().astype(np.int64)

@@ -156,7 +156,12 @@ class Warehouse:
         memory_limit: str = "",
         threads: int = 0,
     ) -> Warehouse:
-        config: dict[str, str | bool | int | float | list[str]] = {}
+        # The allocator's background threads give memory DuckDB freed back to the system as it
+        # goes; without them a large run keeps the peak of every statement (10M journeys: 1.2 GB
+        # more resident after building the journeys).
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "allocator_background_threads": True
+        }
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:

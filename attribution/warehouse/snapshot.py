@@ -141,6 +141,9 @@ def _fill(cur: Warehouse, source: str, info: dict[str, object]) -> None:
             )
         cur.execute("snapshot/create_info", info)
         for view in view_names():  # each binds to the snapshot's own tables
+            cur.execute_text(
+                fill("snapshot/drop_view", view=quote_ident(view)), name="snapshot/drop_view"
+            )
             cur.execute(f"views/{view}")
 
 
