@@ -401,17 +401,20 @@ class Ingestor:
                 self._prepare(wh, k, summary)
                 tick("validating", 2, steps)
                 if k != "revenue":
-                    wh.execute("ingest/resolve_sources")
+                    named = "source_id" in chosen or "source" in chosen
+                    wh.execute("ingest/resolve_sources" if named else "ingest/sources_unnamed")
                 self._store_valid(wh, k, chosen)
                 read, rejected, repeats = wh.fetchone("ingest/count_valid") or (0, 0, 0)
                 summary.rows_read, summary.rejected = int(read), int(rejected)
                 if repeats:
                     wh.execute("ingest/drop_key_repeats")
                 tick("quarantining", 3, steps)
-                wh.execute("ingest/insert_rejected", {"batch_id": batch_id})
-            summary.top_reasons = [
-                (str(r), int(n)) for r, n in wh.fetchall("ingest/top_reasons", {"limit": 5})
-            ]
+                if summary.rejected:
+                    wh.execute("ingest/insert_rejected", {"batch_id": batch_id})
+            if summary.rejected:
+                summary.top_reasons = [
+                    (str(r), int(n)) for r, n in wh.fetchall("ingest/top_reasons", {"limit": 5})
+                ]
             tick("loading", 4, steps)
             self._load(wh, k, batch_id, summary)
             summary.duplicates = summary.rows_read - summary.rejected - summary.loaded
