@@ -7,7 +7,8 @@ spread is printed; with --floor, DuckDB's floor for the same Parquet files is me
 
     python benchmarks/ingest.py                      # the issue's sizes
     python benchmarks/ingest.py --formats parquet --repeat 5 --floor
-    python benchmarks/ingest.py --formats parquet --profile     # each statement's time
+    python benchmarks/ingest.py --formats parquet --profile     # each statement's time and
+                                                                # its busiest thread
     python benchmarks/ingest.py --leads 100000 --formats parquet
     python benchmarks/ingest.py --formats parquet --row-group-rows 122880
 """
@@ -206,6 +207,7 @@ def _pass(
                         "seconds": secs,
                         "cpu_seconds": cpu,
                         "steps": {k: v for k, v in steps.items() if v[1] >= 0.01 or v[0] >= 0.02},
+                        "busiest": sum(v[2] for v in steps.values()),
                     }
                 )
     peak = peak_mb()
@@ -273,6 +275,12 @@ def _print_pass(fmt: str, out: dict[str, Any], run: int, runs: int) -> None:
             f"{fmt:8} {label:17} {total:>10,} rows in {secs:6.2f} s = "
             f"{total / secs / 1e6:5.2f} M rows/s, {cpu:5.2f} CPU s, loaded {loaded:,}{tag}"
         )
+        busiest = sum(r["busiest"] for r in rows)
+        if busiest:
+            print(
+                f"{'':8} {'':17} statements' busiest threads: {busiest:.2f} CPU s "
+                f"(at best {total / busiest / 1e6:.2f} M rows/s with idle cores)"
+            )
         for r in rows:
             print(
                 f"         {r['kind']:8} {r['rows']:>10,} rows {r['seconds']:6.2f} s "
@@ -281,9 +289,6 @@ def _print_pass(fmt: str, out: dict[str, Any], run: int, runs: int) -> None:
             )
             for name, (wall, cpu, busiest) in r["steps"].items():
                 print(f"             {wall:6.2f} s {cpu:6.2f} CPU s {busiest:5.2f} busiest  {name}")
-            if r["steps"]:
-                critical = sum(v[2] for v in r["steps"].values())
-                print(f"             busiest threads' CPU summed: {critical:.2f} s")
     print(f"{fmt:8} peak memory of the pass (resident set): {out['peak_mb']:.0f} MB")
 
 
@@ -340,11 +345,15 @@ def main() -> None:
             rate = [sum(r["rows"] for r in x) / sum(r["seconds"] for r in x) / 1e6 for x in first]
             rate2 = [sum(r["rows"] for r in x) / sum(r["seconds"] for r in x) / 1e6 for x in again]
             cpu = [sum(r["cpu_seconds"] for r in x) for x in first]
+            busiest = [sum(r["busiest"] for r in x) for x in first]
             peaks = [o["peak_mb"] for o in runs]
             loads = ", ".join(o["load_average"] for o in runs)
             print(f"{fmt:8} first load:       {_spread(rate, '.2f')} M rows/s")
             print(f"{fmt:8} same files again: {_spread(rate2, '.2f')} M rows/s")
             print(f"{fmt:8} first load CPU:   {_spread(cpu, '.2f')} s")
+            if args.profile:
+                spread = _spread(busiest, ".2f")
+                print(f"{fmt:8} first load busiest: {spread} CPU s (statements' busiest threads)")
             print(f"{fmt:8} peak memory:      {_spread(peaks, '.0f')} MB")
             print(f"{fmt:8} load average after each pass: {loads}")
             summary.append({"format": fmt, "runs": runs})
