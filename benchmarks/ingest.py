@@ -7,7 +7,8 @@ spread is printed; with --floor, DuckDB's floor for the same Parquet files is me
 
     python benchmarks/ingest.py                      # the issue's sizes
     python benchmarks/ingest.py --formats parquet --repeat 5 --floor
-    python benchmarks/ingest.py --formats parquet --profile     # each statement's time
+    python benchmarks/ingest.py --formats parquet --profile     # each statement's time and
+                                                                # its busiest thread
     python benchmarks/ingest.py --leads 100000 --formats parquet
     python benchmarks/ingest.py --formats parquet --row-group-rows 122880
 """
@@ -95,6 +96,19 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process so far (Linux /proc; 10 ms resolution)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        out[task.name] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
 def load_average() -> str:
     """The 1-minute load average: how much else shares the cores."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -137,19 +151,22 @@ def generate(
 
 
 def _profiled(steps: dict[str, list[float]]) -> None:
-    """Time every statement the loader runs (wall and process CPU seconds, by name)."""
+    """Time every statement the loader runs, by name: wall and process CPU seconds, and the CPU
+    seconds of its busiest thread (what more idle cores could not shorten)."""
     from attribution.warehouse.connection import Warehouse
 
     run = Warehouse.execute_text
 
     def timed(self: Warehouse, sql: str, params: Any = None, *, name: str = "inline") -> Any:
-        t0, c0 = time.perf_counter(), cpu_seconds()
+        t0, c0, th0 = time.perf_counter(), cpu_seconds(), thread_cpu()
         try:
             return run(self, sql, params, name=name)
         finally:
-            step = steps.setdefault(name, [0.0, 0.0])
+            th1 = thread_cpu()
+            step = steps.setdefault(name, [0.0, 0.0, 0.0])
             step[0] += time.perf_counter() - t0
             step[1] += cpu_seconds() - c0
+            step[2] += max((v - th0.get(k, 0.0) for k, v in th1.items()), default=0.0)
 
     Warehouse.execute_text = timed  # type: ignore[method-assign]
 
@@ -190,6 +207,7 @@ def _pass(
                         "seconds": secs,
                         "cpu_seconds": cpu,
                         "steps": {k: v for k, v in steps.items() if v[1] >= 0.01 or v[0] >= 0.02},
+                        "busiest": sum(v[2] for v in steps.values()),
                     }
                 )
     peak = peak_mb()
@@ -210,14 +228,18 @@ def _floor(files: dict[str, str], db: str, queue: mp.Queue) -> None:  # type: ig
         copy = f"{db}.{len(out)}"
         shutil.copy(db, copy)
         con = duckdb.connect(copy)
-        rows, t0, c0 = 0, time.perf_counter(), cpu_seconds()
+        rows, busiest, t0, c0 = 0, 0.0, time.perf_counter(), cpu_seconds()
         for sql, path in ((FLOOR_LEADS, files["leads"]), (FLOOR_TOUCHES, files["touches"])):
             con.execute("BEGIN TRANSACTION")
+            th0 = thread_cpu()
             rows += int(con.execute(sql.replace("{key}", key), {"path": path}).fetchall()[0][0])
+            busiest += max(v - th0.get(k, 0.0) for k, v in thread_cpu().items())
             con.execute("COMMIT")
         secs, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         con.close()
-        out.append({"key": label, "rows": rows, "seconds": secs, "cpu_seconds": cpu})
+        out.append(
+            {"key": label, "rows": rows, "seconds": secs, "cpu_seconds": cpu, "busiest": busiest}
+        )
     queue.put(out)
 
 
@@ -253,14 +275,20 @@ def _print_pass(fmt: str, out: dict[str, Any], run: int, runs: int) -> None:
             f"{fmt:8} {label:17} {total:>10,} rows in {secs:6.2f} s = "
             f"{total / secs / 1e6:5.2f} M rows/s, {cpu:5.2f} CPU s, loaded {loaded:,}{tag}"
         )
+        busiest = sum(r["busiest"] for r in rows)
+        if busiest:
+            print(
+                f"{'':8} {'':17} statements' busiest threads: {busiest:.2f} CPU s "
+                f"(at best {total / busiest / 1e6:.2f} M rows/s with idle cores)"
+            )
         for r in rows:
             print(
                 f"         {r['kind']:8} {r['rows']:>10,} rows {r['seconds']:6.2f} s "
                 f"({r['rows'] / r['seconds'] / 1e6:.2f} M rows/s, {r['cpu_seconds']:.2f} CPU s) "
                 f"loaded {r['loaded']:,}"
             )
-            for name, (wall, cpu) in r["steps"].items():
-                print(f"             {wall:6.2f} s {cpu:6.2f} CPU s  {name}")
+            for name, (wall, cpu, busiest) in r["steps"].items():
+                print(f"             {wall:6.2f} s {cpu:6.2f} CPU s {busiest:5.2f} busiest  {name}")
     print(f"{fmt:8} peak memory of the pass (resident set): {out['peak_mb']:.0f} MB")
 
 
@@ -317,11 +345,15 @@ def main() -> None:
             rate = [sum(r["rows"] for r in x) / sum(r["seconds"] for r in x) / 1e6 for x in first]
             rate2 = [sum(r["rows"] for r in x) / sum(r["seconds"] for r in x) / 1e6 for x in again]
             cpu = [sum(r["cpu_seconds"] for r in x) for x in first]
+            busiest = [sum(r["busiest"] for r in x) for x in first]
             peaks = [o["peak_mb"] for o in runs]
             loads = ", ".join(o["load_average"] for o in runs)
             print(f"{fmt:8} first load:       {_spread(rate, '.2f')} M rows/s")
             print(f"{fmt:8} same files again: {_spread(rate2, '.2f')} M rows/s")
             print(f"{fmt:8} first load CPU:   {_spread(cpu, '.2f')} s")
+            if args.profile:
+                spread = _spread(busiest, ".2f")
+                print(f"{fmt:8} first load busiest: {spread} CPU s (statements' busiest threads)")
             print(f"{fmt:8} peak memory:      {_spread(peaks, '.0f')} MB")
             print(f"{fmt:8} load average after each pass: {loads}")
             summary.append({"format": fmt, "runs": runs})
@@ -338,9 +370,10 @@ def main() -> None:
             for i, key in enumerate(FLOOR_KEYS):
                 rate = [f[i]["rows"] / f[i]["seconds"] / 1e6 for f in floors]
                 cpu = [f[i]["cpu_seconds"] for f in floors]
+                busiest = [f[i]["busiest"] for f in floors]
                 print(
                     f"floor    {key:10} first load: {_spread(rate, '.2f')} M rows/s, "
-                    f"CPU {_spread(cpu, '.2f')} s"
+                    f"CPU {_spread(cpu, '.2f')} s, busiest thread {_spread(busiest, '.2f')} s"
                 )
             summary.append({"floor": floors})
         if args.json:

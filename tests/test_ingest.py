@@ -374,6 +374,22 @@ def test_touch_ids_are_stored_with_zstd_and_keys_as_they_are(pipe: Pipeline) -> 
     ]
 
 
+def test_lead_ids_are_stored_with_zstd(pipe: Pipeline) -> None:
+    con = pipe.warehouse.con
+    con.execute(
+        "INSERT INTO leads (lead_id, created_at, batch_id, row_number) "
+        "SELECT 'L' || range, TIMESTAMP '2026-03-01' + INTERVAL (range) SECOND, 1, range "
+        "FROM range(50000)"
+    )
+    con.execute("CHECKPOINT")
+    stored = con.execute(
+        "SELECT list(DISTINCT compression ORDER BY compression) "
+        "FROM pragma_storage_info('leads') "
+        "WHERE column_name = 'lead_id' AND segment_type <> 'VALIDITY'"
+    ).fetchall()
+    assert stored == [(["ZSTD"],)]
+
+
 def test_a_lead_repeated_within_a_file_lands_once(pipe: Pipeline, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "l.csv", LEADS_HEADER, [GOOD_LEAD, GOOD_LEAD])
     s = pipe.ingest("leads", path)

@@ -263,3 +263,8 @@ def _first_ragged(fh: Iterable[str], name: str, delimiter: str) -> str | None:
         f"{'those lines' if others else 'that line'}, or put double quotes around fields that "
         f"hold {_DELIMITERS[delimiter]}"
     )
+
+
+def printable(text: str) -> str:
+    """Text from a file, safe in a message: control and format characters as U+FFFD."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in text)
