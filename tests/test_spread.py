@@ -69,6 +69,19 @@ def test_every_model_gives_each_touch_the_credit_of_a_run_per_journey(
         np.testing.assert_allclose(got.removal_conversions, want.removal_conversions, rtol=1e-9)
 
 
+@pytest.mark.parametrize("order", [2, 3])
+def test_markov_fits_each_journey_where_a_run_per_journey_stops(order: int) -> None:
+    """Higher orders credit channels through the chain that no journey's split can take in
+    full: the fit stops short, at the same sweep as on every journey (Paths.most)."""
+    paths = journeys(4000, seed=11)
+    got, shares = ByPath(paths).credit("markov", ModelOptions(order=order))
+    want = run_models(paths, ["markov"], ModelOptions(order=order))[0]
+    assert shares is not None
+    n = len(got.touch_conversions)
+    np.testing.assert_allclose(got.touch_conversions, want.touch_conversions[:n], rtol=1e-12)
+    np.testing.assert_allclose(got.touch_value, want.touch_value[:n], rtol=1e-12)
+
+
 def test_a_path_whose_values_cancel_runs_every_model_per_journey() -> None:
     # Two journeys on one path, a sale and its refund: the path's value sums to 0, so no share
     # per unit of value can be recovered from it.
@@ -153,13 +166,9 @@ def test_the_stored_per_conversion_credit_is_each_journeys_own(
             ).fetchall()
         }
         assert got.keys() == expected.keys(), name
-        # Markov splits a journey's credit by an iterative fit that stops within 1e-12 of the
-        # run's total (markov.fit_shares); on distinct paths it stops at another sweep.
-        fit = 1e-12 if name == "markov" else 0.0
-        total_n, total_v = found.paths.conversions.sum(), found.paths.value.sum()
         for key, (conv, value) in expected.items():
-            assert got[key][0] == pytest.approx(conv, rel=1e-9, abs=fit * total_n), (name, key)
-            assert got[key][1] == pytest.approx(value, rel=1e-9, abs=fit * total_v), (name, key)
+            assert got[key][0] == pytest.approx(conv, rel=1e-9, abs=1e-15), (name, key)
+            assert got[key][1] == pytest.approx(value, rel=1e-9, abs=1e-12), (name, key)
 
 
 def test_a_run_stores_a_path_per_conversion(stored: tuple[Pipeline, int]) -> None:

@@ -261,15 +261,21 @@ def markov(paths: Paths, order: int = 1) -> Credit:
         r.conversions,
         r.value,
         touch_conversions=per_conversion(
-            paths, r.removal_conversions, paths.conversions, r.conversions
+            paths, r.removal_conversions, paths.conversions, r.conversions, _most(paths, 0)
         ),
-        touch_value=per_conversion(paths, r.removal_value, paths.value, r.value),
+        touch_value=per_conversion(paths, r.removal_value, paths.value, r.value, _most(paths, 1)),
         removal_conversions=r.removal_conversions,
         removal_value=r.removal_value,
     )
 
 
-def per_conversion(paths: Paths, effect: Floats, rows: Floats, columns: Floats) -> Floats:
+def _most(paths: Paths, row: int) -> Floats | None:
+    return None if paths.most is None else paths.most[row]
+
+
+def per_conversion(
+    paths: Paths, effect: Floats, rows: Floats, columns: Floats, most: Floats | None = None
+) -> Floats:
     """Per-touch credit whose per-journey sums are the journeys' conversions (rows) and whose
     per-channel sums are the Markov totals (columns), by iterative proportional fitting from
     the removal effects of the channels each journey touched.
@@ -281,7 +287,9 @@ def per_conversion(paths: Paths, effect: Floats, rows: Floats, columns: Floats) 
 
     Every fitting step keeps a journey's split proportional to its row times a function of its
     channel set, so the fit runs on the distinct channel sets (rows summed) and is spread back:
-    the same numbers as fitting every journey, at the cost of a few hundred sets."""
+    the same numbers as fitting every journey, at the cost of a few hundred sets. most: each
+    path's largest row of one journey, when a path stands for several (the fit's error is
+    measured per journey, so distinct paths stop where their journeys would)."""
     sets, set_of_path = paths.channel_sets
     n_sets, n_ch = len(sets), max(paths.n_channels, 1)
     owner = paths.path_of_touch
@@ -290,7 +298,7 @@ def per_conversion(paths: Paths, effect: Floats, rows: Floats, columns: Floats) 
     cell_set, cell_channel = cells // n_ch, cells % n_ch
     set_rows = np.bincount(set_of_path, rows, n_sets).astype(np.float64)
     largest = np.zeros(n_sets)  # the largest row of each set: for the per-journey error
-    np.maximum.at(largest, set_of_path, np.abs(rows))
+    np.maximum.at(largest, set_of_path, np.abs(rows) if most is None else most)
     share = fit_shares(effect[cell_channel], cell_set, cell_channel, set_rows, columns, largest)
     # Each journey: its row times its set's share of the channel, split over the channel's
     # touches in the journey.

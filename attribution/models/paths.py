@@ -33,6 +33,9 @@ class Paths:
     nulls: Floats
     gaps: Floats | None = None
     sources: Ints | None = None
+    # When a path stands for several journeys (Paths.distinct): the largest absolute conversions
+    # and value of one of them, shape (2, paths); Markov's per-journey fit measures its error so.
+    most: Floats | None = None
 
     def __post_init__(self) -> None:
         n = len(self.conversions)
@@ -44,6 +47,8 @@ class Paths:
             raise ValueError("gaps must give one value per touch")
         if self.sources is not None and len(self.sources) != len(self.codes):
             raise ValueError("sources must give one value per touch")
+        if self.most is not None and self.most.shape != (2, n):
+            raise ValueError("most must give two values per path")
 
     @property
     def n_paths(self) -> int:
@@ -126,6 +131,12 @@ class Paths:
         kept = lengths[first]
         starts_of = np.repeat(self.offsets[first] - np.r_[0, np.cumsum(kept)[:-1]], kept)
         n = len(first)
+        most = np.zeros((2, n))
+        np.maximum.at(most[0], group, np.abs(self.conversions))
+        np.maximum.at(most[1], group, np.abs(self.value))
+        if self.most is not None:  # already distinct paths: the largest of their journeys
+            np.maximum.at(most[0], group, self.most[0])
+            np.maximum.at(most[1], group, self.most[1])
         return group, Paths(
             channels=self.channels,
             offsets=np.r_[0, np.cumsum(kept)].astype(np.int64),
@@ -133,6 +144,7 @@ class Paths:
             conversions=np.bincount(group, self.conversions, n).astype(np.float64),
             value=np.bincount(group, self.value, n).astype(np.float64),
             nulls=np.bincount(group, self.nulls, n).astype(np.float64),
+            most=most,
         )
 
     @cached_property
