@@ -252,27 +252,34 @@ def model_name(order: int) -> str:
     return f"markov_{order}" if order > 1 else "markov"
 
 
-def markov(paths: Paths, order: int = 1) -> Credit:
-    """Removal-effect Markov credit for conversions and value, exactly."""
+def markov(paths: Paths, order: int = 1, largest: tuple[Floats, Floats] | None = None) -> Credit:
+    """Removal-effect Markov credit for conversions and value, exactly. largest: for paths
+    that each stand for many journeys, each path's largest conversions and absolute value of
+    one journey (the per-conversion fit measures its error per journey); by default a path
+    is one journey."""
     r = removal(Chain(paths, order), paths.n_channels, paths.conversions.sum(), paths.value.sum())
+    rows_conv, rows_value = largest if largest is not None else (None, None)
     return Credit(
         model_name(order),
         paths.channels,
         r.conversions,
         r.value,
         touch_conversions=per_conversion(
-            paths, r.removal_conversions, paths.conversions, r.conversions
+            paths, r.removal_conversions, paths.conversions, r.conversions, rows_conv
         ),
-        touch_value=per_conversion(paths, r.removal_value, paths.value, r.value),
+        touch_value=per_conversion(paths, r.removal_value, paths.value, r.value, rows_value),
         removal_conversions=r.removal_conversions,
         removal_value=r.removal_value,
     )
 
 
-def per_conversion(paths: Paths, effect: Floats, rows: Floats, columns: Floats) -> Floats:
+def per_conversion(
+    paths: Paths, effect: Floats, rows: Floats, columns: Floats, largest_row: Floats | None = None
+) -> Floats:
     """Per-touch credit whose per-journey sums are the journeys' conversions (rows) and whose
     per-channel sums are the Markov totals (columns), by iterative proportional fitting from
-    the removal effects of the channels each journey touched.
+    the removal effects of the channels each journey touched. largest_row: each path's largest
+    absolute row of one journey (default: the path's row, a path per journey).
 
     Both match whenever some split of each journey over its own channels can give every
     channel its total. A channel credited only through the chain (it leads into converting
@@ -290,7 +297,7 @@ def per_conversion(paths: Paths, effect: Floats, rows: Floats, columns: Floats) 
     cell_set, cell_channel = cells // n_ch, cells % n_ch
     set_rows = np.bincount(set_of_path, rows, n_sets).astype(np.float64)
     largest = np.zeros(n_sets)  # the largest row of each set: for the per-journey error
-    np.maximum.at(largest, set_of_path, np.abs(rows))
+    np.maximum.at(largest, set_of_path, np.abs(rows if largest_row is None else largest_row))
     share = fit_shares(effect[cell_channel], cell_set, cell_channel, set_rows, columns, largest)
     # Each journey: its row times its set's share of the channel, split over the channel's
     # touches in the journey.

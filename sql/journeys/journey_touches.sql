@@ -11,7 +11,8 @@
 -- Params: $lookback (INTERVAL), $end, $window_from (TIMESTAMP, UTC: $end less the lookback).
 -- Columns: journey ('c:' || conversion id, or 'n:' || lead id), converting (1 or 0),
 -- conversion_id, lead_id, value (0 when not converting), converted_at and day (NULL when not
--- converting), channel, channel_code, source_id (-1: none), occurred_at, pos (from 1).
+-- converting), channel, channel_code, source_id (-1: none), occurred_at, pos (from 1), n (the
+-- journey's touches: counted in the same partition as pos, so no shuffle by journey).
 CREATE OR REPLACE TEMP VIEW journey_touches AS
 SELECT
     'c:' || c.conversion_id AS journey,
@@ -28,7 +29,8 @@ SELECT
     row_number() OVER (
         PARTITION BY c.lead_id, c.conversion_id
         ORDER BY tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
-    ) AS pos
+    ) AS pos,
+    count(*) OVER (PARTITION BY c.lead_id, c.conversion_id) AS n
 FROM run_conversions AS c
 JOIN touch_channels AS tc ON tc.lead_id = c.lead_id
 JOIN run_channels AS rc ON rc.channel = tc.channel
@@ -50,7 +52,8 @@ SELECT
     row_number() OVER (
         PARTITION BY l.lead_id
         ORDER BY tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
-    )
+    ),
+    count(*) OVER (PARTITION BY l.lead_id)
 FROM leads AS l
 JOIN touch_channels AS tc ON tc.lead_id = l.lead_id
 JOIN run_channels AS rc ON rc.channel = tc.channel
