@@ -65,11 +65,15 @@ def journeys(engine: SqlEngine, spec: RunSpec) -> Found:
     lookback = timedelta(days=spec.lookback_days)
     window = {"lookback": lookback, "end": spec.end, "window_from": spec.end - lookback}
     engine.register("run_kinds", pa.table({"kind": pa.array(list(spec.kinds), pa.string())}))
-    engine.create(
-        "channels/map_touches",
-        {"since": spec.start - lookback, "until": spec.end, "leads_since": None},
-    )
-    engine.create("journeys/channels")
+    mapped: dict[str, object] = {
+        "since": spec.start - lookback,
+        "until": spec.end,
+        "leads_since": None,
+    }
+    engine.create("journeys/mapping_keys", mapped)
+    engine.create("journeys/key_channels")
+    engine.create("journeys/run_channels")
+    engine.create("channels/map_touches", mapped)
     engine.create("journeys/conversions", {"start": spec.start, "end": spec.end})
     engine.create("journeys/journey_touches", window)
     engine.create("models/journey_steps")

@@ -4,7 +4,8 @@
 -- created before $end) with no conversion in the run, its touches in [$end - lookback, $end).
 -- Touches in time order; ties by ingest order (batch, row), then the touch before the lead
 -- creation. Portable SQL: the Spark engine runs this same file (see attribution/portable.py).
--- Grain: (journey, pos). Reads run_conversions, touch_channels, run_channels, leads.
+-- Grain: (journey, pos). Reads run_conversions, touch_channels (with each touch's channel code),
+-- leads.
 -- A conversion's journey is partitioned by its lead as well (the same rows: a conversion has one
 -- lead) so that Spark numbers the touches where the join on lead_id put them, without another
 -- shuffle.
@@ -22,8 +23,8 @@ SELECT
     c.value,
     c.converted_at,
     CAST(c.converted_at AS DATE) AS day,
-    rc.channel,
-    rc.code AS channel_code,
+    tc.channel,
+    tc.channel_code,
     coalesce(tc.source_id, -1) AS source_id,
     tc.occurred_at,
     row_number() OVER (
@@ -33,7 +34,6 @@ SELECT
     count(*) OVER (PARTITION BY c.lead_id, c.conversion_id) AS n
 FROM run_conversions AS c
 JOIN touch_channels AS tc ON tc.lead_id = c.lead_id
-JOIN run_channels AS rc ON rc.channel = tc.channel
 WHERE tc.occurred_at < c.converted_at
   AND tc.occurred_at >= c.converted_at - $lookback
 UNION ALL
@@ -45,8 +45,8 @@ SELECT
     CAST(0 AS DOUBLE),
     CAST(NULL AS TIMESTAMP),
     CAST(NULL AS DATE),
-    rc.channel,
-    rc.code,
+    tc.channel,
+    tc.channel_code,
     coalesce(tc.source_id, -1),
     tc.occurred_at,
     row_number() OVER (
@@ -56,7 +56,6 @@ SELECT
     count(*) OVER (PARTITION BY l.lead_id)
 FROM leads AS l
 JOIN touch_channels AS tc ON tc.lead_id = l.lead_id
-JOIN run_channels AS rc ON rc.channel = tc.channel
 WHERE NOT l.junk
   AND l.created_at < $end
   AND tc.occurred_at < $end
