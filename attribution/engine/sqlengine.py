@@ -81,8 +81,8 @@ class DuckDBEngine:
         self._registered.clear()
 
 
-# Tables of a few rows (one per channel) that a run joins with every touch: Spark cannot size
-# a checkpointed table, so without a hint it would shuffle the touches to join them.
+# Tables of a few rows (one per channel) that a run may join with many rows: Spark cannot size
+# a checkpointed table, so without a hint it would shuffle the other side to join them.
 SMALL_TABLES = frozenset({"run_channels"})
 
 

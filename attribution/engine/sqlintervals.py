@@ -7,8 +7,9 @@ journeys drawn from Poissons of their counts, each converting journey carrying i
 value). time_decay's shares depend on each journey's touch times, not only on its path: the
 engine sums its credit per (path, channel), and each journey of a path carries the path's mean
 shares. A period inside the window (a report's): the period's converting journeys per path
-drawn from Poissons, each carrying its path's mean credit in the period under each model, as
-the run computed it (the DuckDB engine holds each journey's own credit)."""
+drawn from Poissons, each carrying its path's credit in the period: its shares under each
+path-determined model (engine/pathshares.py), time_decay's mean credit (the DuckDB engine holds
+each journey's own credit)."""
 
 from __future__ import annotations
 
