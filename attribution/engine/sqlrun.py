@@ -59,9 +59,11 @@ class SqlRun:
     intervals: dict[str, pa.Table] = field(default_factory=dict)  # engine/sqlintervals.py
 
 
-def journeys(engine: SqlEngine, spec: RunSpec) -> Found:
+def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) -> Found:
     """Map channels and build the journeys and their distinct paths on the engine (its touches,
-    leads, revenue_events, lead_sources and channel_rules must be there)."""
+    leads, revenue_events, lead_sources and channel_rules must be there). The rules are matched
+    on the distinct mapping keys (a few dozen rows) by mapper (default: the engine; a Spark run
+    hands them to the warehouse's DuckDB, where they take milliseconds, not Spark jobs)."""
     lookback = timedelta(days=spec.lookback_days)
     window = {"lookback": lookback, "end": spec.end, "window_from": spec.end - lookback}
     engine.register("run_kinds", pa.table({"kind": pa.array(list(spec.kinds), pa.string())}))
@@ -70,16 +72,22 @@ def journeys(engine: SqlEngine, spec: RunSpec) -> Found:
         "until": spec.end,
         "leads_since": None,
     }
-    engine.create("journeys/mapping_keys", mapped)
-    engine.create("journeys/key_channels")
-    engine.create("journeys/run_channels")
+    keys = engine.query("journeys/mapping_keys", mapped)
+    on = mapper or engine
+    on.register("run_mapping_keys", keys)
+    key_channels = on.query("journeys/key_channels")
+    on.register("run_key_channels", key_channels)
+    run_channels = on.query("journeys/run_channels")
+    if on is not engine:
+        engine.register("run_key_channels", key_channels)
+    engine.register("run_channels", run_channels)
     engine.create("channels/map_touches", mapped)
     engine.create("journeys/conversions", {"start": spec.start, "end": spec.end})
     engine.create("journeys/journey_touches", window)
     engine.create("models/journey_steps")
     engine.create("models/run_journeys")
     engine.create("journeys/journey_ids")
-    names = engine.query("journeys/channel_names").column("channel").to_pylist()
+    names = run_channels.sort_by("code").column("channel").to_pylist()
     stats = engine.query("journeys/window_stats", {"lookback": lookback}).to_pylist()[0]
     paths = sqlintervals.by_path(engine.query("models/path_totals"))
     converting = int(_column(paths, "conversions").sum())

@@ -2,9 +2,9 @@
 -- conversion), with the journeys' value: every path-determined model's credit is its share of
 -- a (path, position) times these (share_cells.sql). Journeys are first summed per (path,
 -- sources, day), then spread over their positions (run_positions: 1 to the longest path, a
--- registered table).
+-- registered table). A view: share_cells.sql reads it once, in the same Spark job.
 -- Grain: (path_key, pos, source_id, day). Reads run_journeys, run_positions. Params: none.
-CREATE OR REPLACE TEMP TABLE step_cells AS
+CREATE OR REPLACE TEMP VIEW step_cells AS
 WITH journeys AS (
     SELECT path_key, source_key, day, n, count(*) AS journeys, sum(value) AS value
     FROM run_journeys
