@@ -12,8 +12,11 @@
 -- Params: $lookback (INTERVAL), $end, $window_from (TIMESTAMP, UTC: $end less the lookback).
 -- Columns: journey ('c:' || conversion id, or 'n:' || lead id), converting (1 or 0),
 -- conversion_id, lead_id, value (0 when not converting), converted_at and day (NULL when not
--- converting), channel, channel_code, source_id (-1: none), occurred_at, pos (from 1), n (the
--- journey's touches: counted in the same partition as pos, so no shuffle by journey).
+-- converting), channel, channel_code, source_id (-1: none), occurred_at, pos (from 1), and
+-- what the journey's touches make (computed in the same partition as pos, so that no later
+-- statement shuffles the touches by journey): n, their count; path_key, their channel codes in
+-- touch order joined by '>'; source_key, their source ids (-1: none) in touch order joined by
+-- ','.
 CREATE OR REPLACE TEMP VIEW journey_touches AS
 SELECT
     'c:' || c.conversion_id AS journey,
@@ -31,7 +34,13 @@ SELECT
         PARTITION BY c.lead_id, c.conversion_id
         ORDER BY tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
     ) AS pos,
-    count(*) OVER (PARTITION BY c.lead_id, c.conversion_id) AS n
+    count(*) OVER (PARTITION BY c.lead_id, c.conversion_id) AS n,
+    string_agg(CAST(tc.channel_code AS VARCHAR), '>' ORDER BY
+        tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
+    ) OVER (PARTITION BY c.lead_id, c.conversion_id) AS path_key,
+    string_agg(CAST(coalesce(tc.source_id, -1) AS VARCHAR), ',' ORDER BY
+        tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
+    ) OVER (PARTITION BY c.lead_id, c.conversion_id) AS source_key
 FROM run_conversions AS c
 JOIN touch_channels AS tc ON tc.lead_id = c.lead_id
 WHERE tc.occurred_at < c.converted_at
@@ -53,7 +62,13 @@ SELECT
         PARTITION BY l.lead_id
         ORDER BY tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
     ),
-    count(*) OVER (PARTITION BY l.lead_id)
+    count(*) OVER (PARTITION BY l.lead_id),
+    string_agg(CAST(tc.channel_code AS VARCHAR), '>' ORDER BY
+        tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
+    ) OVER (PARTITION BY l.lead_id),
+    string_agg(CAST(coalesce(tc.source_id, -1) AS VARCHAR), ',' ORDER BY
+        tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
+    ) OVER (PARTITION BY l.lead_id)
 FROM leads AS l
 JOIN touch_channels AS tc ON tc.lead_id = l.lead_id
 WHERE NOT l.junk
