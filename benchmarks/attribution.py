@@ -90,6 +90,20 @@ def children_peak_mb() -> float:
     return total
 
 
+def children_cpu_s() -> float:
+    """CPU seconds (user and system) used so far by this process's children (Spark's JVM)."""
+    me, total = str(os.getpid()), 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:  # after the name: state, ppid, ...; utime and stime are 14, 15
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def time_spark_statements() -> dict[str, float]:
     """Seconds spent in each SparkEngine call, by statement, from now on in this process."""
     from attribution.engine import sqlengine
@@ -139,6 +153,7 @@ def spark_run(db: str) -> None:
         session = spark.session(settings.spark, "attribution-benchmark")
         started = time.perf_counter() - t0
         mark[0] = time.perf_counter()
+        cpu = (time.process_time(), children_cpu_s())
         result = spark.run(
             pipe.warehouse,
             settings,
@@ -147,6 +162,7 @@ def spark_run(db: str) -> None:
             progress=step,
         )
         step("done")
+        cpu = (time.process_time() - cpu[0], children_cpu_s() - cpu[1])
         jvm = children_peak_mb()
         session.stop()
     print(f"  {'Spark session start (local[2])':34} {started:7.2f} s")
@@ -154,6 +170,7 @@ def spark_run(db: str) -> None:
         print(f"    {label[:32]:32} {secs:7.2f} s")
     print(
         f"  {'Spark stored run, all models':34} {result.seconds:7.2f} s (run {result.run_id}), "
+        f"CPU: Python {cpu[0]:.1f} s, Spark JVM {cpu[1]:.1f} s; "
         f"peak memory: Python {peak_mb():.0f} MB, Spark JVM {jvm:.0f} MB"
     )
     print("    slowest statements (all calls of each):")

@@ -97,7 +97,6 @@ def export_events(pipe: Pipeline, out: Path) -> int:
     lookback = timedelta(days=LOOKBACK_DAYS)
     with wh.cursor() as cur:
         channels.map_touches(cur, since=START - lookback, until=END, all_leads=True)
-        cur.execute("journeys/channels")
         cur.con.register("run_kinds", pa.table({"kind": ["won"]}))
         cur.execute("journeys/conversions", {"start": START, "end": END})
         window = {"lookback": lookback, "end": END, "window_from": END - lookback}

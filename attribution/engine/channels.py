@@ -52,11 +52,15 @@ def map_touches(
 ) -> None:
     """Build touch_channels on this connection (only touches in [since, until) when given;
     with all_leads, every lead's creation before until, whenever it was), loading the default
-    rules first if needed."""
+    rules first if needed. The rules are matched once per distinct mapping key (and leave
+    run_mapping_keys, run_key_channels and run_channels on the connection)."""
     if not rules_loaded(wh):
         load_default_rules(wh)
-    leads_since = None if all_leads else since
-    wh.execute("channels/map_touches", {"since": since, "until": until, "leads_since": leads_since})
+    window = {"since": since, "until": until, "leads_since": None if all_leads else since}
+    wh.execute("journeys/mapping_keys", window)
+    wh.execute("journeys/key_channels")
+    wh.execute("journeys/run_channels")
+    wh.execute("channels/map_touches", window)
 
 
 def unassigned_share(wh: Warehouse) -> float:

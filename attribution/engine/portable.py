@@ -27,8 +27,10 @@ Dialect = Literal["duckdb", "spark"]
 # The statements the Spark engine runs: the channel mapping, the journeys, the models and the
 # per-run rows it brings back (the tests check that each transpiles and passes `problems`).
 PORTABLE: Final = (
+    "journeys/mapping_keys",
+    "journeys/key_channels",
+    "journeys/run_channels",
     "channels/map_touches",
-    "journeys/channels",
     "journeys/channel_names",
     "journeys/conversions",
     "journeys/journey_touches",
@@ -49,8 +51,8 @@ _KNOWN_ANONYMOUS: Final = frozenset({"UNIX_MICROS"})
 # it runs (aggregates over the touches): hinted to be broadcast on Spark, so the touches are not
 # shuffled to meet them. Comments do not survive transpiling, so hints are set here.
 _BROADCAST: Final[dict[str, frozenset[str]]] = {
-    # the rules' hits per distinct UTM combination, and the channels' canonical spellings
-    "channels/map_touches": frozenset({"u", "d", "g"}),
+    # the mapping keys with their channels (a few dozen rows), which every touch joins
+    "channels/map_touches": frozenset({"k"}),
 }
 # Constructs whose results differ between the engines or that Spark lacks (stack notes).
 _REFUSED: Final[dict[type[exp.Expr], str]] = {

@@ -6,6 +6,7 @@ is a clear error, not a stack trace."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 from attribution.config import Settings, SparkSettings
 from attribution.engine import channels, sqlrun
 from attribution.engine.runs import RunSpec
-from attribution.engine.sqlengine import SparkEngine
+from attribution.engine.sqlengine import DuckDBEngine, SparkEngine
 from attribution.errors import AttributionError, first_line
 from attribution.warehouse.connection import Warehouse
 from attribution.warehouse.statements import fill, quote_ident
@@ -195,10 +196,11 @@ def run(
         elif "://" not in lake:
             lake = str(settings.resolve(Path(lake)))
         say("starting Spark" if spark is None else "using the Spark session")
-        with spark_engine(settings, spark) as engine:
+        mapper = DuckDBEngine(cur)  # the rules, on the distinct mapping keys
+        with spark_engine(settings, spark) as engine, contextlib.closing(mapper):
             load_inputs(engine, cur, lake_paths(lake))
             say("journeys on Spark")
-            found = sqlrun.journeys(engine, spec)
+            found = sqlrun.journeys(engine, spec, mapper)
             say(f"{found.converting:,} converting journeys; models on Spark")
             result = sqlrun.run_models(engine, spec, found)
             say("storing the run")

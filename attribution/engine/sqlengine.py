@@ -81,11 +81,6 @@ class DuckDBEngine:
         self._registered.clear()
 
 
-# Tables of a few rows (one per channel) that a run joins with every touch: Spark cannot size
-# a checkpointed table, so without a hint it would shuffle the touches to join them.
-SMALL_TABLES = frozenset({"run_channels"})
-
-
 class SparkEngine:
     """The statements on a Spark session, transpiled by sqlglot; tables are computed once
     (local checkpoints) and dropped with the views by close()."""
@@ -112,8 +107,6 @@ class SparkEngine:
             planned = frame
             frame = _on_spark(name, lambda: planned.localCheckpoint(eager=True))
             self._cached.append(frame)
-            if target in SMALL_TABLES:
-                frame = _broadcast(frame)
         frame.createOrReplaceTempView(target)
         self._views.append(target)
 
@@ -167,13 +160,6 @@ def _on_spark(name: str, work: Callable[[], T]) -> T:
         raise
     except Exception as exc:  # Spark raises its own exception classes
         raise AttributionError(f"Spark could not run sql/{name}.sql: {first_line(exc)}") from exc
-
-
-def _broadcast(frame: DataFrame) -> DataFrame:
-    """The frame marked to be broadcast to every join that reads it."""
-    from pyspark.sql.functions import broadcast
-
-    return broadcast(frame)
 
 
 def _spark_ready(table: pa.Table) -> pa.Table:

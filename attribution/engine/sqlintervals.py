@@ -7,8 +7,9 @@ journeys drawn from Poissons of their counts, each converting journey carrying i
 value). time_decay's shares depend on each journey's touch times, not only on its path: the
 engine sums its credit per (path, channel), and each journey of a path carries the path's mean
 shares. A period inside the window (a report's): the period's converting journeys per path
-drawn from Poissons, each carrying its path's mean credit in the period under each model, as
-the run computed it (the DuckDB engine holds each journey's own credit)."""
+drawn from Poissons, each carrying its path's credit in the period: its shares under each
+path-determined model (engine/pathshares.py), time_decay's mean credit (the DuckDB engine holds
+each journey's own credit)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.engine.intervals import Bounds, Scope, placebo_rows
+from attribution.engine.pathshares import Shares
 from attribution.engine.sqlengine import SqlEngine
 from attribution.models.bootstrap import BootstrapSpec, Replicates
 from attribution.models.paths import Floats, Paths
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
     from attribution.engine.runs import RunSpec
 
 _PER_PATH = ("time_decay",)  # models whose credit the path alone does not fix
+
+
+def _floats(table: pa.Table, name: str) -> Floats:
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), np.float64)
 
 
 def by_path(table: pa.Table) -> pa.Table:
@@ -59,8 +65,9 @@ def path_file(totals: pa.Table, channels: tuple[str, ...]) -> Paths:
 
 class PathCredit:
     """Each model's credit per (distinct path, channel) of the converting journeys of each
-    period asked for (the run's window for time_decay, and the spec's periods), read from the
-    engine while the model's touch_credit view is in place."""
+    period asked for (the run's window for time_decay, and the spec's periods): time_decay's
+    read from the engine while its touch_credit view is in place, the other models' from their
+    shares of each path."""
 
     def __init__(self, engine: SqlEngine, spec: RunSpec, channels: tuple[str, ...]) -> None:
         self.engine, self.spec, self.channels = engine, spec, channels
@@ -74,17 +81,41 @@ class PathCredit:
         params: dict[str, object] = {"from": period[0], "to": period[1]}
         return by_path(self.engine.query("models/path_period_journeys", params))
 
-    def add(self, model: str, name: str) -> None:
-        """Read one model's credit per (path, channel) for each period (the run's window only
-        for the models whose credit the path fixes: their window replicates are refits)."""
+    def add(self, model: str) -> None:
+        """Read a per-journey model's credit per (path, channel) for each period."""
         found = []
         for k, (start, end) in enumerate(self.periods):
-            if k == 0 and name not in _PER_PATH:
-                found.append((np.zeros((0, 0)), np.zeros((0, 0))))
-                continue
             rows = self.engine.query("models/path_period_credit", {"from": start, "to": end})
             found.append(self._matrix(rows, self.journeys[k]))
         self.credit[model] = found
+
+    def add_shares(self, keys: pa.Array, paths: Paths, shares: Shares) -> None:
+        """The path-determined models' credit per (path, channel) in each period after the
+        first (their window replicates are refits): a journey of a path carries the path's
+        conversion shares, and its value shares of the path's mean value in the period."""
+        empty = (np.zeros((0, 0)), np.zeros((0, 0)))
+        n_ch = max(len(self.channels), 1)
+        owner, codes = paths.path_of_touch, paths.codes
+        for credit in shares.credits:
+            found = [empty]
+            for journeys in self.journeys[1:]:
+                found_at = pc.fill_null(pc.index_in(keys, journeys.column("path_key")), -1)
+                row = np.asarray(found_at.to_numpy(zero_copy_only=False), np.int64)
+                inside = row[owner] >= 0
+                cell = row[owner][inside] * n_ch + codes[inside]
+                size = journeys.num_rows * n_ch
+                count = _floats(journeys, "journeys")
+                mean = _floats(journeys, "value") / np.maximum(count, 1.0)
+                out: list[Floats] = []
+                for per_touch, scale in (
+                    (shares.conversion[credit.model], np.ones(journeys.num_rows)),
+                    (shares.value[credit.model], mean),
+                ):
+                    summed = np.bincount(cell, per_touch[inside], size).astype(np.float64)
+                    summed = summed.reshape(-1, n_ch)
+                    out.append(summed[:, : len(self.channels)] * scale[:, None])
+                found.append((out[0], out[1]))
+            self.credit[credit.model] = found
 
     def _matrix(self, rows: pa.Table, journeys: pa.Table) -> tuple[Floats, Floats]:
         """(paths of the period, channels) credit, conversions and value, per journey: each
@@ -121,9 +152,7 @@ class PathCredit:
         return out
 
 
-def tables(
-    engine: SqlEngine, spec: RunSpec, channels: tuple[str, ...], credit: PathCredit
-) -> dict[str, pa.Table]:
+def tables(spec: RunSpec, paths: Paths, credit: PathCredit) -> dict[str, pa.Table]:
     """The run's interval rows (engine/intervals.py's tables), none without intervals."""
     from attribution.models import bootstrap
 
@@ -132,7 +161,6 @@ def tables(
     poisson = replace(spec.intervals, method="poisson")
     bounds = Bounds(poisson)
     started = time.perf_counter()
-    paths = path_file(by_path(engine.query("models/path_totals")), channels)
     if paths.n_paths == 0:
         return {}
     refit = [m for m in spec.models if m not in _PER_PATH]

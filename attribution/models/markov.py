@@ -8,7 +8,6 @@ channel sends every transition into a state that contains it to null."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,56 +120,9 @@ def moves(paths: Paths, order: int) -> Moves:
 
 
 def transitions(paths: Paths, order: int) -> Transitions:
-    """The chain's counts from journeys held in memory (sql/models/markov_transitions.sql
-    counts the same in SQL; `from_rows` reads those)."""
+    """The chain's counts from paths held in memory (journeys, or a SQL run's distinct paths
+    with their counts)."""
     return moves(paths, order).counted(paths.conversions, paths.nulls, paths.value)
-
-
-def state_key(codes: Ints, base: int) -> int:
-    """The number _states gives a window of channel codes (so that states sort the same)."""
-    key = 0
-    for code in codes:
-        key = key * base + int(code) + 1
-    return key
-
-
-def from_rows(
-    from_state: Sequence[str],
-    to_state: Sequence[str],
-    journeys: Floats,
-    conversions: Floats,
-    value: Floats,
-    n_channels: int,
-    order: int,
-) -> Transitions:
-    """The chain's counts from the rows of sql/models/markov_transitions.sql (states as channel
-    codes joined by '>', '(start)' and '(end)'), states numbered as `transitions` numbers them."""
-    names = sorted({*from_state, *to_state} - {"(start)", "(end)"})
-    codes = [np.array(name.split(">"), dtype=np.int64) for name in names]  # one per state
-    base = n_channels + 1
-    keys = [state_key(c, base) * base ** (order - len(c)) for c in codes]
-    ranked = sorted(range(len(names)), key=keys.__getitem__)
-    number = {names[i]: k + 1 for k, i in enumerate(ranked)}
-    number["(start)"] = 0
-    members = np.zeros((len(names), n_channels), dtype=bool)
-    for k, i in enumerate(ranked):
-        members[k, codes[i]] = True
-    src = np.array([number[s] for s in from_state], dtype=np.int64)
-    ending = np.array([t == "(end)" for t in to_state], dtype=bool)
-    dst = np.array([number.get(t, -1) for t in to_state], dtype=np.int64)
-    n = len(names) + 1
-    journeys, conversions = np.asarray(journeys, np.float64), np.asarray(conversions, np.float64)
-    return Transitions(
-        members=members,
-        src=src[~ending],
-        dst=dst[~ending],
-        weight=journeys[~ending],
-        to_conv=np.bincount(src[ending], conversions[ending], n).astype(np.float64),
-        to_null=np.bincount(src[ending], (journeys - conversions)[ending], n).astype(np.float64),
-        value_end=np.bincount(src[ending], np.asarray(value, np.float64)[ending], n).astype(
-            np.float64
-        ),
-    )
 
 
 class Chain:

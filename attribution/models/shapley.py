@@ -89,8 +89,7 @@ class SetCoefficients:
 def set_shares(sets: NDArray[np.bool_], conv: Floats, nulls: Floats, value: Floats) -> Floats:
     """Each set's Shapley shares of its channels (a row per set, summing to 1 where the set has
     credit to give), from the sets' conversions, non-conversions and value: v(S) = conversion
-    rate of journeys whose distinct channels are exactly S. Both engines hand their set totals
-    here (sql/models/set_totals.sql for Spark)."""
+    rate of journeys whose distinct channels are exactly S."""
     coefficients = SetCoefficients(sets)
     cells = coefficients.shares(conv[None, :], (conv + nulls)[None, :])[0]
     credit = (conv > 0) | (value != 0)  # sets with nothing to give keep no shares

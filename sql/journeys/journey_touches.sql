@@ -4,14 +4,19 @@
 -- created before $end) with no conversion in the run, its touches in [$end - lookback, $end).
 -- Touches in time order; ties by ingest order (batch, row), then the touch before the lead
 -- creation. Portable SQL: the Spark engine runs this same file (see attribution/portable.py).
--- Grain: (journey, pos). Reads run_conversions, touch_channels, run_channels, leads.
+-- Grain: (journey, pos). Reads run_conversions, touch_channels (with each touch's channel code),
+-- leads.
 -- A conversion's journey is partitioned by its lead as well (the same rows: a conversion has one
 -- lead) so that Spark numbers the touches where the join on lead_id put them, without another
 -- shuffle.
 -- Params: $lookback (INTERVAL), $end, $window_from (TIMESTAMP, UTC: $end less the lookback).
 -- Columns: journey ('c:' || conversion id, or 'n:' || lead id), converting (1 or 0),
 -- conversion_id, lead_id, value (0 when not converting), converted_at and day (NULL when not
--- converting), channel, channel_code, source_id (-1: none), occurred_at, pos (from 1).
+-- converting), channel, channel_code, source_id (-1: none), occurred_at, pos (from 1), and
+-- what the journey's touches make (computed in the same partition as pos, so that no later
+-- statement shuffles the touches by journey): n, their count; path_key, their channel codes in
+-- touch order joined by '>'; source_key, their source ids (-1: none) in touch order joined by
+-- ','.
 CREATE OR REPLACE TEMP VIEW journey_touches AS
 SELECT
     'c:' || c.conversion_id AS journey,
@@ -21,17 +26,23 @@ SELECT
     c.value,
     c.converted_at,
     CAST(c.converted_at AS DATE) AS day,
-    rc.channel,
-    rc.code AS channel_code,
+    tc.channel,
+    tc.channel_code,
     coalesce(tc.source_id, -1) AS source_id,
     tc.occurred_at,
     row_number() OVER (
         PARTITION BY c.lead_id, c.conversion_id
         ORDER BY tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
-    ) AS pos
+    ) AS pos,
+    count(*) OVER (PARTITION BY c.lead_id, c.conversion_id) AS n,
+    string_agg(CAST(tc.channel_code AS VARCHAR), '>' ORDER BY
+        tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
+    ) OVER (PARTITION BY c.lead_id, c.conversion_id) AS path_key,
+    string_agg(CAST(coalesce(tc.source_id, -1) AS VARCHAR), ',' ORDER BY
+        tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
+    ) OVER (PARTITION BY c.lead_id, c.conversion_id) AS source_key
 FROM run_conversions AS c
 JOIN touch_channels AS tc ON tc.lead_id = c.lead_id
-JOIN run_channels AS rc ON rc.channel = tc.channel
 WHERE tc.occurred_at < c.converted_at
   AND tc.occurred_at >= c.converted_at - $lookback
 UNION ALL
@@ -43,17 +54,23 @@ SELECT
     CAST(0 AS DOUBLE),
     CAST(NULL AS TIMESTAMP),
     CAST(NULL AS DATE),
-    rc.channel,
-    rc.code,
+    tc.channel,
+    tc.channel_code,
     coalesce(tc.source_id, -1),
     tc.occurred_at,
     row_number() OVER (
         PARTITION BY l.lead_id
         ORDER BY tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
-    )
+    ),
+    count(*) OVER (PARTITION BY l.lead_id),
+    string_agg(CAST(tc.channel_code AS VARCHAR), '>' ORDER BY
+        tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
+    ) OVER (PARTITION BY l.lead_id),
+    string_agg(CAST(coalesce(tc.source_id, -1) AS VARCHAR), ',' ORDER BY
+        tc.occurred_at, tc.batch_id, tc.row_number, tc.is_lead_creation
+    ) OVER (PARTITION BY l.lead_id)
 FROM leads AS l
 JOIN touch_channels AS tc ON tc.lead_id = l.lead_id
-JOIN run_channels AS rc ON rc.channel = tc.channel
 WHERE NOT l.junk
   AND l.created_at < $end
   AND tc.occurred_at < $end

@@ -1,14 +1,22 @@
--- Channel mapping of a run's mapping keys (mapping_keys.sql): the rules of
--- channels/map_touches.sql (see there: the touch's own channel, the registry, the default
--- rules, else Unassigned), applied once per distinct key instead of once per touch, so that
--- the string work does not grow with the touches. Each key's channel is numbered from 0 in
--- name order (the codes the models use, as journeys/channels.sql numbers them).
+-- Channel mapping of a run's mapping keys (mapping_keys.sql), first match wins: the touch's
+-- own channel ('touch'); the registry ('registry': the source's channel, else the source whose
+-- UTM rule matches the touch's UTM values, its non-empty fields all equal ignoring case, the
+-- most specific rule first, then the lowest id); the default rules on utm_source (else the
+-- source's name), utm_medium and utm_campaign ('default_rule': missing values match as
+-- '(not set)', patterns are LIKE ignoring case, lowest priority then rule_id first);
+-- else 'Unassigned' ('unassigned'). A channel of 'Unassigned' on a touch or a source counts as
+-- none, and channel names equal to a default group ignoring case take the group's spelling.
+-- A touch that names no source but matches a source's UTM rule carries that source.
+-- Applied once per distinct key, not once per touch, so that the string work does not grow
+-- with the touches: the one implementation of the rules (channels/map_touches.sql and the
+-- in-memory engine's run_touches.sql join the touches to these keys). Each key's channel is
+-- numbered from 0 in name order: the codes the models use. Portable SQL.
 -- Grain: one row per mapping key. Reads run_mapping_keys, lead_sources, channel_rules.
 -- Params: none.
 CREATE OR REPLACE TEMP TABLE run_key_channels AS
 WITH keyed AS (
     SELECT
-        a.mapping_key, a.source_id, a.channel AS raw_channel, a.utm_source, a.utm_medium,
+        a.source_id, a.channel AS raw_channel, a.utm_source, a.utm_medium,
         a.utm_campaign,
         CASE WHEN lower(trim(a.channel)) <> 'unassigned' THEN trim(a.channel) END
             AS touch_channel,
@@ -70,7 +78,7 @@ rule_hits AS (
 ),
 chosen AS (
     SELECT
-        k.mapping_key, k.source_id, k.raw_channel, k.utm_source, k.utm_medium, k.utm_campaign,
+        k.source_id, k.raw_channel, k.utm_source, k.utm_medium, k.utm_campaign,
         coalesce(k.source_id, u.rule_source_id) AS mapped_source_id,
         coalesce(k.touch_channel, k.source_channel, u.channel, d.channel) AS found_channel,
         CASE
@@ -98,14 +106,14 @@ canonical AS (
 ),
 named AS (
     SELECT
-        c.mapping_key, c.source_id, c.raw_channel, c.utm_source, c.utm_medium, c.utm_campaign,
+        c.source_id, c.raw_channel, c.utm_source, c.utm_medium, c.utm_campaign,
         c.mapped_source_id, coalesce(g.channel, c.found_channel, 'Unassigned') AS mapped_channel,
         c.mapped_by
     FROM chosen AS c
     LEFT JOIN canonical AS g ON g.channel_key = lower(c.found_channel)
 )
 SELECT
-    mapping_key, source_id, raw_channel AS channel, utm_source, utm_medium, utm_campaign,
+    source_id, raw_channel AS channel, utm_source, utm_medium, utm_campaign,
     mapped_source_id, mapped_channel, mapped_by,
     CAST(dense_rank() OVER (ORDER BY mapped_channel) - 1 AS INTEGER) AS channel_code
 FROM named

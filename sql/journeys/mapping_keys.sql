@@ -1,14 +1,12 @@
 -- The distinct mapping keys of a run's touches and lead creations: the values channel mapping
--- reads (source, channel, UTM values), each once, with a hash of them to find a touch's key by
--- an integer join. The same touches and lead creations as channels/map_touches.sql; DuckDB
--- only (the in-memory engine's journeys; the Spark engine maps touch by touch).
+-- reads (source, channel, UTM values), each once, so that the rules (key_channels.sql) are
+-- matched per key, not per touch. The same touches and lead creations as
+-- channels/map_touches.sql. Portable SQL: both engines map channels this way.
 -- Grain: one row per distinct (source_id, channel, utm_source, utm_medium, utm_campaign).
 -- Reads touches, leads. Params: $since, $until (TIMESTAMP or NULL): touches in [since, until);
 -- $leads_since (TIMESTAMP or NULL): lead creations in [leads_since, until).
 CREATE OR REPLACE TEMP TABLE run_mapping_keys AS
-SELECT DISTINCT
-    hash(source_id, channel, utm_source, utm_medium, utm_campaign) AS mapping_key,
-    source_id, channel, utm_source, utm_medium, utm_campaign
+SELECT DISTINCT source_id, channel, utm_source, utm_medium, utm_campaign
 FROM (
     SELECT t.source_id, t.channel, t.utm_source, t.utm_medium, t.utm_campaign
     FROM touches AS t

@@ -19,7 +19,7 @@ SELECT
 FROM revenue_events AS r
 JOIN leads AS l ON l.lead_id = r.lead_id
 LEFT JOIN run_key_channels AS k
-  ON k.mapping_key
+  ON hash(k.source_id, k.channel, k.utm_source, k.utm_medium, k.utm_campaign)
      = hash(l.source_id, CAST(NULL AS VARCHAR), l.utm_source, l.utm_medium, l.utm_campaign)
  AND k.source_id IS NOT DISTINCT FROM l.source_id
  AND k.channel IS NULL

@@ -1,7 +1,8 @@
 -- A run's touches and lead creations with their channel as a code and no other strings but
 -- the lead's id: the time and ingest order, the source found by mapping (NULL: none). The
--- mapping key of each row is found by its hash and checked value by value (IS NOT DISTINCT
--- FROM), so this small join is exact. The same rows as channels/map_touches.sql.
+-- mapping key of each row is found by a hash of its values and checked value by value (IS NOT
+-- DISTINCT FROM), so this small join is exact. The same rows as channels/map_touches.sql
+-- (which joins the same keys on the values, portably). DuckDB only.
 -- Grain: one row per touch, plus one per lead creation (as in map_touches.sql).
 -- Reads touches, leads, run_key_channels. Params: $since, $until, $leads_since (as in
 -- mapping_keys.sql).
@@ -28,7 +29,8 @@ SELECT
     k.mapped_source_id AS source_id, k.channel_code
 FROM rows AS r
 JOIN run_key_channels AS k
-  ON k.mapping_key = hash(r.source_id, r.channel, r.utm_source, r.utm_medium, r.utm_campaign)
+  ON hash(k.source_id, k.channel, k.utm_source, k.utm_medium, k.utm_campaign)
+     = hash(r.source_id, r.channel, r.utm_source, r.utm_medium, r.utm_campaign)
  AND k.source_id IS NOT DISTINCT FROM r.source_id
  AND k.channel IS NOT DISTINCT FROM r.channel
  AND k.utm_source IS NOT DISTINCT FROM r.utm_source

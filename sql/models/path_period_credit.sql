@@ -1,6 +1,7 @@
--- One model's credit per (distinct path, channel) of the converting journeys whose conversion
--- falls in [$from, $to), from its touch_credit rows: what the Spark run's intervals resample
--- (each journey of a path carrying the path's mean credit). Grain: (path_key, channel).
+-- time_decay's credit per (distinct path, channel) of the converting journeys whose conversion
+-- falls in [$from, $to), from its touch_credit rows: what the SQL run's intervals resample
+-- (each journey of a path carrying the path's mean credit; the other models' credit per path
+-- is their shares). Grain: (path_key, channel).
 -- Reads touch_credit, run_journeys. Params: $from, $to (TIMESTAMP, UTC; whole days).
 SELECT
     j.path_key,

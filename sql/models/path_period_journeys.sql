@@ -1,10 +1,8 @@
--- The converting journeys per distinct path whose conversion falls in [$from, $to): the
--- counts the Spark run's intervals redraw (Poisson). Grain: path_key.
--- Reads run_journeys, journey_steps. Params: $from, $to (TIMESTAMP, UTC; whole days).
-SELECT j.path_key, count(*) AS journeys
-FROM run_journeys AS j
-JOIN (SELECT DISTINCT journey, day FROM journey_steps WHERE converting = 1) AS d
-    ON d.journey = j.journey
-WHERE d.day >= CAST($from AS DATE) AND d.day < CAST($to AS DATE)
-GROUP BY j.path_key
-ORDER BY j.path_key
+-- The converting journeys per distinct path whose conversion falls in [$from, $to), with their
+-- value: the counts the SQL run's intervals redraw (Poisson). Grain: path_key.
+-- Reads run_journeys. Params: $from, $to (TIMESTAMP, UTC; whole days).
+SELECT path_key, count(*) AS journeys, sum(value) AS value
+FROM run_journeys
+WHERE converting = 1 AND day >= CAST($from AS DATE) AND day < CAST($to AS DATE)
+GROUP BY path_key
+ORDER BY path_key

@@ -1,7 +1,10 @@
 -- Time decay: each touch weighs 2^(-t / $half_life_days), t its time before the journey's
 -- latest touch in days (the same shares as its time before the conversion, without underflow),
--- weights normalised per journey. Grain and columns: see first_touch.sql. Reads journey_steps.
--- Params: $half_life_days (DOUBLE, positive).
+-- weights normalised per journey. Its shares depend on the touches' times, not only on the
+-- path, so it is a statement of its own (the other models run on the distinct paths).
+-- Grain: one row per touch of a converting journey: journey, channel, source_id, day, value
+-- (the conversion's), conversion_share and value_share (the touch's share of the conversion
+-- and of its value). Reads journey_steps. Params: $half_life_days (DOUBLE, positive).
 WITH weighted AS (
     SELECT
         journey, channel, source_id, day, value,

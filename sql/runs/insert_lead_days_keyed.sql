@@ -10,7 +10,7 @@ SELECT
     coalesce(k.mapped_source_id, l.source_id), count(*)
 FROM leads AS l
 LEFT JOIN run_key_channels AS k
-  ON k.mapping_key
+  ON hash(k.source_id, k.channel, k.utm_source, k.utm_medium, k.utm_campaign)
      = hash(l.source_id, CAST(NULL AS VARCHAR), l.utm_source, l.utm_medium, l.utm_campaign)
  AND k.source_id IS NOT DISTINCT FROM l.source_id
  AND k.channel IS NULL
