@@ -395,6 +395,9 @@ class Ingestor:
             if not staged.creates:
                 staged.registry = wh.generation("registry")  # before the reads of it
                 self._validate(wh, staged, summary)
+                if k != "revenue":
+                    ids, names = wh.fetchone("ingest/staged_sources") or ([], [])
+                    staged.ids, staged.names = frozenset(ids), tuple(names)
         tick("validating", 2, steps)
         return staged
 
@@ -412,7 +415,6 @@ class Ingestor:
         steps = 7
         k, path, reader, name = staged.kind, staged.path, staged.reader, staged.name
         with wh.transaction():
-            previous = wh.fetchone("ingest/find_loaded_file", {"kind": k, "sha256": sha})
             now = clock.utc_now()
             batch_id = int(
                 wh.scalar(
@@ -441,7 +443,11 @@ class Ingestor:
             summary.duplicates -= summary.updated
             tick("committing", 5, steps)
             nothing_new = not (summary.loaded or summary.updated or summary.sources_created)
-            if previous is not None and nothing_new:
+            # Only a batch that added nothing can be a repeat: look for its file only then.
+            previous = nothing_new and wh.fetchone(
+                "ingest/find_loaded_file", {"kind": k, "sha256": sha}
+            )
+            if previous:
                 # The same file again: keep no trace of this attempt, and say so.
                 summary.already_loaded_as = int(previous[0])
                 raise _AlreadyLoaded()
@@ -469,7 +475,8 @@ class Ingestor:
             wh.execute("ingest/insert_rate", {"currency": code, "rate": rate})
 
     def _validate(self, wh: Warehouse, staged: _Staged, summary: BatchSummary) -> None:
-        """Resolve sources and validate the rows into ingest_valid_rows; count them."""
+        """Resolve sources, validate the rows into ingest_valid_rows, count them, and set the
+        rejected ones aside as they are to be quarantined."""
         if staged.kind != "revenue":
             wh.execute("ingest/resolve_sources")
         self._store_valid(wh, staged.kind, staged.chosen)
@@ -480,6 +487,7 @@ class Ingestor:
         summary.top_reasons = [
             (str(r), int(n)) for r, n in wh.fetchall("ingest/top_reasons", {"limit": 5})
         ]
+        wh.execute("ingest/stage_rejected")  # quarantined by ingest/insert_rejected
 
     def _still_valid(self, wh: Warehouse, staged: _Staged) -> bool:
         """Whether the validation done before the lock holds now (under the lock): revenue
@@ -491,12 +499,13 @@ class Ingestor:
             return True
         since, now = staged.registry[0], wh.generation("registry")[0]
         keys = wh.changed_keys("registry", since, now)
-        if keys is None:
+        if keys is None or keys & staged.ids:
             return False
-        if not keys:
+        default = self.settings.registry.default_source
+        if not keys or not (staged.names or default.strip()):
             return True
-        params = {"ids": sorted(keys), "default_source": self.settings.registry.default_source}
-        return not wh.scalar("ingest/staged_sources_changed", params)
+        params = {"ids": sorted(keys), "names": list(staged.names), "default_source": default}
+        return not wh.scalar("ingest/sources_named", params)
 
     def _store_valid(
         self, wh: Warehouse, kind: Kind, chosen: Mapping[str, tuple[str, str]]
@@ -668,6 +677,8 @@ class _Staged:
     chosen: dict[str, tuple[str, str]]
     creates: bool = False  # unknown source names are created (under the lock)
     registry: tuple[int, ...] | None = None  # its generation when validated; None: not yet
+    ids: frozenset[int] = frozenset()  # sources its rows name or resolved to, then
+    names: tuple[str, ...] = ()  # source names it gives, lower-case
 
 
 class _AlreadyLoaded(Exception):
