@@ -514,12 +514,7 @@ class Ingestor:
         are NULL throughout (the file lacks what they pass on); ingest_valid gives them back."""
         query, params = statement(f"ingest/{kind}_validate"), self._validate_params(kind)
         absent = [c for c, given in PASSED_ON[kind].items() if not any(g in chosen for g in given)]
-        types = {
-            str(row[0]): str(row[1])
-            for row in wh.execute_text(
-                fill("ingest/describe_valid", query=query), params, name="ingest/describe_valid"
-            ).fetchall()
-        }
+        types = _valid_types(wh, kind, chosen, query, params) if absent else {}
         nulls = ""
         for col in absent:
             if not _TYPE_NAME.fullmatch(types[col]):
@@ -550,6 +545,32 @@ class Ingestor:
         if kind == "spend":
             # A replaced row is removed and inserted again: count it once, as updated.
             summary.loaded -= summary.updated
+
+
+# The column types of a kind's validate query, by the types of the file's columns it reads:
+# the same for every file of those types (DESCRIBE plans the query: a few ms per batch).
+_VALID_TYPES: dict[tuple[Any, ...], dict[str, str]] = {}
+
+
+def _valid_types(
+    wh: Warehouse,
+    kind: Kind,
+    chosen: Mapping[str, tuple[str, str]],
+    query: str,
+    params: Mapping[str, Any],
+) -> dict[str, str]:
+    """Column -> type of the validate query over this file's columns (ingest_norm)."""
+    key = (kind, tuple(sorted((col, typ) for col, (_, typ) in chosen.items())))
+    known = _VALID_TYPES.get(key)
+    if known is None:
+        described = wh.execute_text(
+            fill("ingest/describe_valid", query=query), params, name="ingest/describe_valid"
+        ).fetchall()
+        known = {str(row[0]): str(row[1]) for row in described}
+        if len(_VALID_TYPES) > 1000:
+            _VALID_TYPES.clear()
+        _VALID_TYPES[key] = known
+    return known
 
 
 def _read(wh: Warehouse, path: Path, reader: str, name: str) -> None:
