@@ -12,7 +12,9 @@ asyncio HTTP/1.1 client in this process; it shares the machine's cores with the 
     python benchmarks/api_load.py --mixes mixed     # the mixed run only
 
 Each mix's line ends with the machine's load average (1 minute) before and after it: the
-figures are only comparable between runs on an equally loaded machine.
+figures are only comparable between runs on an equally loaded machine. The server's CPU time
+per request (all its threads) depends much less on what else runs: it says what a request
+costs, where requests per second say how much of the machine the server got.
 
 --soak runs one long mixed load instead (default 10,000 requests from 50 clients) and then
 checks the warehouse against what the clients were told. Each client owns what it makes:
@@ -172,6 +174,12 @@ async def drive(
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return tally, time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system, all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -666,6 +674,7 @@ class SoakResult:
     db: Path  # the warehouse, closed, for further checks
     batches_before: int
     db_mb: tuple[float, float]  # its size before and after the soak
+    cpu: float = 0.0  # the server's CPU seconds during the soak
 
     @property
     def rate(self) -> float:
@@ -816,10 +825,12 @@ def run_soak(
             f"server: attribution serve (uvicorn, 1 process, pid {server.pid}) on 127.0.0.1:"
             f"{port}; {sources} sources, {leads:,} leads"
         )
+        cpu_before = cpu_seconds(server.pid)
         with RssSampler(server.pid) as sampler:
             tally, ledgers, seconds = in_own_loop(
                 lambda: soak_drive(port, token, requests, clients, seed, mix)
             )
+        cpu = cpu_seconds(server.pid) - cpu_before
     problems = verify(db, ledgers, seed, batches_before)
     problems += [f"5xx: {e}" for e in tally.server_errors]
     problems += [f"no answer: {e}" for e in tally.unanswered]
@@ -835,6 +846,7 @@ def run_soak(
         db,
         batches_before,
         (size_before, size_after),
+        cpu,
     )
 
 
@@ -843,7 +855,8 @@ def report_soak(result: SoakResult) -> None:
     print(
         f"soak   {len(tally.latencies):,} requests in {result.seconds:.1f} s = "
         f"{result.rate:,.0f} req/s; p50 {result.percentile(0.5):.1f} ms, "
-        f"p99 {result.percentile(0.99):.1f} ms"
+        f"p99 {result.percentile(0.99):.1f} ms; server CPU "
+        f"{result.cpu * 1000 / max(1, len(tally.latencies)):.1f} ms per request"
     )
     print("  operations: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.ops.items())))
     print("  answers:    " + ", ".join(f"{k}: {v}" for k, v in sorted(tally.statuses.items())))
@@ -930,6 +943,7 @@ def main() -> None:
                     continue
                 load_before = os.getloadavg()[0]
                 rss_before = rss_mb(server.pid)
+                cpu_before = cpu_seconds(server.pid)
                 tally, secs = asyncio.run(
                     drive(port, token, args.requests, args.clients, share, args.sources, args.seed)
                 )
@@ -938,9 +952,11 @@ def main() -> None:
                 p99 = lat[int(len(lat) * 0.99) - 1] * 1000
                 errors = sum(tally.errors.values())
                 rate = len(lat) / secs
+                cpu = (cpu_seconds(server.pid) - cpu_before) * 1000 / len(lat)
                 print(
                     f"{label:6} {len(lat):,} requests in {secs:.1f} s = {rate:,.0f} req/s; "
                     f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; errors {errors} {tally.errors or ''}; "
+                    f"server CPU {cpu:.2f} ms per request; "
                     f"server RSS {rss_before:.0f} -> {rss_mb(server.pid):.0f} MB; "
                     f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
                 )

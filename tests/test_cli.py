@@ -6,14 +6,17 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 import duckdb
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -25,6 +28,8 @@ from attribution.cli.common import command_line
 from attribution.errors import PortInUseError
 
 from .conftest import write_csv
+from .html_doc import parse
+from .server import free_port
 
 COMMANDS = [[name] for name in sorted(REGISTERED)] + [
     [name, sub]
@@ -297,6 +302,51 @@ def test_the_demo_hints_run_as_printed_in_a_shell(tmp_path: Path) -> None:
     listed = pasted(f"{prefix} batches")
     assert {"leads.csv", "touches.parquet", "revenue.jsonl", "spend.csv"} <= set(listed.split())
     assert not (tmp_path / "data" / "attribution.duckdb").exists()  # no stray warehouse
+    # Served as printed, the admin page links the demo's report.
+    reports = "ATTRIBUTION_REPORTS__OUTPUT_DIR=data/demo/reports"
+    serve = f"ATTRIBUTION_WAREHOUSE__PATH=data/demo/attribution.duckdb {reports} "
+    assert f"Serve it:    {serve}.venv/bin/attribution serve\n" in demo.stdout
+    token = pasted(f"{prefix} tokens create demo-admin").strip().splitlines()[-1]
+    week = re.search(r"^Report: .*\(week (\S+), run", demo.stdout, re.M)
+    assert week is not None
+    assert admin_report_link(tmp_path, env, f"{serve}.venv/bin/attribution serve", token) == (
+        f"Latest weekly report ({week[1]})"
+    )
+
+
+def admin_report_link(folder: Path, env: dict[str, str], serve: str, token: str) -> str:
+    """The text of the admin header's report link, with `serve` run in a shell in `folder`."""
+    port = free_port()
+    with (folder / "serve.log").open("wb") as log:
+        server = subprocess.Popen(
+            ["bash", "-c", f"{serve} --port {port}"],
+            env=env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped whole below
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=10) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    form = parse(client.get("/admin/sign-in").text).form("/admin/sign-in")
+                    break
+                except httpx.TransportError:
+                    assert server.poll() is None, (folder / "serve.log").read_text()
+                    assert time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.2)
+            data = {"token": token, "csrf_token": form["csrf_token"], "next": "/admin"}
+            client.post("/admin/sign-in", data=data)
+            page = parse(client.get("/admin/leads/sources").text)
+            link = page.by_id("latest-report")
+            assert client.get(link.attrs["href"]).status_code == 200
+            return link.text
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def test_hints_name_the_config_file_and_the_python_that_ran(tmp_path: Path) -> None:

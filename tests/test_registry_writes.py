@@ -229,6 +229,51 @@ def test_writes_queued_together_share_a_transaction_and_a_failing_one_fails_alon
     assert wh.generation("registry")[0] == before + 2, "the two done writes are noted, once each"
 
 
+class CountingLock:
+    """A re-entrant lock that counts the threads' outermost acquisitions."""
+
+    def __init__(self) -> None:
+        self.lock, self.depth, self.taken = threading.RLock(), threading.local(), 0
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        depth = getattr(self.depth, "n", 0)
+        self.depth.n = depth + 1
+        if depth == 0:
+            self.taken += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.depth.n -= 1
+        self.lock.release()
+
+
+def test_writers_whose_writes_were_run_for_them_never_take_the_write_lock(
+    pipe: Pipeline,
+) -> None:
+    wh = pipe.warehouse
+    lock = CountingLock()
+    wh.write_lock = lock  # type: ignore[assignment]  # the group commit takes it from here
+    names = [f"Handed {n}" for n in range(20)]
+    done: dict[str, int] = {}
+
+    def add_one(name: str) -> None:
+        fields, _ = SourceUpdate.parse({"name": name}, creating=True)
+        done[name] = registry.create_source(wh, fields=fields)
+
+    with lock:  # the writers queue behind it, one of them waiting for the lock to lead
+        threads = [threading.Thread(target=add_one, args=(n,)) for n in names]
+        for t in threads:
+            t.start()
+        deadline = clock.now().timestamp() + 10
+        while len(wh._group._queue) < len(names) and clock.now().timestamp() < deadline:
+            threading.Event().wait(0.01)
+        assert len(wh._group._queue) == len(names)
+    for t in threads:
+        t.join(30)
+    assert sorted(done) == sorted(names) and len(set(done.values())) == len(names)
+    assert lock.taken == 2, "once by this test, once by the writer that ran all twenty"
+
+
 QUERIES: list[dict[str, str]] = [
     {},
     {"sort": "-name"},

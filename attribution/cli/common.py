@@ -66,20 +66,25 @@ def command_line(
     *args: str,
     warehouse: Path | None = None,
     needs: Literal["warehouse", "config", "nothing"] = "warehouse",
+    reports: Path | None = None,
 ) -> str:
     """`attribution ARGS` as the user can paste it here: the command's own path when
     `attribution` on PATH is not this one; unless it `needs` nothing, `--config` when the config
     file is not ./config.yaml; if it needs the warehouse, ATTRIBUTION_WAREHOUSE__PATH when the
-    warehouse (this one, or `warehouse`) is not the config file's."""
+    warehouse (this one, or `warehouse`) is not the config file's; with `reports`,
+    ATTRIBUTION_REPORTS__OUTPUT_DIR when that folder is not the settings' reports.output_dir."""
     if needs == "nothing":
         return shlex.join([*_program(), *args])
     settings = settings_of(ctx)
     line = shlex.join([*_program(), *_config_option(settings.source), *args])
+    # A relative value starts at the config file's folder: shown relative only when that
+    # folder is this one.
+    here = settings.base_dir.resolve() == Path.cwd().resolve()
+    if reports is not None and reports != settings.resolve(settings.reports.output_dir):
+        value = shown_path(reports) if here else str(reports)
+        line = f"ATTRIBUTION_REPORTS__OUTPUT_DIR={shlex.quote(value)} {line}"
     target = warehouse or settings.resolve(settings.warehouse.path)
     if needs == "warehouse" and target != _config_warehouse(settings):
-        # A relative value starts at the config file's folder: shown relative only when that
-        # folder is this one.
-        here = settings.base_dir.resolve() == Path.cwd().resolve()
         value = shown_path(target) if here else str(target)
         line = f"ATTRIBUTION_WAREHOUSE__PATH={shlex.quote(value)} {line}"
     return line

@@ -252,6 +252,9 @@ def demo(ctx: click.Context, as_of: datetime | None) -> None:
     out.print(f"All reports: {built.folder.parent / 'index.html'}", highlight=False)
     explore = command_line(ctx, "batches", warehouse=result.warehouse)
     out.print(f"Explore it:  {explore}", highlight=False, markup=False)
+    # The admin page links the latest report of reports.output_dir: point it at the demo's.
+    serve = command_line(ctx, "serve", warehouse=result.warehouse, reports=built.folder.parent)
+    out.print(f"Serve it:    {serve}", highlight=False, markup=False)
     # The demo replaced its warehouse: say what became of the old one's API tokens.
     then = command_line(ctx, "tokens", "create", "NAME", warehouse=result.warehouse)
     if result.tokens_kept:

@@ -21,7 +21,7 @@ from attribution.errors import IngestError, WarehouseError
 from attribution.ingest import columns, reading, sniff
 from attribution.ingest import limits as size_limits
 from attribution.ingest.kinds import KINDS, Kind
-from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.connection import Change, Warehouse
 from attribution.warehouse.statements import fill, quote_ident, quote_literal, statement
 
 # A type as DuckDB names it (VARCHAR, DECIMAL(22,6)): the only shape pasted into SQL text.
@@ -109,50 +109,84 @@ class Ingestor:
             zone = quote_literal(self.settings.ingest.timezone)
             wh.execute_text(fill("ingest/set_timezone", zone=zone), name="ingest/set_timezone")
             tick("reading", 0, steps)
+            # Reading and validating the file need no lock: only the writes wait for it.
+            staged = self._stage(wh, k, path, reader, name, mapping, summary, tick)
             try:
-                with wh.writing("data", "registry"):
-                    self._run_batch(wh, k, path, reader, label, name, sha, mapping, summary, tick)
+                with wh.writing("data"):
+                    self._run_batch(wh, staged, label, sha, summary, tick)
+                    if summary.sources_created:  # the registry changed too, rows unsaid
+                        wh.note_change(("registry",), Change())
             except _AlreadyLoaded:
                 summary.batch_id = None
         tick("done", steps, steps)
         summary.seconds = time.perf_counter() - started
         return summary
 
-    def _run_batch(
+    def _stage(
         self,
         wh: Warehouse,
         k: Kind,
         path: Path,
         reader: str,
-        label: str,
         name: str,
-        sha: str,
         mapping: dict[str, str],
         summary: BatchSummary,
         tick: Progress,
-    ) -> None:
-        """The batch's one transaction; _AlreadyLoaded rolls back a repeat of a loaded file."""
+    ) -> _Staged:
+        """Read the file into this cursor's temporary tables and validate it, before the write
+        lock: a refused file costs no one any waiting, and a batch holds the lock only for
+        its writes. Validation reads only the registry; _run_batch checks, under the lock,
+        that no registry change since can alter it (else validates again there)."""
         steps = 7
+        reading.read(wh, path, reader, name)
+        found = [
+            (str(n), str(t)) for n, t in wh.fetchall("ingest/describe_src") if n != "_ingest_row"
+        ]
+        if reader == "csv" and len(found) == 1 and any(d in found[0][0] for d in ",;\t|"):
+            # DuckDB finds no delimiter when a line has more or fewer fields than the header.
+            raise IngestError(
+                sniff.ragged_line(path, name)
+                or f"{name} was read as one single column, "
+                f"{sniff.printable(found[0][0])[:80]!r}: its rows do not all have the same number "
+                "of fields as its header line. Fix those rows, or quote the fields that "
+                "hold the delimiter."
+            )
+        chosen, summary.extra_columns = columns.resolve_columns(k, found, mapping, name)
+        utc = self.settings.ingest.timezone == "UTC"
+        wh.execute_text(columns.norm_view(k, chosen, utc), name="ingest_norm")
+        staged = _Staged(k, path, reader, name, mapping, chosen)
+        # Names of unknown sources are created under the lock, and validated after that.
+        staged.creates = (
+            self.settings.ingest.unknown_sources == "create"
+            and k != "revenue"
+            and "source" in chosen
+        )
+        tick("validating", 1, steps)
+        with reading.read_lazily(wh, path, reader, name):  # the statements that read the file
+            self._rates(wh)
+            if not staged.creates:
+                staged.registry = wh.generation("registry")  # before the reads of it
+                self._validate(wh, staged, summary)
+                if k != "revenue":
+                    ids, names = wh.fetchone("ingest/staged_sources") or ([], [])
+                    staged.ids, staged.names = frozenset(ids), tuple(names)
+        tick("validating", 2, steps)
+        return staged
+
+    def _run_batch(
+        self,
+        wh: Warehouse,
+        staged: _Staged,
+        label: str,
+        sha: str,
+        summary: BatchSummary,
+        tick: Progress,
+    ) -> None:
+        """The batch's writes in one transaction, under the write lock; _AlreadyLoaded rolls
+        back a repeat of a loaded file."""
+        steps = 7
+        k, path, reader, name = staged.kind, staged.path, staged.reader, staged.name
         with wh.transaction():
-            reading.read(wh, path, reader, name)
-            found = [
-                (str(n), str(t))
-                for n, t in wh.fetchall("ingest/describe_src")
-                if n != "_ingest_row"
-            ]
-            if reader == "csv" and len(found) == 1 and any(d in found[0][0] for d in ",;\t|"):
-                # DuckDB finds no delimiter when a line has more or fewer fields than the header.
-                raise IngestError(
-                    sniff.ragged_line(path, name)
-                    or f"{name} was read as one single column, "
-                    f"{sniff.printable(found[0][0])[:80]!r}: its rows do not all have the same "
-                    "number of fields as its header line. Fix those rows, or quote the fields that "
-                    "hold the delimiter."
-                )
-            chosen, summary.extra_columns = columns.resolve_columns(k, found, mapping, name)
-            utc = self.settings.ingest.timezone == "UTC"
-            wh.execute_text(columns.norm_view(k, chosen, utc), name="ingest_norm")
-            previous = wh.fetchone("ingest/find_loaded_file", {"kind": k, "sha256": sha})
             now = clock.utc_now()
             batch_id = int(
                 wh.scalar(
@@ -163,37 +197,30 @@ class Ingestor:
                         "file_format": label,
                         "sha256": sha,
                         "extra_columns": summary.extra_columns,
-                        "column_map": json.dumps(mapping, sort_keys=True),
+                        "column_map": json.dumps(staged.mapping, sort_keys=True),
                         "started_at": now,
                     },
                 )
             )
-            tick("validating", 1, steps)
             with reading.read_lazily(wh, path, reader, name):  # the statements that read the file
-                self._prepare(wh, k, summary)
-                tick("validating", 2, steps)
-                if k != "revenue":
-                    named = "source_id" in chosen or "source" in chosen
-                    wh.execute("ingest/resolve_sources" if named else "ingest/sources_unnamed")
-                self._store_valid(wh, k, chosen)
-                read, rejected, repeats = wh.fetchone("ingest/count_valid") or (0, 0, 0)
-                summary.rows_read, summary.rejected = int(read), int(rejected)
-                if repeats:
-                    wh.execute("ingest/drop_key_repeats")
+                if staged.creates:
+                    summary.sources_created = _count(wh.execute("ingest/create_sources"))
+                if not self._still_valid(wh, staged):
+                    self._validate(wh, staged, summary)
                 tick("quarantining", 3, steps)
                 if summary.rejected:
                     wh.execute("ingest/insert_rejected", {"batch_id": batch_id})
-            if summary.rejected:
-                summary.top_reasons = [
-                    (str(r), int(n)) for r, n in wh.fetchall("ingest/top_reasons", {"limit": 5})
-                ]
             tick("loading", 4, steps)
             self._load(wh, k, batch_id, summary)
             summary.duplicates = summary.rows_read - summary.rejected - summary.loaded
             summary.duplicates -= summary.updated
             tick("committing", 5, steps)
             nothing_new = not (summary.loaded or summary.updated or summary.sources_created)
-            if previous is not None and nothing_new:
+            # Only a batch that added nothing can be a repeat: look for its file only then.
+            previous = nothing_new and wh.fetchone(
+                "ingest/find_loaded_file", {"kind": k, "sha256": sha}
+            )
+            if previous:
                 # The same file again: keep no trace of this attempt, and say so.
                 summary.already_loaded_as = int(previous[0])
                 raise _AlreadyLoaded()
@@ -213,14 +240,48 @@ class Ingestor:
             summary.batch_id = batch_id
             tick("committing", 6, steps)
 
-    def _prepare(self, wh: Warehouse, kind: Kind, summary: BatchSummary) -> None:
-        """Currency rates, and registry entries for unknown source names when config says so."""
+    def _rates(self, wh: Warehouse) -> None:
+        """The currency rates of the config, as the validate queries join them."""
         wh.execute("ingest/create_rates")
         rates = {self.settings.ingest.base_currency: 1.0, **self.settings.ingest.currency_rates}
         for code, rate in rates.items():
             wh.execute("ingest/insert_rate", {"currency": code, "rate": rate})
-        if self.settings.ingest.unknown_sources == "create" and kind != "revenue":
-            summary.sources_created = _count(wh.execute("ingest/create_sources"))
+
+    def _validate(self, wh: Warehouse, staged: _Staged, summary: BatchSummary) -> None:
+        """Resolve sources, validate the rows into ingest_valid_rows, count them, and set the
+        rejected ones aside as they are to be quarantined."""
+        if staged.kind != "revenue":
+            named = "source_id" in staged.chosen or "source" in staged.chosen
+            wh.execute("ingest/resolve_sources" if named else "ingest/sources_unnamed")
+        self._store_valid(wh, staged.kind, staged.chosen)
+        read, rejected, repeats = wh.fetchone("ingest/count_valid") or (0, 0, 0)
+        summary.rows_read, summary.rejected = int(read), int(rejected)
+        if repeats:
+            wh.execute("ingest/drop_key_repeats")
+        summary.top_reasons = []
+        if summary.rejected:  # nothing to quarantine otherwise
+            summary.top_reasons = [
+                (str(r), int(n)) for r, n in wh.fetchall("ingest/top_reasons", {"limit": 5})
+            ]
+            wh.execute("ingest/stage_rejected")  # quarantined by ingest/insert_rejected
+
+    def _still_valid(self, wh: Warehouse, staged: _Staged) -> bool:
+        """Whether the validation done before the lock holds now (under the lock): revenue
+        reads no registry; else no registry change since touched a source the file names or
+        resolved to, or gave a source a name it names (or the default source's)."""
+        if staged.registry is None:
+            return False
+        if staged.kind == "revenue":
+            return True
+        since, now = staged.registry[0], wh.generation("registry")[0]
+        keys = wh.changed_keys("registry", since, now)
+        if keys is None or keys & staged.ids:
+            return False
+        default = self.settings.registry.default_source
+        if not keys or not (staged.names or default.strip()):
+            return True
+        params = {"ids": sorted(keys), "names": list(staged.names), "default_source": default}
+        return not wh.scalar("ingest/sources_named", params)
 
     def _store_valid(
         self, wh: Warehouse, kind: Kind, chosen: Mapping[str, tuple[str, str]]
@@ -230,12 +291,7 @@ class Ingestor:
         query, params = statement(f"ingest/{kind}_validate"), self._validate_params(kind)
         passed_on = columns.PASSED_ON[kind]
         absent = [c for c, given in passed_on.items() if not any(g in chosen for g in given)]
-        types = {
-            str(row[0]): str(row[1])
-            for row in wh.execute_text(
-                fill("ingest/describe_valid", query=query), params, name="ingest/describe_valid"
-            ).fetchall()
-        }
+        types = _valid_types(wh, kind, chosen, query, params) if absent else {}
         nulls = ""
         for col in absent:
             if not _TYPE_NAME.fullmatch(types[col]):
@@ -266,6 +322,48 @@ class Ingestor:
         if kind == "spend":
             # A replaced row is removed and inserted again: count it once, as updated.
             summary.loaded -= summary.updated
+
+
+# The column types of a kind's validate query, by the types of the file's columns it reads:
+# the same for every file of those types (DESCRIBE plans the query: a few ms per batch).
+_VALID_TYPES: dict[tuple[Any, ...], dict[str, str]] = {}
+
+
+def _valid_types(
+    wh: Warehouse,
+    kind: Kind,
+    chosen: Mapping[str, tuple[str, str]],
+    query: str,
+    params: Mapping[str, Any],
+) -> dict[str, str]:
+    """Column -> type of the validate query over this file's columns (ingest_norm)."""
+    key = (kind, tuple(sorted((col, typ) for col, (_, typ) in chosen.items())))
+    known = _VALID_TYPES.get(key)
+    if known is None:
+        described = wh.execute_text(
+            fill("ingest/describe_valid", query=query), params, name="ingest/describe_valid"
+        ).fetchall()
+        known = {str(row[0]): str(row[1]) for row in described}
+        if len(_VALID_TYPES) > 1000:
+            _VALID_TYPES.clear()
+        _VALID_TYPES[key] = known
+    return known
+
+
+@dataclass
+class _Staged:
+    """A file read and named on an ingest's cursor before the write lock (Ingestor._stage)."""
+
+    kind: Kind
+    path: Path
+    reader: str
+    name: str
+    mapping: dict[str, str]
+    chosen: dict[str, tuple[str, str]]
+    creates: bool = False  # unknown source names are created (under the lock)
+    registry: tuple[int, ...] | None = None  # its generation when validated; None: not yet
+    ids: frozenset[int] = frozenset()  # sources its rows name or resolved to, then
+    names: tuple[str, ...] = ()  # source names it gives, lower-case
 
 
 class _AlreadyLoaded(Exception):

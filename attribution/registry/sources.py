@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from attribution import clock
@@ -26,7 +27,7 @@ from attribution.registry.listing import (
 )
 from attribution.registry.schemas import PageMeta, SourcePublic, SourceUpdate
 from attribution.warehouse.connection import Change, Warehouse
-from attribution.warehouse.statements import statement
+from attribution.warehouse.statements import fill, quote_ident, statement
 
 __all__ = ["CSV_COLUMNS", "PER_PAGE_MAX", "SORT_KEYS", "write_csv"]
 BULK_ACTIONS: tuple[str, ...] = ("delete", "activate", "deactivate", "set_channel")
@@ -223,18 +224,33 @@ def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = F
     return wh.batched(REGISTRY, job)
 
 
+EDITABLE = ("name", "channel", *UTM, "active")  # the columns an update may assign
+
+
+@cache
+def _update_sql(given: tuple[str, ...]) -> str:
+    """sql/registry/update_source.sql assigning only the given columns (of EDITABLE)."""
+    columns = [*given, "name_key"] if "name" in given else list(given)
+    assignments = ", ".join(f"{quote_ident(c)} = ${c}" for c in columns)
+    changed = " OR ".join(f"s.{quote_ident(c)} IS DISTINCT FROM ${c}" for c in given)
+    return fill("registry/update_source", assignments=assignments, changed=changed)
+
+
 def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> bool:
     """Change the given fields; False when no such source. Unchanged values are fine."""
     values = fields.given()
     if not 0 < source_id <= ID_MAX:
         return False
+    given = tuple(f for f in EDITABLE if f in values)
+    if not given:
+        return source_row(wh, source_id=source_id) is not None
     params: dict[str, Any] = {"id": source_id, "now": clock.utc_now()}
-    for field in ("name", "channel", *UTM, "active"):
-        params[f"set_{field}"] = field in values
-        params[field] = values.get(field)
+    params.update({f: values[f] for f in given})
     if "channel" in values:
         params["channel"] = values["channel"] or "Unassigned"
-    params["name_key"] = values["name"].lower() if values.get("name") else None
+    if "name" in values:
+        params["name_key"] = values["name"].lower() if values["name"] else None
+    sql = _update_sql(given)
 
     def job(db: Warehouse, change: Change) -> bool:
         if any(k in values for k in ("name", *UTM)):
@@ -242,7 +258,7 @@ def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> boo
             if clash is not None:
                 _unchanged(change)
                 raise clash
-        written = db.records("registry/update_source", params)
+        written = db.records_text(sql, params, name="registry/update_source")
         if not written:
             _unchanged(change)
             return False

@@ -1,12 +1,14 @@
-"""Group commit: small writes that arrive together share one transaction, so one commit (one
-WAL sync) serves many, instead of each queueing for its own.
+"""Group commit: small writes that arrive together share one transaction, so one commit (one WAL
+sync) serves many, instead of each queueing for its own.
 
-A writer queues its job and takes the process's write lock. Whoever holds the lock runs every
-job queued by then, in order, in one transaction on its own connection; the others find their
-job done when the lock comes to them. Each job's change is recorded (for caches) after the
-commit, in order, before any of them is answered. A job refuses by raising before it writes
-(its checks run first); should a statement fail inside the shared transaction, it is rolled
-back and each job runs again alone, so only the failing one fails."""
+A writer queues its job. One writer at a time leads: it takes the process's write lock and runs
+every job queued by then, in order, in one transaction on its own connection, then wakes each
+writer whose job it ran and hands the lead to the first job queued meanwhile. A writer whose
+job was run never touches the write lock (passing it from hand to hand, each needing the GIL
+back from a busy event loop, had cost more than the writes). Each job's change is recorded (for
+caches) after the commit, in order, before any of them is answered. A job refuses by raising
+before it writes (its checks run first); should a statement fail inside the shared transaction,
+it is rolled back and each job runs again alone, so only the failing one fails."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class _Queued(Generic[T]):
     value: Any = None
     error: BaseException | None = None
     change: Change | None = field(default=None)
+    woken: threading.Event = field(default_factory=threading.Event)  # done, or now leading
 
     def outcome(self) -> T:
         if self.error is not None:
@@ -48,19 +51,37 @@ class GroupCommit:
 
     def __init__(self) -> None:
         self._queue: deque[_Queued[Any]] = deque()
-        self._lock = threading.Lock()  # guards the queue only, never held across work
+        self._leading = False  # some writer is running (or about to run) the queued jobs
+        self._lock = threading.Lock()  # guards the queue and the flag, never held across work
 
     def run(self, wh: Warehouse, topics: tuple[str, ...], job: Job[T]) -> T:
         """Run `job(db, change)` in a transaction, perhaps shared; its value or its error."""
         mine: _Queued[T] = _Queued(job, topics)
         with self._lock:
             self._queue.append(mine)
-        with wh.write_lock:
-            if not mine.done:  # else a writer before us ran it while we waited
+            lead, self._leading = not self._leading, True
+        if not lead:
+            mine.woken.wait()  # set when a leader ran the job, or handed this writer the lead
+            if mine.done:
+                return mine.outcome()
+        batch: list[_Queued[Any]] = []
+        try:
+            with wh.write_lock:
                 with self._lock:
                     batch = list(self._queue)
                     self._queue.clear()
                 _run(wh, batch)
+        finally:
+            with self._lock:
+                following = self._queue[0] if self._queue else None
+                self._leading = following is not None
+            for queued in batch:
+                if not queued.done:  # _run itself was interrupted: no answer of its own
+                    queued.error = WarehouseError("The write was interrupted; try again.")
+                    queued.done = True
+                queued.woken.set()
+            if following is not None:
+                following.woken.set()  # not done: it leads the next batch
         return mine.outcome()
 
 

@@ -1,8 +1,6 @@
--- Quarantines the rows of the file that failed validation, with their reason and the row as read.
--- Grain: one row per rejected file row. Reads ingest_valid, ingest_src. Params: $batch_id.
+-- Quarantines the rows of the file that failed validation (ingest/stage_rejected made them).
+-- Grain: one row per rejected file row. Reads ingest_rejected. Params: $batch_id.
 INSERT INTO rejected_rows (batch_id, row_number, reason, raw_row)
-SELECT $batch_id, v.row_number, v.reason, CAST(json_remove(to_json(s), '$._ingest_row') AS VARCHAR)
-FROM ingest_valid AS v
-JOIN ingest_src AS s ON s._ingest_row = v.row_number
-WHERE v.reason IS NOT NULL
-ORDER BY v.row_number
+SELECT $batch_id, r.row_number, r.reason, r.raw_row
+FROM ingest_rejected AS r
+ORDER BY r.row_number
