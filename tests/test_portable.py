@@ -36,9 +36,8 @@ def _params(name: str) -> list[str]:
 
 
 def test_small_relations_are_hinted_for_broadcast_on_spark_only() -> None:
-    params = {"since": None, "until": None, "leads_since": None}
-    on_spark = portable.render("channels/map_touches", "spark", params)
-    on_duckdb = portable.render("channels/map_touches", "duckdb", params)
+    on_spark = portable.render("channels/map_touches", "spark")
+    on_duckdb = portable.render("channels/map_touches", "duckdb")
     # The mapping keys (k), which every touch joins.
     assert on_spark.count("/*+ BROADCAST(") == 1
     assert "/*+ BROADCAST(k) */" in on_spark
@@ -46,7 +45,7 @@ def test_small_relations_are_hinted_for_broadcast_on_spark_only() -> None:
     assert sqlglot.parse_one(on_spark, read="spark") is not None
     # Every hinted alias is one the statement joins: a renamed alias must be renamed there too.
     for name, aliases in portable._BROADCAST.items():
-        rendered = portable.render(name, "spark", params)
+        rendered = portable.render(name, "spark")
         for alias in aliases:
             assert f"AS {alias} ON" in rendered, (name, alias)
 

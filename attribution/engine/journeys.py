@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from attribution.engine import channels
+from attribution.engine import channels, portable
 from attribution.models.paths import Paths
 from attribution.warehouse.connection import Warehouse
 
@@ -71,10 +71,11 @@ def build(
     # the run's end are not counted in touches_after_conversion); and every lead's creation, for
     # the channel of each converting lead.
     mapped = {"since": start - lookback, "until": end, "leads_since": None}
-    wh.execute("journeys/mapping_keys", mapped)
+    portable.temp_view(wh, "run_touch_rows", "channels/touch_rows", mapped)
+    wh.execute("journeys/mapping_keys")
     wh.execute("journeys/key_channels")
     wh.execute("journeys/run_channels")
-    wh.execute("journeys/run_touches", mapped)
+    wh.execute("journeys/run_touches")
     wh.con.register("run_kinds", pa.table({"kind": list(kinds)}))
     wh.execute("journeys/run_conversions", {"start": start, "end": end})
     wh.con.unregister("run_kinds")

@@ -14,7 +14,6 @@ import pyarrow as pa
 from attribution.engine import channels, portable
 from attribution.errors import AttributionError, first_line
 from attribution.warehouse.connection import Warehouse
-from attribution.warehouse.statements import fill, quote_ident
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -59,11 +58,7 @@ class DuckDBEngine:
         self.wh.execute_text(portable.render(name, "duckdb", params), name=name)
 
     def view(self, view: str, name: str, params: Params | None = None) -> None:
-        kind, _, sql = portable.parts(name, "duckdb", params)
-        if kind != "select":
-            raise AttributionError(f"sql/{name}.sql is not a query; it cannot be a view")
-        text = fill("engine/create_view", view=quote_ident(view), query=sql)
-        self.wh.execute_text(text, name=name)
+        portable.temp_view(self.wh, view, name, params)
 
     def query(self, name: str, params: Params | None = None) -> pa.Table:
         _, _, sql = portable.parts(name, "duckdb", params)

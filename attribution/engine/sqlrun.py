@@ -72,7 +72,8 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
         "until": spec.end,
         "leads_since": None,
     }
-    keys = engine.query("journeys/mapping_keys", mapped)
+    engine.view("run_touch_rows", "channels/touch_rows", mapped)
+    keys = engine.query("journeys/mapping_keys")
     on = mapper or engine
     on.register("run_mapping_keys", keys)
     key_channels = on.query("journeys/key_channels")
@@ -81,7 +82,7 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
     if on is not engine:
         engine.register("run_key_channels", key_channels)
     engine.register("run_channels", run_channels)
-    engine.create("channels/map_touches", mapped)
+    engine.create("channels/map_touches")
     engine.create("journeys/conversions", {"start": spec.start, "end": spec.end})
     engine.create("journeys/journey_touches", window)
     engine.create("models/journey_steps")
