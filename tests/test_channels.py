@@ -342,9 +342,9 @@ def test_a_runs_keyed_mapping_gives_every_row_the_channel_and_source_of_map_touc
     for name in ("mapping_keys", "key_channels", "run_channels", "run_touches"):
         wh.execute(f"journeys/{name}")
     keyed = wh.con.execute(
-        "SELECT t.lead_id, t.occurred_at, t.batch_id, t.row_number, t.is_lead_creation, "
+        "SELECT l.lead_id, t.occurred_at, t.batch_id, t.row_number, t.is_lead_creation, "
         "t.source_id, c.channel FROM run_touches AS t JOIN run_channels AS c "
-        "ON c.code = t.channel_code ORDER BY ALL"
+        "ON c.code = t.channel_code JOIN leads AS l ON l.lead_no = t.lead_no ORDER BY ALL"
     ).fetchall()
     plain = wh.con.execute(
         "SELECT lead_id, occurred_at, batch_id, row_number, is_lead_creation, source_id, "

@@ -17,5 +17,5 @@ SELECT
     coalesce(t.source_id, -1) AS source_id,
     epoch_us(c.converted_at) - epoch_us(t.occurred_at) AS before_us
 FROM run_conversions AS c
-JOIN run_touches AS t ON t.lead_id = c.lead_id
+JOIN run_touches AS t ON t.lead_no = c.lead_no
 ORDER BY c.conversion_rank, t.occurred_at, t.batch_id, t.row_number, t.is_lead_creation

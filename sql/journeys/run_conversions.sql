@@ -10,6 +10,7 @@ CREATE OR REPLACE TEMP TABLE run_conversions AS
 SELECT
     r.event_id AS conversion_id,
     r.lead_id,
+    r.lead_no,
     r.occurred_at AS converted_at,
     CAST(r.amount AS DOUBLE) AS value,
     row_number() OVER (ORDER BY r.event_id) AS conversion_rank,
@@ -17,7 +18,7 @@ SELECT
     k.channel_code AS lead_channel_code,
     coalesce(k.mapped_source_id, l.source_id) AS lead_source_id
 FROM revenue_events AS r
-JOIN leads AS l ON l.lead_id = r.lead_id
+JOIN leads AS l ON l.lead_no = r.lead_no
 LEFT JOIN run_key_channels AS k
   ON hash(k.source_id, k.channel, k.utm_source, k.utm_medium, k.utm_campaign)
      = hash(l.source_id, CAST(NULL AS VARCHAR), l.utm_source, l.utm_medium, l.utm_campaign)
