@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from attribution.engine import channels, portable
+from attribution.engine import channels
 from attribution.errors import AttributionError
 from attribution.registry.schemas import SourceUpdate
 from attribution.registry.sources import create_source
@@ -338,7 +338,7 @@ def test_a_runs_keyed_mapping_gives_every_row_the_channel_and_source_of_map_touc
     above (NULL and empty values, case, registry rules, lead creations)."""
     wh = mapped.warehouse
     window = {"since": None, "until": None, "leads_since": None}
-    portable.temp_view(wh, "run_touch_rows", "channels/touch_rows", window)
+    wh.temp_view("run_touch_rows", "channels/touch_rows", window)
     for name in ("mapping_keys", "key_channels", "run_channels", "run_touches"):
         wh.execute(f"journeys/{name}")
     keyed = wh.con.execute(

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from attribution.engine import channels, portable
+from attribution.engine import channels
 from attribution.models.paths import Paths
 from attribution.warehouse.connection import Warehouse
 
@@ -71,7 +71,7 @@ def build(
     # the run's end are not counted in touches_after_conversion); and every lead's creation, for
     # the channel of each converting lead.
     mapped = {"since": start - lookback, "until": end, "leads_since": None}
-    portable.temp_view(wh, "run_touch_rows", "channels/touch_rows", mapped)
+    wh.temp_view("run_touch_rows", "channels/touch_rows", mapped)
     wh.execute("journeys/mapping_keys")
     wh.execute("journeys/key_channels")
     wh.execute("journeys/run_channels")

@@ -17,7 +17,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from attribution import clock
-from attribution.engine import intervals, journeys, portable
+from attribution.engine import intervals, journeys
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names, transforms
 from attribution.models.bootstrap import BootstrapSpec
 from attribution.models.paths import Paths, dense_ids
@@ -283,6 +283,9 @@ def _store(cur: Warehouse, run_id: int, tables: dict[str, pa.Table]) -> None:
         cur.con.register(view, table)
         try:
             if view == "engine_rows":
+                # Only another engine's rows come here: sqlglot is imported for them alone.
+                from attribution.engine import portable
+
                 target, columns = portable.insert_target(name.removeprefix("rows:"))
                 values = ", ".join(quote_ident(c) for c in table.column_names[1:])
                 names = f" ({', '.join(quote_ident(c) for c in columns)})" if columns else ""
