@@ -456,6 +456,7 @@ def test_a_run_loads_no_orm_report_or_spark_sql_library() -> None:
     code = (
         "import sys\n"
         "import attribution.service.pipeline, attribution.cli.engine, attribution.engine.runs\n"
+        "import attribution.reporting.render, attribution.cli.tables\n"
         "print(sorted(m for m in ('sqlalchemy', 'duckdb_engine', 'sqlglot', 'jinja2', 'plotly',\n"
         "    'attribution.ingest.loader', 'attribution.warehouse.snapshot') if m in sys.modules))"
     )

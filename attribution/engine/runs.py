@@ -164,14 +164,13 @@ class DrillDown:
         return dates
 
     def journey_tables(self) -> dict[str, pa.Table]:
-        """The run's conversions (number, id, journey length) and each journey's channels."""
+        """The run's conversions (number, rank, journey length) and each journey's channels."""
         found = self.found
         return {
             "run_journey_ids": pa.table(
                 {
                     "journey": np.arange(found.converting, dtype=np.int32),
                     "conversion_rank": found.conversion_ranks,
-                    "conversion_id": found.conversion_ids,
                     "touches": self.lengths.astype(np.int32),
                     "path_no": self.by_path.group[: found.converting].astype(np.int32),
                 }
