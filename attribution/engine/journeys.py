@@ -75,9 +75,7 @@ def build(
     wh.execute("journeys/key_channels")
     wh.execute("journeys/run_channels")
     wh.execute("journeys/run_touches")
-    wh.con.register("run_kinds", pa.table({"kind": list(kinds)}))
-    wh.execute("journeys/run_conversions", {"start": start, "end": end})
-    wh.con.unregister("run_kinds")
+    wh.execute("journeys/run_conversions", {"start": start, "end": end, "kinds": list(kinds)})
     # Every touch of a converting lead comes back once: those outside its window are counted.
     rows = _steps(wh, "converting_steps", {"lookback": lookback})
     place = rows.pop("place")
