@@ -87,7 +87,7 @@ def build(
     names = [str(c) for (c,) in wh.fetchall("journeys/channel_names")]
     facts = wh.arrow("journeys/conversion_rows")
     conv_offsets = _starts(conv["conversion_rank"])
-    null_offsets = _starts(null["journey_rank"])
+    null_offsets = _starts(null["lead_no"])
     n_conv, n_null = len(conv_offsets) - 1, len(null_offsets) - 1
     n_all = facts.num_rows
     # Ranks count from 1; a conversion whose window holds no touch has no journey.
