@@ -251,3 +251,21 @@ def test_a_backup_taken_before_an_upgrade_keeps_the_old_schema_and_restores_upgr
         assert contents(wh, "leads", ["lead_id", "value"]) == [
             (r[0], r[9]) for r in sorted(before["leads"], key=lambda r: str(r[0]))
         ]
+
+
+def test_init_says_which_migrations_upgrade_an_old_warehouse(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    settings = make_settings()
+    path = settings.resolve(settings.warehouse.path)
+    last, statements = CASES[sorted(CASES)[-1]]
+    old_warehouse(path, last, statements, tmp_path)
+    env = {"ATTRIBUTION_WAREHOUSE__PATH": str(path)}
+    done = CliRunner().invoke(main, ["init"], env=env)
+    assert done.exit_code == 0, done.output
+    later = [m for m in migrations() if m.version > last]
+    said = [line for line in done.stderr.splitlines() if line.startswith("upgrading")]
+    assert said == [f"upgrading the warehouse: {m.version:04d}_{m.name} ..." for m in later]
+    assert f"is at schema {migrations()[-1].version:04d}" in done.stdout
+    again = CliRunner().invoke(main, ["init"], env=env)  # up to date: nothing to say
+    assert again.exit_code == 0 and "upgrading" not in again.stderr
