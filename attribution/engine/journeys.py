@@ -3,10 +3,11 @@
 The windows, joins and ordering are SQL (sql/journeys/); the result is one Paths, converting
 journeys first (one per conversion, its value), then non-converting ones (one per lead).
 
-No string work per touch but matching it to its lead: channel mapping runs once per distinct
-combination of the values it reads (journeys/key_channels.sql), each touch then carries its
-channel's code (journeys/run_touches.sql), conversions are ranked by id once, and journeys are
-sorted on integers and come back as integers; the conversions' ids stay in the warehouse
+No string work per touch: channel mapping runs once per distinct combination of the values it
+reads (journeys/key_channels.sql), each touch then carries its channel's code
+(journeys/run_touches.sql), touches meet their conversions on the leads' integer key (lead_no),
+conversions are ranked by id once, and journeys are sorted on integers and come back as
+integers; the conversions' ids stay in the warehouse
 (run_conversions), where the stored run's statements read them."""
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def build(
     null = _steps(wh, "null_steps", {"end": end, "window_from": end - lookback})
     wh.execute("journeys/drop_run_touches")  # its memory goes to the run's writes
     names = [str(c) for (c,) in wh.fetchall("journeys/channel_names")]
-    facts = _steps(wh, "conversion_rows", {})  # numpy: Arrow's take() would import pandas
+    facts = _steps(wh, "conversion_rows", {})
     conv_offsets = _starts(conv["conversion_rank"])
     null_offsets = _starts(null["lead_no"])
     n_conv, n_null = len(conv_offsets) - 1, len(null_offsets) - 1
