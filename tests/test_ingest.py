@@ -280,6 +280,21 @@ def test_the_same_rows_in_another_file_are_skipped_as_duplicates(
     assert count(pipe, "touches") == 2
 
 
+def test_a_source_named_or_given_by_id_is_the_same_touch(pipe: Pipeline, tmp_path: Path) -> None:
+    load_good_leads(pipe, tmp_path)
+    header = ["lead_id", "occurred_at", "channel", "source", "source_id"]
+    first = [["G1", "2026-03-01T08:00:00Z", "Paid Search", "google", ""]]
+    assert pipe.ingest("touches", write_csv(tmp_path / "a.csv", header, first)).loaded == 1
+    # Google is source 1: the same touch, by its id; then a touch by another source.
+    rows = [
+        ["G1", "2026-03-01T08:00:00Z", "Paid Search", "", "1"],
+        ["G1", "2026-03-01T08:00:00Z", "Paid Search", "Facebook", ""],
+    ]
+    again = pipe.ingest("touches", write_csv(tmp_path / "b.csv", header, rows))
+    assert (again.loaded, again.duplicates) == (1, 1)
+    assert count(pipe, "touches") == 2
+
+
 def _md5_key(*fields: str) -> int:
     """A touch key as documented: md5 of the fields joined by |, read as DuckDB's md5_number."""
     return int.from_bytes(hashlib.md5("|".join(fields).encode()).digest(), "little")
