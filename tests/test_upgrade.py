@@ -159,7 +159,7 @@ def test_every_later_migration_applies_in_order_and_no_row_is_lost(upgraded: Upg
             now = contents(wh, table, columns)
             if table == "schema_migrations":  # the old records stay; the new ones follow
                 now = [r for r in now if r[0] <= last]
-            if table == "touches":  # 0017 keyed the touches without a touch_id again
+            if table == "touches":  # 0018 keyed the touches without a touch_id again
                 now, was = _without_key(now, columns), _without_key(before[table], columns)
                 assert now == was, table
                 continue
@@ -192,7 +192,7 @@ def test_every_later_migration_applies_in_order_and_no_row_is_lost(upgraded: Upg
                 "JOIN leads AS l USING (lead_id)"
             ).fetchall()
             assert carried == [(len(before[kind]), len(before[kind]))], kind
-        # 0017 keyed the touch without a touch_id by its lead's number, time and what touched
+        # 0018 keyed the touch without a touch_id by its lead's number, time and what touched
         rekeyed = wh.con.execute(
             "SELECT touch_id, touch_key = CASE WHEN touch_id IS NOT NULL "
             "THEN CAST('0x' || md5(touch_id) AS UHUGEINT) "  # as written through 0001
@@ -288,7 +288,7 @@ def _lead_key(lead_no: int, when: str, *what: str) -> int:
     return (lead_no << 64) | (epoch_us ^ int.from_bytes(digest[8:], "little"))
 
 
-# Leads and touches as the ingest before 0017 stored them at schema 0016: the touches keyed by md5
+# Leads and touches as the ingest before 0018 stored them at schema 0016: the touches keyed by md5
 # of 'id:' and the touch_id, or of h|lead_id|epoch microseconds|channel|source_id given|source
 # name given, lower-cased|utm_source|utm_medium|utm_campaign.
 OLD_KEYS = [
@@ -315,7 +315,7 @@ DATA_0016 = [
 ]
 
 
-def test_touches_keyed_before_0017_dedupe_a_new_load_of_the_same_rows(
+def test_touches_keyed_before_0018_dedupe_a_new_load_of_the_same_rows(
     make_settings: MakeSettings, tmp_path: Path
 ) -> None:
     settings = make_settings()
@@ -328,7 +328,7 @@ def test_touches_keyed_before_0017_dedupe_a_new_load_of_the_same_rows(
         ["", "L2", "2026-03-03 10:00", "", "Google", "", "", ""],
     ]
     again = [*rows, ["", "L2", "2026-03-03 10:00", "Email", "Google", "", "", ""]]  # a new one
-    with Pipeline.open(settings) as pipe:  # applies 0017
+    with Pipeline.open(settings) as pipe:  # applies 0018
         s = pipe.ingest("touches", write_csv(tmp_path / "t.csv", header, again))
         assert (s.loaded, s.duplicates, s.rejected) == (1, 3, 0)
         keys = pipe.warehouse.con.execute(

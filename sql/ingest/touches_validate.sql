@@ -1,5 +1,5 @@
 -- Touches of the file being ingested, typed, keyed, each with the reasons it is rejected (NULL
--- when good). touch_key (docs/warehouse.md; migration 0017 keyed the older touches so) is md5 of
+-- when good). touch_key (docs/warehouse.md; migration 0018 keyed the older touches so) is md5 of
 -- 'id:' and the file's touch_id when it has one; else the lead's number in the high 64 bits
 -- and, in the low ones, the time (epoch microseconds) XOR md5_number_lower of what touched as
 -- stored (channel|source_id|utm_source|utm_medium|utm_campaign, NULL as ''). The formula must
