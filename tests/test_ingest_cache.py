@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from attribution.api import create_app
 from attribution.config import Settings
 from attribution.registry import sources as registry
-from attribution.registry.listing import ListQuery, OneSource, SortedSources
+from attribution.registry.listing import ListQuery, OneSource, SortedSources, SourceRow
 from attribution.registry.tokens import create_token
 from attribution.service.pipeline import Pipeline
 from attribution.warehouse.connection import Change
@@ -128,9 +128,11 @@ def test_an_ingest_says_which_sources_it_changed(
     found = wh.changes("data", before[0], after[0])
     assert found is not None and len(found) == 1
     keys, rows = found[0]
-    assert keys == {2, 3}  # Facebook's count, and Podcast, created
-    assert rows is not None and {i: r.values["lead_count"] for i, r in rows.items()} == {2: 1, 3: 1}  # type: ignore[attr-defined]
-    assert wh.changed_keys("registry", before[1], after[1]) == {2, 3}
+    assert keys == frozenset({2, 3})  # Facebook's count, and Podcast, created
+    assert rows is not None
+    counts = {i: r.lead_count for i, r in rows.items() if isinstance(r, SourceRow)}
+    assert counts == {2: 1, 3: 1}
+    assert wh.changed_keys("registry", before[1], after[1]) == frozenset({2, 3})
     touches = write_csv(
         tmp_path / "t.csv", ["lead_id", "occurred_at", "source"], [["A", "2026-03-01", "Google"]]
     )

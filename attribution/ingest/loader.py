@@ -175,7 +175,8 @@ class Ingestor:
         )
         tick("validating", 1, steps)
         with reading.read_lazily(wh, path, reader, name):  # the statements that read the file
-            self._rates(wh)
+            if k in ("revenue", "spend"):  # the kinds whose validation converts currencies
+                self._rates(wh)
             if not staged.creates:
                 staged.registry = wh.generation("registry")  # before the reads of it
                 self._validate(wh, staged, summary)

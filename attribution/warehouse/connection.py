@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from attribution.config import Settings
 from attribution.errors import WarehouseError, WarehouseLockedError
-from attribution.warehouse.batching import GroupCommit
+from attribution.warehouse.batching import Combine, GroupCommit
 from attribution.warehouse.statements import SQL_DIR, statement
 
 log = logging.getLogger(__name__)
@@ -214,11 +214,17 @@ class Warehouse:
             finally:
                 self.note_change(topics, change)
 
-    def batched(self, topics: tuple[str, ...], job: Callable[[Warehouse, Change], T]) -> T:
+    def batched(
+        self,
+        topics: tuple[str, ...],
+        job: Callable[[Warehouse, Change], T],
+        combine: Combine | None = None,
+    ) -> T:
         """Run the write `job(db, change)` under the write lock in a transaction shared with
         the writes queued meanwhile (group commit: one commit for them all); its value, or
-        the error it raised. The job must raise a refusal before it writes anything."""
-        return self._group.run(self, topics, job)
+        the error it raised. The job must raise a refusal before it writes anything. With
+        `combine`, like jobs queued next to it may run in one statement instead."""
+        return self._group.run(self, topics, job, combine)
 
     def note_change(self, topics: tuple[str, ...], change: Change) -> None:
         """Mark cached reads of `topics` as stale, with what the write says it changed."""
