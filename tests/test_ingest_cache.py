@@ -4,6 +4,7 @@ the ones it created are patched in, and every answer equals a fresh query."""
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,3 +142,30 @@ def test_an_ingest_says_which_sources_it_changed(
     assert wh.changes("data", before[0], before[0] + 1) == [(frozenset(), {})]
     assert wh.generation("registry") == before[1:]
     assert Change().keys is None  # the default still means "anything"
+
+
+def test_a_thread_reads_on_after_its_ingest_and_its_cursors_close(
+    served: tuple[TestClient, Pipeline, dict[str, str]], tmp_path: Path
+) -> None:
+    """A thread's reader connection outlives the cursors the thread used (an ingest's): it is
+    made from the warehouse's own connection."""
+    _, pipe, _ = served
+    leads = write_csv(
+        tmp_path / "l.csv", ["lead_id", "created_at", "source_id"], [["A", "2026-03-02", "1"]]
+    )
+    found: list[object] = []
+
+    def work() -> None:
+        try:
+            with pipe.warehouse.cursor() as cur:
+                cur.reader()  # the thread's first reader, asked for through a cursor
+            pipe.ingest("leads", leads)
+            found.append(registry.source_row(pipe.warehouse, source_id=1))
+        except Exception as exc:
+            found.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(30)
+    assert len(found) == 1 and isinstance(found[0], SourceRow), found
+    assert found[0].lead_count == 1

@@ -278,7 +278,7 @@ class Ingestor:
             ids = [int(i) for i in wh.scalar("ingest/batch_source_ids", params) or []]
             if len(ids) > HAND_OVER_MAX:
                 return None
-            rows = self.source_rows(wh, ids) if ids else {}
+            rows = self.source_rows(self.warehouse, ids) if ids else {}
         except WarehouseError:  # logged; the batch is committed, the caches drop instead
             return None
         return {i: rows.get(i) for i in ids}

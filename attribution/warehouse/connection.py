@@ -130,6 +130,9 @@ class Warehouse:
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
         self._engine: Engine | None = None
         self._readers: threading.local = parent._readers if parent else threading.local()
+        # The process's first connection: a thread's reader is made from it, not from a cursor
+        # that may be closed before the thread's next read.
+        self._root: duckdb.DuckDBPyConnection = parent._root if parent else con
         self._failure_level = logging.ERROR  # how a failing statement is logged
 
     @classmethod
@@ -189,7 +192,7 @@ class Warehouse:
         """This thread's own connection for reads, kept for the thread's next reads."""
         mine: Warehouse | None = getattr(self._readers, "wh", None)
         if mine is None:
-            mine = self.cursor()
+            mine = Warehouse(self._root.cursor(), self.path, parent=self)
             self._readers.wh = mine
         return mine
 
