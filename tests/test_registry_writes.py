@@ -513,3 +513,28 @@ def test_like_writes_queued_together_share_one_statement_and_answer_as_alone(
         [made[0]],
         [2],
     ]
+
+
+def test_like_jobs_group_across_others_but_never_past_a_shared_claim_or_a_lone_job() -> None:
+    from attribution.warehouse import batching
+
+    def never(db: Warehouse, parts: list[Any], changes: list[Change]) -> list[Any]:
+        raise AssertionError("only grouped here")
+
+    def queued(name: str, key: str | None, *claims: object) -> Any:
+        combine = None if key is None else batching.Combine(key, name, frozenset(claims), never)
+        return batching._Queued(lambda db, change: name, ("registry",), combine)
+
+    batch = [
+        queued("c1", "create", "name a"),
+        queued("u1", "update", 1),
+        queued("c2", "create", "name b"),  # joins c1, passing u1 (nothing in common)
+        queued("u2", "update", 2),  # joins u1
+        queued("u3", "update", 1),  # source 1 again: a group of its own, after u1's
+        queued("c3", "create", "name c"),  # joins c1's group: passes u3, which claims source 1
+        queued("bulk", None),  # cannot share: stays in its place, and nothing passes it
+        queued("c4", "create", "name d"),
+        queued("c5", "create", "name a"),  # c4's group claims nothing of it; c1's is past bulk
+    ]
+    groups = [[q.combine.part if q.combine else "bulk" for q in g] for g in batching._groups(batch)]
+    assert groups == [["c1", "c2", "c3"], ["u1", "u2"], ["u3"], ["bulk"], ["c4", "c5"]]

@@ -10,9 +10,11 @@ caches) after the commit, in order, before any of them is answered. A job refuse
 before it writes (its checks run first); should a statement fail inside the shared transaction,
 it is rolled back and each job runs again alone, so only the failing one fails.
 
-Like jobs queued next to each other can also share one statement (Combine): a run of jobs with
-the same key and no claim in common (ids, names: what one statement cannot check between its
-rows) runs as one call of its `run`, which gives each job its value or its refusal."""
+Like jobs queued together can also share one statement (Combine): jobs with the same key and no
+claim in common (ids, names: what one statement cannot check between its rows) run as one call
+of its `run`, which gives each job its value or its refusal. A job may run before others queued
+ahead of it only if it shares no claim with them and none of them is a job that cannot share
+(such a job keeps its place)."""
 
 from __future__ import annotations
 
@@ -132,18 +134,35 @@ def _alone(db: Warehouse, queued: _Queued[Any]) -> None:
 
 
 def _groups(batch: list[_Queued[Any]]) -> list[list[_Queued[Any]]]:
-    """The batch in order, like jobs next to each other that may share a statement together."""
+    """The batch as groups that run in order: like jobs share a group (a statement), a job
+    joining the nearest group of its key before it unless it would pass a job sharing one of
+    its claims, or a job that cannot share (which runs alone, in its place)."""
     groups: list[list[_Queued[Any]]] = []
-    claimed: set[Hashable] = set()
+    claims: list[set[Hashable]] = []  # each group's
     for queued in batch:
-        combine, first = queued.combine, groups[-1][0].combine if groups else None
-        if combine and first and combine.key == first.key and not combine.claims & claimed:
-            groups[-1].append(queued)
-            claimed |= combine.claims
-        else:
+        combine = queued.combine
+        home = None if combine is None else _home(groups, claims, combine)
+        if combine is None or home is None:
             groups.append([queued])
-            claimed = set(combine.claims) if combine else set()
+            claims.append(set(combine.claims) if combine else set())
+        else:
+            groups[home].append(queued)
+            claims[home] |= combine.claims
     return groups
+
+
+def _home(
+    groups: list[list[_Queued[Any]]], claims: list[set[Hashable]], combine: Combine
+) -> int | None:
+    """The nearest group of the same key a job may join, passing only groups that can share
+    and claim nothing it claims; None: a group of its own, at the end."""
+    for at in range(len(groups) - 1, -1, -1):
+        first = groups[at][0].combine
+        if first is None or combine.claims & claims[at]:
+            return None
+        if first.key == combine.key:
+            return at
+    return None
 
 
 def _attempt_many(db: Warehouse, group: list[_Queued[Any]]) -> None:
