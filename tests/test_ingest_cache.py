@@ -169,3 +169,18 @@ def test_a_thread_reads_on_after_its_ingest_and_its_cursors_close(
     thread.join(30)
     assert len(found) == 1 and isinstance(found[0], SourceRow), found
     assert found[0].lead_count == 1
+
+
+def test_without_a_cache_an_ingest_reads_no_rows_for_one(
+    settings: Settings, migrated: Migrated, tmp_path: Path
+) -> None:
+    """The CLI's ingest (no cache follows the warehouse) spends no statement on the rows."""
+    leads = write_csv(
+        tmp_path / "l.csv", ["lead_id", "created_at", "source_id"], [["A", "2026-03-02", "1"]]
+    )
+    with Pipeline.open(migrated(settings)) as pipe:
+        wh = pipe.warehouse
+        assert not wh.watched()
+        before = wh.generation("data")[0]
+        assert pipe.ingest("leads", leads).loaded == 1
+        assert wh.changes("data", before, before + 1) is None  # "anything may have changed"

@@ -55,6 +55,7 @@ class ReadCache:
     def __init__(self, wh: Warehouse, topics: tuple[str, ...], size: int = 1024) -> None:
         self.wh = wh
         self.topics = topics
+        wh.watch()
         self.size = size
         self._generation: tuple[int, ...] = self.generation()
         self._entries: OrderedDict[Hashable, View] = OrderedDict()  # least recently used first

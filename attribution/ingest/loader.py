@@ -257,8 +257,8 @@ class Ingestor:
         """Tell the caches of registry reads which sources a committed batch changed, with
         their rows as they are now, so that cached lists are patched rather than dropped. Runs
         under the write lock: no other write comes between. When that is not known (no
-        source_rows, many sources, a failing read), change.keys stays None: caches drop what
-        the data may touch."""
+        source_rows, no cache following the changes, many sources, a failing read),
+        change.keys stays None: caches drop what the data may touch."""
         rows = self._changed_sources(wh, summary)
         if rows is not None:
             change.keys, change.rows = set(rows), dict(rows)
@@ -269,8 +269,8 @@ class Ingestor:
         """The rows (None: gone) of the sources whose rows in the lists the batch changed: the
         lead counts of those its new leads name, and the ones it created; None if unknown."""
         created = summary.sources_created
-        if self.source_rows is None or summary.batch_id is None:
-            return None
+        if self.source_rows is None or summary.batch_id is None or not wh.watched():
+            return None  # unknown, or no cache to tell (the CLI): no statements for it
         if summary.kind != "leads" and not created:  # only leads count towards a source's row
             return {}
         params = {"batch_id": summary.batch_id, "created": created}

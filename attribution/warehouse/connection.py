@@ -127,6 +127,8 @@ class Warehouse:
         # on the server's event loop take it, and must not wait for an ingest (write_lock).
         self._changes_lock: threading.Lock = parent._changes_lock if parent else threading.Lock()
         self._group: GroupCommit = parent._group if parent else GroupCommit()
+        # How many caches of reads follow the change log (see watch()).
+        self._watchers: list[int] = parent._watchers if parent else [0]
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
         self._engine: Engine | None = None
         self._readers: threading.local = parent._readers if parent else threading.local()
@@ -237,6 +239,16 @@ class Warehouse:
             for topic in topics:
                 self._generations[topic] += 1
                 self._changes.append((topic, self._generations[topic], keys, rows))
+
+    def watch(self) -> None:
+        """Say that a cache of reads follows this warehouse's changes: writers that can say
+        which rows they changed at some cost (an ingest) do so only then."""
+        with self._changes_lock:
+            self._watchers[0] += 1
+
+    def watched(self) -> bool:
+        """Whether some cache of reads follows the changes (see watch())."""
+        return self._watchers[0] > 0
 
     def changes(
         self, topic: str, after: int, upto: int
