@@ -184,3 +184,23 @@ def test_without_a_cache_an_ingest_reads_no_rows_for_one(
         before = wh.generation("data")[0]
         assert pipe.ingest("leads", leads).loaded == 1
         assert wh.changes("data", before, before + 1) is None  # "anything may have changed"
+
+
+def test_an_ingest_then_a_registry_write_of_one_source_apply_in_their_order(
+    served: tuple[TestClient, Pipeline, dict[str, str]], tmp_path: Path
+) -> None:
+    """The cache takes the writes of its topics in the order they were made: the ingest's row
+    of a source (its lead count) must not overwrite the registry change made after it."""
+    client, pipe, auth = served
+    assert client.get("/api/lead_sources/1", headers=auth).status_code == 200  # cached
+    assert client.get("/api/lead_sources", headers=auth).status_code == 200
+    leads = write_csv(
+        tmp_path / "l.csv", ["lead_id", "created_at", "source_id"], [["A", "2026-03-02", "1"]]
+    )
+    pipe.ingest("leads", leads)  # hands over source 1's row, channel still Paid Search
+    changed = client.put("/api/lead_sources/1", json={"channel": "Search"}, headers=auth)
+    assert changed.status_code == 200
+    one = client.get("/api/lead_sources/1", headers=auth).json()
+    assert (one["channel"], one["lead_count"]) == ("Search", 1)
+    listed = {s["id"]: s for s in client.get("/api/lead_sources", headers=auth).json()}
+    assert (listed["1"]["channel"], listed["1"]["lead_count"]) == ("Search", 1)

@@ -273,6 +273,35 @@ class Warehouse:
         known = [(k, r) for k, r in found if k is not None]
         return known if len(known) == len(found) else None
 
+    def changes_of(
+        self, topics: tuple[str, ...], after: tuple[int, ...], upto: tuple[int, ...]
+    ) -> list[tuple[frozenset[int], Rows | None]] | None:
+        """The writes of any of `topics` after generations `after` up to `upto`, in the order
+        they were made (a write of one topic may follow one of another: an ingest's rows and
+        a registry write's rows of the same source). None as changes() says."""
+        want = {t: (a, u) for t, a, u in zip(topics, after, upto, strict=True) if u != a}
+        if not want:
+            return []
+        found: list[tuple[frozenset[int] | None, Rows | None]] = []
+        seen = dict.fromkeys(want, 0)
+        done: set[str] = set()
+        with self._changes_lock:  # newest first, as far back as needed: the log is in order
+            for t, g, k, r in reversed(self._changes):
+                if t not in want or t in done:
+                    continue
+                if g <= want[t][0]:
+                    done.add(t)
+                    if len(done) == len(want):
+                        break
+                elif g <= want[t][1]:
+                    found.append((k, r))
+                    seen[t] += 1
+        found.reverse()
+        if any(seen[t] != u - a for t, (a, u) in want.items()):
+            return None
+        known = [(k, r) for k, r in found if k is not None]
+        return known if len(known) == len(found) else None
+
     def changed_keys(self, topic: str, after: int, upto: int) -> frozenset[int] | None:
         """Row ids of `topic` changed by writes after generation `after` up to `upto`; None
         when some write did not say, or the log no longer reaches back that far."""
