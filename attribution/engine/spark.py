@@ -47,6 +47,9 @@ _DEFAULTS: Final = {
     # Tables under this size are broadcast, not shuffled: the registry, the channel rules, the
     # run's channels and kinds, and the shares the models send back (a few MB at most).
     "spark.sql.autoBroadcastJoinThreshold": "32MB",
+    # A join of two large sides builds a hash table of the smaller side's partition instead of
+    # sorting both sides: the journeys' windows sort the rows afterwards anyway.
+    "spark.sql.join.preferSortMergeJoin": "false",
 }
 
 
