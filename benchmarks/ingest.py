@@ -47,7 +47,7 @@ CHANNELS = np.array(
 FLOOR_LEADS = """
 INSERT INTO leads
 SELECT f.lead_id, f.created_at, f.source_id, f.utm_source, NULL, NULL, f.status, NULL, NULL,
-       NULL, false, false, 1, f.row_number
+       NULL, false, false, 1, f.row_number, (CAST(1 AS BIGINT) << 32) + f.row_number
 FROM (SELECT file_row_number + 1 AS row_number, NULLIF(trim(lead_id), '') AS lead_id,
              CAST(created_at AS TIMESTAMP) AS created_at,
              TRY_CAST(source_id AS INTEGER) AS source_id,
@@ -60,15 +60,15 @@ WHERE f.lead_id IS NOT NULL
 FLOOR_TOUCHES = """
 INSERT INTO touches
 SELECT f.touch_key, NULL, f.lead_id, f.occurred_at, f.channel, NULL, NULL, NULL, NULL, 2,
-       f.row_number
+       f.row_number, l.lead_no
 FROM (SELECT *, {key} AS touch_key
       FROM (SELECT file_row_number + 1 AS row_number, NULLIF(trim(lead_id), '') AS lead_id,
                    CAST(occurred_at AS TIMESTAMP) AS occurred_at,
                    NULLIF(trim(channel), '') AS channel
             FROM read_parquet($path, file_row_number = true))) AS f
+JOIN leads AS l ON l.lead_id = f.lead_id  -- the lead known, and its number
 WHERE f.channel IS NOT NULL
   AND f.occurred_at >= TIMESTAMP '1970-01-01' AND f.occurred_at < TIMESTAMP '2100-01-01'
-  AND f.lead_id IN (SELECT lead_id FROM leads)
   AND NOT EXISTS (SELECT 1 FROM touches AS t WHERE t.touch_key = f.touch_key)
 """
 FLOOR_KEYS = {

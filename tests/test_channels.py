@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from attribution.engine import channels, portable
+from attribution.engine import channels
 from attribution.errors import AttributionError
 from attribution.registry.schemas import SourceUpdate
 from attribution.registry.sources import create_source
@@ -338,13 +338,13 @@ def test_a_runs_keyed_mapping_gives_every_row_the_channel_and_source_of_map_touc
     above (NULL and empty values, case, registry rules, lead creations)."""
     wh = mapped.warehouse
     window = {"since": None, "until": None, "leads_since": None}
-    portable.temp_view(wh, "run_touch_rows", "channels/touch_rows", window)
+    wh.temp_view("run_touch_rows", "channels/touch_rows", window)
     for name in ("mapping_keys", "key_channels", "run_channels", "run_touches"):
         wh.execute(f"journeys/{name}")
     keyed = wh.con.execute(
-        "SELECT t.lead_id, t.occurred_at, t.batch_id, t.row_number, t.is_lead_creation, "
+        "SELECT l.lead_id, t.occurred_at, t.batch_id, t.row_number, t.is_lead_creation, "
         "t.source_id, c.channel FROM run_touches AS t JOIN run_channels AS c "
-        "ON c.code = t.channel_code ORDER BY ALL"
+        "ON c.code = t.channel_code JOIN leads AS l ON l.lead_no = t.lead_no ORDER BY ALL"
     ).fetchall()
     plain = wh.con.execute(
         "SELECT lead_id, occurred_at, batch_id, row_number, is_lead_creation, source_id, "

@@ -448,3 +448,17 @@ def test_serve_on_a_busy_port_stops_at_once_with_exit_code_5(tmp_path: Path) -> 
     unknown = run(tmp_path, "serve", "--host", "nowhere.invalid", "--port", str(port))
     assert unknown.exit_code == 1
     assert f"cannot listen on nowhere.invalid:{port}: the address is unknown" in unknown.output
+
+
+def test_a_run_loads_no_orm_report_or_spark_sql_library() -> None:
+    """`attribution run` imports what a run needs: not SQLAlchemy (the registry's ORM), sqlglot
+    (the Spark engine's SQL), jinja2 and plotly (reports), nor the ingest and snapshot code."""
+    code = (
+        "import sys\n"
+        "import attribution.service.pipeline, attribution.cli.engine, attribution.engine.runs\n"
+        "import attribution.reporting.render, attribution.cli.tables\n"
+        "print(sorted(m for m in ('sqlalchemy', 'duckdb_engine', 'sqlglot', 'jinja2', 'plotly',\n"
+        "    'attribution.ingest.loader', 'attribution.warehouse.snapshot') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

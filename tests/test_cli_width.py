@@ -98,8 +98,9 @@ def test_run_names_every_model_in_full_and_loses_no_cell(folder: Path) -> None:
     args = ["run", "--as-of", AS_OF.isoformat(), "--window", "3w"]
     narrow = cli(folder, *args)
     wide = cli(folder, *args, columns=200)
-    table = narrow.stdout.split("Conversions by model", 1)[1]
-    assert_fits(table)
+    summary, table = narrow.stdout.split("Conversions by model", 1)
+    assert_fits(narrow.stdout)  # the run's summary lines too
+    assert summary.count("\n") >= 2 and " ".join(summary.split()).endswith(" s")
     labels = [model_label(m) for m in DEFAULT_MODELS]
     assert "Position-based" in labels and "Last non-direct" in labels
     assert {w for label in labels for w in label.split()} | {"channel"} <= words(table)

@@ -355,7 +355,7 @@ def test_touch_ids_are_stored_with_zstd_and_keys_as_they_are(pipe: Pipeline) -> 
     con.execute(
         "INSERT INTO touches SELECT range, 'T' || range, 'L' || (range // 3), "
         "TIMESTAMP '2026-03-01' + INTERVAL (range) SECOND, 'Email', NULL, NULL, NULL, NULL, "
-        "1, range FROM range(50000)"
+        "1, range, range // 3 FROM range(50000)"
     )
     con.execute("CHECKPOINT")
     stored = con.execute(
@@ -377,8 +377,8 @@ def test_touch_ids_are_stored_with_zstd_and_keys_as_they_are(pipe: Pipeline) -> 
 def test_lead_ids_are_stored_with_zstd(pipe: Pipeline) -> None:
     con = pipe.warehouse.con
     con.execute(
-        "INSERT INTO leads (lead_id, created_at, batch_id, row_number) "
-        "SELECT 'L' || range, TIMESTAMP '2026-03-01' + INTERVAL (range) SECOND, 1, range "
+        "INSERT INTO leads (lead_id, created_at, batch_id, row_number, lead_no) "
+        "SELECT 'L' || range, TIMESTAMP '2026-03-01' + INTERVAL (range) SECOND, 1, range, range "
         "FROM range(50000)"
     )
     con.execute("CHECKPOINT")

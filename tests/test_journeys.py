@@ -89,12 +89,14 @@ def test_windows_keep_only_touches_inside_the_lookback(pipe: Pipeline, tmp_path:
     load(pipe, tmp_path)
     with pipe.warehouse.cursor() as cur:
         found = journeys.build(cur, start=START, end=END, lookback_days=30)
+        ids = cur.con.execute("SELECT conversion_id, rowid + 1 FROM run_conversions")
+        assert ids.fetchall() == [("D1", 1)]
     assert as_text(found.paths) == [
         "Email > Paid Search",  # A: the Email touch, then its creation (a Google lead)
         "Paid Social > Organic Search",  # B: created 03-25 (Facebook), then organic
     ]
     assert (found.converting, found.non_converting) == (1, 1)
-    assert found.conversion_ids.to_pylist() == ["D1"]
+    assert found.conversion_ranks.tolist() == [1]
     assert (found.touches_after_conversion, found.touches_too_early) == (2, 1)
     assert found.paths.gaps is not None
     assert found.paths.gaps[:2].tolist() == pytest.approx([15 + 10 / 24, 10 + 1 / 24])

@@ -82,8 +82,8 @@ def test_a_written_row_is_the_record_the_list_statement_builds(pipe: Pipeline) -
         assert (handed.name_lower, handed.searched) == (fresh.name_lower, fresh.searched)
     # A lead count is carried too: an update of a source that leads name.
     wh.execute_text(
-        "INSERT INTO leads (lead_id, created_at, source_id, batch_id, row_number) "
-        "SELECT 'L' || range, TIMESTAMP '2026-01-01', 1, 0, range FROM range(3)"
+        "INSERT INTO leads (lead_id, created_at, source_id, batch_id, row_number, lead_no) "
+        "SELECT 'L' || range, TIMESTAMP '2026-01-01', 1, 0, range, range FROM range(3)"
     )
     before = wh.generation("registry")[0]
     assert registry.update_source(wh, source_id=1, fields=fields(channel="Search"))
@@ -389,8 +389,8 @@ def test_an_updated_source_entering_a_filtered_list_refills_it_with_its_lead_cou
         app = create_app(p)
         client, auth = TestClient(app), {"authtoken": token}
         wh.execute_text(
-            "INSERT INTO leads (lead_id, created_at, source_id, batch_id, row_number) "
-            "SELECT 'L' || range, TIMESTAMP '2026-01-01', 2, 0, range FROM range(4)"
+            "INSERT INTO leads (lead_id, created_at, source_id, batch_id, row_number, lead_no) "
+            "SELECT 'L' || range, TIMESTAMP '2026-01-01', 2, 0, range, range FROM range(4)"
         )
         email = client.get("/api/lead_sources", params={"channel": "Email"}, headers=auth)
         assert email.json() == []

@@ -265,6 +265,8 @@ def test_a_job_on_a_short_schedule_runs_and_records_its_runs(tmp_path: Path, dem
 
 
 def _daemon(cfg: Path, log: Path) -> subprocess.Popen[bytes]:
+    """A daemon started and running: its own "scheduler running" line, not an earlier one's."""
+    started = log.read_text(errors="replace").count("scheduler running") if log.exists() else 0
     proc = subprocess.Popen(
         [sys.executable, "-m", "attribution", "--config", str(cfg), "jobs", "daemon"],
         stdout=log.open("ab"),
@@ -272,7 +274,7 @@ def _daemon(cfg: Path, log: Path) -> subprocess.Popen[bytes]:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     deadline = time.monotonic() + 30
-    while "scheduler running" not in log.read_text(errors="replace"):
+    while log.read_text(errors="replace").count("scheduler running") <= started:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise AssertionError(f"the daemon did not start:\n{log.read_text()}")
         time.sleep(0.1)

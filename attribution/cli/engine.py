@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -291,13 +292,13 @@ def run_command(
             spec, chosen, progress=lambda text: err.print(text + " ..."), allow_empty=allow_empty
         )
     j = result.journeys if isinstance(result, RunResult) else result.found
-    out.print(
+    summary = (
         f"run {result.run_id} ({chosen}): conversions {start:%Y-%m-%d} to {end:%Y-%m-%d} (end "
         f"excluded), lookback {spec.lookback_days:g} days; {j.converting:,} converting "
         f"journeys, {j.non_converting:,} non-converting, {j.conversions_without_touches:,} "
-        f"conversions with no touch in their window; {result.seconds:.2f} s",
-        highlight=False,
+        f"conversions with no touch in their window; {result.seconds:.2f} s"
     )
+    out.print(textwrap.fill(summary, width=max(40, out.width)), highlight=False)
     columns = [Column("channel", wrap=True)]
     columns += [Column(model_label(c.model), numeric=True) for c in result.credits]
     channels = result.credits[0].channels if result.credits else ()
@@ -307,8 +308,6 @@ def run_command(
     ]
     print_table(columns, rows, title="Conversions by model")
     if bootstrap is not None:
-        import textwrap
-
         note = (
             f"intervals stored with run {result.run_id}: {bootstrap.level * 100:g} % ranges of "
             f"every model's credit ({bootstrap.resamples} resamples, seed {bootstrap.seed})"

@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from attribution.engine import portable
 from attribution.errors import AttributionError
 from attribution.warehouse.connection import Warehouse
 from attribution.warehouse.statements import SQL_DIR
@@ -58,7 +57,7 @@ def map_touches(
     if not rules_loaded(wh):
         load_default_rules(wh)
     window = {"since": since, "until": until, "leads_since": None if all_leads else since}
-    portable.temp_view(wh, "run_touch_rows", "channels/touch_rows", window)
+    wh.temp_view("run_touch_rows", "channels/touch_rows", window)
     wh.execute("journeys/mapping_keys")
     wh.execute("journeys/key_channels")
     wh.execute("journeys/run_channels")

@@ -6,8 +6,8 @@ journeys first (one per conversion, its value), then non-converting ones (one pe
 No string work per touch but matching it to its lead: channel mapping runs once per distinct
 combination of the values it reads (journeys/key_channels.sql), each touch then carries its
 channel's code (journeys/run_touches.sql), conversions are ranked by id once, and journeys are
-sorted on integers and come back as integers. Only the conversions' ids (one per journey) come
-back as strings, as Arrow."""
+sorted on integers and come back as integers; the conversions' ids stay in the warehouse
+(run_conversions), where the stored run's statements read them."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from attribution.engine import channels, portable
+from attribution.engine import channels
 from attribution.models.paths import Paths
 from attribution.warehouse.connection import Warehouse
 
@@ -31,8 +31,7 @@ class Journeys:
     """The paths of a run, and what the windows left out."""
 
     paths: Paths
-    conversion_ids: pa.Array  # revenue_events.event_id of each converting journey (strings)
-    converted_at: NDArray[np.datetime64]  # and its time (UTC)
+    converted_at: NDArray[np.datetime64]  # each converting journey's conversion time (UTC)
     conversion_ranks: NDArray[np.int64]  # and its rank in run_conversions (from 1)
     converting: int
     conversions_without_touches: int  # conversions whose window holds no touch: no journey
@@ -71,14 +70,12 @@ def build(
     # the run's end are not counted in touches_after_conversion); and every lead's creation, for
     # the channel of each converting lead.
     mapped = {"since": start - lookback, "until": end, "leads_since": None}
-    portable.temp_view(wh, "run_touch_rows", "channels/touch_rows", mapped)
+    wh.temp_view("run_touch_rows", "channels/touch_rows", mapped)
     wh.execute("journeys/mapping_keys")
     wh.execute("journeys/key_channels")
     wh.execute("journeys/run_channels")
     wh.execute("journeys/run_touches")
-    wh.con.register("run_kinds", pa.table({"kind": list(kinds)}))
-    wh.execute("journeys/run_conversions", {"start": start, "end": end})
-    wh.con.unregister("run_kinds")
+    wh.execute("journeys/run_conversions", {"start": start, "end": end, "kinds": list(kinds)})
     # Every touch of a converting lead comes back once: those outside its window are counted.
     rows = _steps(wh, "converting_steps", {"lookback": lookback})
     place = rows.pop("place")
@@ -109,7 +106,6 @@ def build(
     )
     return Journeys(
         paths=paths,
-        conversion_ids=facts.column("conversion_id").combine_chunks(),
         converted_at=facts.column("converted_at").to_numpy().astype("datetime64[us]"),
         conversion_ranks=ranks,
         converting=n_conv,

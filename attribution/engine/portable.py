@@ -13,17 +13,14 @@ import math
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final, Literal
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from attribution.errors import AttributionError, first_line
-from attribution.warehouse.statements import SQL_DIR, fill, quote_ident, statement
-
-if TYPE_CHECKING:
-    from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.statements import SQL_DIR, statement
 
 Dialect = Literal["duckdb", "spark"]
 
@@ -157,18 +154,6 @@ def render_text(sql: str, dialect: Dialect) -> str:
     """A DuckDB statement without parameters, written for the engine."""
     tree = _for(sqlglot.parse_one(sql, read="duckdb"), dialect)
     return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
-
-
-def temp_view(
-    wh: Warehouse, view: str, name: str, params: Mapping[str, object] | None = None
-) -> None:
-    """Name a query statement's rows as a temporary view of this DuckDB connection, its
-    parameters as literals (DuckDB cannot prepare a view)."""
-    kind, _, sql = parts(name, "duckdb", params)
-    if kind != "select":
-        raise AttributionError(f"sql/{name}.sql is not a query; it cannot be a view")
-    text = fill("engine/create_view", view=quote_ident(view), query=sql)
-    wh.execute_text(text, name=name)
 
 
 def parts(

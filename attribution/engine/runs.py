@@ -17,7 +17,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from attribution import clock
-from attribution.engine import intervals, journeys, portable
+from attribution.engine import intervals, journeys
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names, transforms
 from attribution.models.bootstrap import BootstrapSpec
 from attribution.models.paths import Paths, dense_ids
@@ -164,14 +164,13 @@ class DrillDown:
         return dates
 
     def journey_tables(self) -> dict[str, pa.Table]:
-        """The run's conversions (number, id, journey length) and each journey's channels."""
+        """The run's conversions (number, rank, journey length) and each journey's channels."""
         found = self.found
         return {
             "run_journey_ids": pa.table(
                 {
                     "journey": np.arange(found.converting, dtype=np.int32),
                     "conversion_rank": found.conversion_ranks,
-                    "conversion_id": found.conversion_ids,
                     "touches": self.lengths.astype(np.int32),
                     "path_no": self.by_path.group[: found.converting].astype(np.int32),
                 }
@@ -283,6 +282,9 @@ def _store(cur: Warehouse, run_id: int, tables: dict[str, pa.Table]) -> None:
         cur.con.register(view, table)
         try:
             if view == "engine_rows":
+                # Only another engine's rows come here: sqlglot is imported for them alone.
+                from attribution.engine import portable
+
                 target, columns = portable.insert_target(name.removeprefix("rows:"))
                 values = ", ".join(quote_ident(c) for c in table.column_names[1:])
                 names = f" ({', '.join(quote_ident(c) for c in columns)})" if columns else ""

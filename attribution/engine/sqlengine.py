@@ -59,7 +59,7 @@ class DuckDBEngine:
         self.wh.execute_text(portable.render(name, "duckdb", params), name=name)
 
     def view(self, view: str, name: str, params: Params | None = None) -> None:
-        portable.temp_view(self.wh, view, name, params)
+        self.wh.temp_view(view, name, params)
 
     def query(self, name: str, params: Params | None = None) -> pa.Table:
         _, _, sql = portable.parts(name, "duckdb", params)

@@ -7,10 +7,12 @@ import csv
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from typing import TYPE_CHECKING
 
 from attribution.resources import TEMPLATES_DIR
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = TEMPLATES_DIR
 
@@ -33,7 +35,8 @@ MODEL_LABELS = {  # the models' names for people; the code names stay in CSV fil
 
 def environment() -> Environment:
     """The Jinja2 environment of every page: autoescaped, strict about missing values."""
-    from jinja2 import StrictUndefined
+    # Imported here: the labels and number formats above serve commands that render no page.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),

@@ -11,20 +11,19 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import duckdb_engine
 import pyarrow as pa
-from duckdb_engine import ConnectionWrapper
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.dialects import registry as dialects
-from sqlalchemy.orm import Session, sessionmaker
 
 from attribution.config import Settings
 from attribution.errors import WarehouseError, WarehouseLockedError
 from attribution.warehouse.batching import GroupCommit
-from attribution.warehouse.statements import SQL_DIR, statement
+from attribution.warehouse.statements import SQL_DIR, fill, inline, quote_ident, statement
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +34,6 @@ _LOCK_PID = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>
 Params = Mapping[str, Any]
 T = TypeVar("T")
 TOPICS = ("registry", "tokens", "data")  # what a write changes, for caches of reads
-
-
-class CachingDuckDBDialect(duckdb_engine.Dialect):
-    """duckdb-engine with SQLAlchemy's compiled-statement cache on (it ships with it off, which
-    costs a full SQL compilation, about 1.5 ms, on every registry query)."""
-
-    supports_statement_cache = True
-
-
-dialects.register("duckdb.attribution", __name__, "CachingDuckDBDialect")
 
 
 @dataclass(frozen=True)
@@ -269,18 +258,15 @@ class Warehouse:
     def sessions(self) -> sessionmaker[Session]:
         """SQLAlchemy sessions on this same database: a pooled cursor each (duckdb-engine)."""
         if self._sessions is None:
-            con = self.con
-            self._engine = create_engine(
-                "duckdb+attribution://",
-                creator=lambda: ConnectionWrapper(con.cursor()),
-                pool_size=8,
-                max_overflow=32,
-            )
-            self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+            from attribution.warehouse.sessions import make_sessions  # SQLAlchemy: when needed
+
+            self._engine, self._sessions = make_sessions(self.con)
         return self._sessions
 
     def engine(self) -> Engine:
         """The SQLAlchemy engine of sessions() (for libraries that take an engine)."""
+        from sqlalchemy import Engine  # imported by sessions() already
+
         bound = self.sessions().kw["bind"]  # shared with the parent's sessions, when a cursor
         assert isinstance(bound, Engine)
         return bound
@@ -371,6 +357,12 @@ class Warehouse:
                 self._failure_level, "statement %s failed with params %r: %s", name, params, exc
             )
             raise WarehouseError(f"statement {name} failed: {exc}") from exc
+
+    def temp_view(self, view: str, name: str, params: Params | None = None) -> None:
+        """Name the rows of query sql/NAME.sql as a temporary view of this connection, its
+        parameters as literals (DuckDB cannot prepare a view)."""
+        sql = fill("engine/create_view", view=quote_ident(view), query=inline(name, params))
+        self.execute_text(sql, name=name)
 
     def arrow_text(self, sql: str, *, name: str = "inline") -> pa.Table:
         """All rows of a query without parameters, as an Arrow table."""

@@ -3,12 +3,16 @@ text: quoting, and filling a statement's {placeholders} with values already quot
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from attribution.errors import NotFoundError, WarehouseError
 from attribution.resources import SQL_DIR
 
-__all__ = ["SQL_DIR", "fill", "quote_ident", "quote_literal", "statement"]
+__all__ = ["SQL_DIR", "fill", "inline", "quote_ident", "quote_literal", "statement"]
 
 
 @cache
@@ -44,3 +48,52 @@ def fill(name: str, **quoted: str) -> str:
             raise WarehouseError(f"sql/{name}.sql has no {placeholder} to fill")
         text = text.replace(placeholder, value)
     return text
+
+
+# A string literal, a quoted identifier, a comment, or a $parameter: only the last is replaced.
+_TOKENS = re.compile(
+    r"'(?:[^']|'')*'" r'|"(?:[^"]|"")*"' r"|--[^\n]*|/\*.*?\*/" r"|\$([A-Za-z_]\w*)", re.S
+)
+
+
+def duckdb_literal(value: object) -> str:
+    """A typed DuckDB literal of a parameter's value (None, bool, int, float, str, datetime,
+    date or timedelta), for the statements DuckDB cannot prepare."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"CAST({value} AS BIGINT)" if value < 0 else str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise WarehouseError(f"{value} cannot be a SQL literal")
+        return f"CAST({value!r} AS DOUBLE)"
+    if isinstance(value, str):
+        return quote_literal(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise WarehouseError("timestamps are plain UTC here: drop the time zone first")
+        return f"TIMESTAMP '{value.isoformat(sep=' ', timespec='microseconds')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, timedelta):
+        micros = round(value.total_seconds() * 1_000_000)
+        return f"to_microseconds(CAST({micros} AS BIGINT))"
+    raise WarehouseError(f"no SQL literal for a {type(value).__name__}")
+
+
+def inline(name: str, params: Mapping[str, object] | None = None) -> str:
+    """sql/NAME.sql with every $parameter replaced by its DuckDB literal (a view cannot be
+    prepared) and without its comments; strings and quoted names are left as they are."""
+    given = dict(params or {})
+
+    def literal(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key is None:  # comments go: DuckDB's client reads a quote in one as a string
+            return " " if match.group(0).startswith(("--", "/*")) else match.group(0)
+        if key not in given:
+            raise WarehouseError(f"sql/{name}.sql needs the parameter ${key}")
+        return duckdb_literal(given[key])
+
+    return _TOKENS.sub(literal, statement(name))

@@ -8,13 +8,13 @@
 -- [since, until), for a run; $leads_since (TIMESTAMP or NULL): only lead creations in
 -- [leads_since, until).
 SELECT
-    t.lead_id, t.occurred_at, t.batch_id, t.row_number, false AS is_lead_creation,
+    t.lead_id, t.lead_no, t.occurred_at, t.batch_id, t.row_number, false AS is_lead_creation,
     t.source_id, t.channel, t.utm_source, t.utm_medium, t.utm_campaign
 FROM touches AS t
 WHERE ($since IS NULL OR t.occurred_at >= $since) AND ($until IS NULL OR t.occurred_at < $until)
 UNION ALL
 SELECT
-    l.lead_id, l.created_at, l.batch_id, l.row_number, true,
+    l.lead_id, l.lead_no, l.created_at, l.batch_id, l.row_number, true,
     l.source_id, CAST(NULL AS VARCHAR), l.utm_source, l.utm_medium, l.utm_campaign
 FROM leads AS l
 WHERE ($leads_since IS NULL OR l.created_at >= $leads_since)

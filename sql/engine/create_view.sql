@@ -1,4 +1,4 @@
--- Names a portable query's rows as a temporary view of this connection (the SQL engines'
--- view()). Grain: the query's. Params: none; {view} is a quoted identifier and {query} the
--- query of a statement of sql/, its parameters already literals (attribution/portable.py).
+-- Names a query's rows as a temporary view of this connection (Warehouse.temp_view, the SQL
+-- engines' view()). Grain: the query's. Params: none; the view's name is a quoted identifier
+-- and the query a statement of sql/ with its parameters as literals (statements.inline()).
 CREATE OR REPLACE TEMP VIEW {view} AS {query}

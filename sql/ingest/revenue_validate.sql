@@ -44,6 +44,7 @@ checked AS (
         p.event_id AS natural_key,
         p.event_id,
         p.lead_id,
+        known.lead_no,
         p.occurred_at,
         p.amount_base AS amount,
         p.kind,

@@ -3,7 +3,7 @@
 INSERT INTO touches
 SELECT
     v.natural_key, v.touch_id, v.lead_id, v.occurred_at, v.channel, v.source_id,
-    v.utm_source, v.utm_medium, v.utm_campaign, $batch_id, v.row_number
+    v.utm_source, v.utm_medium, v.utm_campaign, $batch_id, v.row_number, v.lead_no
 FROM ingest_valid AS v
 WHERE v.reason IS NULL
   AND NOT EXISTS (SELECT 1 FROM touches AS t WHERE t.touch_key = v.natural_key)

@@ -20,7 +20,8 @@ WITH typed AS (
         n.utm_source,
         n.utm_medium,
         n.utm_campaign,
-        known.lead_id IS NOT NULL AS known_lead
+        known.lead_id IS NOT NULL AS known_lead,
+        known.lead_no
     FROM ingest_sourced AS n
     LEFT JOIN leads AS known ON known.lead_id = n.lead_id  -- lead_id is unique in leads
 ),
@@ -38,6 +39,7 @@ checked AS (
         END) AS natural_key,
         t.touch_id,
         t.lead_id,
+        t.lead_no,
         t.occurred_at,
         t.channel,
         t.source_id,

@@ -1,6 +1,6 @@
--- The run's conversions in rank order (run_conversions.sql): event id, time and value, the
+-- The run's conversions in rank order (run_conversions.sql): time and value, the
 -- facts of each converting journey. Grain: one row per conversion. Reads run_conversions.
 -- Params: none.
-SELECT conversion_id, converted_at, value
+SELECT converted_at, value
 FROM run_conversions
-ORDER BY conversion_rank
+ORDER BY rowid  -- the rank order (run_conversions.sql)

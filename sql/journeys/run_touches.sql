@@ -1,5 +1,5 @@
--- A run's touches and lead creations with their channel as a code and no other strings but
--- the lead's id: the time and ingest order, the source found by mapping (NULL: none). The
+-- A run's touches and lead creations with their channel as a code and no strings: the lead's
+-- number (lead_no), the time and ingest order, the source found by mapping (NULL: none). The
 -- mapping key of each row is found by a hash of its values and checked value by value (IS NOT
 -- DISTINCT FROM), so this small join is exact. The same rows as channels/map_touches.sql
 -- (which joins the same keys on the values, portably). DuckDB only.
@@ -8,7 +8,7 @@
 -- Params: none.
 CREATE OR REPLACE TEMP TABLE run_touches AS
 SELECT
-    r.lead_id, r.occurred_at, r.batch_id, r.row_number, r.is_lead_creation,
+    r.lead_no, r.occurred_at, r.batch_id, r.row_number, r.is_lead_creation,
     k.mapped_source_id AS source_id, k.channel_code
 FROM run_touch_rows AS r
 JOIN run_key_channels AS k

@@ -1,6 +1,6 @@
 -- Stores a run's conversions, as insert_run_conversions.sql does, from the in-memory engine's
--- tables: the registered table run_journey_ids (number, conversion rank, event id, journey
--- length, distinct path), run_conversions (lead, time, value, the lead's creation: journeys/
+-- tables: the registered table run_journey_ids (number, conversion rank, journey length,
+-- distinct path), run_conversions (event id, lead, time, value, the lead's creation: journeys/
 -- run_conversions.sql) and run_channels (the channel's name). Grain: one row per conversion.
 -- Params: $run_id.
 INSERT INTO run_conversion_ids (
@@ -8,9 +8,9 @@ INSERT INTO run_conversion_ids (
     lead_created_at, lead_channel, lead_source_id, path_no
 )
 SELECT
-    $run_id, j.journey, j.conversion_id, c.lead_id, c.converted_at, c.value, j.touches,
+    $run_id, j.journey, c.conversion_id, c.lead_id, c.converted_at, c.value, j.touches,
     c.lead_created_at, coalesce(rc.channel, 'Unassigned'), c.lead_source_id,
     j.path_no
 FROM run_journey_ids AS j
-JOIN run_conversions AS c ON c.conversion_rank = j.conversion_rank
+JOIN run_conversions AS c ON c.rowid + 1 = j.conversion_rank  -- its rank (run_conversions.sql)
 LEFT JOIN run_channels AS rc ON rc.code = c.lead_channel_code

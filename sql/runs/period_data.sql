@@ -10,7 +10,7 @@ WITH facts AS (
     UNION ALL
     SELECT r.occurred_at, false
     FROM revenue_events AS r
-    JOIN leads AS l ON l.lead_id = r.lead_id
+    JOIN leads AS l ON l.lead_no = r.lead_no
     WHERE NOT l.junk AND list_contains($kinds, r.kind)
 )
 SELECT
