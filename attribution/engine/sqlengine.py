@@ -129,11 +129,9 @@ class SparkEngine:
             frame = self.session.read.parquet(path)
         except Exception as exc:
             raise AttributionError(f"Spark could not read {path}: {first_line(exc)}") from exc
-        # A run reads touches and leads several times (channel mapping, conversions, the
-        # journeys, the stored rows): cached on first read, in memory then on disk, so the lake
-        # is scanned once; close() drops them.
-        frame = frame.persist()
-        self._cached.append(frame)
+        # Not cached: a run reads each column it needs of the touches twice at most (the
+        # mapping keys, then the journeys), and a Parquet scan reads only those columns, where
+        # caching copies every column of the table into memory first.
         frame.createOrReplaceTempView(view)
         self._views.append(view)
 

@@ -10,13 +10,14 @@ CREATE OR REPLACE TEMP TABLE run_conversions AS
 SELECT
     r.event_id AS conversion_id,
     r.lead_id,
+    r.lead_no,
     r.occurred_at AS converted_at,
     CAST(r.amount AS DOUBLE) AS value,
     l.created_at AS lead_created_at,
     k.channel_code AS lead_channel_code,
     coalesce(k.mapped_source_id, l.source_id) AS lead_source_id
 FROM revenue_events AS r
-JOIN leads AS l ON l.lead_id = r.lead_id
+JOIN leads AS l ON l.lead_no = r.lead_no
 LEFT JOIN run_key_channels AS k
   ON k.source_id IS NOT DISTINCT FROM l.source_id
  AND k.channel IS NULL
