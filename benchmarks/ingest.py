@@ -44,6 +44,7 @@ CHANNELS = np.array(
 # DuckDB's floor: one INSERT per file straight from its Parquet file, with the checks the
 # target case's columns need (trimmed text, the time range, the lead known), a key, and an
 # anti-join on it against the table. No batch record, no rejected rows kept, no in-file dedupe.
+# Its touches are keyed three ways (FLOOR_KEYS).
 FLOOR_LEADS = """
 INSERT INTO leads
 SELECT f.lead_id, f.created_at, f.source_id, f.utm_source, NULL, NULL, f.status, NULL, NULL,
@@ -59,25 +60,32 @@ WHERE f.lead_id IS NOT NULL
 """
 FLOOR_TOUCHES = """
 INSERT INTO touches
-SELECT f.touch_key, NULL, f.lead_id, f.occurred_at, f.channel, NULL, NULL, NULL, NULL, 2,
-       f.row_number, l.lead_no
-FROM (SELECT *, {key} AS touch_key
+SELECT k.touch_key, NULL, k.lead_id, k.occurred_at, k.channel, NULL, NULL, NULL, NULL, 2,
+       k.row_number, k.lead_no
+FROM (SELECT f.*, l.lead_no, {key} AS touch_key
       FROM (SELECT file_row_number + 1 AS row_number, NULLIF(trim(lead_id), '') AS lead_id,
                    CAST(occurred_at AS TIMESTAMP) AS occurred_at,
                    NULLIF(trim(channel), '') AS channel
-            FROM read_parquet($path, file_row_number = true))) AS f
-JOIN leads AS l ON l.lead_id = f.lead_id  -- the lead known, and its number
-WHERE f.channel IS NOT NULL
-  AND f.occurred_at >= TIMESTAMP '1970-01-01' AND f.occurred_at < TIMESTAMP '2100-01-01'
-  AND NOT EXISTS (SELECT 1 FROM touches AS t WHERE t.touch_key = f.touch_key)
+            FROM read_parquet($path, file_row_number = true)) AS f
+      JOIN leads AS l ON l.lead_id = f.lead_id  -- the lead known, and its number
+      JOIN (SELECT channel, md5_number_lower(concat(channel, '||||')) AS what_hash
+            FROM (SELECT DISTINCT NULLIF(trim(channel), '') AS channel
+                  FROM read_parquet($path))) AS w ON w.channel = f.channel) AS k
+WHERE k.channel IS NOT NULL
+  AND k.occurred_at >= TIMESTAMP '1970-01-01' AND k.occurred_at < TIMESTAMP '2100-01-01'
+  AND NOT EXISTS (SELECT 1 FROM touches AS t WHERE t.touch_key = k.touch_key)
 """
 FLOOR_KEYS = {
-    # The project's stable key (md5 of the same text as sql/ingest/touches_validate.sql) ...
-    "md5 key": "md5_number(concat('h|', lead_id, '|', CAST(epoch_us(occurred_at) AS VARCHAR), "
-    "'|', coalesce(channel, ''), '|||||'))",
+    # The project's touch key (sql/ingest/touches_validate.sql): integer operations a row, md5
+    # once per distinct channel ...
+    "lead key": "(CAST(l.lead_no AS UHUGEINT) << 64) "
+    "| xor(CAST(epoch_us(f.occurred_at) AS UBIGINT), w.what_hash)",
+    # ... the md5 of text built per row that it replaced (migration 0018) ...
+    "md5 key": "md5_number(concat('h|', f.lead_id, '|', CAST(epoch_us(f.occurred_at) AS VARCHAR), "
+    "'|', coalesce(f.channel, ''), '|||||'))",
     # ... and the 64-bit hash of the floor measured in the stack notes (not stable across
     # DuckDB versions, so not usable as a stored key).
-    "hash() key": "CAST(hash(lead_id, occurred_at, channel) AS UHUGEINT)",
+    "hash() key": "CAST(hash(f.lead_id, f.occurred_at, f.channel) AS UHUGEINT)",
 }
 
 

@@ -89,7 +89,7 @@ def test_windows_keep_only_touches_inside_the_lookback(pipe: Pipeline, tmp_path:
     load(pipe, tmp_path)
     with pipe.warehouse.cursor() as cur:
         found = journeys.build(cur, start=START, end=END, lookback_days=30)
-        ids = cur.con.execute("SELECT conversion_id, rowid + 1 FROM run_conversions")
+        ids = cur.con.execute("SELECT conversion_id, conversion_rank FROM run_conversions")
         assert ids.fetchall() == [("D1", 1)]
     assert as_text(found.paths) == [
         "Email > Paid Search",  # A: the Email touch, then its creation (a Google lead)

@@ -185,3 +185,16 @@ def test_a_run_stores_a_path_per_conversion(stored: tuple[Pipeline, int]) -> Non
     per_path = one(con, "SELECT count(*) " + linear.format("path_credits"), run_id)[0]
     per_conversion = one(con, "SELECT count(*) " + linear.format("conversion_credits"), run_id)[0]
     assert per_path < per_conversion
+
+
+def test_a_runs_conversion_and_lead_ids_are_stored_with_zstd(stored: tuple[Pipeline, int]) -> None:
+    pipe, _ = stored
+    con = pipe.warehouse.con
+    con.execute("CHECKPOINT")
+    stored_as = con.execute(
+        "SELECT column_name, list(DISTINCT compression ORDER BY compression) "
+        "FROM pragma_storage_info('run_conversion_ids') "
+        "WHERE column_name IN ('conversion_id', 'lead_id') AND segment_type <> 'VALIDITY' "
+        "GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert stored_as == [("conversion_id", ["ZSTD"]), ("lead_id", ["ZSTD"])]

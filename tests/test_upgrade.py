@@ -3,6 +3,7 @@ with the current code, which applies every later migration in order, loses no ro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from datetime import datetime
@@ -98,6 +99,12 @@ def contents(wh: Warehouse, table: str, columns: list[str]) -> list[tuple[Any, .
     return wh.con.execute(f'SELECT {cols} FROM "{table}" ORDER BY ALL').fetchall()
 
 
+def _without_key(rows: list[tuple[Any, ...]], columns: list[str]) -> list[tuple[Any, ...]]:
+    """Rows of touches without their touch_key, in order."""
+    at = columns.index("touch_key")
+    return sorted((r[:at] + r[at + 1 :] for r in rows), key=repr)
+
+
 def old_warehouse(path: Path, last: int, statements: list[str], tmp: Path) -> None:
     """A warehouse made by migrations up to `last` only, filled through that schema."""
     early = tmp / "early-schema"
@@ -152,6 +159,10 @@ def test_every_later_migration_applies_in_order_and_no_row_is_lost(upgraded: Upg
             now = contents(wh, table, columns)
             if table == "schema_migrations":  # the old records stay; the new ones follow
                 now = [r for r in now if r[0] <= last]
+            if table == "touches":  # 0018 keyed the touches without a touch_id again
+                now, was = _without_key(now, columns), _without_key(before[table], columns)
+                assert now == was, table
+                continue
             assert now == before[table], table
             added = [c for c in after_tables[table][len(columns) :] if c != "lead_no"]
             if added and before[table]:  # columns a migration added: NULL in older rows
@@ -181,6 +192,14 @@ def test_every_later_migration_applies_in_order_and_no_row_is_lost(upgraded: Upg
                 "JOIN leads AS l USING (lead_id)"
             ).fetchall()
             assert carried == [(len(before[kind]), len(before[kind]))], kind
+        # 0018 keyed the touch without a touch_id by its lead's number, time and what touched
+        rekeyed = wh.con.execute(
+            "SELECT touch_id, touch_key = CASE WHEN touch_id IS NOT NULL "
+            "THEN CAST('0x' || md5(touch_id) AS UHUGEINT) "  # as written through 0001
+            "ELSE (CAST(lead_no AS UHUGEINT) << 64) | xor(CAST(epoch_us(occurred_at) AS UBIGINT), "
+            "md5_number_lower('Email|3|||')) END FROM touches ORDER BY row_number"
+        ).fetchall()
+        assert rekeyed == [("T1", True), ("T2", True), (None, True)]
         # the sequences carry on after the old rows
         assert wh.con.execute(
             "INSERT INTO lead_sources (name, name_key) VALUES ('Later', 'later') RETURNING id"
@@ -251,3 +270,91 @@ def test_a_backup_taken_before_an_upgrade_keeps_the_old_schema_and_restores_upgr
         assert contents(wh, "leads", ["lead_id", "value"]) == [
             (r[0], r[9]) for r in sorted(before["leads"], key=lambda r: str(r[0]))
         ]
+
+
+def test_init_says_which_migrations_upgrade_an_old_warehouse(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    settings = make_settings()
+    path = settings.resolve(settings.warehouse.path)
+    last, statements = CASES[sorted(CASES)[-1]]
+    old_warehouse(path, last, statements, tmp_path)
+    env = {"ATTRIBUTION_WAREHOUSE__PATH": str(path)}
+    done = CliRunner().invoke(main, ["init"], env=env)
+    assert done.exit_code == 0, done.output
+    later = [m for m in migrations() if m.version > last]
+    said = [line for line in done.stderr.splitlines() if line.startswith("upgrading")]
+    assert said == [f"upgrading the warehouse: {m.version:04d}_{m.name} ..." for m in later]
+    assert f"is at schema {migrations()[-1].version:04d}" in done.stdout
+    again = CliRunner().invoke(main, ["init"], env=env)  # up to date: nothing to say
+    assert again.exit_code == 0 and "upgrading" not in again.stderr
+
+
+L1, L2 = (1 << 32) + 1, (1 << 32) + 2
+
+
+def _md5_key(*fields: str) -> int:
+    """md5 of the fields joined by |, read as DuckDB's md5_number."""
+    return int.from_bytes(hashlib.md5("|".join(fields).encode()).digest(), "little")
+
+
+def _lead_key(lead_no: int, when: str, *what: str) -> int:
+    """A touch key without a touch_id (docs/warehouse.md), spelled out as tests/test_ingest.py
+    spells it."""
+    digest = hashlib.md5("|".join(what).encode()).digest()
+    epoch_us = int(datetime.fromisoformat(when).timestamp()) * 10**6
+    return (lead_no << 64) | (epoch_us ^ int.from_bytes(digest[8:], "little"))
+
+
+# Leads and touches as the ingest before 0018 stored them at schema 0016: the touches keyed by md5
+# of 'id:' and the touch_id, or of h|lead_id|epoch microseconds|channel|source_id given|source
+# name given, lower-cased|utm_source|utm_medium|utm_campaign.
+OLD_KEYS = [
+    _md5_key("id:T1"),
+    _md5_key("h", "L1", str(1772442000 * 10**6), "Email", "", "", "newsletter", "email", ""),
+    _md5_key("h", "L2", str(1772532000 * 10**6), "", "", "google", "", "", ""),
+]
+DATA_0016 = [
+    "INSERT INTO ingest_batches (kind, file_name, file_format, sha256, rows_read, rows_loaded, "
+    "extra_columns, column_map, started_at, finished_at, status) VALUES "
+    "('leads', 'l.csv', 'csv', 'a1', 2, 2, NULL, '{}', '2026-03-05 08:00', "
+    "'2026-03-05 08:00:01', 'loaded'), "
+    "('touches', 't.csv', 'csv', 'a2', 3, 3, NULL, '{}', '2026-03-05 08:01', "
+    "'2026-03-05 08:01:01', 'loaded')",
+    "INSERT INTO leads (lead_id, created_at, batch_id, row_number, lead_no) VALUES "
+    "('L1', '2026-03-02 09:00', 1, 1, 4294967297), ('L2', '2026-03-03 11:00', 1, 2, 4294967298)",
+    "INSERT INTO touches VALUES "
+    f"({OLD_KEYS[0]}, 'T1', 'L1', '2026-03-01 08:00', 'Paid Search', 1, 'google', 'cpc', "
+    "'spring', 2, 1, 4294967297), "
+    f"({OLD_KEYS[1]}, NULL, 'L1', '2026-03-02 09:00', 'Email', NULL, 'newsletter', 'email', "
+    "NULL, 2, 2, 4294967297), "
+    f"({OLD_KEYS[2]}, NULL, 'L2', '2026-03-03 10:00', NULL, 1, NULL, NULL, NULL, 2, 3, "
+    "4294967298)",
+]
+
+
+def test_touches_keyed_before_0018_dedupe_a_new_load_of_the_same_rows(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    settings = make_settings()
+    old_warehouse(settings.resolve(settings.warehouse.path), 16, DATA_0016, tmp_path)
+    header = ["touch_id", "lead_id", "occurred_at", "channel", "source", "utm_source"]
+    header += ["utm_medium", "utm_campaign"]
+    rows = [
+        ["T1", "L1", "2026-03-01 08:00", "Paid Search", "Google", "google", "cpc", "spring"],
+        ["", "L1", "2026-03-02 09:00", "Email", "", "newsletter", "email", ""],
+        ["", "L2", "2026-03-03 10:00", "", "Google", "", "", ""],
+    ]
+    again = [*rows, ["", "L2", "2026-03-03 10:00", "Email", "Google", "", "", ""]]  # a new one
+    with Pipeline.open(settings) as pipe:  # applies 0018
+        s = pipe.ingest("touches", write_csv(tmp_path / "t.csv", header, again))
+        assert (s.loaded, s.duplicates, s.rejected) == (1, 3, 0)
+        keys = pipe.warehouse.con.execute(
+            "SELECT CAST(touch_key AS VARCHAR) FROM touches ORDER BY batch_id, row_number"
+        ).fetchall()
+    lead_keyed = [
+        _lead_key(L1, "2026-03-02T09:00:00+00:00", "Email", "", "newsletter", "email", ""),
+        _lead_key(L2, "2026-03-03T10:00:00+00:00", "", "1", "", "", ""),
+        _lead_key(L2, "2026-03-03T10:00:00+00:00", "Email", "1", "", "", ""),
+    ]
+    assert [int(k) for (k,) in keys] == [OLD_KEYS[0], *lead_keyed]

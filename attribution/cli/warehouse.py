@@ -44,7 +44,7 @@ def init(ctx: click.Context) -> None:
     """
     from attribution.config import LOCAL_CONFIG
     from attribution.resources import DEFAULT_CONFIG
-    from attribution.service.pipeline import Pipeline
+    from attribution.warehouse.connection import Migration, Warehouse
 
     settings = settings_of(ctx)
     if settings.source.startswith("built-in"):
@@ -53,8 +53,12 @@ def init(ctx: click.Context) -> None:
         out.print(f"wrote a starter config: {starter}", highlight=False)
         ctx.find_root().ensure_object(dict).pop("settings", None)
         settings = settings_of(ctx)
-    with Pipeline.open(settings) as pipe:
-        applied = [m.version for m in pipe.warehouse.applied_list()]
+    def upgrading(mig: Migration) -> None:
+        err.print(f"upgrading the warehouse: {mig.version:04d}_{mig.name} ...", highlight=False)
+
+    with Warehouse.open(settings, upgrade=False) as wh:
+        wh.migrate(progress=upgrading)
+        applied = [m.version for m in wh.applied_list()]
     out.print(
         f"warehouse {settings.resolve(settings.warehouse.path)} is at schema "
         f"{max(applied):04d} ({len(applied)} migrations applied)",

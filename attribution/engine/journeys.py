@@ -3,10 +3,11 @@
 The windows, joins and ordering are SQL (sql/journeys/); the result is one Paths, converting
 journeys first (one per conversion, its value), then non-converting ones (one per lead).
 
-No string work per touch but matching it to its lead: channel mapping runs once per distinct
-combination of the values it reads (journeys/key_channels.sql), each touch then carries its
-channel's code (journeys/run_touches.sql), conversions are ranked by id once, and journeys are
-sorted on integers and come back as integers; the conversions' ids stay in the warehouse
+No string work per touch: channel mapping runs once per distinct combination of the values it
+reads (journeys/key_channels.sql), each touch then carries its channel's code
+(journeys/run_touches.sql), touches meet their conversions on the leads' integer key (lead_no),
+conversions are ranked by id once, and journeys are sorted on integers and come back as
+integers; the conversions' ids stay in the warehouse
 (run_conversions), where the stored run's statements read them."""
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 from numpy.typing import NDArray
 
 from attribution.engine import channels
@@ -48,7 +48,7 @@ def _starts(rank: NDArray[Any]) -> NDArray[np.int64]:
 
 
 def _steps(wh: Warehouse, name: str, params: dict[str, object]) -> dict[str, NDArray[Any]]:
-    """A statement's integer columns as numpy arrays."""
+    """A statement's columns as numpy arrays."""
     columns: dict[str, NDArray[Any]] = wh.execute(f"journeys/{name}", params).fetchnumpy()
     return columns
 
@@ -85,28 +85,28 @@ def build(
     null = _steps(wh, "null_steps", {"end": end, "window_from": end - lookback})
     wh.execute("journeys/drop_run_touches")  # its memory goes to the run's writes
     names = [str(c) for (c,) in wh.fetchall("journeys/channel_names")]
-    facts = wh.arrow("journeys/conversion_rows")
+    facts = _steps(wh, "conversion_rows", {})
     conv_offsets = _starts(conv["conversion_rank"])
-    null_offsets = _starts(null["journey_rank"])
+    null_offsets = _starts(null["lead_no"])
     n_conv, n_null = len(conv_offsets) - 1, len(null_offsets) - 1
-    n_all = facts.num_rows
+    n_all = len(facts["value"])
     # Ranks count from 1; a conversion whose window holds no touch has no journey.
     ranks = conv["conversion_rank"][conv_offsets[:-1]].astype(np.int64)
-    facts = facts.take(pa.array(ranks - 1))
+    value, converted_at = facts["value"][ranks - 1], facts["converted_at"][ranks - 1]
     offsets = np.concatenate([conv_offsets, null_offsets[1:] + conv_offsets[-1]])
     paths = Paths(
         channels=tuple(names),
         offsets=offsets.astype(np.int64),
         codes=np.concatenate([conv["channel_code"], null["channel_code"]]).astype(np.int64),
         conversions=np.r_[np.ones(n_conv), np.zeros(n_null)],
-        value=np.r_[facts.column("value").to_numpy(), np.zeros(n_null)].astype(np.float64),
+        value=np.r_[value, np.zeros(n_null)].astype(np.float64),
         nulls=np.r_[np.zeros(n_conv), np.ones(n_null)],
         gaps=np.r_[conv["before_us"] / _MICROS_PER_DAY, np.zeros(len(null["channel_code"]))],
         sources=np.concatenate([conv["source_id"], null["source_id"]]).astype(np.int64),
     )
     return Journeys(
         paths=paths,
-        converted_at=facts.column("converted_at").to_numpy().astype("datetime64[us]"),
+        converted_at=converted_at.astype("datetime64[us]"),
         conversion_ranks=ranks,
         converting=n_conv,
         conversions_without_touches=n_all - n_conv,

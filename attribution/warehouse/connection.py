@@ -295,8 +295,10 @@ class Warehouse:
         done = self.applied()
         return [m for m in migrations() if m.version in done]
 
-    def migrate(self) -> list[Migration]:
-        """Apply the migrations not yet applied, each in its own transaction; return them."""
+    def migrate(self, progress: Callable[[Migration], None] | None = None) -> list[Migration]:
+        """Apply the migrations not yet applied, each in its own transaction; return them.
+        `progress` is told of each before it runs when an existing warehouse is upgraded (a
+        migration that rebuilds a large table takes a while)."""
         done = self.applied()
         new = []
         for mig in migrations():
@@ -307,6 +309,8 @@ class Warehouse:
                         f"to {self.path}; add a new migration instead of editing an applied one"
                     )
                 continue
+            if progress is not None and done:
+                progress(mig)
             with self.transaction():
                 self.con.execute(mig.sql)
                 self.execute(

@@ -3,4 +3,4 @@
 -- Params: none.
 SELECT converted_at, value
 FROM run_conversions
-ORDER BY rowid  -- the rank order (run_conversions.sql)
+ORDER BY conversion_rank

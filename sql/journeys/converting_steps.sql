@@ -7,7 +7,7 @@
 -- Grain: one row per touch of a converting lead (touches mapped for the run).
 -- Reads run_conversions (run_conversions.sql), run_touches. Params: $lookback (INTERVAL).
 SELECT
-    c.rowid + 1 AS conversion_rank,  -- run_conversions is in rank order
+    c.conversion_rank,
     CAST(CASE
         WHEN t.occurred_at >= c.converted_at THEN 1
         WHEN t.occurred_at < c.converted_at - $lookback THEN -1
@@ -18,4 +18,4 @@ SELECT
     epoch_us(c.converted_at) - epoch_us(t.occurred_at) AS before_us
 FROM run_conversions AS c
 JOIN run_touches AS t ON t.lead_no = c.lead_no
-ORDER BY conversion_rank, t.occurred_at, t.batch_id, t.row_number, t.is_lead_creation
+ORDER BY c.conversion_rank, t.occurred_at, t.batch_id, t.row_number, t.is_lead_creation

@@ -12,5 +12,5 @@ SELECT
     c.lead_created_at, coalesce(rc.channel, 'Unassigned'), c.lead_source_id,
     j.path_no
 FROM run_journey_ids AS j
-JOIN run_conversions AS c ON c.rowid + 1 = j.conversion_rank  -- its rank (run_conversions.sql)
+JOIN run_conversions AS c ON c.conversion_rank = j.conversion_rank
 LEFT JOIN run_channels AS rc ON rc.code = c.lead_channel_code
