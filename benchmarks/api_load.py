@@ -69,6 +69,25 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: dict[int, int] = field(default_factory=dict)
+    reads: list[float] = field(default_factory=list)  # the GETs' latencies
+    writes: list[float] = field(default_factory=list)  # the creates' and changes' latencies
+
+    def split(self) -> str:
+        """The writes' p50 and p99 beside the reads', when the mix has writes."""
+        if not self.writes:
+            return ""
+        reads, writes = sorted(self.reads), sorted(self.writes)
+        return (
+            f"; writes p50 {_pct(writes, 0.5):.1f} ms, p99 {_pct(writes, 0.99):.1f} ms, "
+            f"reads p50 {_pct(reads, 0.5):.1f} ms, p99 {_pct(reads, 0.99):.1f} ms"
+        )
+
+
+def _pct(ordered: list[float], q: float) -> float:
+    """The q-quantile of sorted seconds, in ms (as the mixes' p50 and p99 are taken)."""
+    return (
+        ordered[min(len(ordered) - 1, max(0, int(len(ordered) * q) - 1))] * 1000 if ordered else 0.0
+    )
 
 
 def free_port() -> int:
@@ -167,6 +186,7 @@ async def drive(
             t0 = time.perf_counter()
             status = await _request(reader, writer, raw)
             tally.latencies.append(time.perf_counter() - t0)
+            (tally.reads if raw.startswith(b"GET") else tally.writes).append(tally.latencies[-1])
             if status >= 300:
                 tally.errors[status] = tally.errors.get(status, 0) + 1
         writer.close()
@@ -959,6 +979,7 @@ def main() -> None:
                     f"server CPU {cpu:.2f} ms per request; "
                     f"server RSS {rss_before:.0f} -> {rss_mb(server.pid):.0f} MB; "
                     f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+                    f"{tally.split()}"
                 )
     print(
         f"peak memory of the load generator: "

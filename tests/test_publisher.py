@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 from attribution.api import create_app
 from attribution.registry.tokens import create_token
 from attribution.service.pipeline import Pipeline
-from attribution.warehouse.snapshot import Publisher, Snapshot
+from attribution.warehouse.snapshot import PACE, Publisher, Snapshot
 
 from .conftest import MakeSettings
 
@@ -38,6 +39,36 @@ def test_writes_during_a_publish_ask_for_exactly_one_more() -> None:
     assert calls == [0, 1]
     publisher.request()
     assert publisher.wait(10) and calls == [0, 1, 2]
+
+
+def test_a_publish_asked_for_during_one_waits_a_pause_unless_someone_waits() -> None:
+    """Under a steady stream of writes, publishes (a checkpoint under the write lock and a
+    copy of the file) are spaced: the next starts PACE times the last one's length after it."""
+    starts: list[float] = []
+    ends: list[float] = []
+
+    def publish() -> Snapshot:
+        starts.append(time.monotonic())
+        time.sleep(0.1)
+        ends.append(time.monotonic())
+        return Snapshot(Path("x"), 0.1, 0, (), (), (), datetime.now(UTC), "v")
+
+    publisher = Publisher(publish)
+    publisher.request()
+    time.sleep(0.05)
+    publisher.request()  # during the first: one more, after a pause
+    deadline = time.monotonic() + 10
+    while len(starts) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(starts) == 2
+    assert starts[1] - ends[0] >= PACE * 0.1 * 0.9
+    assert publisher.wait(10)
+    publisher.request()
+    time.sleep(0.05)
+    publisher.request()
+    waited = time.monotonic()
+    assert publisher.wait(10)  # waiting for the publishes cuts the pause short
+    assert len(starts) == 4 and starts[3] - waited < PACE * 0.1 * 0.5
 
 
 def test_a_failed_publish_is_recorded_and_the_next_write_tries_again() -> None:

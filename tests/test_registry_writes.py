@@ -405,3 +405,136 @@ def test_an_updated_source_entering_a_filtered_list_refills_it_with_its_lead_cou
             ("Paid Search", 0),
         ]
         assert client.get("/api/lead_sources/2", headers=auth).json()["lead_count"] == 4
+
+
+def _queued(wh: Warehouse, calls: list[Any], count: int) -> None:
+    """Wait until `count` writes are queued behind the write lock this thread holds."""
+    deadline = clock.now().timestamp() + 10
+    while len(wh._group._queue) < count and clock.now().timestamp() < deadline:
+        threading.Event().wait(0.01)
+    assert len(wh._group._queue) == count, calls
+
+
+def test_like_writes_queued_together_share_one_statement_and_answer_as_alone(
+    pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Creates, and changes of channel or active, queued together run as one statement each
+    (a name or UTM rule repeated within the queue, or a source changed twice, starts another);
+    every writer gets the answer it would get alone, refusals in the contract's words."""
+    from attribution.warehouse import batching
+
+    wh = pipe.warehouse
+    statements: list[int] = []
+    many = batching._attempt_many
+
+    def counted(db: Warehouse, group: list[Any]) -> None:
+        statements.append(len(group))
+        many(db, group)
+
+    monkeypatch.setattr(batching, "_attempt_many", counted)
+    creates: list[dict[str, Any]] = [
+        {"name": "One"},
+        {"name": "Two", "utm_source": "news", "utm_medium": "mail"},
+        {"name": "google"},  # taken before: refused alone
+        {"name": "Three", "utm_source": "NEWS", "utm_medium": "Mail"},  # Two's rule: next group
+        {"name": "ONE"},  # One's name, in that next group: refused there
+        {"name": "Four", "channel": "Email", "active": False},
+    ]
+    answers: dict[int, Any] = {}
+
+    def create(n: int) -> None:
+        try:
+            answers[n] = add(wh, **creates[n])
+        except ConflictError as exc:
+            answers[n] = str(exc)
+
+    with wh.write_lock:
+        threads = []
+        for n in range(len(creates)):  # one after another: the queue keeps their order
+            threads.append(threading.Thread(target=create, args=(n,)))
+            threads[-1].start()
+            _queued(wh, statements, n + 1)
+    for t in threads:
+        t.join(30)
+    assert statements == [3, 3]
+    assert answers[2] == "A lead source named 'Google' already exists."
+    assert answers[3].startswith("'Three' and 'Two' cannot both claim the UTM rule")
+    assert answers[4] == "A lead source named 'One' already exists."
+    made = {n: answers[n] for n in (0, 1, 5)}
+    assert sorted(made.values()) == list(range(3, 6))
+    assert rows(
+        wh, "SELECT id, name, channel, active FROM lead_sources WHERE id > 2 ORDER BY id"
+    ) == [
+        (made[0], "One", "Unassigned", True),
+        (made[1], "Two", "Unassigned", True),
+        (made[5], "Four", "Email", False),
+    ]
+
+    statements.clear()
+    changes: list[tuple[int, dict[str, Any]]] = [
+        (1, {"channel": "Search"}),
+        (2, {"channel": "Social"}),
+        (999, {"channel": "Nowhere"}),  # no such source: False
+        (1, {"channel": "Ads"}),  # the same source again: next group, and last wins
+        (made[0], {"active": False}),  # other fields: a group of its own
+        (2, {"name": "Meta"}),  # a name is checked: alone
+    ]
+    found: dict[int, bool] = {}
+    before = wh.generation("registry")[0]
+
+    def change(n: int) -> None:
+        sid, raw = changes[n]
+        found[n] = registry.update_source(wh, source_id=sid, fields=fields(**raw))
+
+    with wh.write_lock:
+        threads = []
+        for n in range(len(changes)):
+            threads.append(threading.Thread(target=change, args=(n,)))
+            threads[-1].start()
+            _queued(wh, statements, n + 1)
+    for t in threads:
+        t.join(30)
+    assert statements == [3]
+    assert found == {0: True, 1: True, 2: False, 3: True, 4: True, 5: True}
+    assert rows(
+        wh, "SELECT id, name, channel, active FROM lead_sources WHERE id <= 3 ORDER BY id"
+    ) == [
+        (1, "Google", "Ads", True),
+        (2, "Meta", "Social", True),
+        (3, "One", "Unassigned", False),
+    ]
+    # Each write's change is noted with its own rows, in order.
+    noted = wh.changes("registry", before, wh.generation("registry")[0])
+    assert noted is not None and [sorted(keys) for keys, _ in noted] == [
+        [1],
+        [2],
+        [],
+        [1],
+        [made[0]],
+        [2],
+    ]
+
+
+def test_like_jobs_group_across_others_but_never_past_a_shared_claim_or_a_lone_job() -> None:
+    from attribution.warehouse import batching
+
+    def never(db: Warehouse, parts: list[Any], changes: list[Change]) -> list[Any]:
+        raise AssertionError("only grouped here")
+
+    def queued(name: str, key: str | None, *claims: object) -> Any:
+        combine = None if key is None else batching.Combine(key, name, frozenset(claims), never)
+        return batching._Queued(lambda db, change: name, ("registry",), combine)
+
+    batch = [
+        queued("c1", "create", "name a"),
+        queued("u1", "update", 1),
+        queued("c2", "create", "name b"),  # joins c1, passing u1 (nothing in common)
+        queued("u2", "update", 2),  # joins u1
+        queued("u3", "update", 1),  # source 1 again: a group of its own, after u1's
+        queued("c3", "create", "name c"),  # joins c1's group: passes u3, which claims source 1
+        queued("bulk", None),  # cannot share: stays in its place, and nothing passes it
+        queued("c4", "create", "name d"),
+        queued("c5", "create", "name a"),  # c4's group claims nothing of it; c1's is past bulk
+    ]
+    groups = [[q.combine.part if q.combine else "bulk" for q in g] for g in batching._groups(batch)]
+    assert groups == [["c1", "c2", "c3"], ["u1", "u2"], ["u3"], ["bulk"], ["c4", "c5"]]

@@ -55,6 +55,7 @@ class ReadCache:
     def __init__(self, wh: Warehouse, topics: tuple[str, ...], size: int = 1024) -> None:
         self.wh = wh
         self.topics = topics
+        wh.watch()
         self.size = size
         self._generation: tuple[int, ...] = self.generation()
         self._entries: OrderedDict[Hashable, View] = OrderedDict()  # least recently used first
@@ -91,13 +92,9 @@ class ReadCache:
         return self.wh.generation(*self.topics)
 
     def _changes(self, since: tuple[int, ...], upto: tuple[int, ...]) -> Changes | None:
-        found: Changes = []
-        for topic, before, now in zip(self.topics, since, upto, strict=True):
-            changes = self.wh.changes(topic, before, now)
-            if changes is None:
-                return None
-            found += changes
-        return found
+        """The writes since, of all the topics, in the order they were made: two writes of
+        one source (an ingest's lead count, then a registry change) must apply in order."""
+        return self.wh.changes_of(self.topics, since, upto)
 
     def _catch_up(self, current: tuple[int, ...]) -> None:
         """Patch or drop what the writes since the last look changed (under self._lock)."""

@@ -53,6 +53,7 @@ def init(ctx: click.Context) -> None:
         out.print(f"wrote a starter config: {starter}", highlight=False)
         ctx.find_root().ensure_object(dict).pop("settings", None)
         settings = settings_of(ctx)
+
     def upgrading(mig: Migration) -> None:
         err.print(f"upgrading the warehouse: {mig.version:04d}_{mig.name} ...", highlight=False)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,12 @@ _TYPE_NAME = re.compile(r"[A-Z][A-Z0-9_ ]*(\(\d+(, ?\d+)?\))?")
 
 Progress = Callable[[str, int, int], None]
 """Called as (stage, step, steps) while a file is ingested."""
+
+SourceRows = Callable[[Warehouse, Sequence[int]], Mapping[int, object]]
+"""The rows of the registry's lists of these sources, as they are now (the registry's
+source_rows, passed by the service: ingest does not import the registry)."""
+
+HAND_OVER_MAX = 256  # a batch changing more sources has the caches drop instead
 
 
 @dataclass
@@ -67,9 +73,12 @@ def _count(cur: duckdb.DuckDBPyConnection) -> int:
 class Ingestor:
     """Loads files into one warehouse under one set of settings."""
 
-    def __init__(self, warehouse: Warehouse, settings: Settings) -> None:
+    def __init__(
+        self, warehouse: Warehouse, settings: Settings, source_rows: SourceRows | None = None
+    ) -> None:
         self.warehouse = warehouse
         self.settings = settings
+        self.source_rows = source_rows
 
     def ingest_file(
         self,
@@ -112,10 +121,13 @@ class Ingestor:
             # Reading and validating the file need no lock: only the writes wait for it.
             staged = self._stage(wh, k, path, reader, name, mapping, summary, tick)
             try:
-                with wh.writing("data"):
-                    self._run_batch(wh, staged, label, sha, summary, tick)
-                    if summary.sources_created:  # the registry changed too, rows unsaid
-                        wh.note_change(("registry",), Change())
+                with wh.writing("data") as change:
+                    try:
+                        self._run_batch(wh, staged, label, sha, summary, tick)
+                    except _AlreadyLoaded:
+                        change.keys, change.rows = set(), {}  # rolled back: nothing changed
+                        raise
+                    self._hand_over(wh, summary, change)
             except _AlreadyLoaded:
                 summary.batch_id = None
         tick("done", steps, steps)
@@ -163,7 +175,8 @@ class Ingestor:
         )
         tick("validating", 1, steps)
         with reading.read_lazily(wh, path, reader, name):  # the statements that read the file
-            self._rates(wh)
+            if k in ("revenue", "spend"):  # the kinds whose validation converts currencies
+                self._rates(wh)
             if not staged.creates:
                 staged.registry = wh.generation("registry")  # before the reads of it
                 self._validate(wh, staged, summary)
@@ -239,6 +252,36 @@ class Ingestor:
             )
             summary.batch_id = batch_id
             tick("committing", 6, steps)
+
+    def _hand_over(self, wh: Warehouse, summary: BatchSummary, change: Change) -> None:
+        """Tell the caches of registry reads which sources a committed batch changed, with
+        their rows as they are now, so that cached lists are patched rather than dropped. Runs
+        under the write lock: no other write comes between. When that is not known (no
+        source_rows, no cache following the changes, many sources, a failing read),
+        change.keys stays None: caches drop what the data may touch."""
+        rows = self._changed_sources(wh, summary)
+        if rows is not None:
+            change.keys, change.rows = set(rows), dict(rows)
+        if summary.sources_created:  # the registry changed too: ingests validating meanwhile
+            wh.note_change(("registry",), Change(change.keys, change.rows))
+
+    def _changed_sources(self, wh: Warehouse, summary: BatchSummary) -> dict[int, object] | None:
+        """The rows (None: gone) of the sources whose rows in the lists the batch changed: the
+        lead counts of those its new leads name, and the ones it created; None if unknown."""
+        created = summary.sources_created
+        if self.source_rows is None or summary.batch_id is None or not wh.watched():
+            return None  # unknown, or no cache to tell (the CLI): no statements for it
+        if summary.kind != "leads" and not created:  # only leads count towards a source's row
+            return {}
+        params = {"batch_id": summary.batch_id, "created": created}
+        try:
+            ids = [int(i) for i in wh.scalar("ingest/batch_source_ids", params) or []]
+            if len(ids) > HAND_OVER_MAX:
+                return None
+            rows = self.source_rows(self.warehouse, ids) if ids else {}
+        except WarehouseError:  # logged; the batch is committed, the caches drop instead
+            return None
+        return {i: rows.get(i) for i in ids}
 
     def _rates(self, wh: Warehouse) -> None:
         """The currency rates of the config, as the validate queries join them."""

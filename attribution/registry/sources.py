@@ -26,6 +26,7 @@ from attribution.registry.listing import (
     write_csv,
 )
 from attribution.registry.schemas import PageMeta, SourcePublic, SourceUpdate
+from attribution.warehouse.batching import Combine
 from attribution.warehouse.connection import Change, Warehouse
 from attribution.warehouse.statements import fill, quote_ident, statement
 
@@ -221,7 +222,30 @@ def create_source(wh: Warehouse, *, fields: SourceUpdate, auto_created: bool = F
         change.keys, change.rows = {new.id}, {new.id: new}
         return new.id
 
-    return wh.batched(REGISTRY, job)
+    rule = (params["rule_source"], params["rule_medium"], params["rule_campaign"])
+    claims = {("name", params["name_key"])} | ({("rule", rule)} if params["has_rule"] else set())
+    together = Combine(_create_many, (params, values), frozenset(claims), _create_many)
+    return wh.batched(REGISTRY, job, together)
+
+
+def _create_many(
+    db: Warehouse, parts: list[tuple[dict[str, Any], dict[str, Any]]], changes: list[Change]
+) -> list[int | AttributionError]:
+    """Creates queued together, in one statement (their names and rules differ: Combine's
+    claims); each create's new id, or its refusal."""
+    lists = {key: [params[key] for params, _ in parts] for key in parts[0][0]}
+    written = {r["name_key"]: r for r in db.records("registry/insert_sources", lists)}
+    outcomes: list[int | AttributionError] = []
+    for (params, values), change in zip(parts, changes, strict=True):
+        row = written.get(params["name_key"])
+        if row is None:
+            _unchanged(change)
+            outcomes.append(_find_clash(db, values, None) or ConflictError(CONCURRENT))
+            continue
+        new = SourceRow.written(row, 0)  # a new id has no leads (see create_source)
+        change.keys, change.rows = {new.id}, {new.id: new}
+        outcomes.append(new.id)
+    return outcomes
 
 
 EDITABLE = ("name", "channel", *UTM, "active")  # the columns an update may assign
@@ -265,7 +289,45 @@ def update_source(wh: Warehouse, *, source_id: int, fields: SourceUpdate) -> boo
         _hand_over(db, change, written)
         return True
 
-    return wh.batched(REGISTRY, job)
+    together = None
+    if set(given) <= UNCHECKED:  # nothing to check: like changes may share a statement
+        together = Combine(("update", given), params, frozenset({source_id}), _update_many)
+    return wh.batched(REGISTRY, job, together)
+
+
+UNCHECKED = {"channel", "active"}  # fields no uniqueness check reads
+
+
+@cache
+def _update_many_sql(given: tuple[str, ...]) -> str:
+    """sql/registry/update_sources.sql assigning the given columns (of UNCHECKED)."""
+    return fill(
+        "registry/update_sources",
+        columns="".join(f", unnest(${c}) AS {quote_ident(c)}" for c in given),
+        assignments=", ".join(f"{quote_ident(c)} = u.{quote_ident(c)}" for c in given),
+        changed=" OR ".join(
+            f"s.{quote_ident(c)} IS DISTINCT FROM u.{quote_ident(c)}" for c in given
+        ),
+    )
+
+
+def _update_many(db: Warehouse, parts: list[dict[str, Any]], changes: list[Change]) -> list[bool]:
+    """Changes of the same fields (of UNCHECKED) of different sources queued together, in one
+    statement; for each, whether its source exists."""
+    given = tuple(f for f in EDITABLE if f in parts[0] and f in UNCHECKED)
+    lists = {"ids": [p["id"] for p in parts], "now": [p["now"] for p in parts]}
+    lists |= {f: [p[f] for p in parts] for f in given}
+    sql = _update_many_sql(given)
+    written = {int(r["id"]): r for r in db.records_text(sql, lists, name="registry/update_sources")}
+    found: list[bool] = []
+    for params, change in zip(parts, changes, strict=True):
+        row = written.get(params["id"])
+        if row is None:
+            _unchanged(change)
+        else:
+            _hand_over(db, change, [row])
+        found.append(row is not None)
+    return found
 
 
 def _usage(db: Warehouse, ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -87,8 +87,11 @@ class Pipeline:
     ) -> BatchSummary:
         """Load one file as one batch (see ingest.Ingestor)."""
         from attribution.ingest.loader import Ingestor
+        from attribution.registry import sources as registry
 
-        return Ingestor(self.warehouse, self.settings).ingest_file(
+        # The registry's rows of the sources a batch changes go to the caches of reads.
+        ingestor = Ingestor(self.warehouse, self.settings, source_rows=registry.source_rows)
+        return ingestor.ingest_file(
             kind,
             path,
             requested_format=file_format,

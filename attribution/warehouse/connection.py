@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from attribution.config import Settings
 from attribution.errors import WarehouseError, WarehouseLockedError
-from attribution.warehouse.batching import GroupCommit
+from attribution.warehouse.batching import Combine, GroupCommit
 from attribution.warehouse.statements import SQL_DIR, fill, inline, quote_ident, statement
 
 if TYPE_CHECKING:
@@ -116,9 +116,14 @@ class Warehouse:
         # on the server's event loop take it, and must not wait for an ingest (write_lock).
         self._changes_lock: threading.Lock = parent._changes_lock if parent else threading.Lock()
         self._group: GroupCommit = parent._group if parent else GroupCommit()
+        # How many caches of reads follow the change log (see watch()).
+        self._watchers: list[int] = parent._watchers if parent else [0]
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
         self._engine: Engine | None = None
         self._readers: threading.local = parent._readers if parent else threading.local()
+        # The process's first connection: a thread's reader is made from it, not from a cursor
+        # that may be closed before the thread's next read.
+        self._root: duckdb.DuckDBPyConnection = parent._root if parent else con
         self._failure_level = logging.ERROR  # how a failing statement is logged
 
     @classmethod
@@ -178,7 +183,7 @@ class Warehouse:
         """This thread's own connection for reads, kept for the thread's next reads."""
         mine: Warehouse | None = getattr(self._readers, "wh", None)
         if mine is None:
-            mine = self.cursor()
+            mine = Warehouse(self._root.cursor(), self.path, parent=self)
             self._readers.wh = mine
         return mine
 
@@ -203,11 +208,17 @@ class Warehouse:
             finally:
                 self.note_change(topics, change)
 
-    def batched(self, topics: tuple[str, ...], job: Callable[[Warehouse, Change], T]) -> T:
+    def batched(
+        self,
+        topics: tuple[str, ...],
+        job: Callable[[Warehouse, Change], T],
+        combine: Combine | None = None,
+    ) -> T:
         """Run the write `job(db, change)` under the write lock in a transaction shared with
         the writes queued meanwhile (group commit: one commit for them all); its value, or
-        the error it raised. The job must raise a refusal before it writes anything."""
-        return self._group.run(self, topics, job)
+        the error it raised. The job must raise a refusal before it writes anything. With
+        `combine`, like jobs queued next to it may run in one statement instead."""
+        return self._group.run(self, topics, job, combine)
 
     def note_change(self, topics: tuple[str, ...], change: Change) -> None:
         """Mark cached reads of `topics` as stale, with what the write says it changed."""
@@ -217,6 +228,16 @@ class Warehouse:
             for topic in topics:
                 self._generations[topic] += 1
                 self._changes.append((topic, self._generations[topic], keys, rows))
+
+    def watch(self) -> None:
+        """Say that a cache of reads follows this warehouse's changes: writers that can say
+        which rows they changed at some cost (an ingest) do so only then."""
+        with self._changes_lock:
+            self._watchers[0] += 1
+
+    def watched(self) -> bool:
+        """Whether some cache of reads follows the changes (see watch())."""
+        return self._watchers[0] > 0
 
     def changes(
         self, topic: str, after: int, upto: int
@@ -237,6 +258,35 @@ class Warehouse:
                     found.append((k, r))
         found.reverse()
         if len(found) != upto - after:
+            return None
+        known = [(k, r) for k, r in found if k is not None]
+        return known if len(known) == len(found) else None
+
+    def changes_of(
+        self, topics: tuple[str, ...], after: tuple[int, ...], upto: tuple[int, ...]
+    ) -> list[tuple[frozenset[int], Rows | None]] | None:
+        """The writes of any of `topics` after generations `after` up to `upto`, in the order
+        they were made (a write of one topic may follow one of another: an ingest's rows and
+        a registry write's rows of the same source). None as changes() says."""
+        want = {t: (a, u) for t, a, u in zip(topics, after, upto, strict=True) if u != a}
+        if not want:
+            return []
+        found: list[tuple[frozenset[int] | None, Rows | None]] = []
+        seen = dict.fromkeys(want, 0)
+        done: set[str] = set()
+        with self._changes_lock:  # newest first, as far back as needed: the log is in order
+            for t, g, k, r in reversed(self._changes):
+                if t not in want or t in done:
+                    continue
+                if g <= want[t][0]:
+                    done.add(t)
+                    if len(done) == len(want):
+                        break
+                elif g <= want[t][1]:
+                    found.append((k, r))
+                    seen[t] += 1
+        found.reverse()
+        if any(seen[t] != u - a for t, (a, u) in want.items()):
             return None
         known = [(k, r) for k, r in found if k is not None]
         return known if len(known) == len(found) else None
