@@ -8,11 +8,13 @@ a fresh process also prints its CPU seconds and its time by step (benchmarks/run
 
 With --engine spark, also a stored run of every model on a local Spark session (local[2]) in a
 fresh process, beside the DuckDB engine's: time by step, peak memory of Python and of Spark's
-JVM, and the largest difference between the two runs' per-channel results.
+JVM, and the largest difference between the two runs' per-channel results; with --warm, also a
+second Spark run in the same session (the JVM started and warm, as a long-lived service runs).
 
     python benchmarks/attribution.py --journeys 100000
     python benchmarks/attribution.py --journeys 1000000
     python benchmarks/attribution.py --engine spark --journeys 1000000
+    python benchmarks/attribution.py --engine spark --warm --journeys 1000000
     python benchmarks/attribution.py --journeys 1000000 --intervals
     python benchmarks/attribution.py --sizes 1000000,10000000 --memory-limit 4GB
 """
@@ -40,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # This folder holds attribution.py: keep it off the path so `import attribution` finds the package.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
-from attribution.config import load_settings  # noqa: E402
+from attribution.config import Settings, load_settings  # noqa: E402
 from attribution.engine import journeys  # noqa: E402
 from attribution.engine.runs import RunSpec, run  # noqa: E402
 from attribution.models import MODELS, ModelOptions, run_models  # noqa: E402
@@ -128,8 +130,9 @@ def time_spark_statements() -> dict[str, float]:
     return spent
 
 
-def spark_run(db: str) -> None:
-    """A stored run of every model on a local Spark session, in this (fresh) process."""
+def spark_run(db: str, warm: bool = False) -> None:
+    """A stored run of every model on a local Spark session, in this (fresh) process; warm: a
+    second run in the same session after it (as a long-lived service or a cluster runs it)."""
     from attribution.engine import spark
 
     spent = time_spark_statements()
@@ -140,6 +143,35 @@ def spark_run(db: str) -> None:
             "ATTRIBUTION_SPARK__EXPORT_DIR": str(Path(db).parent / "lake"),
         }
     )
+    with Pipeline.open(settings) as pipe:
+        t0, cpu0 = time.perf_counter(), (time.process_time(), children_cpu_s())
+        session = spark.session(settings.spark, "attribution-benchmark")
+        started = time.perf_counter() - t0
+        print(
+            f"  {'Spark session start (local[2])':34} {started:7.2f} s "
+            f"(CPU: Python {time.process_time() - cpu0[0]:.1f} s, "
+            f"Spark JVM {children_cpu_s() - cpu0[1]:.1f} s)"
+        )
+        first = _spark_stored_run(pipe, settings, session, spent, "fresh JVM")
+        print(
+            f"  {'fresh process: start and run':34} {started + first:7.2f} s "
+            f"(load average {os.getloadavg()[0]:.1f})"
+        )
+        if warm:
+            spent.clear()
+            _spark_stored_run(pipe, settings, session, spent, "warm: same session")
+        jvm = children_peak_mb()
+        session.stop()
+    print(f"  peak memory: Python {peak_mb():.0f} MB, Spark JVM {jvm:.0f} MB")
+
+
+def _spark_stored_run(
+    pipe: Pipeline, settings: Settings, session: Any, spent: dict[str, float], label: str
+) -> float:
+    """One stored run of every model on the session; prints its time by step, its CPU and its
+    slowest statements, and returns its seconds."""
+    from attribution.engine import spark
+
     steps: list[tuple[str, float]] = []
     mark = [time.perf_counter()]
 
@@ -148,34 +180,26 @@ def spark_run(db: str) -> None:
         steps.append((text, now - mark[0]))
         mark[0] = now
 
-    with Pipeline.open(settings) as pipe:
-        t0 = time.perf_counter()
-        session = spark.session(settings.spark, "attribution-benchmark")
-        started = time.perf_counter() - t0
-        mark[0] = time.perf_counter()
-        cpu = (time.process_time(), children_cpu_s())
-        result = spark.run(
-            pipe.warehouse,
-            settings,
-            RunSpec(start=START, end=END, models=tuple(MODELS)),
-            spark=session,
-            progress=step,
-        )
-        step("done")
-        cpu = (time.process_time() - cpu[0], children_cpu_s() - cpu[1])
-        jvm = children_peak_mb()
-        session.stop()
-    print(f"  {'Spark session start (local[2])':34} {started:7.2f} s")
-    for (label, _), (_, secs) in itertools.pairwise(steps):
-        print(f"    {label[:32]:32} {secs:7.2f} s")
-    print(
-        f"  {'Spark stored run, all models':34} {result.seconds:7.2f} s (run {result.run_id}), "
-        f"CPU: Python {cpu[0]:.1f} s, Spark JVM {cpu[1]:.1f} s; "
-        f"peak memory: Python {peak_mb():.0f} MB, Spark JVM {jvm:.0f} MB"
+    cpu = (time.process_time(), children_cpu_s())
+    result = spark.run(
+        pipe.warehouse,
+        settings,
+        RunSpec(start=START, end=END, models=tuple(MODELS)),
+        spark=session,
+        progress=step,
     )
+    step("done")
+    cpu = (time.process_time() - cpu[0], children_cpu_s() - cpu[1])
+    print(
+        f"  {'Spark stored run (' + label + ')':34} {result.seconds:7.2f} s (run {result.run_id}), "
+        f"CPU: Python {cpu[0]:.1f} s, Spark JVM {cpu[1]:.1f} s; by step:"
+    )
+    for (text, _), (_, secs) in itertools.pairwise(steps):
+        print(f"    {text[:32]:32} {secs:7.2f} s")
     print("    slowest statements (all calls of each):")
     for name, secs in sorted(spent.items(), key=lambda item: -item[1])[:10]:
         print(f"      {name[:40]:40} {secs:7.2f} s")
+    return result.seconds
 
 
 def compare_runs(db: str) -> None:
@@ -335,6 +359,11 @@ def main() -> None:
         help="spark: also a stored run on a local Spark session, compared with DuckDB's",
     )
     parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="with --engine spark: also a second Spark run in the same session (JVM warm)",
+    )
+    parser.add_argument(
         "--intervals",
         action="store_true",
         help="also a stored run with 90 %% intervals (200 resamples) beside the plain one",
@@ -346,7 +375,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.run_only and args.engine == "spark":
-        spark_run(args.run_only)
+        spark_run(args.run_only, args.warm)
         return
     if args.run_only:  # a fresh process: the stored run's own time and peak memory
         own_process_run(args.run_only, args.memory_limit, args.result_file)
@@ -426,6 +455,7 @@ def main() -> None:
         )
         if args.engine == "spark":
             spark_args = ["--run-only", str(folder / "wh.duckdb"), "--engine", "spark"]
+            spark_args += ["--warm"] if args.warm else []
             subprocess.run(
                 [sys.executable, __file__, *spark_args],
                 check=True,

@@ -44,8 +44,9 @@ def test_small_relations_are_hinted_for_broadcast_on_spark_only() -> None:
     assert "BROADCAST" not in on_duckdb
     assert sqlglot.parse_one(on_spark, read="spark") is not None
     # Every hinted alias is one the statement joins: a renamed alias must be renamed there too.
+    params = {"run_id": 0, "start": datetime(2026, 1, 1), "end": datetime(2026, 2, 1)}
     for name, aliases in portable._BROADCAST.items():
-        rendered = portable.render(name, "spark")
+        rendered = portable.render(name, "spark", params)
         for alias in aliases:
             assert f"AS {alias} ON" in rendered, (name, alias)
 
@@ -125,7 +126,8 @@ def test_bad_literals_and_missing_parameters_are_clear_errors() -> None:
     with pytest.raises(AttributionError, match="no SQL literal for a list"):
         portable.literal([1, 2])
     with pytest.raises(AttributionError, match=r"needs the parameter \$half_life_days"):
-        portable.render("models/time_decay", "spark", {})
+        window = {"lookback": timedelta(days=30), "end": datetime(2026, 2, 1)}
+        portable.render("journeys/journey_touches", "spark", {**window, "window_from": None})
 
 
 def test_a_lake_folder_without_a_table_is_a_clear_error(tmp_path: Path) -> None:

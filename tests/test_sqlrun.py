@@ -65,6 +65,17 @@ def test_the_sql_run_stores_the_in_memory_runs_credit(
             result = sqlrun.run_models(engine, spec, found)
             on_sql = sqlrun.store(cur, engine, spec, result, time.perf_counter(), "duckdb")
             engine.close()
+        # The run's counts, conversions, their journeys' channels, leads and spend by day.
+        for sql in (
+            "SELECT conversions, conversions_without_touches, non_converting, touches_too_early, "
+            "touches_after_conversion FROM attribution_runs WHERE run_id = ?",
+            "SELECT * EXCLUDE (run_id, path_no) FROM run_conversion_ids WHERE run_id = ? "
+            "ORDER BY ALL",
+            "SELECT * EXCLUDE (run_id) FROM journey_channels WHERE run_id = ? ORDER BY ALL",
+            "SELECT * EXCLUDE (run_id) FROM run_lead_days WHERE run_id = ? ORDER BY ALL",
+        ):
+            want, got = _rows(pipe, sql, in_memory.run_id), _rows(pipe, sql, on_sql.run_id)
+            assert want and want == got, sql
         for sql in (
             "SELECT model, channel, day, conversions, value FROM channel_day_credits "
             "WHERE run_id = ? AND (conversions <> 0 OR value <> 0) ORDER BY model, channel, day",

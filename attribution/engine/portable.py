@@ -36,9 +36,7 @@ PORTABLE: Final = (
     "journeys/conversions",
     "journeys/journey_touches",
     "journeys/window_stats",
-    "journeys/journey_ids",
-    "journeys/journey_channel_rows",
-    "runs/insert_run_conversions",
+    "journeys/converting_rows",
     "runs/insert_lead_days",
     "runs/insert_spend_days",
     *(f"models/{p.stem}" for p in sorted((SQL_DIR / "models").glob("*.sql"))),
@@ -54,6 +52,9 @@ _KNOWN_ANONYMOUS: Final = frozenset({"UNIX_MICROS"})
 _BROADCAST: Final[dict[str, frozenset[str]]] = {
     # the mapping keys with their channels (a few dozen rows), which every touch joins
     "channels/map_touches": frozenset({"k"}),
+    # and which each conversion's and each lead's creation joins
+    "journeys/conversions": frozenset({"k"}),
+    "runs/insert_lead_days": frozenset({"k", "rc"}),
 }
 # Constructs whose results differ between the engines or that Spark lacks (stack notes).
 _REFUSED: Final[dict[type[exp.Expr], str]] = {

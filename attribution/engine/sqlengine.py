@@ -27,8 +27,9 @@ class SqlEngine(Protocol):
 
     dialect: portable.Dialect
 
-    def create(self, name: str, params: Params | None = None) -> None:
-        """Run a CREATE ... AS statement: a table (computed once, kept) or a view."""
+    def create(self, name: str, params: Params | None = None, *, keep: bool = True) -> None:
+        """Run a CREATE ... AS statement: a table (computed once, kept) or a view; keep=False:
+        a table that one later statement reads may stay a plan (Spark: not computed apart)."""
 
     def view(self, view: str, name: str, params: Params | None = None) -> None:
         """Name a query statement's rows as a view (replacing any of that name)."""
@@ -54,7 +55,7 @@ class DuckDBEngine:
         if not channels.rules_loaded(wh):  # the warehouse's tables are there; the rules too
             channels.load_default_rules(wh)
 
-    def create(self, name: str, params: Params | None = None) -> None:
+    def create(self, name: str, params: Params | None = None, *, keep: bool = True) -> None:
         self.wh.execute_text(portable.render(name, "duckdb", params), name=name)
 
     def view(self, view: str, name: str, params: Params | None = None) -> None:
@@ -90,12 +91,12 @@ class SparkEngine:
     def _frame(self, name: str, sql: str) -> DataFrame:
         return _on_spark(name, lambda: self.session.sql(sql))
 
-    def create(self, name: str, params: Params | None = None) -> None:
+    def create(self, name: str, params: Params | None = None, *, keep: bool = True) -> None:
         kind, target, sql = portable.parts(name, "spark", params)
         if kind not in ("table", "view"):
             raise AttributionError(f"sql/{name}.sql creates no table or view")
         frame = self._frame(name, sql)
-        if kind == "table":
+        if kind == "table" and keep:
             # Computed now and cut from its lineage: later statements read the rows, not the
             # plan that made them (a persisted frame's plan is re-planned, and re-run whenever
             # a later plan fails to match it).
@@ -128,11 +129,9 @@ class SparkEngine:
             frame = self.session.read.parquet(path)
         except Exception as exc:
             raise AttributionError(f"Spark could not read {path}: {first_line(exc)}") from exc
-        # A run reads touches and leads several times (channel mapping, conversions, the
-        # journeys, the stored rows): cached on first read, in memory then on disk, so the lake
-        # is scanned once; close() drops them.
-        frame = frame.persist()
-        self._cached.append(frame)
+        # Not cached: a run reads each column it needs of the touches twice at most (the
+        # mapping keys, then the journeys), and a Parquet scan reads only those columns, where
+        # caching copies every column of the table into memory first.
         frame.createOrReplaceTempView(view)
         self._views.append(view)
 

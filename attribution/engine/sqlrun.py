@@ -21,11 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from attribution.engine import pathshares, runs, sqlintervals
+from attribution.engine import pathshares, runs, sqlconversions, sqlintervals
 from attribution.engine.runs import RunSpec
 from attribution.engine.sqlengine import SqlEngine
 from attribution.errors import AttributionError
-from attribution.models import MODELS, ModelOptions, check_names, markov
+from attribution.models import MODELS, check_names, markov
 from attribution.models.result import Credit
 from attribution.warehouse.connection import Warehouse
 
@@ -65,7 +65,12 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
     on the distinct mapping keys (a few dozen rows) by mapper (default: the engine; a Spark run
     hands them to the warehouse's DuckDB, where they take milliseconds, not Spark jobs)."""
     lookback = timedelta(days=spec.lookback_days)
-    window = {"lookback": lookback, "end": spec.end, "window_from": spec.end - lookback}
+    window = {
+        "lookback": lookback,
+        "end": spec.end,
+        "window_from": spec.end - lookback,
+        "half_life_days": _half_life(spec),
+    }
     engine.register("run_kinds", pa.table({"kind": pa.array(list(spec.kinds), pa.string())}))
     mapped: dict[str, object] = {
         "since": spec.start - lookback,
@@ -82,14 +87,13 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
     if on is not engine:
         engine.register("run_key_channels", key_channels)
     engine.register("run_channels", run_channels)
-    engine.create("channels/map_touches")
+    engine.create("channels/map_touches", keep=False)  # read once, by journey_touches
     engine.create("journeys/conversions", {"start": spec.start, "end": spec.end})
     engine.create("journeys/journey_touches", window)
     engine.create("models/journey_steps")
     engine.create("models/run_journeys")
-    engine.create("journeys/journey_ids")
     names = run_channels.sort_by("code").column("channel").to_pylist()
-    stats = engine.query("journeys/window_stats", {"lookback": lookback}).to_pylist()[0]
+    stats = engine.query("journeys/window_stats").to_pylist()[0]
     paths = sqlintervals.by_path(engine.query("models/path_totals"))
     converting = int(_column(paths, "conversions").sum())
     return Found(
@@ -151,7 +155,7 @@ def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
         by_path.add_shares(totals.column("path_key"), paths, shares)
     for name in names:
         if name in pathshares.PER_JOURNEY:
-            engine.view("touch_credit", "models/time_decay", _half_life(spec.options))
+            engine.view("touch_credit", "models/time_decay")  # journey_touches' shares
             cells = engine.query("models/credit_cells")
             conv, value = _per_channel(cells, found.channels)
             credit = Credit(name, found.channels, conv, value, np.zeros(0), np.zeros(0))
@@ -164,8 +168,10 @@ def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
     return result
 
 
-def _half_life(options: ModelOptions) -> dict[str, object]:
-    return {"half_life_days": options.half_life_days}
+def _half_life(spec: RunSpec) -> float:
+    """time_decay's half-life for journey_touches.sql (any positive one when not run)."""
+    days = spec.options.half_life_days
+    return days if "time_decay" in spec.models and days > 0 else 1.0
 
 
 def _per_channel(cells: pa.Table, channels: tuple[str, ...]) -> tuple[NDArray[np.float64], ...]:
@@ -238,9 +244,9 @@ def store(
     per channel, per channel and day, per source and day, its conversions and the channels
     their journeys touched, its leads and spend by day (no per-conversion credit)."""
     window = {"run_id": 0, "start": spec.start, "end": spec.end}
+    converting = engine.query("journeys/converting_rows")
     rows = {
-        "rows:runs/insert_run_conversions": engine.query("runs/insert_run_conversions", window),
-        "run_journey_channels": engine.query("journeys/journey_channel_rows"),
+        **sqlconversions.tables(converting, result.found.channels),
         "rows:runs/insert_lead_days": engine.query("runs/insert_lead_days", window),
         "rows:runs/insert_spend_days": engine.query("runs/insert_spend_days", window),
     }

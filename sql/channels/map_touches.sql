@@ -12,6 +12,7 @@
 CREATE OR REPLACE TEMP TABLE touch_channels AS
 SELECT
     a.lead_id,
+    a.lead_no,
     a.occurred_at,
     a.batch_id,
     a.row_number,
