@@ -76,6 +76,7 @@ def build(
     wh.execute("journeys/run_channels")
     wh.execute("journeys/run_touches")
     wh.execute("journeys/run_conversions", {"start": start, "end": end, "kinds": list(kinds)})
+    wh.execute("journeys/rank_conversions")
     # Every touch of a converting lead comes back once: those outside its window are counted.
     rows = _steps(wh, "converting_steps", {"lookback": lookback})
     place = rows.pop("place")

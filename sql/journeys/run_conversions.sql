@@ -1,9 +1,9 @@
 -- The run's conversions (as journeys/conversions.sql: revenue events of a converting kind in
--- [$start, $end) of leads that are not junk), with their rank in conversion id order (from 1:
--- the order, and the numbers, of the converting journeys) and their lead's creation: its time,
--- and the channel code and source of the creation touch (as run_touches.sql maps it; NULL
--- channel when the lead names no source and carries no UTM value, or was created at or after
--- $end: it has no creation touch). DuckDB only. Grain: one row per conversion.
+-- [$start, $end) of leads that are not junk) and their lead's creation: its time, and the
+-- channel code and source of the creation touch (as run_touches.sql maps it; NULL channel when
+-- the lead names no source and carries no UTM value, or was created at or after $end: it has
+-- no creation touch). In conversion id order, which journeys/rank_conversions.sql numbers.
+-- DuckDB only. Grain: one row per conversion.
 -- Reads revenue_events, leads, run_key_channels. Params: $start, $end (TIMESTAMP, UTC),
 -- $kinds (VARCHAR[]: the converting kinds).
 CREATE OR REPLACE TEMP TABLE run_conversions AS
@@ -13,7 +13,6 @@ SELECT
     r.lead_no,
     r.occurred_at AS converted_at,
     CAST(r.amount AS DOUBLE) AS value,
-    row_number() OVER (ORDER BY r.event_id) AS conversion_rank,
     l.created_at AS lead_created_at,
     k.channel_code AS lead_channel_code,
     coalesce(k.mapped_source_id, l.source_id) AS lead_source_id
@@ -35,3 +34,4 @@ WHERE NOT l.junk
   AND r.occurred_at >= $start
   AND r.occurred_at < $end
   AND list_contains($kinds, r.kind)
+ORDER BY r.event_id
