@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
 from attribution.config import load_settings  # noqa: E402
-from attribution.engine import channels, portable  # noqa: E402
+from attribution.engine import channels  # noqa: E402
 from attribution.service.pipeline import Pipeline  # noqa: E402
 from benchmarks.attribution import END, START, generate  # noqa: E402
 
@@ -91,6 +91,31 @@ def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float, f
     return seconds, usage.ru_utime + usage.ru_stime, peak
 
 
+# The run's journeys touch by touch (as the engine cuts them: journeys/journey_touches.sql), one
+# row per touch: a converting journey per conversion, its lead's touches in the lookback window;
+# a non-converting journey per lead with no conversion, its touches in the last lookback before
+# the end. The journey's value is on its last touch.
+EVENTS = """
+COPY (
+    SELECT 'c:' || c.conversion_id AS journey, t.occurred_at AS ts, t.channel, true AS has_conv,
+        CASE WHEN row_number() OVER (
+            PARTITION BY c.conversion_id
+            ORDER BY t.occurred_at DESC, t.batch_id DESC, t.row_number DESC, t.is_lead_creation DESC
+        ) = 1 THEN c.value ELSE 0 END AS value
+    FROM run_conversions AS c
+    JOIN touch_channels AS t ON t.lead_no = c.lead_no
+    WHERE t.occurred_at < c.converted_at AND t.occurred_at >= c.converted_at - $lookback
+    UNION ALL
+    SELECT 'n:' || l.lead_id, t.occurred_at, t.channel, false, 0
+    FROM touch_channels AS t
+    JOIN leads AS l ON l.lead_no = t.lead_no
+    WHERE NOT l.junk AND l.created_at < $end
+      AND t.occurred_at >= $window_from AND t.occurred_at < $end
+      AND t.lead_no NOT IN (SELECT lead_no FROM run_conversions)
+) TO $out (FORMAT parquet)
+"""
+
+
 def export_events(pipe: Pipeline, out: Path) -> int:
     """The run's journeys, touch by touch, as MAM's session format; the number of touches."""
     wh = pipe.warehouse
@@ -100,13 +125,7 @@ def export_events(pipe: Pipeline, out: Path) -> int:
         cur.con.register("run_kinds", pa.table({"kind": ["won"]}))
         cur.execute("journeys/conversions", {"start": START, "end": END})
         window = {"lookback": lookback, "end": END, "window_from": END - lookback}
-        cur.execute_text(portable.render("journeys/journey_touches", "duckdb", window))
-        cur.con.execute(
-            "COPY (SELECT journey, occurred_at AS ts, channel, converting = 1 AS has_conv, "
-            "CASE WHEN pos = max(pos) OVER (PARTITION BY journey) THEN value ELSE 0 END "
-            "AS value FROM journey_touches) TO $out (FORMAT parquet)",
-            {"out": str(out)},
-        )
+        cur.con.execute(EVENTS, {**window, "out": str(out)})
         row = cur.con.execute("SELECT count(*) FROM read_parquet($out)", {"out": str(out)})
         touches = row.fetchone()
     return int(touches[0]) if touches else 0
