@@ -122,6 +122,22 @@ class _DayKeys:
         return np.bincount(self.of_touch, per_touch, len(self.group)).astype(np.float64)
 
 
+def conversion_tables(found: journeys.Journeys, by_path: ByPath) -> dict[str, pa.Table]:
+    """The run's conversions: number, rank, journey length and distinct path (needs no
+    drill-down keys, so the writer stores them while those are computed)."""
+    n = found.converting
+    return {
+        "run_journey_ids": pa.table(
+            {
+                "journey": np.arange(n, dtype=np.int32),
+                "conversion_rank": found.conversion_ranks,
+                "touches": found.paths.lengths[:n].astype(np.int32),
+                "path_no": by_path.group[:n].astype(np.int32),
+            }
+        )
+    }
+
+
 class DrillDown:
     """Each model's credit per (conversion, channel), non-zero only, per (channel, day of
     conversion) and per (lead source, day of conversion), summed from its per-touch credit of
@@ -164,17 +180,8 @@ class DrillDown:
         return dates
 
     def journey_tables(self) -> dict[str, pa.Table]:
-        """The run's conversions (number, rank, journey length) and each journey's channels."""
-        found = self.found
+        """Which channels each converting journey touched."""
         return {
-            "run_journey_ids": pa.table(
-                {
-                    "journey": np.arange(found.converting, dtype=np.int32),
-                    "conversion_rank": found.conversion_ranks,
-                    "touches": self.lengths.astype(np.int32),
-                    "path_no": self.by_path.group[: found.converting].astype(np.int32),
-                }
-            ),
             "run_journey_channels": pa.table(
                 {
                     "conversion_no": (self.pairs // self.n_ch).astype(np.int32),
@@ -309,23 +316,24 @@ class Writer:
     rolls the run back: the writer's is raised by the next hand(), the caller's by finish()."""
 
     def __init__(
-        self, cur: Warehouse, row: dict[str, object], finish: tuple[str, ...] = DAY_STATEMENTS
+        self, cur: Warehouse, row: dict[str, object], days: tuple[str, ...] = DAY_STATEMENTS
     ) -> None:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=1)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="run-writer")
-        self._finish = finish
+        self._days = days  # statements over the run's window, from the warehouse alone
         self._future = self._pool.submit(self._write, cur, row)
 
     def _write(self, cur: Warehouse, row: dict[str, object]) -> int:
         with cur.writing("data"), cur.transaction():
             run_id = int(cur.scalar("runs/insert_run", row))
+            # The run's days read the warehouse only: stored first, while the caller computes.
+            window = {"run_id": run_id, "start": row["window_start"], "end": row["window_end"]}
+            for statement in self._days:
+                cur.execute(statement, window)
             while isinstance(item := self._queue.get(), dict):
                 _store(cur, run_id, item)
             if isinstance(item, BaseException):
                 raise item
-            window = {"run_id": run_id, "start": row["window_start"], "end": row["window_end"]}
-            for statement in self._finish:
-                cur.execute(statement, window)
             cur.execute("runs/set_run_seconds", {"run_id": run_id, "seconds": item})
         return run_id
 
@@ -366,11 +374,12 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
         paths = transforms.apply(found.paths, list(spec.transforms))
         digest = input_hash(paths, spec)
         by_path = ByPath(paths)
-        drill = DrillDown(paths, found, by_path)
         writer = Writer(cur, run_row(spec, names, digest, found))
         credits = []
-        held = intervals.held(paths, found.converted_at, spec)
         try:
+            writer.hand(conversion_tables(found, by_path))  # written while the keys are made
+            drill = DrillDown(paths, found, by_path)
+            held = intervals.held(paths, found.converted_at, spec)
             writer.hand(drill.journey_tables())
             for name in names:  # one model at a time: its per-touch credit lives only this long
                 credit, shares = by_path.credit(name, spec.options)

@@ -252,7 +252,7 @@ def store(
     }
     names = check_names(spec.models)
     row = runs.run_row(spec, names, result.input_hash, result.found, engine_name)
-    writer = runs.Writer(wh, row, finish=())
+    writer = runs.Writer(wh, row, days=())
     try:
         writer.hand(rows)
         for model, cells in result.cells.items():
