@@ -10,7 +10,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +31,9 @@ from attribution.reporting import report
 from attribution.reporting.intervals import Range, cac_range, roas_range, settled
 from attribution.reporting.period import Period
 from attribution.reporting.render import CHANNEL_COLUMNS, MODEL_COLUMNS, compact
-from attribution.service.pipeline import Pipeline, run_demo
+from attribution.service.pipeline import Pipeline
 
+from .demo_data import build_demo
 from .html_doc import parse
 from .test_mailer import compose, mail_settings
 from .test_metrics import ingest_rows, warehouse_settings
@@ -491,14 +492,7 @@ def assert_alike(in_memory: Keyed, on_sql: Keyed) -> None:
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo warehouse (closed): 2,000 leads over 6 weeks, about 1,600 journeys."""
-    folder = tmp_path_factory.mktemp("intervals-demo")
-    env = {
-        "ATTRIBUTION_DEMO__OUTPUT_DIR": str(folder),
-        "ATTRIBUTION_DEMO__LEADS": "2000",
-        "ATTRIBUTION_DEMO__WEEKS": "6",
-        "ATTRIBUTION_REPORTS__INTERVALS": "false",
-    }
-    return run_demo(load_settings(environ=env), as_of=date(2026, 11, 25)).warehouse
+    return build_demo(tmp_path_factory.mktemp("intervals-demo"), 2000, 6, intervals=False)
 
 
 def sql_spec(models: tuple[str, ...] = SQL_COMPARED) -> runs.RunSpec:

@@ -34,9 +34,10 @@ from attribution.models.bootstrap import BootstrapSpec
 from attribution.models.result import Credit
 from attribution.reporting.period import Period
 from attribution.reporting.report import ReportSpec
-from attribution.service.pipeline import Pipeline, run_demo
+from attribution.service.pipeline import Pipeline
 
 from .conftest import SPARK_TEST_JVM
+from .demo_data import build_demo
 from .test_intervals import assert_alike, keyed, sql_spec, stored_table
 
 if TYPE_CHECKING:
@@ -63,13 +64,7 @@ OTHER = RunSpec(
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo warehouse: 3,000 leads over 6 weeks (about 2,500 journeys), closed."""
-    folder = tmp_path_factory.mktemp("spark-demo")
-    env = {
-        "ATTRIBUTION_DEMO__OUTPUT_DIR": str(folder),
-        "ATTRIBUTION_DEMO__LEADS": "3000",
-        "ATTRIBUTION_DEMO__WEEKS": "6",
-    }
-    return run_demo(load_settings(environ=env), as_of=AS_OF).warehouse
+    return build_demo(tmp_path_factory.mktemp("spark-demo"), 3000, 6)
 
 
 @pytest.fixture

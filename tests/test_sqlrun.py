@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,9 @@ from attribution.engine.runs import RunSpec
 from attribution.engine.sqlengine import DuckDBEngine
 from attribution.models import MODELS, ModelOptions, run_models
 from attribution.models.paths import Paths
-from attribution.service.pipeline import Pipeline, run_demo
+from attribution.service.pipeline import Pipeline
+
+from .demo_data import build_demo
 
 ALL = RunSpec(start=datetime(2026, 10, 1), end=datetime(2026, 11, 25), models=tuple(MODELS))
 OTHER = RunSpec(
@@ -37,14 +39,7 @@ OTHER = RunSpec(
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo warehouse (closed): 2,000 leads over 6 weeks."""
-    folder = tmp_path_factory.mktemp("sqlrun-demo")
-    env = {
-        "ATTRIBUTION_DEMO__OUTPUT_DIR": str(folder),
-        "ATTRIBUTION_DEMO__LEADS": "2000",
-        "ATTRIBUTION_DEMO__WEEKS": "6",
-        "ATTRIBUTION_REPORTS__INTERVALS": "false",
-    }
-    return run_demo(load_settings(environ=env), as_of=date(2026, 11, 25)).warehouse
+    return build_demo(tmp_path_factory.mktemp("sqlrun-demo"), 2000, 6, intervals=False)
 
 
 def _rows(pipe: Pipeline, sql: str, run_id: int) -> list[tuple[Any, ...]]:
