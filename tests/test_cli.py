@@ -28,6 +28,7 @@ from attribution.cli.common import command_line
 from attribution.errors import PortInUseError
 
 from .conftest import write_csv
+from .demo_data import demo_warehouse
 from .html_doc import parse
 from .server import free_port
 
@@ -448,6 +449,27 @@ def test_serve_on_a_busy_port_stops_at_once_with_exit_code_5(tmp_path: Path) -> 
     unknown = run(tmp_path, "serve", "--host", "nowhere.invalid", "--port", str(port))
     assert unknown.exit_code == 1
     assert f"cannot listen on nowhere.invalid:{port}: the address is unknown" in unknown.output
+
+
+def test_a_stored_run_without_intervals_never_imports_pandas(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """pyarrow's converters import pandas (about 0.2 s); a run builds its Arrow tables from
+    buffers (engine/arrays.py), so `attribution run --no-intervals` stores a run without it."""
+    db = tmp_path / "run.duckdb"
+    shutil.copy(demo_warehouse(tmp_path_factory), db)
+    code = (
+        "import atexit, runpy, sys\n"
+        "atexit.register(lambda: print('pandas' in sys.modules, file=sys.stderr))\n"
+        "sys.argv = ['attribution', 'run', '--as-of', '2026-11-25', '--window', '3w',\n"
+        "            '--models', 'first_touch,linear,time_decay,markov', '--no-intervals']\n"
+        "runpy.run_module('attribution', run_name='__main__')\n"
+    )
+    env = {**os.environ, "ATTRIBUTION_WAREHOUSE__PATH": str(db)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "converting journeys" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "False"
 
 
 def test_a_run_loads_no_orm_report_or_spark_sql_library() -> None:

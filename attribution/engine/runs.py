@@ -17,7 +17,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from attribution import clock
-from attribution.engine import intervals, journeys
+from attribution.engine import arrays, intervals, journeys
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names, transforms
 from attribution.models.bootstrap import BootstrapSpec
 from attribution.models.paths import Paths, dense_ids
@@ -81,32 +81,25 @@ def input_hash(paths: Paths, spec: RunSpec) -> str:
 
 
 def credit_rows(credits: list[Credit]) -> pa.Table:
-    cols: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "model",
-            "channel",
-            "conversions",
-            "value",
-            "removal_effect_conversions",
-            "removal_effect_value",
-        )
-    }
-    for credit in credits:  # per model, then arrays per channel: no loop over data rows
-        n = len(credit.channels)
-        cols["model"] += [credit.model] * n
-        cols["channel"] += list(credit.channels)
-        cols["conversions"] += credit.conversions.tolist()
-        cols["value"] += credit.value.tolist()
-        re_c, re_v = credit.removal_conversions, credit.removal_value
-        cols["removal_effect_conversions"] += [None] * n if re_c is None else re_c.tolist()
-        cols["removal_effect_value"] += [None] * n if re_v is None else re_v.tolist()
-    return pa.table(cols)
+    """Each model's totals per channel (per model and channel: a few hundred rows at most)."""
 
+    def removal(effects: list[NDArray[np.float64] | None]) -> pa.Array:
+        sizes = [len(c.channels) for c in credits]
+        known = [np.full(n, e is not None) for n, e in zip(sizes, effects, strict=True)]
+        values = [np.zeros(n) if e is None else e for n, e in zip(sizes, effects, strict=True)]
+        valid = np.concatenate([np.zeros(0, bool), *known])
+        return arrays.column(np.concatenate([_EMPTY, *values]), valid)
 
-def _constant(text: str, n: int) -> pa.DictionaryArray:
-    """A column of n copies of one string, stored once."""
-    return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [text])
+    return arrays.table(
+        {
+            "model": arrays.strings([c.model for c in credits for _ in c.channels]),
+            "channel": arrays.strings([name for c in credits for name in c.channels]),
+            "conversions": np.concatenate([_EMPTY, *(c.conversions for c in credits)]),
+            "value": np.concatenate([_EMPTY, *(c.value for c in credits)]),
+            "removal_effect_conversions": removal([c.removal_conversions for c in credits]),
+            "removal_effect_value": removal([c.removal_value for c in credits]),
+        }
+    )
 
 
 class _DayKeys:
@@ -127,7 +120,7 @@ def conversion_tables(found: journeys.Journeys, by_path: ByPath) -> dict[str, pa
     drill-down keys, so the writer stores them while those are computed)."""
     n = found.converting
     return {
-        "run_journey_ids": pa.table(
+        "run_journey_ids": arrays.table(
             {
                 "journey": np.arange(n, dtype=np.int32),
                 "conversion_rank": found.conversion_ranks,
@@ -170,10 +163,12 @@ class DrillDown:
         n_days = int(day_of_touch.max(initial=0)) + 1
         self.by_source = _DayKeys((sources + 1) * self.n_ch + codes, day_of_touch, n_days)
         self.by_channel = _DayKeys(codes, day_of_touch, n_days)  # above: source 0 is none
-        self.channel_names = pa.array(list(paths.channels), pa.string())
+        self.channel_names = arrays.strings(paths.channels)
 
     def _channel(self, codes: NDArray[np.int64]) -> pa.DictionaryArray:
-        return pa.DictionaryArray.from_arrays(codes.astype(np.int32), self.channel_names)
+        return pa.DictionaryArray.from_arrays(
+            arrays.column(codes.astype(np.int32)), self.channel_names
+        )
 
     def _day(self, keys: _DayKeys) -> NDArray[np.datetime64]:
         dates: NDArray[np.datetime64] = (self.first_day + keys.day).astype("datetime64[D]")
@@ -182,7 +177,7 @@ class DrillDown:
     def journey_tables(self) -> dict[str, pa.Table]:
         """Which channels each converting journey touched."""
         return {
-            "run_journey_channels": pa.table(
+            "run_journey_channels": arrays.table(
                 {
                     "conversion_no": (self.pairs // self.n_ch).astype(np.int32),
                     "channel": self._channel(self.pairs % self.n_ch),
@@ -199,9 +194,9 @@ class DrillDown:
         value = np.bincount(self.pair_of_touch, tv, len(self.pairs))
         nonzero = (conv != 0) | (value != 0)
         return {
-            "run_pair_credit": pa.table(
+            "run_pair_credit": arrays.table(
                 {
-                    "model": _constant(credit.model, int(nonzero.sum())),
+                    "model": arrays.constant(credit.model, int(nonzero.sum())),
                     "conversion_no": (self.pairs[nonzero] // self.n_ch).astype(np.int32),
                     "channel": self._channel(self.pairs[nonzero] % self.n_ch),
                     "conversions": conv[nonzero],
@@ -221,9 +216,9 @@ class DrillDown:
         value = np.bincount(pair_of_touch, shares.value[touched], len(pairs))
         nonzero = (conv != 0) | (value != 0)
         return {
-            "run_path_credit": pa.table(
+            "run_path_credit": arrays.table(
                 {
-                    "model": _constant(model, int(nonzero.sum())),
+                    "model": arrays.constant(model, int(nonzero.sum())),
                     "path_no": (pairs[nonzero] // self.n_ch).astype(np.int32),
                     "channel": self._channel(pairs[nonzero] % self.n_ch),
                     "conversions": conv[nonzero],
@@ -242,18 +237,18 @@ class DrillDown:
         )
         return {
             **per_conversion,
-            "run_channel_day_credit": pa.table(
+            "run_channel_day_credit": arrays.table(
                 {
-                    "model": _constant(credit.model, len(chan.group)),
+                    "model": arrays.constant(credit.model, len(chan.group)),
                     "channel": self._channel(chan.group),
                     "day": self._day(chan),
                     "conversions": chan.sums(tc),
                     "value": chan.sums(tv),
                 }
             ),
-            "run_source_credit": pa.table(
+            "run_source_credit": arrays.table(
                 {
-                    "model": _constant(credit.model, len(src.group)),
+                    "model": arrays.constant(credit.model, len(src.group)),
                     "source_id": src.group // self.n_ch - 1,
                     "channel": self._channel(src.group % self.n_ch),
                     "day": self._day(src),
