@@ -17,7 +17,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from attribution import clock
-from attribution.engine import arrays, intervals, journeys
+from attribution.engine import arrays, heap, intervals, journeys
 from attribution.models import DEFAULT_MODELS, ModelOptions, check_names, transforms
 from attribution.models.bootstrap import BootstrapSpec
 from attribution.models.paths import Paths, dense_ids
@@ -362,7 +362,7 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
     transaction, written while the models compute (see Writer)."""
     names = check_names(spec.models)
     started = time.perf_counter()
-    with wh.cursor() as cur:
+    with heap.reusing(), wh.cursor() as cur:
         found = journeys.build(
             cur, start=spec.start, end=spec.end, lookback_days=spec.lookback_days, kinds=spec.kinds
         )
