@@ -158,6 +158,21 @@ def generate(
     return out
 
 
+def row_groups(files: dict[str, Path]) -> str:
+    """How many row groups each Parquet file has: DuckDB reads a file on at most that many
+    cores, so a one-group file is validated on one core, whatever the machine has."""
+    parts = []
+    for name, path in files.items():
+        if path.suffix == ".parquet":
+            meta = pq.ParquetFile(path).metadata
+            largest = max(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
+            groups = (
+                "1 row group" if meta.num_row_groups == 1 else f"{meta.num_row_groups} row groups"
+            )
+            parts.append(f"{name}: {groups} of up to {largest:,} rows")
+    return "Parquet files: " + "; ".join(parts) + " (DuckDB reads a row group on one core)"
+
+
 def _profiled(steps: dict[str, list[float]]) -> None:
     """Time every statement the loader runs, by name: wall and process CPU seconds, and the CPU
     seconds of its busiest thread (what more idle cores could not shorten)."""
@@ -334,6 +349,7 @@ def main() -> None:
             f"generated {args.leads:,} leads and {touches:,} touches in "
             f"{time.perf_counter() - t0:.1f} s"
         )
+        print(row_groups(files))
         summary: list[dict[str, Any]] = []
         for fmt in args.formats.split(","):
             todo = [

@@ -413,6 +413,21 @@ def test_a_lead_repeated_within_a_file_lands_once(pipe: Pipeline, tmp_path: Path
     assert row == (1,)
 
 
+def test_repeats_are_counted_among_good_rows_only(pipe: Pipeline, tmp_path: Path) -> None:
+    # A rejected row with the same lead_id as two good ones is rejected, not a repeat; with no
+    # row rejected, every row counts (the two counts of ingest/key_repeats*).
+    bad = [GOOD_LEAD[0], "not a time", *GOOD_LEAD[2:]]
+    other = ["G9", *GOOD_LEAD[1:]]
+    path = write_csv(tmp_path / "l.csv", LEADS_HEADER, [bad, GOOD_LEAD, other, GOOD_LEAD])
+    s = pipe.ingest("leads", path)
+    assert (s.rows_read, s.loaded, s.duplicates, s.rejected) == (4, 2, 1, 1)
+    rows = pipe.warehouse.con.execute("SELECT row_number FROM leads ORDER BY 1").fetchall()
+    assert rows == [(2,), (3,)]  # the first good row of a repeated lead wins
+    clean = write_csv(tmp_path / "m.csv", LEADS_HEADER, [["G8", *GOOD_LEAD[1:]]] * 3)
+    s = pipe.ingest("leads", clean)
+    assert (s.rows_read, s.loaded, s.duplicates, s.rejected) == (3, 1, 2, 0)
+
+
 def test_a_crm_re_export_updates_changed_leads(pipe: Pipeline, tmp_path: Path) -> None:
     load_good_leads(pipe, tmp_path)
     changed = [*GOOD_LEAD[:5], "0", "0", "2026-03-20T12:00:00Z"]
