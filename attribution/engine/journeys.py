@@ -78,11 +78,14 @@ def build(
     wh.execute("journeys/run_conversions", {"start": start, "end": end, "kinds": list(kinds)})
     wh.execute("journeys/rank_conversions")
     # Every touch of a converting lead comes back once: those outside its window are counted.
-    rows = _steps(wh, "converting_steps", {"lookback": lookback})
-    place = rows.pop("place")
-    inside = place == 0
+    rows = _steps(wh, "converting_steps", {})
+    before = rows["before_us"]
+    after = np.count_nonzero(before <= 0)  # at or after its conversion
+    too_early = before > lookback // timedelta(microseconds=1)
+    inside = (before > 0) & ~too_early
     conv = {name: column[inside] for name, column in rows.items()}
-    del rows
+    too_early_count = int(np.count_nonzero(too_early))
+    del rows, before, too_early, inside
     null = _steps(wh, "null_steps", {"end": end, "window_from": end - lookback})
     wh.execute("journeys/drop_run_touches")  # its memory goes to the run's writes
     names = [str(c) for (c,) in wh.fetchall("journeys/channel_names")]
@@ -112,6 +115,6 @@ def build(
         converting=n_conv,
         conversions_without_touches=n_all - n_conv,
         non_converting=n_null,
-        touches_after_conversion=int(np.count_nonzero(place == 1)),
-        touches_too_early=int(np.count_nonzero(place == -1)),
+        touches_after_conversion=int(after),
+        touches_too_early=too_early_count,
     )
