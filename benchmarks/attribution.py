@@ -4,7 +4,8 @@ Times building the journeys, each model, a whole stored run with all models, the
 command on the same journeys aggregated to paths (a fresh process, as a user runs it), and one
 plain DuckDB group-by over the touch table as the floor. Prints peak memory. The stored run in
 a fresh process also prints its CPU seconds and its time by step (benchmarks/run_steps.py);
---sizes runs only that, at each size, and prints how it grows against the first.
+--sizes runs only that, at each size (with --repeat N, N times each: the medians), and prints
+how it grows against the first.
 
 With --engine spark, also a stored run of every model on a local Spark session (local[2]) in a
 fresh process, beside the DuckDB engine's: time by step, peak memory of Python and of Spark's
@@ -17,6 +18,7 @@ second Spark run in the same session (the JVM started and warm, as a long-lived 
     python benchmarks/attribution.py --engine spark --warm --journeys 1000000
     python benchmarks/attribution.py --journeys 1000000 --intervals
     python benchmarks/attribution.py --sizes 1000000,10000000 --memory-limit 4GB
+    python benchmarks/attribution.py --sizes 1000000,10000000 --memory-limit 4GB --repeat 3
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import argparse
 import itertools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -300,8 +303,9 @@ def own_process_run(db: str, memory_limit: str, result_file: str | None) -> None
         Path(result_file).write_text(json.dumps({"seconds": secs, "cpu": cpu, "peak_mb": peak}))
 
 
-def scaling(sizes: list[int], memory_limit: str, seed: int) -> None:
-    """The stored run in its own process at each size, and its growth against the first."""
+def scaling(sizes: list[int], memory_limit: str, seed: int, repeat: int) -> None:
+    """The stored run in its own process at each size (`repeat` times, the median kept), and
+    its growth against the first."""
     results = []
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="attribution-bench-") as tmp:
@@ -313,22 +317,24 @@ def scaling(sizes: list[int], memory_limit: str, seed: int) -> None:
             ) as p:
                 for kind in ("leads", "touches", "revenue"):
                     p.ingest(kind, files[kind])
-            print(f"{n:,} journeys (load average {os.getloadavg()[0]:.1f}):")
-            out = folder / "result.json"
-            args = [
-                "--run-only",
-                str(db),
-                "--memory-limit",
-                memory_limit,
-                "--result-file",
-                str(out),
-            ]
-            subprocess.run(
-                [sys.executable, __file__, *args],
-                check=True,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
-            )
-            results.append((n, json.loads(out.read_text())))
+            runs = []
+            for _ in range(repeat):
+                print(f"{n:,} journeys (load average {os.getloadavg()[0]:.1f}):")
+                out = folder / "result.json"
+                args = ["--run-only", str(db), "--memory-limit", memory_limit]
+                subprocess.run(
+                    [sys.executable, __file__, *args, "--result-file", str(out)],
+                    check=True,
+                    env={**os.environ, "PYTHONPATH": str(ROOT)},
+                )
+                runs.append(json.loads(out.read_text()))
+            median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            if repeat > 1:
+                print(
+                    f"  median of {repeat}: {median['seconds']:.2f} s (CPU {median['cpu']:.1f} s), "
+                    f"peak memory {median['peak_mb']:.0f} MB"
+                )
+            results.append((n, median))
     first_n, first = results[0]
     for n, r in results[1:]:
         print(
@@ -351,6 +357,12 @@ def main() -> None:
         metavar="N,M,...",
         help="only the stored run in its own process, at each number of journeys, and the\n"
         "ratio of each time to the first: e.g. 1000000,10000000",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="with --sizes: runs at each size, each in a fresh process; the medians are compared",
     )
     parser.add_argument(
         "--engine",
@@ -381,7 +393,8 @@ def main() -> None:
         own_process_run(args.run_only, args.memory_limit, args.result_file)
         return
     if args.sizes:
-        scaling([int(n) for n in args.sizes.split(",")], args.memory_limit, args.seed)
+        sizes = [int(n) for n in args.sizes.split(",")]
+        scaling(sizes, args.memory_limit, args.seed, args.repeat)
         return
     with tempfile.TemporaryDirectory(prefix="attribution-bench-") as tmp:
         folder = Path(tmp)
