@@ -101,12 +101,12 @@ def build(
     paths = Paths(
         channels=tuple(names),
         offsets=offsets.astype(np.int64),
-        codes=np.concatenate([conv["channel_code"], null["channel_code"]]).astype(np.int64),
+        codes=np.concatenate([conv["channel_code"], null["channel_code"]], dtype=np.int64),
         conversions=np.r_[np.ones(n_conv), np.zeros(n_null)],
         value=np.r_[value, np.zeros(n_null)].astype(np.float64),
         nulls=np.r_[np.zeros(n_conv), np.ones(n_null)],
         gaps=np.r_[conv["before_us"] / _MICROS_PER_DAY, np.zeros(len(null["channel_code"]))],
-        sources=np.concatenate([conv["source_id"], null["source_id"]]).astype(np.int64),
+        sources=np.concatenate([conv["source_id"], null["source_id"]], dtype=np.int64),
     )
     return Journeys(
         paths=paths,
