@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -54,3 +54,12 @@ def test_strings_constants_and_tables() -> None:
     ]
     stamp = arrays.column(np.array(["2026-01-02T03:04:05"], "datetime64[us]"))
     assert stamp.to_pylist() == [datetime(2026, 1, 2, 3, 4, 5)]
+
+
+def test_times_and_numbers_with_nulls() -> None:
+    aware = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    made = arrays.timestamps([datetime(2026, 1, 2), None, aware])
+    assert made.type == pa.timestamp("us")
+    assert made.to_pylist() == [datetime(2026, 1, 2), None, datetime(2026, 3, 1, 12)]
+    assert arrays.floats([1.5, None, -2.0]).to_pylist() == [1.5, None, -2.0]
+    assert arrays.floats([]).to_pylist() == []

@@ -451,18 +451,24 @@ def test_serve_on_a_busy_port_stops_at_once_with_exit_code_5(tmp_path: Path) -> 
     assert f"cannot listen on nowhere.invalid:{port}: the address is unknown" in unknown.output
 
 
-def test_a_stored_run_without_intervals_never_imports_pandas(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+@pytest.mark.parametrize(
+    "intervals",
+    [["--no-intervals"], ["--intervals", "0.9", "--resamples", "20"]],
+    ids=["no-intervals", "intervals"],
+)
+def test_a_stored_run_never_imports_pandas(
+    intervals: list[str], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """pyarrow's converters import pandas (about 0.2 s); a run builds its Arrow tables from
-    buffers (engine/arrays.py), so `attribution run --no-intervals` stores a run without it."""
+    buffers (engine/arrays.py), so `attribution run` stores a run, with or without intervals,
+    without it."""
     db = tmp_path / "run.duckdb"
     shutil.copy(demo_warehouse(tmp_path_factory), db)
     code = (
         "import atexit, runpy, sys\n"
         "atexit.register(lambda: print('pandas' in sys.modules, file=sys.stderr))\n"
         "sys.argv = ['attribution', 'run', '--as-of', '2026-11-25', '--window', '3w',\n"
-        "            '--models', 'first_touch,linear,time_decay,markov', '--no-intervals']\n"
+        f"            '--models', 'first_touch,linear,time_decay,markov', *{intervals!r}]\n"
         "runpy.run_module('attribution', run_name='__main__')\n"
     )
     env = {**os.environ, "ATTRIBUTION_WAREHOUSE__PATH": str(db)}

@@ -7,6 +7,7 @@ nothing, copies no numeric data, and keeps the run's process free of pandas."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,21 @@ def strings(texts: Sequence[str]) -> pa.Array:
     np.cumsum([len(b) for b in encoded], out=offsets[1:])
     data = pa.py_buffer(b"".join(encoded))
     return pa.Array.from_buffers(pa.string(), len(encoded), [None, pa.py_buffer(offsets), data])
+
+
+def timestamps(values: Sequence[datetime | None]) -> pa.Array:
+    """A short list of times (None: null) as an Arrow timestamp array; aware times in UTC."""
+    naive = [
+        v.astimezone(UTC).replace(tzinfo=None) if v is not None and v.tzinfo else v for v in values
+    ]
+    stamps = np.array([np.datetime64("NaT") if v is None else v for v in naive], "datetime64[us]")
+    return column(stamps, ~np.isnat(stamps))
+
+
+def floats(values: Sequence[float | None]) -> pa.Array:
+    """A short list of numbers (None: null) as an Arrow float64 array."""
+    known = np.array([v is not None for v in values], dtype=bool)
+    return column(np.array([0.0 if v is None else v for v in values], np.float64), known)
 
 
 def constant(text: str, n: int) -> pa.DictionaryArray:

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from attribution.engine import arrays
 from attribution.models import ModelOptions
 from attribution.models.bootstrap import BootstrapSpec, Replicates
 from attribution.models.paths import Floats, Paths
@@ -55,19 +56,20 @@ class Bounds:
 
     def tables(self) -> dict[str, pa.Table]:
         """The rows of run_intervals and channel_intervals (registered Arrow tables)."""
+        n = len(self.scopes)
         settings = {
-            "period_start": [s.start for s, _ in self.scopes],
-            "period_end": [s.end for s, _ in self.scopes],
-            "level": [self.spec.level] * len(self.scopes),
-            "resamples": [self.spec.resamples] * len(self.scopes),
-            "seed": [self.spec.seed] * len(self.scopes),
-            "method": [s.method for s, _ in self.scopes],
-            "basis": [s.basis for s, _ in self.scopes],
-            "seconds": [s.seconds for s, _ in self.scopes],
+            "period_start": arrays.timestamps([s.start for s, _ in self.scopes]),
+            "period_end": arrays.timestamps([s.end for s, _ in self.scopes]),
+            "level": np.full(n, self.spec.level, dtype=np.float64),
+            "resamples": np.full(n, self.spec.resamples, dtype=np.int64),
+            "seed": np.full(n, self.spec.seed, dtype=np.int64),
+            "method": arrays.strings([s.method for s, _ in self.scopes]),
+            "basis": arrays.strings([s.basis for s, _ in self.scopes]),
+            "seconds": np.array([s.seconds for s, _ in self.scopes], dtype=np.float64),
         }
         parts = [bound_rows(reps, self.spec.level, s.start, s.end) for s, reps in self.scopes]
         rows = pa.concat_tables(parts) if parts else bound_rows({}, self.spec.level, None, None)
-        return {"run_interval_scopes": pa.table(settings), "run_channel_intervals": rows}
+        return {"run_interval_scopes": arrays.table(settings), "run_channel_intervals": rows}
 
 
 def bound_rows(
@@ -75,30 +77,31 @@ def bound_rows(
 ) -> pa.Table:
     """One row per (model, channel): the low and high of every figure (removal effects: None
     for models without)."""
-    cols: dict[str, list[object]] = {"model": [], "channel": []}
+    models: list[str] = []
+    channels: list[str] = []
+    bounds: dict[str, list[float | None]] = {}
     for name in (*FIGURES, *REMOVAL):
-        cols[f"{name}_low"], cols[f"{name}_high"] = [], []
+        bounds[f"{name}_low"], bounds[f"{name}_high"] = [], []
     for model, rep in reps.items():  # per model, then arrays per channel
         n = len(rep.channels)
-        cols["model"] += [model] * n
-        cols["channel"] += list(rep.channels)
+        models += [model] * n
+        channels += list(rep.channels)
         for name in (*FIGURES, *REMOVAL):
             if name in REMOVAL and getattr(rep, name) is None:
-                low: list[object] = [None] * n
-                high: list[object] = [None] * n
+                low: list[float | None] = [None] * n
+                high: list[float | None] = [None] * n
             else:
                 lo, hi = rep.bounds(level, name)
                 low, high = lo.tolist(), hi.tolist()
-            cols[f"{name}_low"] += low
-            cols[f"{name}_high"] += high
-    n_rows = len(cols["model"])
-    return pa.table(
+            bounds[f"{name}_low"] += low
+            bounds[f"{name}_high"] += high
+    return arrays.table(
         {
-            "period_start": pa.array([start] * n_rows, pa.timestamp("us")),
-            "period_end": pa.array([end] * n_rows, pa.timestamp("us")),
-            "model": pa.array(cols.pop("model"), pa.string()),
-            "channel": pa.array(cols.pop("channel"), pa.string()),
-            **{name: pa.array(values, pa.float64()) for name, values in cols.items()},
+            "period_start": arrays.timestamps([start] * len(models)),
+            "period_end": arrays.timestamps([end] * len(models)),
+            "model": arrays.strings(models),
+            "channel": arrays.strings(channels),
+            **{name: arrays.floats(values) for name, values in bounds.items()},
         }
     )
 
@@ -234,12 +237,12 @@ def placebo_rows(
     from attribution.models.placebo import placebo
 
     found = placebo(paths, names, options, spec).values()
-    return pa.table(
+    return arrays.table(
         {
-            "model": pa.array([p.model for p in found], pa.string()),
-            "conversions": pa.array([p.conversions for p in found], pa.float64()),
-            "conversions_low": pa.array([p.low for p in found], pa.float64()),
-            "conversions_high": pa.array([p.high for p in found], pa.float64()),
-            "share": pa.array([p.share for p in found], pa.float64()),
+            "model": arrays.strings([p.model for p in found]),
+            "conversions": arrays.floats([p.conversions for p in found]),
+            "conversions_low": arrays.floats([p.low for p in found]),
+            "conversions_high": arrays.floats([p.high for p in found]),
+            "share": arrays.floats([p.share for p in found]),
         }
     )
