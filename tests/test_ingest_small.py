@@ -124,7 +124,7 @@ def test_a_small_upload_and_the_bulk_path_store_identical_rows(
 def test_a_json_upload_takes_the_small_path_with_the_same_result(
     pair: list[Pipeline], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    records = [dict(zip(HEADER, row, strict=True)) for row in FIRST]
+    records: list[dict[str, Any]] = [dict(zip(HEADER, row, strict=True)) for row in FIRST]
     for record in records:  # JSON gives what it has: no empty strings for missing values
         for key in [k for k, v in record.items() if v == ""]:
             del record[key]
