@@ -93,6 +93,12 @@ class IngestSettings(_Section):
         ge=1024,
         description="Most bytes a .gz file may expand to (CLI; see api.max_decompressed_bytes).",
     )
+    small_upload_bytes: int = Field(
+        65_536,
+        ge=0,
+        description="A leads file (CSV, JSON) of at most this many bytes loads in fewer "
+        "statements, with the same result; 0 = never.",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from attribution.ingest import small
 from attribution.ingest.loader import BatchSummary, Ingestor
 from attribution.registry.schemas import SourceUpdate
 from attribution.registry.sources import create_source, delete_source, update_source
@@ -19,6 +20,18 @@ from attribution.service.pipeline import Pipeline
 from .conftest import MakeSettings, Migrated, write_csv
 
 NOT_IN_REGISTRY = "source_id is not in the lead-source registry"
+
+
+@pytest.fixture(params=["small", "bulk"])
+def make_settings(request: pytest.FixtureRequest, make_settings: MakeSettings) -> MakeSettings:
+    """Each test on both paths of a leads file: the small upload's (small.py) and the bulk one."""
+    limit = 65_536 if request.param == "small" else 0
+
+    def make(**sections: dict[str, Any]) -> Any:
+        ingest = {"small_upload_bytes": limit, **sections.pop("ingest", {})}
+        return make_settings(ingest=ingest, **sections)
+
+    return make
 
 
 def source(pipe: Pipeline, name: str) -> int:
@@ -136,13 +149,18 @@ def test_changes_of_other_sources_keep_the_validation_made_before_the_lock(
         [["A", "2026-03-02", str(named)], ["B", "2026-03-02", "999"]],
     )
     validations: list[str] = []
-    validate = Ingestor._validate
+    validate, validate_small = Ingestor._validate, small.validate
 
     def counted(self: Ingestor, *args: Any) -> None:
         validations.append(threading.current_thread().name)
         validate(self, *args)
 
+    def counted_small(ingestor: Ingestor, *args: Any) -> None:
+        validations.append(threading.current_thread().name)
+        validate_small(ingestor, *args)
+
     monkeypatch.setattr(Ingestor, "_validate", counted)
+    monkeypatch.setattr(small, "validate", counted_small)
     channel, _ = SourceUpdate.parse({"channel": "Email"}, creating=False)
 
     def elsewhere() -> None:

@@ -18,7 +18,7 @@ import duckdb
 from attribution import clock
 from attribution.config import Settings
 from attribution.errors import IngestError, WarehouseError
-from attribution.ingest import columns, reading, sniff
+from attribution.ingest import columns, reading, small, sniff
 from attribution.ingest import limits as size_limits
 from attribution.ingest.kinds import KINDS, Kind
 from attribution.warehouse.connection import Change, Warehouse
@@ -74,11 +74,19 @@ class Ingestor:
     """Loads files into one warehouse under one set of settings."""
 
     def __init__(
-        self, warehouse: Warehouse, settings: Settings, source_rows: SourceRows | None = None
+        self,
+        warehouse: Warehouse,
+        settings: Settings,
+        source_rows: SourceRows | None = None,
+        small_bytes: int | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.settings = settings
         self.source_rows = source_rows
+        # Files up to this size take the small path (small.py); by default the config's.
+        self.small_bytes = (
+            settings.ingest.small_upload_bytes if small_bytes is None else small_bytes
+        )
 
     def ingest_file(
         self,
@@ -122,12 +130,16 @@ class Ingestor:
             staged = self._stage(wh, k, path, reader, name, mapping, summary, tick)
             try:
                 with wh.writing("data") as change:
+                    grown: list[int] | None = None  # the small path says which sources grew
                     try:
-                        self._run_batch(wh, staged, label, sha, summary, tick)
+                        if staged.small:
+                            grown = small.run_batch(self, wh, staged, label, sha, summary)
+                        else:
+                            self._run_batch(wh, staged, label, sha, summary, tick)
                     except _AlreadyLoaded:
                         change.keys, change.rows = set(), {}  # rolled back: nothing changed
                         raise
-                    self._hand_over(wh, summary, change)
+                    self._hand_over(wh, summary, change, grown)
             except _AlreadyLoaded:
                 summary.batch_id = None
         tick("done", steps, steps)
@@ -177,7 +189,11 @@ class Ingestor:
         with reading.read_lazily(wh, path, reader, name):  # the statements that read the file
             if k in ("revenue", "spend"):  # the kinds whose validation converts currencies
                 self._rates(wh)
-            if not staged.creates:
+            staged.small = small.eligible(k, reader, path, staged.creates, self.small_bytes)
+            if staged.small:
+                staged.registry = wh.generation("registry")  # before the reads of it
+                small.validate(self, wh, staged, summary)
+            elif not staged.creates:
                 staged.registry = wh.generation("registry")  # before the reads of it
                 self._validate(wh, staged, summary)
                 if k != "revenue":
@@ -253,21 +269,26 @@ class Ingestor:
             summary.batch_id = batch_id
             tick("committing", 6, steps)
 
-    def _hand_over(self, wh: Warehouse, summary: BatchSummary, change: Change) -> None:
+    def _hand_over(
+        self, wh: Warehouse, summary: BatchSummary, change: Change, grown: list[int] | None = None
+    ) -> None:
         """Tell the caches of registry reads which sources a committed batch changed, with
         their rows as they are now, so that cached lists are patched rather than dropped. Runs
         under the write lock: no other write comes between. When that is not known (no
         source_rows, no cache following the changes, many sources, a failing read),
         change.keys stays None: caches drop what the data may touch."""
-        rows = self._changed_sources(wh, summary)
+        rows = self._changed_sources(wh, summary, grown)
         if rows is not None:
             change.keys, change.rows = set(rows), dict(rows)
         if summary.sources_created:  # the registry changed too: ingests validating meanwhile
             wh.note_change(("registry",), Change(change.keys, change.rows))
 
-    def _changed_sources(self, wh: Warehouse, summary: BatchSummary) -> dict[int, object] | None:
+    def _changed_sources(
+        self, wh: Warehouse, summary: BatchSummary, grown: list[int] | None = None
+    ) -> dict[int, object] | None:
         """The rows (None: gone) of the sources whose rows in the lists the batch changed: the
-        lead counts of those its new leads name, and the ones it created; None if unknown."""
+        lead counts of those its new leads name, and the ones it created; None if unknown.
+        grown: those sources, when the batch said (the small path creates none)."""
         created = summary.sources_created
         if self.source_rows is None or summary.batch_id is None or not wh.watched():
             return None  # unknown, or no cache to tell (the CLI): no statements for it
@@ -275,7 +296,10 @@ class Ingestor:
             return {}
         params = {"batch_id": summary.batch_id, "created": created}
         try:
-            ids = [int(i) for i in wh.scalar("ingest/batch_source_ids", params) or []]
+            if grown is None:
+                ids = [int(i) for i in wh.scalar("ingest/batch_source_ids", params) or []]
+            else:
+                ids = grown
             if len(ids) > HAND_OVER_MAX:
                 return None
             rows = self.source_rows(self.warehouse, ids) if ids else {}
@@ -407,7 +431,8 @@ class _Staged:
     registry: tuple[int, ...] | None = None  # its generation when validated; None: not yet
     ids: frozenset[int] = frozenset()  # sources its rows name or resolved to, then
     names: tuple[str, ...] = ()  # source names it gives, lower-case
+    small: bool = False  # takes the small path (small.py)
 
 
-class _AlreadyLoaded(Exception):
-    """Raised inside the batch transaction to roll back a repeat of a loaded file."""
+# Raised inside the batch transaction to roll back a repeat of a loaded file (either path).
+_AlreadyLoaded = small.AlreadyLoaded

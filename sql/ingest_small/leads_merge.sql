@@ -1,0 +1,27 @@
+-- A small upload's good leads in one statement, as ingest/leads_update then ingest/leads_insert:
+-- a lead the warehouse holds is updated when the file changes its status, conversion, value,
+-- lost or junk flag; a new one is added, numbered once and for good (lead_no: the batch in the
+-- high 32 bits, the file's row in the low ones). Repeats within the file were dropped before.
+-- Grain: one returned row per lead updated or added: what was done, and the lead's source.
+-- Reads ingest_valid. Params: $batch_id.
+MERGE INTO leads
+USING (SELECT * FROM ingest_valid WHERE reason IS NULL) AS v
+ON leads.lead_id = v.lead_id
+WHEN MATCHED AND (leads.status IS DISTINCT FROM v.status
+                  OR leads.converted_at IS DISTINCT FROM v.converted_at
+                  OR leads.value IS DISTINCT FROM v.value
+                  OR leads.lost IS DISTINCT FROM v.lost
+                  OR leads.junk IS DISTINCT FROM v.junk) THEN
+    UPDATE SET
+        status = v.status,
+        converted_at = v.converted_at,
+        value = v.value,
+        lost = v.lost,
+        junk = v.junk
+WHEN NOT MATCHED THEN
+    INSERT VALUES (
+        v.lead_id, v.created_at, v.source_id, v.utm_source, v.utm_medium, v.utm_campaign,
+        v.status, v.email_sha256, v.converted_at, v.value, v.lost, v.junk, $batch_id,
+        v.row_number, (CAST($batch_id AS BIGINT) << 32) + v.row_number
+    )
+RETURNING merge_action AS action, source_id
