@@ -94,6 +94,20 @@ SECOND = [  # a re-export: A's status changes, B stays, H is new, I is refused
 ]
 
 
+@pytest.fixture
+def names(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the statements the warehouse runs from here on, in order."""
+    seen: list[str] = []
+    run = connection.Warehouse.execute_text
+
+    def record(self: Any, sql: str, params: Any = None, *, name: str = "inline") -> Any:
+        seen.append(name)
+        return run(self, sql, params, name=name)
+
+    monkeypatch.setattr(connection.Warehouse, "execute_text", record)
+    return seen
+
+
 def test_a_small_upload_and_the_bulk_path_store_identical_rows(
     pair: list[Pipeline], tmp_path: Path
 ) -> None:
@@ -122,7 +136,7 @@ def test_a_small_upload_and_the_bulk_path_store_identical_rows(
 
 
 def test_a_json_upload_takes_the_small_path_with_the_same_result(
-    pair: list[Pipeline], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pair: list[Pipeline], tmp_path: Path, names: list[str]
 ) -> None:
     records: list[dict[str, Any]] = [dict(zip(HEADER, row, strict=True)) for row in FIRST]
     for record in records:  # JSON gives what it has: no empty strings for missing values
@@ -131,14 +145,6 @@ def test_a_json_upload_takes_the_small_path_with_the_same_result(
     records[0]["source_id"] = int(WEB)  # a number, as an API client sends it
     path = tmp_path / "records.json"
     path.write_text(json.dumps(records))
-    names: list[str] = []
-    run = connection.Warehouse.execute_text
-
-    def seen(self: Any, sql: str, params: Any = None, *, name: str = "inline") -> Any:
-        names.append(name)
-        return run(self, sql, params, name=name)
-
-    monkeypatch.setattr(connection.Warehouse, "execute_text", seen)
     a, b = pair
     small = load(a, path, SMALL, "json_array")
     small_names, names[:] = list(names), []
@@ -166,16 +172,8 @@ def test_re_loads_dedupe_across_the_two_paths(pair: list[Pipeline], tmp_path: Pa
 
 
 def test_a_file_above_the_limit_takes_the_bulk_path(
-    pair: list[Pipeline], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pair: list[Pipeline], tmp_path: Path, names: list[str]
 ) -> None:
     path = write_csv(tmp_path / "first.csv", HEADER, FIRST)
-    names: list[str] = []
-    run = connection.Warehouse.execute_text
-
-    def seen(self: Any, sql: str, params: Any = None, *, name: str = "inline") -> Any:
-        names.append(name)
-        return run(self, sql, params, name=name)
-
-    monkeypatch.setattr(connection.Warehouse, "execute_text", seen)
     load(pair[0], path, path.stat().st_size - 1)
     assert "ingest/leads_insert" in names and "ingest_small/leads_merge" not in names

@@ -244,15 +244,8 @@ class Ingestor:
             summary.duplicates = summary.rows_read - summary.rejected - summary.loaded
             summary.duplicates -= summary.updated
             tick("committing", 5, steps)
-            nothing_new = not (summary.loaded or summary.updated or summary.sources_created)
-            # Only a batch that added nothing can be a repeat: look for its file only then.
-            previous = nothing_new and wh.fetchone(
-                "ingest/find_loaded_file", {"kind": k, "sha256": sha}
-            )
-            if previous:
-                # The same file again: keep no trace of this attempt, and say so.
-                summary.already_loaded_as = int(previous[0])
-                raise _AlreadyLoaded()
+            if not (summary.loaded or summary.updated or summary.sources_created):
+                small.refuse_repeat(wh, k, sha, summary)  # only a batch that added nothing
             wh.execute(
                 "ingest/finish_batch",
                 {

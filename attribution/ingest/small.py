@@ -29,6 +29,15 @@ class AlreadyLoaded(Exception):
     """Raised inside the batch transaction to roll back a repeat of a loaded file."""
 
 
+def refuse_repeat(wh: Warehouse, kind: str, sha: str, summary: BatchSummary) -> None:
+    """Raise AlreadyLoaded if the same file of this kind was loaded before, saying which batch
+    loaded it (summary.already_loaded_as): the attempt then leaves no trace."""
+    previous = wh.fetchone("ingest/find_loaded_file", {"kind": kind, "sha256": sha})
+    if previous:
+        summary.already_loaded_as = int(previous[0])
+        raise AlreadyLoaded()
+
+
 def eligible(kind: str, reader: str, path: Path, creates: bool, limit: int) -> bool:
     """Whether a file takes the small path: leads, read into a table, that create no sources
     (those are validated under the write lock), of at most `limit` bytes."""
@@ -85,12 +94,8 @@ def run_batch(
         summary.loaded = sum(1 for action, _ in done if action == "INSERT")
         summary.updated = len(done) - summary.loaded
         summary.duplicates = summary.rows_read - summary.rejected - len(done)
-        if not done:
-            # Only a batch that added nothing can be a repeat: look for its file only then.
-            previous = wh.fetchone("ingest/find_loaded_file", {"kind": staged.kind, "sha256": sha})
-            if previous:
-                summary.already_loaded_as = int(previous[0])
-                raise AlreadyLoaded()
+        if not done:  # only a batch that added nothing can be a repeat
+            refuse_repeat(wh, staged.kind, sha, summary)
         wh.execute(
             "ingest_small/record_batch",
             {
