@@ -30,6 +30,35 @@ if TYPE_CHECKING:
 
 # The warehouse tables Spark reads as Parquet; the registry and channel rules are sent along.
 LAKE_TABLES: Final = ("touches", "leads", "revenue_events", "spend")
+# The columns of each that a run reads, which an export writes (None: all of them).
+LAKE_COLUMNS: Final[dict[str, tuple[str, ...] | None]] = {
+    "touches": (
+        "lead_id",
+        "lead_no",
+        "occurred_at",
+        "channel",
+        "source_id",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "batch_id",
+        "row_number",
+    ),
+    "leads": (
+        "lead_id",
+        "lead_no",
+        "created_at",
+        "source_id",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "junk",
+        "batch_id",
+        "row_number",
+    ),
+    "revenue_events": ("event_id", "lead_id", "lead_no", "occurred_at", "amount", "kind"),
+    "spend": None,
+}
 _SERVER_SIDE: Final = ("spark.driver.", "spark.executor.", "spark.master")
 _DEFAULTS: Final = {
     "spark.ui.enabled": "false",
@@ -121,15 +150,17 @@ def _reachable(url: str, timeout: float = 10.0) -> None:
 
 
 def export_lake(wh: Warehouse, folder: Path, progress: Callable[[str], None] | None = None) -> Path:
-    """Write the warehouse's touches, leads, revenue_events and spend to folder/<table>.parquet
-    (each file replaced whole: written aside, then renamed)."""
+    """Write the columns a run reads of the warehouse's touches, leads, revenue_events and
+    spend to folder/<table>.parquet (each file replaced whole: written aside, then renamed)."""
     folder.mkdir(parents=True, exist_ok=True)
     for table in LAKE_TABLES:
         if progress:
             progress(f"exporting {table} to Parquet")
         final = folder / f"{table}.parquet"
         partial = folder / f".{table}.parquet.partial"
-        sql = fill("lake/export", table=quote_ident(table))
+        names = LAKE_COLUMNS[table]
+        columns = "*" if names is None else ", ".join(quote_ident(c) for c in names)
+        sql = fill("lake/export", table=quote_ident(table), columns=columns)
         wh.execute_text(sql, {"path": str(partial)}, name="lake/export")
         partial.replace(final)
     return folder
