@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from attribution.config import Settings, SparkSettings
-from attribution.engine import channels, sqlrun
+from attribution.engine import channels, sparkjvm, sqlrun
 from attribution.engine.runs import RunSpec
 from attribution.engine.sqlengine import DuckDBEngine, SparkEngine
 from attribution.errors import AttributionError, first_line
@@ -87,9 +87,12 @@ _DEFAULTS: Final = {
 _LOCAL_JVM: Final = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}
 
 
-def session(settings: SparkSettings, app_name: str = "attribution") -> SparkSession:
+def session(
+    settings: SparkSettings, app_name: str = "attribution", archive_dir: Path | None = None
+) -> SparkSession:
     """A Spark session: Spark Connect when `remote` is set, else a classic one on `master`
-    (local[N] starts Spark inside this machine's JVM; Java 17 must be installed)."""
+    (local[N] starts Spark inside this machine's JVM; Java 17 must be installed), whose JVM
+    shares the class archive in archive_dir (engine/sparkjvm.py), if given."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -110,7 +113,11 @@ def session(settings: SparkSettings, app_name: str = "attribution") -> SparkSess
         if settings.master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = builder.master(settings.master)
-        local = _LOCAL_JVM if settings.master.startswith("local") else {}
+        local = dict(_LOCAL_JVM) if settings.master.startswith("local") else {}
+        if local and archive_dir is not None:
+            extra = sparkjvm.archive_options(archive_dir)
+            key = "spark.driver.extraJavaOptions"
+            local[key] = f"{local[key]} {extra}".strip()
         for key, value in {**_DEFAULTS, **local}.items():
             builder = builder.config(key, value)
     for key, given in settings.conf.items():
@@ -196,6 +203,11 @@ def load_inputs(engine: SparkEngine, wh: Warehouse, lake: dict[str, str]) -> Non
     engine.register("channel_rules", wh.arrow("lake/channel_rules"))
 
 
+def archive_dir(settings: Settings) -> Path:
+    """Where a local Spark JVM's class archive is kept: beside the export folder."""
+    return settings.resolve(settings.spark.export_dir).parent
+
+
 @contextmanager
 def spark_engine(settings: Settings, spark: SparkSession | None = None) -> Iterator[SparkEngine]:
     """A SparkEngine on the given session, else on this process's active one, else on a new
@@ -205,7 +217,9 @@ def spark_engine(settings: Settings, spark: SparkSession | None = None) -> Itera
 
         spark = SparkSession.getActiveSession()
     own = spark is None
-    live = spark if spark is not None else session(settings.spark)
+    live = (
+        spark if spark is not None else session(settings.spark, archive_dir=archive_dir(settings))
+    )
     engine = SparkEngine(live)
     try:
         yield engine
