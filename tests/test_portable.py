@@ -264,3 +264,32 @@ def test_the_lake_export_writes_the_columns_a_run_reads(tmp_path: Path) -> None:
         assert names == (every[table] if listed is None else list(listed)), table
         assert set(names) <= set(every[table])
     assert "touch_id" not in pq.read_schema(lake / "touches.parquet").names
+
+
+def test_the_lake_export_is_skipped_while_the_tables_are_unchanged(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from attribution.config import load_settings
+
+    settings = load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": str(tmp_path / "w.duckdb")})
+    folder = tmp_path / "lake"
+    with Pipeline.open(settings) as pipe, pipe.warehouse.cursor() as cur:
+        said: list[str] = []
+        spark.export_lake(cur, folder, said.append)
+        assert len(said) == len(spark.LAKE_TABLES)
+        said.clear()
+        spark.export_lake(cur, folder, said.append)
+        assert said == []  # nothing changed: the files stay
+        cur.con.execute(
+            "INSERT INTO spend (spend_date, channel, amount, currency, amount_original, batch_id,"
+            " row_number) VALUES (DATE '2026-01-05', 'Email', 10, 'EUR', 10, 1, 1)"
+        )
+        spark.export_lake(cur, folder, said.append)
+        assert said == ["exporting spend to Parquet"]
+        assert pq.read_table(folder / "spend.parquet").num_rows == 1
+        said.clear()
+        cur.con.execute("UPDATE spend SET amount = 11")  # same count, other values
+        (folder / "touches.parquet").unlink()  # a file gone
+        spark.export_lake(cur, folder, said.append)
+        assert said == ["exporting touches to Parquet", "exporting spend to Parquet"]
+        assert float(pq.read_table(folder / "spend.parquet").column("amount")[0].as_py()) == 11

@@ -7,6 +7,7 @@ is a clear error, not a stack trace."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -158,19 +159,39 @@ def _reachable(url: str, timeout: float = 10.0) -> None:
 
 def export_lake(wh: Warehouse, folder: Path, progress: Callable[[str], None] | None = None) -> Path:
     """Write the columns a run reads of the warehouse's touches, leads, revenue_events and
-    spend to folder/<table>.parquet (each file replaced whole: written aside, then renamed)."""
+    spend to folder/<table>.parquet (each file replaced whole: written aside, then renamed),
+    unless the file there is the export of the same rows (its fingerprint, kept beside it)."""
     folder.mkdir(parents=True, exist_ok=True)
     for table in LAKE_TABLES:
-        if progress:
-            progress(f"exporting {table} to Parquet")
         final = folder / f"{table}.parquet"
-        partial = folder / f".{table}.parquet.partial"
         names = LAKE_COLUMNS[table]
         columns = "*" if names is None else ", ".join(quote_ident(c) for c in names)
+        sql = fill("lake/fingerprint", table=quote_ident(table), columns=columns)
+        rows = wh.arrow_text(sql, name="lake/fingerprint").to_pylist()[0]
+        now = json.dumps({"columns": columns, **rows}, sort_keys=True)
+        kept = folder / f".{table}.parquet.fingerprint"
+        if _exported(final, kept) == now:
+            continue  # unchanged since its export: a run reads the file as it is
+        if progress:
+            progress(f"exporting {table} to Parquet")
+        partial = folder / f".{table}.parquet.partial"
         sql = fill("lake/export", table=quote_ident(table), columns=columns)
         wh.execute_text(sql, {"path": str(partial)}, name="lake/export")
+        kept.unlink(missing_ok=True)
         partial.replace(final)
+        stat = final.stat()
+        kept.write_text(f"{stat.st_size} {stat.st_mtime_ns}\n{now}")
     return folder
+
+
+def _exported(final: Path, kept: Path) -> str | None:
+    """The fingerprint of the rows in an exported file, if the file is the one written then."""
+    try:
+        stamp, rows = kept.read_text().split("\n", 1)
+        stat = final.stat()
+    except (OSError, ValueError):
+        return None
+    return rows if stamp == f"{stat.st_size} {stat.st_mtime_ns}" else None
 
 
 def lake_paths(lake: str) -> dict[str, str]:
