@@ -136,7 +136,7 @@ def time_spark_statements() -> dict[str, float]:
 def spark_run(db: str, warm: bool = False) -> None:
     """A stored run of every model on a local Spark session, in this (fresh) process; warm: a
     second run in the same session after it (as a long-lived service or a cluster runs it)."""
-    from attribution.engine import spark
+    from attribution.engine import spark, sparkjvm
 
     spent = time_spark_statements()
 
@@ -147,13 +147,18 @@ def spark_run(db: str, warm: bool = False) -> None:
         }
     )
     with Pipeline.open(settings) as pipe:
+        # The JVM's class archive where a user's runs keep it (data/, beside the export folder):
+        # the first Spark benchmark writes it at its JVM's exit, later ones share it.
+        classes = ROOT / "data"
+        shared = sparkjvm.archive_options(classes).startswith("-XX:SharedArchiveFile")
         t0, cpu0 = time.perf_counter(), (time.process_time(), children_cpu_s())
-        session = spark.session(settings.spark, "attribution-benchmark")
+        session = spark.session(settings.spark, "attribution-benchmark", archive_dir=classes)
         started = time.perf_counter() - t0
         print(
             f"  {'Spark session start (local[2])':34} {started:7.2f} s "
             f"(CPU: Python {time.process_time() - cpu0[0]:.1f} s, "
-            f"Spark JVM {children_cpu_s() - cpu0[1]:.1f} s)"
+            f"Spark JVM {children_cpu_s() - cpu0[1]:.1f} s); class archive: "
+            + ("shared" if shared else "none yet (written at this JVM's exit)")
         )
         first = _spark_stored_run(pipe, settings, session, spent, "fresh JVM")
         print(

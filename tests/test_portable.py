@@ -51,6 +51,26 @@ def test_small_relations_are_hinted_for_broadcast_on_spark_only() -> None:
             assert f"AS {alias} ON" in rendered, (name, alias)
 
 
+def test_the_journeys_side_of_the_touches_join_is_hinted_as_hash_build_on_spark_only() -> None:
+    window = {
+        "lookback": timedelta(days=30),
+        "end": datetime(2026, 4, 1),
+        "window_from": datetime(2026, 3, 2),
+        "half_life_days": 7.0,
+    }
+    on_spark = portable.render("journeys/journey_touches", "spark", window)
+    on_duckdb = portable.render("journeys/journey_touches", "duckdb", window)
+    assert on_spark.count("/*+ SHUFFLE_HASH(") == 1
+    assert "SELECT /*+ SHUFFLE_HASH(j) */ j.lead_no" in on_spark
+    assert "FROM journeys AS j JOIN touch_channels AS tc" in on_spark
+    assert "SHUFFLE_HASH" not in on_duckdb
+    assert sqlglot.parse_one(on_spark, read="spark") is not None
+    for name, aliases in portable._SHUFFLE_HASH.items():
+        rendered = portable.render(name, "spark", window)
+        for alias in aliases:
+            assert f"AS {alias} " in rendered, (name, alias)
+
+
 def test_every_model_statement_is_checked() -> None:
     files = {f"models/{p.stem}" for p in (ROOT / "sql" / "models").glob("*.sql")}
     assert files and files <= set(portable.PORTABLE)
@@ -224,3 +244,52 @@ def test_the_input_hash_reads_values_not_arrow_buffers() -> None:
     assert sqlrun._input_hash(changed, spec, found) != same[0]
     cent = one.set_column(4, "value_cents", pa.array([1021, 2030, 0], pa.int64()))
     assert sqlrun._input_hash(cent, spec, found) != same[0]
+
+
+def test_the_lake_export_writes_the_columns_a_run_reads(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from attribution.config import load_settings
+
+    settings = load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": str(tmp_path / "w.duckdb")})
+    with Pipeline.open(settings) as pipe, pipe.warehouse.cursor() as cur:
+        lake = spark.export_lake(cur, tmp_path / "lake")
+        every = {
+            table: [str(r[0]) for r in cur.con.execute(f"DESCRIBE {table}").fetchall()]
+            for table in spark.LAKE_TABLES
+        }
+    for table in spark.LAKE_TABLES:
+        names = pq.read_schema(lake / f"{table}.parquet").names
+        listed = spark.LAKE_COLUMNS[table]
+        assert names == (every[table] if listed is None else list(listed)), table
+        assert set(names) <= set(every[table])
+    assert "touch_id" not in pq.read_schema(lake / "touches.parquet").names
+
+
+def test_the_lake_export_is_skipped_while_the_tables_are_unchanged(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from attribution.config import load_settings
+
+    settings = load_settings(environ={"ATTRIBUTION_WAREHOUSE__PATH": str(tmp_path / "w.duckdb")})
+    folder = tmp_path / "lake"
+    with Pipeline.open(settings) as pipe, pipe.warehouse.cursor() as cur:
+        said: list[str] = []
+        spark.export_lake(cur, folder, said.append)
+        assert len(said) == len(spark.LAKE_TABLES)
+        said.clear()
+        spark.export_lake(cur, folder, said.append)
+        assert said == []  # nothing changed: the files stay
+        cur.con.execute(
+            "INSERT INTO spend (spend_date, channel, amount, currency, amount_original, batch_id,"
+            " row_number) VALUES (DATE '2026-01-05', 'Email', 10, 'EUR', 10, 1, 1)"
+        )
+        spark.export_lake(cur, folder, said.append)
+        assert said == ["exporting spend to Parquet"]
+        assert pq.read_table(folder / "spend.parquet").num_rows == 1
+        said.clear()
+        cur.con.execute("UPDATE spend SET amount = 11")  # same count, other values
+        (folder / "touches.parquet").unlink()  # a file gone
+        spark.export_lake(cur, folder, said.append)
+        assert said == ["exporting touches to Parquet", "exporting spend to Parquet"]
+        assert float(pq.read_table(folder / "spend.parquet").column("amount")[0].as_py()) == 11

@@ -56,6 +56,13 @@ _BROADCAST: Final[dict[str, frozenset[str]]] = {
     "journeys/conversions": frozenset({"k"}),
     "runs/insert_lead_days": frozenset({"k", "rc"}),
 }
+# The side of a large join (by alias, in FROM or JOIN) to build a hash table of, per shuffle
+# partition, on Spark: the join's rows are then not sorted to meet (Spark's statistics cannot
+# tell that the journeys, a join of leads and conversions, are the smaller side).
+_SHUFFLE_HASH: Final[dict[str, frozenset[str]]] = {
+    # every lead's journeys, which the touches meet on lead_no; the windows sort afterwards
+    "journeys/journey_touches": frozenset({"j"}),
+}
 # Constructs whose results differ between the engines or that Spark lacks (stack notes).
 _REFUSED: Final[dict[type[exp.Expr], str]] = {
     exp.DateDiff: "date_diff differs between the engines: subtract epoch_us() values",
@@ -127,21 +134,30 @@ def _for(tree: exp.Expr, dialect: Dialect, name: str = "") -> exp.Expr:
             new = renames.get(str(call.this).upper())
             if new:
                 call.set("this", new)
-    small = _BROADCAST.get(name) if dialect == "spark" else None
-    if small:
-        _hint_broadcast(tree, small)
+    if dialect == "spark":
+        _hint(tree, _BROADCAST.get(name, frozenset()), _SHUFFLE_HASH.get(name, frozenset()))
     return tree
 
 
-def _hint_broadcast(tree: exp.Expr, small: frozenset[str]) -> None:
-    """A BROADCAST hint on each SELECT that joins one of the small relations (by alias)."""
+def _hint(tree: exp.Expr, small: frozenset[str], build: frozenset[str]) -> None:
+    """On each SELECT: a BROADCAST hint for the small relations it joins, a SHUFFLE_HASH hint
+    for the build sides it reads (by alias)."""
+    if not small and not build:
+        return
     for select in tree.find_all(exp.Select):
         joined = {join.this.alias_or_name for join in select.args.get("joins") or []}
-        names = sorted(joined & small)
-        if names:
-            aliases = [exp.to_identifier(n) for n in names]
-            call = exp.Anonymous(this="BROADCAST", expressions=aliases)
-            select.set("hint", exp.Hint(expressions=[call]))
+        source = select.args.get("from_") or select.args.get("from")
+        read = joined | ({source.this.alias_or_name} if source is not None else set())
+        calls = [
+            exp.Anonymous(this=hint, expressions=[exp.to_identifier(n) for n in names])
+            for hint, names in (
+                ("BROADCAST", sorted(joined & small)),
+                ("SHUFFLE_HASH", sorted(read & build)),
+            )
+            if names
+        ]
+        if calls:
+            select.set("hint", exp.Hint(expressions=calls))
 
 
 def render(name: str, dialect: Dialect, params: Mapping[str, object] | None = None) -> str:

@@ -7,6 +7,7 @@ is a clear error, not a stack trace."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from attribution.config import Settings, SparkSettings
-from attribution.engine import channels, sqlrun
+from attribution.engine import channels, sparkjvm, sqlrun
 from attribution.engine.runs import RunSpec
 from attribution.engine.sqlengine import DuckDBEngine, SparkEngine
 from attribution.errors import AttributionError, first_line
@@ -30,6 +31,35 @@ if TYPE_CHECKING:
 
 # The warehouse tables Spark reads as Parquet; the registry and channel rules are sent along.
 LAKE_TABLES: Final = ("touches", "leads", "revenue_events", "spend")
+# The columns of each that a run reads, which an export writes (None: all of them).
+LAKE_COLUMNS: Final[dict[str, tuple[str, ...] | None]] = {
+    "touches": (
+        "lead_id",
+        "lead_no",
+        "occurred_at",
+        "channel",
+        "source_id",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "batch_id",
+        "row_number",
+    ),
+    "leads": (
+        "lead_id",
+        "lead_no",
+        "created_at",
+        "source_id",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "junk",
+        "batch_id",
+        "row_number",
+    ),
+    "revenue_events": ("event_id", "lead_id", "lead_no", "occurred_at", "amount", "kind"),
+    "spend": None,
+}
 _SERVER_SIDE: Final = ("spark.driver.", "spark.executor.", "spark.master")
 _DEFAULTS: Final = {
     "spark.ui.enabled": "false",
@@ -58,9 +88,12 @@ _DEFAULTS: Final = {
 _LOCAL_JVM: Final = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}
 
 
-def session(settings: SparkSettings, app_name: str = "attribution") -> SparkSession:
+def session(
+    settings: SparkSettings, app_name: str = "attribution", archive_dir: Path | None = None
+) -> SparkSession:
     """A Spark session: Spark Connect when `remote` is set, else a classic one on `master`
-    (local[N] starts Spark inside this machine's JVM; Java 17 must be installed)."""
+    (local[N] starts Spark inside this machine's JVM; Java 17 must be installed), whose JVM
+    shares the class archive in archive_dir (engine/sparkjvm.py), if given."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -81,7 +114,11 @@ def session(settings: SparkSettings, app_name: str = "attribution") -> SparkSess
         if settings.master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = builder.master(settings.master)
-        local = _LOCAL_JVM if settings.master.startswith("local") else {}
+        local = dict(_LOCAL_JVM) if settings.master.startswith("local") else {}
+        if local and archive_dir is not None:
+            extra = sparkjvm.archive_options(archive_dir)
+            key = "spark.driver.extraJavaOptions"
+            local[key] = f"{local[key]} {extra}".strip()
         for key, value in {**_DEFAULTS, **local}.items():
             builder = builder.config(key, value)
     for key, given in settings.conf.items():
@@ -121,18 +158,40 @@ def _reachable(url: str, timeout: float = 10.0) -> None:
 
 
 def export_lake(wh: Warehouse, folder: Path, progress: Callable[[str], None] | None = None) -> Path:
-    """Write the warehouse's touches, leads, revenue_events and spend to folder/<table>.parquet
-    (each file replaced whole: written aside, then renamed)."""
+    """Write the columns a run reads of the warehouse's touches, leads, revenue_events and
+    spend to folder/<table>.parquet (each file replaced whole: written aside, then renamed),
+    unless the file there is the export of the same rows (its fingerprint, kept beside it)."""
     folder.mkdir(parents=True, exist_ok=True)
     for table in LAKE_TABLES:
+        final = folder / f"{table}.parquet"
+        names = LAKE_COLUMNS[table]
+        columns = "*" if names is None else ", ".join(quote_ident(c) for c in names)
+        sql = fill("lake/fingerprint", table=quote_ident(table), columns=columns)
+        rows = wh.arrow_text(sql, name="lake/fingerprint").to_pylist()[0]
+        now = json.dumps({"columns": columns, **rows}, sort_keys=True)
+        kept = folder / f".{table}.parquet.fingerprint"
+        if _exported(final, kept) == now:
+            continue  # unchanged since its export: a run reads the file as it is
         if progress:
             progress(f"exporting {table} to Parquet")
-        final = folder / f"{table}.parquet"
         partial = folder / f".{table}.parquet.partial"
-        sql = fill("lake/export", table=quote_ident(table))
+        sql = fill("lake/export", table=quote_ident(table), columns=columns)
         wh.execute_text(sql, {"path": str(partial)}, name="lake/export")
+        kept.unlink(missing_ok=True)
         partial.replace(final)
+        stat = final.stat()
+        kept.write_text(f"{stat.st_size} {stat.st_mtime_ns}\n{now}")
     return folder
+
+
+def _exported(final: Path, kept: Path) -> str | None:
+    """The fingerprint of the rows in an exported file, if the file is the one written then."""
+    try:
+        stamp, rows = kept.read_text().split("\n", 1)
+        stat = final.stat()
+    except (OSError, ValueError):
+        return None
+    return rows if stamp == f"{stat.st_size} {stat.st_mtime_ns}" else None
 
 
 def lake_paths(lake: str) -> dict[str, str]:
@@ -165,6 +224,11 @@ def load_inputs(engine: SparkEngine, wh: Warehouse, lake: dict[str, str]) -> Non
     engine.register("channel_rules", wh.arrow("lake/channel_rules"))
 
 
+def archive_dir(settings: Settings) -> Path:
+    """Where a local Spark JVM's class archive is kept: beside the export folder."""
+    return settings.resolve(settings.spark.export_dir).parent
+
+
 @contextmanager
 def spark_engine(settings: Settings, spark: SparkSession | None = None) -> Iterator[SparkEngine]:
     """A SparkEngine on the given session, else on this process's active one, else on a new
@@ -174,7 +238,9 @@ def spark_engine(settings: Settings, spark: SparkSession | None = None) -> Itera
 
         spark = SparkSession.getActiveSession()
     own = spark is None
-    live = spark if spark is not None else session(settings.spark)
+    live = (
+        spark if spark is not None else session(settings.spark, archive_dir=archive_dir(settings))
+    )
     engine = SparkEngine(live)
     try:
         yield engine

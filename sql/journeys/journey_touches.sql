@@ -12,6 +12,9 @@
 -- sources are lists over the journey's whole frame in touch order (a window's frame is read in
 -- its order on both engines), joined: Spark's ordered string_agg (LISTAGG ... WITHIN GROUP)
 -- sorts each journey again and cost more than the join.
+-- Every window of the numbering has the same order and frame, so that Spark computes them in one
+-- pass over the sorted rows (a window without the order is another pass); time_decay's sum is
+-- the second.
 -- A converting journey keeps its lead's touches outside its window too, with place -1 (too
 -- early) or 1 (at or after the conversion), so that the run's window figures are counted from
 -- these rows (window_stats.sql); the journey's own touches have place 0.
@@ -72,7 +75,11 @@ numbered AS (
             PARTITION BY lead_no, conversion_id, place
             ORDER BY occurred_at, batch_id, row_number, is_lead_creation
         ) AS pos,
-        count(*) OVER (PARTITION BY lead_no, conversion_id, place) AS n,
+        count(*) OVER (
+            PARTITION BY lead_no, conversion_id, place
+            ORDER BY occurred_at, batch_id, row_number, is_lead_creation
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+        ) AS n,
         array_to_string(list(CAST(channel_code AS VARCHAR)) OVER (
             PARTITION BY lead_no, conversion_id, place
             ORDER BY occurred_at, batch_id, row_number, is_lead_creation
@@ -86,7 +93,11 @@ numbered AS (
         power(
             2.0e0,
             -1.0e0 * (
-                epoch_us(max(occurred_at) OVER (PARTITION BY lead_no, conversion_id, place))
+                epoch_us(max(occurred_at) OVER (
+                    PARTITION BY lead_no, conversion_id, place
+                    ORDER BY occurred_at, batch_id, row_number, is_lead_creation
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                ))
                 - epoch_us(occurred_at)
             ) / 86400000000.0e0 / $half_life_days
         ) AS decay
