@@ -42,6 +42,24 @@ def test_the_first_jvm_writes_the_archive_and_a_later_one_maps_it(tmp_path: Path
     assert "sharing" in mapped.stderr
 
 
+def test_a_new_archive_replaces_those_of_other_keys(tmp_path: Path) -> None:
+    """An upgrade of PySpark or Java makes a new key: the old archive (about 180 MB) goes
+    once the new one is finished, and an unrelated file stays."""
+    stale = tmp_path / "spark-classes-000000000000.jsa"
+    stale.write_bytes(b"old")
+    unrelated = tmp_path / "lake.parquet"
+    unrelated.write_bytes(b"keep")
+    first = sparkjvm.archive_options(tmp_path)
+    written = Path(first.split()[0].split("=", 1)[1])
+    written.write_bytes(b"new")
+    old = written.stat().st_mtime - 600
+    os.utime(written, (old, old))
+    shared = sparkjvm.archive_options(tmp_path)
+    final = written.with_suffix("")
+    assert shared.split()[0] == f"-XX:SharedArchiveFile={final}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([final.name, unrelated.name])
+
+
 def test_a_broken_archive_is_ignored_and_cds_notices_are_quiet(tmp_path: Path) -> None:
     first = sparkjvm.archive_options(tmp_path)
     final = Path(first.split()[0].split("=", 1)[1]).with_suffix("")

@@ -4,9 +4,10 @@ from Spark's jars and verified again (a new local session starts and runs its fi
 on less CPU).
 
 The first local session in a folder has its JVM write `spark-classes-<key>.jsa.<pid>` there at
-exit; a later session renames the finished file and starts with it. The key names the PySpark
-version and the Java binary, so an upgrade makes a new archive; a JVM ignores an archive that
-does not match it (and one that is not whole), and then runs as without one."""
+exit; a later session renames the finished file, deletes the archives of other keys, and starts
+with it. The key names the PySpark version and the Java binary, so an upgrade makes a new
+archive; a JVM ignores an archive that does not match it (and one that is not whole), and then
+runs as without one."""
 
 from __future__ import annotations
 
@@ -46,11 +47,16 @@ def _pending(final: Path) -> list[Path]:
 
 
 def _promote(final: Path) -> None:
-    """Rename a finished archive (written by an earlier JVM) to its final name."""
+    """Rename a finished archive (written by an earlier JVM) to its final name, and delete the
+    archives of other keys (an earlier PySpark or Java: about 180 MB each, never used again; a
+    JVM still mapping one keeps its pages)."""
     for written in _pending(final):
         with contextlib.suppress(OSError):
             if time.time() - written.stat().st_mtime > _SETTLED_S:
                 written.replace(final)
+                for stale in final.parent.glob("spark-classes-*.jsa*"):
+                    if not stale.name.startswith(final.name):
+                        stale.unlink(missing_ok=True)
                 return
 
 
