@@ -72,3 +72,22 @@ def test_runs_in_threads_leave_the_setting_as_it_was() -> None:
         assert setter(True) is True
     finally:
         setter(before)
+
+
+@glibc
+def test_arrays_larger_than_a_threads_heap_are_still_served_in_a_thread() -> None:
+    """A thread's glibc arena grows in heaps of 64 MB: a larger array falls back to its own
+    mapping even while mappings are turned off (a run in the API server's worker thread)."""
+    sums: list[float] = []
+
+    def run() -> None:
+        with heap.reusing():
+            for _ in range(3):
+                big = np.ones(200 * 2**20 // 8)
+                sums.append(float(big.sum()))
+                del big
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert sums == [200 * 2**20 / 8] * 3
