@@ -178,12 +178,13 @@ def ingest_checked(
 # --------------------------------------------------------------------------------------------
 
 
-def open_pipeline(folder: Path, zone: str = "UTC") -> Pipeline:
+def open_pipeline(folder: Path, zone: str = "UTC", small_upload_bytes: int = 65_536) -> Pipeline:
     env = {
         "ATTRIBUTION_WAREHOUSE__PATH": str(folder / "wh.duckdb"),
         "ATTRIBUTION_INGEST__TIMEZONE": zone,
         "ATTRIBUTION_INGEST__CURRENCY_RATES": "{EUR: 1.5, JPY: 0.0067}",
         "ATTRIBUTION_SNAPSHOT__PUBLISH_AFTER_INGEST": "false",
+        "ATTRIBUTION_INGEST__SMALL_UPLOAD_BYTES": str(small_upload_bytes),
     }
     pipe = Pipeline.open(load_settings(environ=env))
     seed = folder / "seed.csv"
@@ -640,6 +641,52 @@ def test_any_file_is_refused_cleanly_or_loaded_whole(
         assert repeat.already_loaded_as is not None, "the same file again was loaded again"
 
 
+@pytest.fixture(scope="module")
+def paths_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pipeline, Pipeline]]:
+    """Two warehouses alike but for the path small leads files take: small upload, bulk."""
+    small = open_pipeline(tmp_path_factory.mktemp("fuzz-small"))
+    bulk = open_pipeline(tmp_path_factory.mktemp("fuzz-bulk"), small_upload_bytes=0)
+    with small, bulk:
+        yield small, bulk
+
+
+def _outcome(pipe: Pipeline, path: Path, fmt: str) -> object:
+    """What one ingest of leads answers (the summary but its seconds, or the refusal) and every
+    row it leaves (leads, rejected rows, batch records but their times)."""
+    try:
+        summary = pipe.ingest("leads", path, file_format=fmt).as_dict()
+        summary.pop("seconds")
+        answer: object = summary
+    except AttributionError as exc:
+        answer = (type(exc).__name__, str(exc).replace(str(path.parent), "DIR"))
+    con = pipe.warehouse.con
+    rows = [
+        con.execute(sql).fetchall()
+        for sql in (
+            "SELECT * FROM leads ORDER BY lead_id",
+            "SELECT * FROM rejected_rows ORDER BY batch_id, row_number",
+            "SELECT * EXCLUDE (started_at, finished_at) FROM ingest_batches ORDER BY batch_id",
+        )
+    ]
+    return answer, rows
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "crm"])
+@FUZZ
+@given(data=st.data())
+def test_a_small_upload_answers_and_stores_what_the_bulk_path_does(
+    paths_pair: tuple[Pipeline, Pipeline], work: Path, fmt: str, data: st.DataObject
+) -> None:
+    """Any leads file, loaded (or refused) once or twice: the small-upload path and the path
+    for large files give the same answer and leave the same rows, keys included."""
+    sample = data.draw(samples("leads", fmt), label="file")
+    times = data.draw(st.integers(1, 2), label="times")
+    path = write(work, fmt, sample.content)
+    small, bulk = paths_pair
+    for _ in range(times):
+        assert _outcome(small, path, fmt) == _outcome(bulk, path, fmt)
+
+
 # --------------------------------------------------------------------------------------------
 # Fixed edge cases, each kind and format, in two time zones
 # --------------------------------------------------------------------------------------------
@@ -1036,3 +1083,14 @@ def test_unreadable_files_are_refused_saying_why(
     assert_clear(message)
     assert expected.lower() in message.lower()
     assert table_counts(fresh) == before
+
+
+def test_a_bare_carriage_return_in_the_header_line_is_no_crash(
+    fresh: Pipeline, tmp_path: Path
+) -> None:
+    """The column count before reading parsed the header line with Python's csv module, which
+    raised its own error (a traceback) on a carriage return inside the line."""
+    content = b"lead_id,created_at\r\x00,x\r\nL1,2026-03-02T10:00:00Z\r\n"
+    with pytest.raises(AttributionError, match=r"cannot read cr\.csv as csv") as refused:
+        _ingest(fresh, tmp_path, "leads", "cr.csv", content)
+    assert_clear(str(refused.value))

@@ -135,13 +135,22 @@ def _check_text(path: Path, name: str, reader: str, limits: Limits) -> None:
         _head_columns(name, reader, head, limits)
 
 
+def _fields(line: str, delimiter: str) -> int:
+    """Fields of a CSV line; a line Python's reader cannot parse (a bare carriage return inside
+    it) counts its delimiters, at most one field too many: the file's reader says what is
+    wrong with it."""
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:
+        return line.count(delimiter) + 1
+
+
 def _head_columns(name: str, reader: str, head: bytes, limits: Limits) -> None:
     """Columns of a CSV header line, or distinct keys of the first JSON records."""
     text = head.decode("utf-8", errors="replace")
     if reader == "csv":
         line = text.split("\n", 1)[0]
-        counts = [len(next(csv.reader([line], delimiter=d), [])) for d in ",;\t|"]
-        _columns(name, max(counts), limits)
+        _columns(name, max(_fields(line, d) for d in ",;\t|"), limits)
         return
     keys: set[str] = set()
     decoder = json.JSONDecoder()
