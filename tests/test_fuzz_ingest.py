@@ -178,8 +178,11 @@ def ingest_checked(
 # --------------------------------------------------------------------------------------------
 
 
-def open_pipeline(folder: Path, zone: str = "UTC", small_upload_bytes: int = 65_536) -> Pipeline:
+def open_pipeline(
+    folder: Path, zone: str = "UTC", small_upload_bytes: int = 65_536, unknown: str = "create"
+) -> Pipeline:
     env = {
+        "ATTRIBUTION_INGEST__UNKNOWN_SOURCES": unknown,
         "ATTRIBUTION_WAREHOUSE__PATH": str(folder / "wh.duckdb"),
         "ATTRIBUTION_INGEST__TIMEZONE": zone,
         "ATTRIBUTION_INGEST__CURRENCY_RATES": "{EUR: 1.5, JPY: 0.0067}",
@@ -643,9 +646,12 @@ def test_any_file_is_refused_cleanly_or_loaded_whole(
 
 @pytest.fixture(scope="module")
 def paths_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pipeline, Pipeline]]:
-    """Two warehouses alike but for the path small leads files take: small upload, bulk."""
-    small = open_pipeline(tmp_path_factory.mktemp("fuzz-small"))
-    bulk = open_pipeline(tmp_path_factory.mktemp("fuzz-bulk"), small_upload_bytes=0)
+    """Two warehouses alike but for the path small leads files take: small upload, bulk.
+    Unknown source names are refused: a file that would create sources takes the bulk path."""
+    small = open_pipeline(tmp_path_factory.mktemp("fuzz-small"), unknown="reject")
+    bulk = open_pipeline(
+        tmp_path_factory.mktemp("fuzz-bulk"), small_upload_bytes=0, unknown="reject"
+    )
     with small, bulk:
         yield small, bulk
 
@@ -671,17 +677,21 @@ def _outcome(pipe: Pipeline, path: Path, fmt: str) -> object:
     return answer, rows
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "crm"])
-@FUZZ
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "crm", "json_array"])
+@settings(FUZZ, max_examples=80)
 @given(data=st.data())
 def test_a_small_upload_answers_and_stores_what_the_bulk_path_does(
     paths_pair: tuple[Pipeline, Pipeline], work: Path, fmt: str, data: st.DataObject
 ) -> None:
     """Any leads file, loaded (or refused) once or twice: the small-upload path and the path
-    for large files give the same answer and leave the same rows, keys included."""
-    sample = data.draw(samples("leads", fmt), label="file")
+    for large files give the same answer and leave the same rows, keys included. JSON arrays
+    (an API upload's body) are JSON Lines files' records joined into one array."""
+    sample = data.draw(samples("leads", "jsonl" if fmt == "json_array" else fmt), label="file")
     times = data.draw(st.integers(1, 2), label="times")
-    path = write(work, fmt, sample.content)
+    content = sample.content
+    if fmt == "json_array":
+        content = b"[" + b",".join(line for line in content.splitlines() if line.strip()) + b"]"
+    path = write(work, "jsonl" if fmt == "json_array" else fmt, content)
     small, bulk = paths_pair
     for _ in range(times):
         assert _outcome(small, path, fmt) == _outcome(bulk, path, fmt)
