@@ -69,6 +69,8 @@ LEAKS = (
     "Catalog Error",
     "Internal Error",
     "Parser Error",
+    "Invalid Input Error",  # DuckDB's error class, not the reader's words
+    "Conversion Error",
     "Candidate functions",
     "LINE ",
     "object at 0x",

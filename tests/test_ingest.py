@@ -940,7 +940,7 @@ def damaged_parquet() -> bytes:
         (
             "cut.jsonl",
             b'{"lead_id": "W1", "created_at": "2026-03-02"}\n{"lead_id": ',
-            "cannot read cut.jsonl as jsonl: Invalid Input Error: Malformed JSON in file "
+            "cannot read cut.jsonl as jsonl: Malformed JSON in file "
             '"cut.jsonl", at byte 13 in line 3: unexpected end of data.',
         ),
         (
@@ -951,7 +951,7 @@ def damaged_parquet() -> bytes:
         (
             "damaged.parquet",
             damaged_parquet(),
-            "cannot read damaged.parquet as parquet: Invalid Input Error: Invalid string encoding "
+            "cannot read damaged.parquet as parquet: Invalid string encoding "
             'found in Parquet file "damaged.parquet": value "Quixoti\\xFF" is not valid UTF8!',
         ),
     ],

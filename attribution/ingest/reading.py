@@ -3,6 +3,7 @@ over it; DuckDB's complaints about it put in one line for the user."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,13 +118,17 @@ def examine(path: Path, name: str, reader: str) -> str:
     return sha
 
 
+# DuckDB names its error's class first ("Invalid Input Error: ..."): the reader's words follow.
+_ENGINE_PREFIX = re.compile(r"^(?:[A-Z][a-z]+ )+Error: ")
+
+
 def _why(exc: BaseException, path: Path, name: str, reader: str) -> str:
     """What DuckDB says is wrong with the file, in one line, without SQL context or local paths."""
     if isinstance(exc, RuntimeError):
         return "the file is damaged: its metadata cannot be decoded"
     detail = str(exc.__cause__ if isinstance(exc, WarehouseError) and exc.__cause__ else exc)
     lines = [line.strip() for line in detail.strip().splitlines() if line.strip()]
-    first = lines[0] if lines else "unreadable"
+    first = _ENGINE_PREFIX.sub("", lines[0]) if lines else "unreadable"
     if "not utf-8 encoded" in detail:  # a .gz file: its text is not looked into before
         first = "it is not UTF-8 text: save it as UTF-8 and load that"
     elif "CSV Error on Line" in first or "Error when sniffing" in first:
