@@ -131,7 +131,12 @@ def _why(exc: BaseException, path: Path, name: str, reader: str) -> str:
     first = _ENGINE_PREFIX.sub("", lines[0]) if lines else "unreadable"
     if "not utf-8 encoded" in detail:  # a .gz file: its text is not looked into before
         first = "it is not UTF-8 text: save it as UTF-8 and load that"
-    elif "CSV Error on Line" in first or "Error when sniffing" in first:
+    elif "Error when sniffing" in first:  # no delimiter, quoting and columns fit every line
+        first = (
+            "its delimiter, quoting and columns could not be told apart; save it as CSV text "
+            "with a header line and one record a line, and load that"
+        )
+    elif "CSV Error on Line" in first:
         # The reason is on the next line (after the line itself, for a CSV error).
         reason = next((x for x in lines[1:] if not x.startswith("Original Line")), "")
         first = f"{first.rstrip('.')}: {reason}" if reason else first
