@@ -177,3 +177,30 @@ def test_a_file_above_the_limit_takes_the_bulk_path(
     path = write_csv(tmp_path / "first.csv", HEADER, FIRST)
     load(pair[0], path, path.stat().st_size - 1)
     assert "ingest/leads_insert" in names and "ingest_small/leads_merge" not in names
+
+
+@pytest.mark.parametrize("small_bytes", [SMALL, BULK], ids=["small", "bulk"])
+def test_json_values_of_any_type_are_read_as_what_they_say(
+    pair: list[Pipeline], tmp_path: Path, small_bytes: int
+) -> None:
+    """A lead id given as 1 and as "1" is one lead (a JSON column kept the quotes: two leads);
+    a source_id of 1.5, true or "1.5" is not an integer (a cast rounded 1.5 to 2 and read true
+    as 1), while 3.0, as a float column writes an id, is source 3."""
+    records = [
+        {"lead_id": 1, "created_at": "2026-03-02", "source_id": int(WEB)},
+        {"lead_id": "1", "created_at": "2026-03-02"},  # the same lead again
+        {"lead_id": "M2", "created_at": "2026-03-02", "source_id": 1.5},
+        {"lead_id": "M3", "created_at": "2026-03-02", "source_id": True},
+        {"lead_id": "M4", "created_at": "2026-03-02", "source_id": "1.5"},
+        {"lead_id": "M5", "created_at": "2026-03-02", "source_id": float(WEB)},
+    ]
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(records))
+    pipe = pair[0]
+    done = load(pipe, path, small_bytes, "json_array")
+    assert (done.loaded, done.duplicates, done.rejected) == (2, 1, 3)
+    con = pipe.warehouse.con
+    leads = con.execute("SELECT lead_id, source_id FROM leads ORDER BY lead_id").fetchall()
+    assert leads == [("1", int(WEB)), ("M5", int(WEB))]
+    reasons = con.execute("SELECT DISTINCT reason FROM rejected_rows").fetchall()
+    assert reasons == [("source_id is not an integer",)]

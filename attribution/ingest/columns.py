@@ -15,6 +15,7 @@ from attribution.warehouse.statements import quote_ident
 _TEXT = "text"
 _TIME = "time"  # read as UTC timestamps here, where the file's column type is known
 _ANY = "any"
+_ID = "id"  # an integer id however the file types it: read as its text, checked in SQL
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ SPECS: dict[Kind, KindSpec] = {
         columns={
             "lead_id": _TEXT,
             "created_at": _TIME,
-            "source_id": _ANY,
+            "source_id": _ID,
             "source": _TEXT,
             "utm_source": _TEXT,
             "utm_medium": _TEXT,
@@ -49,7 +50,7 @@ SPECS: dict[Kind, KindSpec] = {
             "lead_id": _TEXT,
             "occurred_at": _TIME,
             "channel": _TEXT,
-            "source_id": _ANY,
+            "source_id": _ID,
             "source": _TEXT,
             "utm_source": _TEXT,
             "utm_medium": _TEXT,
@@ -72,7 +73,7 @@ SPECS: dict[Kind, KindSpec] = {
     "spend": KindSpec(
         columns={
             "date": _ANY,
-            "source_id": _ANY,
+            "source_id": _ID,
             "source": _TEXT,
             "channel": _TEXT,
             "amount": _ANY,
@@ -192,7 +193,10 @@ def norm_view(kind: Kind, chosen: Mapping[str, tuple[str, str]], utc_naive: bool
             given = f"NULLIF(trim({ident}), '')" if col_type == "VARCHAR" else ident
             exprs.append(f"{value} AS {out}")
             exprs.append(f"{given} IS NOT NULL AS {quote_ident(col + '_given')}")
-        elif how == _TEXT or col_type == "VARCHAR":
+        elif col_type == "JSON" and how in (_TEXT, _ID):
+            # A JSON column (values of mixed types): a string's text, not its quoted JSON.
+            exprs.append(f"NULLIF(trim(json_extract_string({ident}, '$')), '') AS {out}")
+        elif how in (_TEXT, _ID) or col_type == "VARCHAR":
             exprs.append(f"NULLIF(trim(CAST({ident} AS VARCHAR)), '') AS {out}")
         else:
             exprs.append(f"{ident} AS {out}")
