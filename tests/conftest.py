@@ -27,11 +27,13 @@ from attribution.warehouse.connection import Warehouse
 from .browser import BrowserPage, launch_chromium, offline_page, output_dir_for
 
 if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
     from playwright.sync_api import Browser
     from pyspark.sql import SparkSession
 
 MakeSettings = Callable[..., Settings]
 Migrated = Callable[[Settings], Settings]
+Served = tuple["TestClient", Pipeline, dict[str, str]]
 
 # The test JVMs (Spark session, Spark Connect server) live a few minutes: the C1 JIT alone and
 # the serial GC halve their CPU time (C2 compiles cost more than they save in so short a run),
@@ -109,6 +111,20 @@ def make_settings(tmp_path: Path) -> MakeSettings:
 @pytest.fixture
 def settings(make_settings: MakeSettings) -> Settings:
     return make_settings()
+
+
+@pytest.fixture
+def served(settings: Settings, migrated: Migrated) -> Iterator[Served]:
+    """The API in process (FastAPI's test client) over a migrated warehouse, the pipeline
+    behind it, and the header of a token with every capability."""
+    from fastapi.testclient import TestClient
+
+    from attribution.api import create_app
+    from attribution.registry.tokens import create_token
+
+    with Pipeline.open(migrated(settings)) as pipe:
+        token, _ = create_token(pipe.warehouse, name="all")
+        yield TestClient(create_app(pipe)), pipe, {"authtoken": token}
 
 
 @pytest.fixture(scope="session")

@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
-from attribution.api import create_app
-from attribution.config import Settings
-from attribution.registry.tokens import create_token, revoke_token
-from attribution.service.pipeline import Pipeline
+from attribution.registry.tokens import revoke_token
 
-from .conftest import Migrated, write_csv
-
-
-@pytest.fixture
-def api(
-    settings: Settings, migrated: Migrated
-) -> Iterator[tuple[TestClient, Pipeline, dict[str, str]]]:
-    with Pipeline.open(migrated(settings)) as pipe:
-        token, _ = create_token(pipe.warehouse, name="all")
-        yield TestClient(create_app(pipe)), pipe, {"authtoken": token}
+from .conftest import Served, write_csv
 
 
 def names(client: TestClient, auth: dict[str, str]) -> list[tuple[str, str, int]]:
@@ -32,10 +18,8 @@ def names(client: TestClient, auth: dict[str, str]) -> list[tuple[str, str, int]
     return [(s["name"], s["channel"], s["lead_count"]) for s in body]
 
 
-def test_every_kind_of_write_shows_in_the_next_read(
-    api: tuple[TestClient, Pipeline, dict[str, str]], tmp_path: Path
-) -> None:
-    client, pipe, auth = api
+def test_every_kind_of_write_shows_in_the_next_read(served: Served, tmp_path: Path) -> None:
+    client, pipe, auth = served
     assert names(client, auth) == [("Facebook", "Paid Social", 0), ("Google", "Paid Search", 0)]
     assert client.get("/api/lead_sources/1", headers=auth).json()["channel"] == "Paid Search"
     client.put("/api/lead_sources/1", json={"channel": "Search"}, headers=auth)
@@ -60,20 +44,20 @@ def test_every_kind_of_write_shows_in_the_next_read(
 
 
 def test_a_revoked_token_is_refused_at_once(
-    api: tuple[TestClient, Pipeline, dict[str, str]],
+    served: Served,
 ) -> None:
-    client, pipe, auth = api
+    client, pipe, auth = served
     assert client.get("/api/lead_sources", headers=auth).status_code == 200
     revoke_token(pipe.warehouse, name="all")
     assert client.get("/api/lead_sources", headers=auth).status_code == 401
 
 
 def test_a_cache_check_never_waits_for_a_writer(
-    api: tuple[TestClient, Pipeline, dict[str, str]],
+    served: Served,
 ) -> None:
     """The cache runs on the server's event loop: catching up after a write must not wait for
     the write lock, which an ingest holds for its whole run (issue 17)."""
-    client, pipe, auth = api
+    client, pipe, auth = served
     wh = pipe.warehouse
     assert len(client.get("/api/lead_sources", headers=auth).json()) == 2
     client.post("/api/lead_sources", json={"name": "Fair"}, headers=auth)  # the cache is behind

@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
-from attribution.api import create_app
 from attribution.config import Settings
 from attribution.registry import sources as registry
 from attribution.registry.listing import ListQuery, OneSource, SortedSources, SourceRow
-from attribution.registry.tokens import create_token
 from attribution.service.pipeline import Pipeline
 from attribution.warehouse.connection import Change
 
-from .conftest import Migrated, write_csv
+from .conftest import Migrated, Served, write_csv
 
 QUERIES: list[dict[str, str]] = [
     {},
@@ -34,15 +30,6 @@ QUERIES: list[dict[str, str]] = [
 def _query(q: dict[str, str]) -> ListQuery:
     active = None if "active" not in q else q["active"] == "true"
     return ListQuery.of(q.get("search"), q.get("channel"), active, q.get("sort", "name"))
-
-
-@pytest.fixture
-def served(
-    settings: Settings, migrated: Migrated
-) -> Iterator[tuple[TestClient, Pipeline, dict[str, str]]]:
-    with Pipeline.open(migrated(settings)) as pipe:
-        token, _ = create_token(pipe.warehouse, name="all")
-        yield TestClient(create_app(pipe)), pipe, {"authtoken": token}
 
 
 def _cached(client: TestClient) -> dict[ListQuery, SortedSources | None]:
@@ -64,9 +51,7 @@ def _check_fresh(client: TestClient, pipe: Pipeline, auth: dict[str, str], step:
         ), (step, sid)
 
 
-def test_ingests_patch_the_cached_lists_and_rows_in_place(
-    served: tuple[TestClient, Pipeline, dict[str, str]], tmp_path: Path
-) -> None:
+def test_ingests_patch_the_cached_lists_and_rows_in_place(served: Served, tmp_path: Path) -> None:
     client, pipe, auth = served
     _check_fresh(client, pipe, auth, "start")  # fills the cache
     kept = _cached(client)
@@ -107,9 +92,7 @@ def test_ingests_patch_the_cached_lists_and_rows_in_place(
     assert counts["New A"] > 0 and counts["New Touch Source"] == 0
 
 
-def test_an_ingest_says_which_sources_it_changed(
-    served: tuple[TestClient, Pipeline, dict[str, str]], tmp_path: Path
-) -> None:
+def test_an_ingest_says_which_sources_it_changed(served: Served, tmp_path: Path) -> None:
     """The change an ingest records names the sources whose rows changed, with those rows;
     a batch of touches naming known sources changes none."""
     _, pipe, _ = served
@@ -145,7 +128,7 @@ def test_an_ingest_says_which_sources_it_changed(
 
 
 def test_a_thread_reads_on_after_its_ingest_and_its_cursors_close(
-    served: tuple[TestClient, Pipeline, dict[str, str]], tmp_path: Path
+    served: Served, tmp_path: Path
 ) -> None:
     """A thread's reader connection outlives the cursors the thread used (an ingest's): it is
     made from the warehouse's own connection."""
@@ -187,7 +170,7 @@ def test_without_a_cache_an_ingest_reads_no_rows_for_one(
 
 
 def test_an_ingest_then_a_registry_write_of_one_source_apply_in_their_order(
-    served: tuple[TestClient, Pipeline, dict[str, str]], tmp_path: Path
+    served: Served, tmp_path: Path
 ) -> None:
     """The cache takes the writes of its topics in the order they were made: the ingest's row
     of a source (its lead count) must not overwrite the registry change made after it."""
