@@ -261,6 +261,30 @@ def test_run_over_an_empty_window_is_refused_unless_allowed(tmp_path: Path) -> N
     assert "0 converting journeys, 0 non-converting" in allowed.output
 
 
+def test_a_window_with_conversions_and_no_new_leads_is_run(tmp_path: Path) -> None:
+    """A window whose only data is a conversion of an older lead is run; one whose only
+    conversion is a junk lead's is refused as empty."""
+    leads = write_csv(
+        tmp_path / "l.csv",
+        ["lead_id", "created_at", "junk"],
+        [["A", "2026-03-02", "false"], ["J", "2026-03-02", "true"]],
+    )
+    deals = write_csv(
+        tmp_path / "d.csv",
+        ["event_id", "lead_id", "occurred_at", "amount"],
+        [["D1", "A", "2026-03-12", "10"], ["D2", "J", "2026-03-20", "10"]],
+    )
+    assert run(tmp_path, "ingest", "leads", str(leads)).exit_code == 0
+    assert run(tmp_path, "ingest", "revenue", str(deals)).exit_code == 0
+    ran = run(tmp_path, "run", "--window", "2026-03-10..2026-03-16", "--models", "linear")
+    assert ran.exit_code == 0, ran.output
+    # A has no touch (no source, no UTM values): its conversion is counted as one without.
+    assert "1 conversions with no touch in their window" in " ".join(ran.output.split())
+    junk = run(tmp_path, "run", "--window", "2026-03-17..2026-03-23", "--models", "linear")
+    assert junk.exit_code == 4, junk.output
+    assert "no leads and no conversions in the window 2026-03-17 to 2026-03-23" in junk.output
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without ATTRIBUTION_* variables, `attribution` off PATH."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATTRIBUTION_")}

@@ -304,32 +304,43 @@ def _store(cur: Warehouse, run_id: int, tables: dict[str, pa.Table]) -> None:
                 cur.con.unregister(view)
 
 
+@dataclass(frozen=True)
+class _Done:
+    """The last item a writer is handed: the run's attribution_runs row, its seconds set."""
+
+    row: dict[str, object]
+
+
 class Writer:
     """Stores a run from a thread of its own, so that DuckDB writes while numpy computes the
-    next model (both release the GIL). The whole run is one transaction on that thread; handed
+    next model (both release the GIL). The whole run is one transaction on that thread: it
+    takes the run's id, stores the run's days at once (they need only the window), then each
+    handed table, and the attribution_runs row last, when the caller knows it (finish). Handed
     tables queue one deep, so at most two models' tables are alive. A failure on either side
     rolls the run back: the writer's is raised by the next hand(), the caller's by finish()."""
 
     def __init__(
-        self, cur: Warehouse, row: dict[str, object], days: tuple[str, ...] = DAY_STATEMENTS
+        self,
+        cur: Warehouse,
+        window: tuple[datetime, datetime],
+        days: tuple[str, ...] = DAY_STATEMENTS,
     ) -> None:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=1)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="run-writer")
         self._days = days  # statements over the run's window, from the warehouse alone
-        self._future = self._pool.submit(self._write, cur, row)
+        self._future = self._pool.submit(self._write, cur, window)
 
-    def _write(self, cur: Warehouse, row: dict[str, object]) -> int:
+    def _write(self, cur: Warehouse, window: tuple[datetime, datetime]) -> int:
         with cur.writing("data"), cur.transaction():
-            run_id = int(cur.scalar("runs/insert_run", row))
-            # The run's days read the warehouse only: stored first, while the caller computes.
-            window = {"run_id": run_id, "start": row["window_start"], "end": row["window_end"]}
+            run_id = int(cur.scalar("runs/next_run_id"))
             for statement in self._days:
-                cur.execute(statement, window)
+                cur.execute(statement, {"run_id": run_id, "start": window[0], "end": window[1]})
             while isinstance(item := self._queue.get(), dict):
                 _store(cur, run_id, item)
             if isinstance(item, BaseException):
                 raise item
-            cur.execute("runs/set_run_seconds", {"run_id": run_id, "seconds": item})
+            assert isinstance(item, _Done)
+            cur.execute("runs/insert_run", {**item.row, "run_id": run_id})
         return run_id
 
     def hand(self, item: object) -> None:
@@ -341,10 +352,11 @@ class Writer:
                 self._queue.put(item, timeout=0.05)
                 return
 
-    def finish(self, seconds: float) -> int:
-        """Record the run's seconds, commit, and return the run's id."""
+    def finish(self, row: dict[str, object], seconds: float) -> int:
+        """Record the run (its attribution_runs row, with its seconds), commit, and return the
+        run's id."""
         try:
-            self.hand(seconds)
+            self.hand(_Done({**row, "seconds": seconds}))
             return self._future.result()
         finally:
             self._pool.shutdown()
@@ -366,12 +378,12 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
         found = journeys.build(
             cur, start=spec.start, end=spec.end, lookback_days=spec.lookback_days, kinds=spec.kinds
         )
+        writer = Writer(cur, (spec.start, spec.end))  # the run's days: stored while it computes
         paths = transforms.apply(found.paths, list(spec.transforms))
-        digest = input_hash(paths, spec)
         by_path = ByPath(paths)
-        writer = Writer(cur, run_row(spec, names, digest, found))
         credits = []
         try:
+            digest = input_hash(paths, spec)
             writer.hand(conversion_tables(found, by_path))  # written while the keys are made
             drill = DrillDown(paths, found, by_path)
             held = intervals.held(paths, found.converted_at, spec)
@@ -387,7 +399,7 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
             writer.abort(exc)
             raise
         seconds = time.perf_counter() - started
-        run_id = writer.finish(seconds)
+        run_id = writer.finish(run_row(spec, names, digest, found), seconds)
     return RunResult(run_id, digest, found, credits, seconds)
 
 

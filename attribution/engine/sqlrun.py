@@ -252,7 +252,7 @@ def store(
     }
     names = check_names(spec.models)
     row = runs.run_row(spec, names, result.input_hash, result.found, engine_name)
-    writer = runs.Writer(wh, row, days=())
+    writer = runs.Writer(wh, (spec.start, spec.end), days=())
     try:
         writer.hand(rows)
         for model, cells in result.cells.items():
@@ -268,5 +268,5 @@ def store(
         writer.abort(exc)
         raise
     seconds = time.perf_counter() - started
-    run_id = writer.finish(seconds)
+    run_id = writer.finish(row, seconds)
     return StoredRun(run_id, result.input_hash, result.found, result.credits, seconds)

@@ -141,15 +141,12 @@ def _banners(
     unit = "week" if is_week else "period"
     dates = coverage.days(period.start, period.end)
     what = period.label if period.label == dates else f"{period.label} ({dates})"
-    found = (
-        coverage.count(wh, period.start, period.end, kinds)
-        if allow_empty
-        else coverage.require_data(
+    banners = []
+    if not allow_empty:
+        coverage.require_data(
             wh, period.start, period.end, kinds=kinds, what=what, unit=unit, action="build it"
         )
-    )
-    banners = []
-    if found.empty:
+    elif (found := coverage.count(wh, period.start, period.end, kinds)).empty:
         banners.append(f"This {unit} has no data: no leads and no conversions; {found.where()}.")
     if period.end > now:
         banners.append(f"This {unit} is not over: figures to {now:%Y-%m-%d %H:%M} UTC.")
