@@ -437,7 +437,10 @@ class Warehouse:
         return self.execute(name, params).fetchall()
 
     def fetchone(self, name: str, params: Params | None = None) -> tuple[Any, ...] | None:
-        return self.execute(name, params).fetchone()
+        """The first row of a one-row statement, fetched whole: DuckDB refuses the
+        connection's next statement while a result is only partly read."""
+        rows = self.execute(name, params).fetchall()
+        return rows[0] if rows else None
 
     def scalar(self, name: str, params: Params | None = None) -> Any:
         row = self.fetchone(name, params)
