@@ -514,3 +514,26 @@ def test_a_run_loads_no_orm_report_or_spark_sql_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@click.command("gc-probe")
+def gc_probe() -> None:
+    """Prints the collector's thresholds as a command sees them."""
+    import gc
+
+    click.echo(repr(gc.get_threshold()))
+
+
+def test_a_command_runs_with_fewer_collections_and_leaves_python_s_pace_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    from attribution.cli import app
+
+    monkeypatch.setitem(REGISTERED, "gc-probe", ("tests.test_cli", "gc_probe", "probe"))
+    before = gc.get_threshold()
+    result = CliRunner().invoke(main, ["gc-probe"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == repr(app.COMMAND_GC)
+    assert gc.get_threshold() == before

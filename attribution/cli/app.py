@@ -3,6 +3,7 @@ and the one error handler of the command line."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
@@ -51,6 +52,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "prune": ("attribution.cli.prune", "prune_command", "Prune old runs' rows, reports, backups"),
 }
 INTERNAL_ERROR = 70
+PYTHON_GC = gc.get_threshold()  # Python's own pace of collection (serve keeps it)
+# A command's imports and work make tens of thousands of lasting objects and few cycles:
+# collecting every 700 new objects, as Python does, spent about 0.1 CPU s of the 2.3 of a run
+# over 1 M journeys and found next to nothing.
+COMMAND_GC = (100_000, 50, 100)
 
 
 def load(name: str) -> click.Command:
@@ -76,6 +82,8 @@ class Commands(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug"))
+        thresholds = gc.get_threshold()
+        gc.set_threshold(*COMMAND_GC)
         try:
             return super().invoke(ctx)
         except AttributionError as exc:
@@ -101,6 +109,8 @@ class Commands(click.Group):
                 markup=False,
             )
             sys.exit(INTERNAL_ERROR)
+        finally:
+            gc.set_threshold(*thresholds)
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
