@@ -24,6 +24,7 @@ second Spark run in the same session (the JVM started and warm, as a long-lived 
 from __future__ import annotations
 
 import argparse
+import compileall
 import itertools
 import json
 import os
@@ -349,6 +350,13 @@ def scaling(sizes: list[int], memory_limit: str, seed: int, repeat: int) -> None
         )
 
 
+def compiled() -> None:
+    """Compile the package's modules first, as an install does: with PYTHONDONTWRITEBYTECODE
+    set, a module changed since its .pyc was written is compiled again in every timed process
+    (about 0.05 s for a dozen modules)."""
+    compileall.compile_dir(ROOT / "attribution", quiet=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -397,6 +405,7 @@ def main() -> None:
     if args.run_only:  # a fresh process: the stored run's own time and peak memory
         own_process_run(args.run_only, args.memory_limit, args.result_file)
         return
+    compiled()
     if args.sizes:
         sizes = [int(n) for n in args.sizes.split(",")]
         scaling(sizes, args.memory_limit, args.seed, args.repeat)

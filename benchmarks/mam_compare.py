@@ -37,7 +37,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from attribution.config import load_settings  # noqa: E402
 from attribution.engine import channels  # noqa: E402
 from attribution.service.pipeline import Pipeline  # noqa: E402
-from benchmarks.attribution import END, START, generate  # noqa: E402
+from benchmarks.attribution import END, START, compiled, generate  # noqa: E402
 
 MODELS = "first_touch,last_touch,linear,position_based,time_decay,markov"
 LOOKBACK_DAYS = 30
@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--mam-python", default="/tmp/mam/bin/python")
     args = parser.parse_args()
     mam = Path(args.mam_python)
+    compiled()
     with tempfile.TemporaryDirectory(prefix="attribution-mam-") as tmp:
         folder = Path(tmp)
         files = generate(folder, args.journeys, args.seed)
