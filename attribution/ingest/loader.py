@@ -18,7 +18,7 @@ import duckdb
 from attribution import clock
 from attribution.config import Settings
 from attribution.errors import IngestError, WarehouseError
-from attribution.ingest import columns, reading, small, sniff
+from attribution.ingest import columns, grouped, reading, small, sniff
 from attribution.ingest import limits as size_limits
 from attribution.ingest.kinds import KINDS, Kind
 from attribution.warehouse.connection import Change, Warehouse
@@ -129,17 +129,16 @@ class Ingestor:
             # Reading and validating the file need no lock: only the writes wait for it.
             staged = self._stage(wh, k, path, reader, name, mapping, summary, tick)
             try:
-                with wh.writing("data") as change:
-                    grown: list[int] | None = None  # the small path says which sources grew
-                    try:
-                        if staged.small:
-                            grown = small.run_batch(self, wh, staged, label, sha, summary)
-                        else:
+                if staged.small:  # written with the small uploads queued meanwhile
+                    grouped.write(self, wh, staged, label, sha, summary)
+                else:
+                    with wh.writing("data") as change:
+                        try:
                             self._run_batch(wh, staged, label, sha, summary, tick)
-                    except _AlreadyLoaded:
-                        change.keys, change.rows = set(), {}  # rolled back: nothing changed
-                        raise
-                    self._hand_over(wh, summary, change, grown)
+                        except _AlreadyLoaded:
+                            change.keys, change.rows = set(), {}  # rolled back: no change
+                            raise
+                        self._hand_over(wh, summary, change)
             except _AlreadyLoaded:
                 summary.batch_id = None
         tick("done", steps, steps)
@@ -162,6 +161,11 @@ class Ingestor:
         its writes. Validation reads only the registry; _run_batch checks, under the lock,
         that no registry change since can alter it (else validates again there)."""
         steps = 7
+        if small.eligible(k, reader, path, self.small_bytes):
+            quick = small.stage(self, wh, k, path, reader, name, mapping, summary)
+            if quick is not None:
+                tick("validating", 2, steps)
+                return quick
         reading.read(wh, path, reader, name)
         found = [
             (str(n), str(t)) for n, t in wh.fetchall("ingest/describe_src") if n != "_ingest_row"
@@ -189,11 +193,7 @@ class Ingestor:
         with reading.read_lazily(wh, path, reader, name):  # the statements that read the file
             if k in ("revenue", "spend"):  # the kinds whose validation converts currencies
                 self._rates(wh)
-            staged.small = small.eligible(k, reader, path, staged.creates, self.small_bytes)
-            if staged.small:
-                staged.registry = wh.generation("registry")  # before the reads of it
-                small.validate(self, wh, staged, summary)
-            elif not staged.creates:
+            if not staged.creates:
                 staged.registry = wh.generation("registry")  # before the reads of it
                 self._validate(wh, staged, summary)
                 if k != "revenue":
@@ -425,6 +425,12 @@ class _Staged:
     ids: frozenset[int] = frozenset()  # sources its rows name or resolved to, then
     names: tuple[str, ...] = ()  # source names it gives, lower-case
     small: bool = False  # takes the small path (small.py)
+    # The small path's (small.py): the file and its validated rows as Arrow tables, the keys
+    # of its good rows, and the cursor that read it.
+    src: Any = None
+    valid: Any = None
+    keys: frozenset[str] = frozenset()
+    cursor: Any = None
 
 
 # Raised inside the batch transaction to roll back a repeat of a loaded file (either path).
