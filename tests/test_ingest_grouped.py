@@ -173,5 +173,6 @@ def test_a_group_tells_the_caches_which_sources_gained_leads_with_their_rows(
     assert changes is not None and len(changes) == 3  # one change per upload, each known
     assert sorted(sorted(keys) for keys, _ in changes) == sorted([[], [web], [mail]])
     rows = {k: r for _, found in changes for k, r in (found or {}).items()}
-    assert isinstance(rows[web], SourceRow) and rows[web].lead_count == 1
-    assert isinstance(rows[mail], SourceRow) and rows[mail].lead_count == 1
+    for sid in (web, mail):
+        row = rows[sid]
+        assert isinstance(row, SourceRow) and row.lead_count == 1
