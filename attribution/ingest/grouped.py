@@ -115,6 +115,9 @@ def run(db: Warehouse, parts: list[Part], changes: list[Change]) -> list[Any]:
     _hand_over(
         db, kept, [c for c, o in zip(changes, outcomes, strict=True) if o is None], done, ids
     )
+    with db._lock:  # the connection is a worker thread's, kept: let the rows go
+        db.con.unregister("ingest_valid")
+        db.con.unregister("ingest_records")
     return outcomes
 
 

@@ -262,26 +262,21 @@ class Ingestor:
             summary.batch_id = batch_id
             tick("committing", 6, steps)
 
-    def _hand_over(
-        self, wh: Warehouse, summary: BatchSummary, change: Change, grown: list[int] | None = None
-    ) -> None:
+    def _hand_over(self, wh: Warehouse, summary: BatchSummary, change: Change) -> None:
         """Tell the caches of registry reads which sources a committed batch changed, with
         their rows as they are now, so that cached lists are patched rather than dropped. Runs
         under the write lock: no other write comes between. When that is not known (no
         source_rows, no cache following the changes, many sources, a failing read),
         change.keys stays None: caches drop what the data may touch."""
-        rows = self._changed_sources(wh, summary, grown)
+        rows = self._changed_sources(wh, summary)
         if rows is not None:
             change.keys, change.rows = set(rows), dict(rows)
         if summary.sources_created:  # the registry changed too: ingests validating meanwhile
             wh.note_change(("registry",), Change(change.keys, change.rows))
 
-    def _changed_sources(
-        self, wh: Warehouse, summary: BatchSummary, grown: list[int] | None = None
-    ) -> dict[int, object] | None:
+    def _changed_sources(self, wh: Warehouse, summary: BatchSummary) -> dict[int, object] | None:
         """The rows (None: gone) of the sources whose rows in the lists the batch changed: the
-        lead counts of those its new leads name, and the ones it created; None if unknown.
-        grown: those sources, when the batch said (the small path creates none)."""
+        lead counts of those its new leads name, and the ones it created; None if unknown."""
         created = summary.sources_created
         if self.source_rows is None or summary.batch_id is None or not wh.watched():
             return None  # unknown, or no cache to tell (the CLI): no statements for it
@@ -289,10 +284,7 @@ class Ingestor:
             return {}
         params = {"batch_id": summary.batch_id, "created": created}
         try:
-            if grown is None:
-                ids = [int(i) for i in wh.scalar("ingest/batch_source_ids", params) or []]
-            else:
-                ids = grown
+            ids = [int(i) for i in wh.scalar("ingest/batch_source_ids", params) or []]
             if len(ids) > HAND_OVER_MAX:
                 return None
             rows = self.source_rows(self.warehouse, ids) if ids else {}
