@@ -5,11 +5,14 @@ leads, the two paths alternating batch by batch on the same warehouse.
 
     python benchmarks/ingest_small.py
     python benchmarks/ingest_small.py --batches 400
+    python benchmarks/ingest_small.py --together 8
 
 Prints, per path, the CPU time per batch (the process's, all threads: what a server pays for
 it) as median and mean, the wall time, and the statements a batch runs; and the machine's load
 average. As in the service, a cache of reads is watching, so a batch hands the rows of the
-sources it changed over (one more statement when its leads name one).
+sources it changed over (one more statement when its leads name one). With --together N, it
+then loads as many batches on the small path from N threads at once, and prints the CPU per
+batch and how many batches each group wrote (uploads queued together are written together).
 """
 
 from __future__ import annotations
@@ -55,6 +58,12 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=300, help="in all, half on each path")
     parser.add_argument("--leads", type=int, default=20_000, help="leads loaded before")
     parser.add_argument("--sources", type=int, default=200)
+    parser.add_argument(
+        "--together",
+        type=int,
+        default=0,
+        help="then load --batches on the small path from this many threads at once",
+    )
     args = parser.parse_args()
 
     from attribution.config import load_settings
@@ -118,6 +127,10 @@ def main() -> None:
                     cpu[path].append(time.process_time() - used)
                     wall[path].append(time.perf_counter() - started)
                 assert (summary.loaded, summary.rejected) == (len(records) - 1, 1), summary
+            current[0] = "together"  # counted apart from the alternating run's statements
+            together = (
+                concurrent(pipe, ingestors["small"], folder, top, args) if args.together else None
+            )
             connection.Warehouse.execute_text = run  # type: ignore[method-assign]
     print(
         f"{args.batches} batches of 3 to 12 leads + 1 bad row into {args.leads:,} leads, "
@@ -131,6 +144,62 @@ def main() -> None:
             f"{statistics.median(wall[path]) * 1000:.1f} ms; {statements[path] / n:.1f} "
             "statements per batch"
         )
+    if together is not None:
+        cpu_ms, per_merge, count = together
+        print(
+            f"  small, {args.together} threads at once: {count} batches, CPU per batch "
+            f"{cpu_ms:.1f} ms (the process's over the run / batches); {per_merge:.1f} batches "
+            "written per group (per MERGE)"
+        )
+
+
+def concurrent(
+    pipe: Any, ingestor: Any, folder: Path, top: int, args: argparse.Namespace
+) -> tuple[float, float, int]:
+    """The small path with `args.together` threads loading at once, as the service's worker
+    threads do under load: uploads that queue together are written as one group. Returns CPU
+    per batch (ms), batches per group and the batches loaded."""
+    import threading
+
+    from attribution.ingest.limits import Limits
+    from attribution.warehouse import connection
+
+    merges = [0]
+    run = connection.Warehouse.execute_text
+
+    def counted(self: Any, sql: str, params: Any = None, *, name: str = "inline") -> Any:
+        if name == "ingest_small/leads_merge":
+            merges[0] += 1
+        return run(self, sql, params, name=name)
+
+    connection.Warehouse.execute_text = counted  # type: ignore[method-assign]
+    each = max(1, args.batches // args.together)
+
+    def work(thread: int) -> None:
+        rng = random.Random(100 + thread)
+        for b in range(each):
+            body = folder / f"together-{thread}.json"
+            records = batch(rng, 1_000_000 + thread * each + b, top)
+            body.write_text(json.dumps(records), encoding="utf-8")
+            summary = ingestor.ingest_file(
+                "leads",
+                body,
+                requested_format="json_array",
+                display_name="records.json",
+                limits=Limits.upload(pipe.settings),
+            )
+            assert (summary.loaded, summary.rejected) == (len(records) - 1, 1), summary
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(args.together)]
+    used = time.process_time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    spent = time.process_time() - used
+    connection.Warehouse.execute_text = run  # type: ignore[method-assign]
+    count = each * args.together
+    return spent / count * 1000, count / max(1, merges[0]), count
 
 
 if __name__ == "__main__":

@@ -36,11 +36,13 @@ BEARER_SCHEME = HTTPBearer(
 )
 
 
-def documented_token(
+async def documented_token(
     _header: Annotated[str | None, Security(HEADER_SCHEME)],
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)],
 ) -> None:
-    """Declares the token's security schemes on a route; the checks are checked_token's."""
+    """Declares the token's security schemes on a route; the checks are checked_token's.
+    Async: it does nothing, so it runs on the event loop, not in a worker thread (a hop of its
+    own on every request)."""
 
 
 def token_of(request: Request) -> str | None:

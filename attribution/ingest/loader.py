@@ -18,7 +18,7 @@ import duckdb
 from attribution import clock
 from attribution.config import Settings
 from attribution.errors import IngestError, WarehouseError
-from attribution.ingest import columns, reading, small, sniff
+from attribution.ingest import columns, grouped, reading, small, sniff
 from attribution.ingest import limits as size_limits
 from attribution.ingest.kinds import KINDS, Kind
 from attribution.warehouse.connection import Change, Warehouse
@@ -129,17 +129,16 @@ class Ingestor:
             # Reading and validating the file need no lock: only the writes wait for it.
             staged = self._stage(wh, k, path, reader, name, mapping, summary, tick)
             try:
-                with wh.writing("data") as change:
-                    grown: list[int] | None = None  # the small path says which sources grew
-                    try:
-                        if staged.small:
-                            grown = small.run_batch(self, wh, staged, label, sha, summary)
-                        else:
+                if staged.small:  # written with the small uploads queued meanwhile
+                    grouped.write(self, wh, staged, label, sha, summary)
+                else:
+                    with wh.writing("data") as change:
+                        try:
                             self._run_batch(wh, staged, label, sha, summary, tick)
-                    except _AlreadyLoaded:
-                        change.keys, change.rows = set(), {}  # rolled back: nothing changed
-                        raise
-                    self._hand_over(wh, summary, change, grown)
+                        except _AlreadyLoaded:
+                            change.keys, change.rows = set(), {}  # rolled back: no change
+                            raise
+                        self._hand_over(wh, summary, change)
             except _AlreadyLoaded:
                 summary.batch_id = None
         tick("done", steps, steps)
@@ -162,6 +161,11 @@ class Ingestor:
         its writes. Validation reads only the registry; _run_batch checks, under the lock,
         that no registry change since can alter it (else validates again there)."""
         steps = 7
+        if small.eligible(k, reader, path, self.small_bytes):
+            quick = small.stage(self, wh, k, path, reader, name, mapping, summary)
+            if quick is not None:
+                tick("validating", 2, steps)
+                return quick
         reading.read(wh, path, reader, name)
         found = [
             (str(n), str(t)) for n, t in wh.fetchall("ingest/describe_src") if n != "_ingest_row"
@@ -189,11 +193,7 @@ class Ingestor:
         with reading.read_lazily(wh, path, reader, name):  # the statements that read the file
             if k in ("revenue", "spend"):  # the kinds whose validation converts currencies
                 self._rates(wh)
-            staged.small = small.eligible(k, reader, path, staged.creates, self.small_bytes)
-            if staged.small:
-                staged.registry = wh.generation("registry")  # before the reads of it
-                small.validate(self, wh, staged, summary)
-            elif not staged.creates:
+            if not staged.creates:
                 staged.registry = wh.generation("registry")  # before the reads of it
                 self._validate(wh, staged, summary)
                 if k != "revenue":
@@ -262,26 +262,21 @@ class Ingestor:
             summary.batch_id = batch_id
             tick("committing", 6, steps)
 
-    def _hand_over(
-        self, wh: Warehouse, summary: BatchSummary, change: Change, grown: list[int] | None = None
-    ) -> None:
+    def _hand_over(self, wh: Warehouse, summary: BatchSummary, change: Change) -> None:
         """Tell the caches of registry reads which sources a committed batch changed, with
         their rows as they are now, so that cached lists are patched rather than dropped. Runs
         under the write lock: no other write comes between. When that is not known (no
         source_rows, no cache following the changes, many sources, a failing read),
         change.keys stays None: caches drop what the data may touch."""
-        rows = self._changed_sources(wh, summary, grown)
+        rows = self._changed_sources(wh, summary)
         if rows is not None:
             change.keys, change.rows = set(rows), dict(rows)
         if summary.sources_created:  # the registry changed too: ingests validating meanwhile
             wh.note_change(("registry",), Change(change.keys, change.rows))
 
-    def _changed_sources(
-        self, wh: Warehouse, summary: BatchSummary, grown: list[int] | None = None
-    ) -> dict[int, object] | None:
+    def _changed_sources(self, wh: Warehouse, summary: BatchSummary) -> dict[int, object] | None:
         """The rows (None: gone) of the sources whose rows in the lists the batch changed: the
-        lead counts of those its new leads name, and the ones it created; None if unknown.
-        grown: those sources, when the batch said (the small path creates none)."""
+        lead counts of those its new leads name, and the ones it created; None if unknown."""
         created = summary.sources_created
         if self.source_rows is None or summary.batch_id is None or not wh.watched():
             return None  # unknown, or no cache to tell (the CLI): no statements for it
@@ -289,10 +284,7 @@ class Ingestor:
             return {}
         params = {"batch_id": summary.batch_id, "created": created}
         try:
-            if grown is None:
-                ids = [int(i) for i in wh.scalar("ingest/batch_source_ids", params) or []]
-            else:
-                ids = grown
+            ids = [int(i) for i in wh.scalar("ingest/batch_source_ids", params) or []]
             if len(ids) > HAND_OVER_MAX:
                 return None
             rows = self.source_rows(self.warehouse, ids) if ids else {}
@@ -425,6 +417,12 @@ class _Staged:
     ids: frozenset[int] = frozenset()  # sources its rows name or resolved to, then
     names: tuple[str, ...] = ()  # source names it gives, lower-case
     small: bool = False  # takes the small path (small.py)
+    # The small path's (small.py): the file and its validated rows as Arrow tables, the keys
+    # of its good rows, and the cursor that read it.
+    src: Any = None
+    valid: Any = None
+    keys: frozenset[str] = frozenset()
+    cursor: Any = None
 
 
 # Raised inside the batch transaction to roll back a repeat of a loaded file (either path).

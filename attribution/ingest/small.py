@@ -1,28 +1,41 @@
 """The small-upload path of a leads ingest: a file of a few hundred rows or fewer (an API body)
 validated and loaded with less work than the bulk path, with the same rows as its result.
 
-For a file of ten rows DuckDB's cost is per statement and per operator, not per row (about 1 to
-5 ms a statement). Here the counts and the sources the file depends on are one pass over the
-validated rows (sql/ingest_small/summary.sql), the rejected rows are quarantined straight from
-the validated rows, the update and insert of leads are one MERGE that also says which sources
-gained leads (for the caches), and the batch record is written once, with its counts. The
-validate query, the keys, the dedupe and the rejected rows are the bulk path's own."""
+For a file of ten rows DuckDB's cost is per statement, not per row (0.5 to 6 ms a statement):
+here the file is read once into an Arrow table (the bulk path's reader, so the same columns and
+types, each row's text for the quarantine alongside), validated by one statement over it (the
+bulk path's views as CTEs and its validate query) into a second Arrow table, and counted,
+deduplicated and summed up in Arrow. No temporary table, view or file copy. Its writes are
+grouped with those of the small uploads queued meanwhile (grouped.py)."""
 
 from __future__ import annotations
 
-import json
+import logging
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attribution import clock
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from attribution.errors import WarehouseError
+from attribution.ingest import columns
 from attribution.warehouse.connection import Warehouse
+from attribution.warehouse.statements import fill, statement
 
 if TYPE_CHECKING:
+    from attribution.ingest.kinds import Kind
     from attribution.ingest.loader import BatchSummary, Ingestor, _Staged
 
 # A file's size is known before DuckDB reads it (ingest.small_upload_bytes): choosing is free.
-# The readers whose file is read into a table first (Parquet is read in place, lazily).
+# The readers whose file is read whole (Parquet is read in place, lazily, by the bulk path).
 _READERS = ("json_array", "jsonl", "csv")
+_ROW, _RAW = "_ingest_row", "_ingest_raw"
+_UNKNOWN = "is not in the lead-source registry"
+log = logging.getLogger(__name__)
+# Arrow straight from a statement's result: the rows are few, and DuckDB's relation API costs
+# 1 to 4 ms of Python a statement (it tokenizes the text) where this warns of a copy.
+warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
 
 
 class AlreadyLoaded(Exception):
@@ -38,83 +51,144 @@ def refuse_repeat(wh: Warehouse, kind: str, sha: str, summary: BatchSummary) -> 
         raise AlreadyLoaded()
 
 
-def eligible(kind: str, reader: str, path: Path, creates: bool, limit: int) -> bool:
-    """Whether a file takes the small path: leads, read into a table, that create no sources
-    (those are validated under the write lock), of at most `limit` bytes."""
-    if kind != "leads" or reader not in _READERS or creates:
+def eligible(kind: str, reader: str, path: Path, limit: int) -> bool:
+    """Whether a file may take the small path: leads, read whole, of 1 to `limit` bytes."""
+    if kind != "leads" or reader not in _READERS:
         return False
-    return path.stat().st_size <= limit
+    return 0 < path.stat().st_size <= limit
+
+
+def _query_of(name: str, head: str) -> str:
+    """The query of sql/NAME.sql, a statement of the bulk path creating a temporary view or
+    table (head), for a CTE or a subquery."""
+    text = statement(name)
+    at = text.find(head)
+    if at < 0:
+        raise WarehouseError(f"sql/{name}.sql no longer starts with {head!r}")
+    return text[at + len(head) :]
+
+
+def register(wh: Warehouse, name: str, table: pa.Table) -> None:
+    """Name an Arrow table for this connection's statements (a temporary view's scope)."""
+    with wh._lock:
+        wh.con.complete()  # an earlier statement's unread rows would block it
+        wh.con.register(name, table)
+
+
+def _arrow(
+    wh: Warehouse, sql: str, params: dict[str, object], name: str
+) -> tuple[pa.Table, list[tuple[str, str]]]:
+    """A statement's rows as an Arrow table, with DuckDB's names and types of its columns."""
+    cur = wh.execute_text(sql, params, name=name)
+    with wh._lock:
+        described = [(str(d[0]), str(d[1])) for d in cur.description or []]
+        table: pa.Table = cur.to_arrow_table()
+    return table, described
+
+
+def stage(
+    ingestor: Ingestor,
+    wh: Warehouse,
+    kind: Kind,
+    path: Path,
+    reader: str,
+    name: str,
+    mapping: dict[str, str],
+    summary: BatchSummary,
+) -> _Staged | None:
+    """Read and validate a small file before the write lock, or None when the bulk path must
+    take it (a file DuckDB cannot read or reads as one column, whose error the bulk path words;
+    a file with a column named like ours; one whose unknown source names are created)."""
+    from attribution.ingest.loader import _Staged
+
+    # JSON columns stay JSON through Arrow (an extension type), as in the bulk path's table.
+    wh.execute_text("SET arrow_lossless_conversion = true", name="ingest_small/arrow_lossless")
+    head = "CREATE OR REPLACE TEMP TABLE ingest_file AS"
+    read = fill("ingest_small/read", reader=_query_of(f"ingest/read_{reader}", head))
+    try:
+        with wh.failures_expected():  # a file DuckDB cannot read is the bulk path's to word
+            src, types = _arrow(wh, read, {"path": str(path)}, "ingest_small/read")
+    except WarehouseError:
+        return None
+    found = types[:-1]  # the last: the row's text
+    if [n for n, _ in types] != src.column_names:
+        return None  # a name Arrow cannot carry as DuckDB reads it (a NUL in it)
+    if not found or any(n.lower() in (_ROW, _RAW) for n, _ in found):
+        return None
+    if reader == "csv" and len(found) == 1:
+        return None  # maybe a ragged file: the bulk path says which line
+    chosen, summary.extra_columns = columns.resolve_columns(kind, found, mapping, name)
+    if ingestor.settings.ingest.unknown_sources == "create" and "source" in chosen:
+        return None  # names are created under the write lock, then validated: the bulk path
+    staged = _Staged(kind, path, reader, name, mapping, chosen, small=True)
+    staged.src = src.append_column(_ROW, pa.array(range(1, src.num_rows + 1), pa.int64()))
+    staged.cursor = wh
+    staged.registry = wh.generation("registry")  # before the reads of it
+    validate(ingestor, wh, staged, summary)
+    return staged
+
+
+def _norm(ingestor: Ingestor, staged: _Staged) -> str:
+    """The query of the bulk path's view ingest_norm over this file's columns."""
+    utc = ingestor.settings.ingest.timezone == "UTC"
+    text = columns.norm_view(staged.kind, staged.chosen, utc)
+    return text[text.index(" AS SELECT ") + len(" AS ") :]
 
 
 def validate(ingestor: Ingestor, wh: Warehouse, staged: _Staged, summary: BatchSummary) -> None:
-    """Validate the file into ingest_valid as the bulk path does, then count it and find the
-    sources it depends on in one pass; its commonest reasons only when it has rejected rows."""
+    """Validate the file's rows as the bulk path does, in one statement over its Arrow table,
+    into staged.valid (with the rejected rows' text as read); count them, drop repeats of a
+    good row's key, and find the sources it depends on and its commonest reasons in Arrow."""
     named = "source_id" in staged.chosen or "source" in staged.chosen
-    wh.execute("ingest/resolve_sources" if named else "ingest/sources_unnamed")
-    ingestor._store_valid(wh, staged.kind, staged.chosen)
-    row = wh.fetchone("ingest_small/summary")
-    assert row is not None  # an aggregate: always one row
-    read, rejected, repeats, ids, unknown = row
-    summary.rows_read, summary.rejected = int(read), int(rejected)
-    if repeats:
-        wh.execute("ingest/drop_key_repeats")
-    summary.top_reasons = []
-    if summary.rejected:
-        reasons = wh.fetchall("ingest/top_reasons", {"limit": 5})
-        summary.top_reasons = [(str(r), int(n)) for r, n in reasons]
-    # The sources its rows resolved to: no source can take a name that resolved (names are
-    # unique) without one of these changing. Only a file naming a source the registry lacks
-    # (which may be added meanwhile) needs the ids and names it gives.
-    if unknown:
-        ids, names = wh.fetchone("ingest/staged_sources") or ([], [])
-        staged.names = tuple(str(n) for n in names)
-    else:
-        staged.names = ()
-    staged.ids = frozenset(int(i) for i in ids)
-
-
-def run_batch(
-    ingestor: Ingestor,
-    wh: Warehouse,
-    staged: _Staged,
-    label: str,
-    sha: str,
-    summary: BatchSummary,
-) -> list[int]:
-    """The batch's writes in one transaction, under the write lock; returns the sources whose
-    lead counts grew. AlreadyLoaded rolls back a repeat of a loaded file."""
-    with wh.transaction():
-        started = clock.utc_now()
-        batch_id = int(wh.scalar("ingest_small/next_batch_id"))
-        if not ingestor._still_valid(wh, staged):
-            validate(ingestor, wh, staged, summary)
-        if summary.rejected:
-            wh.execute("ingest_small/insert_rejected", {"batch_id": batch_id})
-        done = wh.fetchall("ingest_small/leads_merge", {"batch_id": batch_id})
-        summary.loaded = sum(1 for action, _ in done if action == "INSERT")
-        summary.updated = len(done) - summary.loaded
-        summary.duplicates = summary.rows_read - summary.rejected - len(done)
-        if not done:  # only a batch that added nothing can be a repeat
-            refuse_repeat(wh, staged.kind, sha, summary)
-        wh.execute(
-            "ingest_small/record_batch",
-            {
-                "batch_id": batch_id,
-                "kind": staged.kind,
-                "file_name": staged.name,
-                "file_format": label,
-                "sha256": sha,
-                "extra_columns": summary.extra_columns,
-                "column_map": json.dumps(staged.mapping, sort_keys=True),
-                "started_at": started,
-                "rows_read": summary.rows_read,
-                "rows_loaded": summary.loaded,
-                "rows_updated": summary.updated,
-                "rows_duplicate": summary.duplicates,
-                "rows_rejected": summary.rejected,
-                "sources_created": 0,
-                "finished_at": clock.utc_now(),
-            },
+    sourced = "ingest/resolve_sources" if named else "ingest/sources_unnamed"
+    head = "CREATE OR REPLACE TEMP VIEW ingest_sourced AS"
+    query = fill(
+        "ingest_small/validate",
+        sourced=_query_of(sourced, head),
+        validate=statement("ingest/leads_validate"),
+        norm=_norm(ingestor, staged),  # last: file column names, quoted, go in last
+    )
+    register(wh, "ingest_src", staged.src)  # this cursor's only
+    default = ingestor.settings.registry.default_source
+    valid, _ = _arrow(wh, query, {"default_source": default}, "ingest/leads_validate")
+    good = pc.is_null(valid["reason"])
+    summary.rows_read = valid.num_rows
+    summary.rejected = valid.num_rows - int(pc.sum(good).as_py() or 0)
+    keys = valid.filter(good)
+    if pc.count_distinct(keys["natural_key"]).as_py() < keys.num_rows:
+        # The first good row of a key wins (ingest/drop_key_repeats): the rest are duplicates.
+        first = keys.group_by("natural_key").aggregate([("row_number", "min")])
+        kept = pc.is_in(valid["row_number"], value_set=first["row_number_min"])
+        valid = valid.filter(pc.or_(pc.invert(good), kept))
+        good = pc.is_null(valid["reason"])
+    raw = pc.take(staged.src[_RAW], pc.subtract(valid["row_number"], 1))
+    staged.valid = valid.append_column("raw_row", pc.if_else(good, None, raw))
+    staged.keys = frozenset(valid.filter(good)["natural_key"].to_pylist())
+    summary.top_reasons = _top_reasons(valid["reason"]) if summary.rejected else []
+    staged.names = ()
+    # No source can take a name that resolved (names are unique) without one of the sources its
+    # rows resolved to changing. Only a file naming a source the registry lacks (which may be
+    # added meanwhile) needs the ids and names it gives (ingest/staged_sources).
+    if summary.rejected and pc.any(pc.match_substring(valid["reason"], _UNKNOWN)).as_py():
+        register(wh, "ingest_valid", staged.valid)
+        text = fill(
+            "ingest_small/staged_sources",
+            staged=statement("ingest/staged_sources"),
+            norm=_norm(ingestor, staged),
         )
-        summary.batch_id = batch_id
-    return sorted({int(s) for action, s in done if action == "INSERT" and s is not None})
+        ids, names = wh.execute_text(text, name="ingest/staged_sources").fetchone() or ([], [])
+        staged.names = tuple(str(n) for n in names)
+        staged.ids = frozenset(int(i) for i in ids)
+    else:
+        staged.ids = frozenset(
+            int(i) for i in pc.unique(valid["source_id"].drop_null()).to_pylist()
+        )
+
+
+def _top_reasons(reasons: pa.ChunkedArray, limit: int = 5) -> list[tuple[str, int]]:
+    """The commonest reasons, most frequent first, then by text (ingest/top_reasons)."""
+    each = pc.list_flatten(pc.split_pattern(reasons.drop_null(), "; "))
+    counts = pc.value_counts(each)
+    table = pa.table({"reason": counts.field("values"), "rows": counts.field("counts")})
+    table = table.sort_by([("rows", "descending"), ("reason", "ascending")]).slice(0, limit)
+    return list(zip(table["reason"].to_pylist(), table["rows"].to_pylist(), strict=True))

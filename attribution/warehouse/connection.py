@@ -116,6 +116,9 @@ class Warehouse:
         # on the server's event loop take it, and must not wait for an ingest (write_lock).
         self._changes_lock: threading.Lock = parent._changes_lock if parent else threading.Lock()
         self._group: GroupCommit = parent._group if parent else GroupCommit()
+        # Small uploads of leads queue apart (attribution/ingest/grouped.py): a group of them
+        # holds no registry write, so each checks its validation against committed changes.
+        self._ingests: GroupCommit = parent._ingests if parent else GroupCommit()
         # How many caches of reads follow the change log (see watch()).
         self._watchers: list[int] = parent._watchers if parent else [0]
         self._sessions: sessionmaker[Session] | None = parent._sessions if parent else None
@@ -219,6 +222,10 @@ class Warehouse:
         the error it raised. The job must raise a refusal before it writes anything. With
         `combine`, like jobs queued next to it may run in one statement instead."""
         return self._group.run(self, topics, job, combine)
+
+    def batched_ingest(self, job: Callable[[Warehouse, Change], T], combine: Combine) -> T:
+        """As batched(), for small uploads of leads, in their own queue (topic data)."""
+        return self._ingests.run(self, ("data",), job, combine)
 
     def note_change(self, topics: tuple[str, ...], change: Change) -> None:
         """Mark cached reads of `topics` as stale, with what the write says it changed."""

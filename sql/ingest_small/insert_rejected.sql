@@ -1,14 +1,9 @@
--- Quarantines a small upload's rows that failed validation, with their reason and the row as
--- read (as ingest/stage_rejected and ingest/insert_rejected do, in one statement under the
--- write lock). Grain: one row per rejected file row. Reads ingest_valid, ingest_src (this
--- cursor's). Params: $batch_id.
+-- Quarantines the rows of a group of small uploads that failed validation, with their reason
+-- and the row as read (ingest_small/read gives it, as ingest/stage_rejected does). Grain: one
+-- row per rejected file row. Reads ingest_valid (the Arrow table of this connection: the
+-- validated rows of the group, each with its batch_id). Params: none.
 INSERT INTO rejected_rows (batch_id, row_number, reason, raw_row)
-SELECT
-    $batch_id,
-    v.row_number,
-    v.reason,
-    CAST(json_remove(to_json(s), '$._ingest_row') AS VARCHAR)
-FROM ingest_valid AS v
-JOIN ingest_src AS s ON s._ingest_row = v.row_number
-WHERE v.reason IS NOT NULL
-ORDER BY v.row_number
+SELECT batch_id, row_number, reason, raw_row
+FROM ingest_valid
+WHERE reason IS NOT NULL
+ORDER BY batch_id, row_number
