@@ -204,3 +204,22 @@ def test_json_values_of_any_type_are_read_as_what_they_say(
     assert leads == [("1", int(WEB)), ("M5", int(WEB))]
     reasons = con.execute("SELECT DISTINCT reason FROM rejected_rows").fetchall()
     assert reasons == [("source_id is not an integer",)]
+
+
+def test_a_small_upload_leaves_the_warehouse_s_other_arrow_results_as_they_were(
+    pair: list[Pipeline], tmp_path: Path
+) -> None:
+    """A file with a JSON column takes the small path without changing how the warehouse gives
+    Arrow results to others (DuckDB's lossless Arrow setting is the whole database's: with it,
+    a HUGEINT came back as bytes to the Spark engine's store step)."""
+    pipe = pair[0]
+    query = "SELECT CAST(7 AS HUGEINT) AS big, '{\"a\": 1}'::JSON AS doc"
+    before = pipe.warehouse.arrow_text(query)
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps([{"lead_id": 1, "created_at": "2026-03-02"}, {"lead_id": "2"}]))
+    done = load(pipe, path, 65_536, "json_array")
+    assert (done.loaded, done.rejected) == (1, 1)
+    after = pipe.warehouse.arrow_text(query)
+    assert after.schema == before.schema
+    assert after.to_pylist() == before.to_pylist()
+    assert float(after.to_pylist()[0]["big"]) == 7

@@ -15,13 +15,14 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.errors import WarehouseError
 from attribution.ingest import columns
 from attribution.warehouse.connection import Warehouse
-from attribution.warehouse.statements import fill, statement
+from attribution.warehouse.statements import fill, quote_ident, statement
 
 if TYPE_CHECKING:
     from attribution.ingest.kinds import Kind
@@ -68,8 +69,9 @@ def _query_of(name: str, head: str) -> str:
     return text[at + len(head) :]
 
 
-def register(wh: Warehouse, name: str, table: pa.Table) -> None:
-    """Name an Arrow table for this connection's statements (a temporary view's scope)."""
+def register(wh: Warehouse, name: str, table: pa.Table | duckdb.DuckDBPyRelation) -> None:
+    """Name an Arrow table (or a relation) for this connection's statements (a temporary
+    view's scope)."""
     with wh._lock:
         wh.con.complete()  # an earlier statement's unread rows would block it
         wh.con.register(name, table)
@@ -101,8 +103,6 @@ def stage(
     a file with a column named like ours; one whose unknown source names are created)."""
     from attribution.ingest.loader import _Staged
 
-    # JSON columns stay JSON through Arrow (an extension type), as in the bulk path's table.
-    wh.execute_text("SET arrow_lossless_conversion = true", name="ingest_small/arrow_lossless")
     head = "CREATE OR REPLACE TEMP TABLE ingest_file AS"
     read = fill("ingest_small/read", reader=_query_of(f"ingest/read_{reader}", head))
     try:
@@ -128,6 +128,18 @@ def stage(
     return staged
 
 
+def _typed(wh: Warehouse, staged: _Staged) -> pa.Table | duckdb.DuckDBPyRelation:
+    """The file's rows as the bulk path's table holds them. Arrow carries a JSON column as its
+    text (DuckDB's lossless Arrow output would keep the type, but that setting is the whole
+    database's and changes every other Arrow result): such a column is cast back to JSON."""
+    typed = [n for n, t in staged.chosen.values() if t == "JSON"]
+    if not typed:
+        return staged.src
+    casts = ", ".join(f"CAST({quote_ident(n)} AS JSON) AS {quote_ident(n)}" for n in typed)
+    with wh._lock:
+        return wh.con.from_arrow(staged.src).project(f"* REPLACE ({casts})")
+
+
 def _norm(ingestor: Ingestor, staged: _Staged) -> str:
     """The query of the bulk path's view ingest_norm over this file's columns."""
     utc = ingestor.settings.ingest.timezone == "UTC"
@@ -148,7 +160,7 @@ def validate(ingestor: Ingestor, wh: Warehouse, staged: _Staged, summary: BatchS
         validate=statement("ingest/leads_validate"),
         norm=_norm(ingestor, staged),  # last: file column names, quoted, go in last
     )
-    register(wh, "ingest_src", staged.src)  # this cursor's only
+    register(wh, "ingest_src", _typed(wh, staged))  # this cursor's only
     default = ingestor.settings.registry.default_source
     valid, _ = _arrow(wh, query, {"default_source": default}, "ingest/leads_validate")
     good = pc.is_null(valid["reason"])
