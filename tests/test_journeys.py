@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -133,6 +134,26 @@ def test_runs_are_stored_and_repeatable(pipe: Pipeline, tmp_path: Path) -> None:
         assert total == pytest.approx(1.0, abs=1e-9)
     other = run(pipe.warehouse, RunSpec(start=START, end=END, lookback_days=12))
     assert other.input_hash != first.input_hash
+
+
+def test_a_run_refused_after_its_writer_started_stores_nothing_and_frees_the_lock(
+    pipe: Pipeline, tmp_path: Path
+) -> None:
+    """The writer starts storing a run as soon as its journeys are built: an error after that
+    (an unknown transform) rolls it back and lets the next write through."""
+    load(pipe, tmp_path)
+    bad = RunSpec(start=START, end=END, transforms=("frobnicate",), options=ModelOptions())
+    with pytest.raises(AttributionError, match="unknown transform 'frobnicate'"):
+        run(pipe.warehouse, bad)
+    done: list[int] = []
+    writer = threading.Thread(
+        target=lambda: done.append(run(pipe.warehouse, RunSpec(start=START, end=END)).run_id)
+    )
+    writer.start()
+    writer.join(timeout=60)
+    assert done, "the next run waited for the refused run's write lock"
+    runs = pipe.warehouse.con.execute("SELECT run_id FROM attribution_runs").fetchall()
+    assert runs == [(done[0],)]
 
 
 def test_drill_down_sums_to_the_channel_totals(pipe: Pipeline, tmp_path: Path) -> None:

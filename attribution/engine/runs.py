@@ -379,10 +379,10 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
             cur, start=spec.start, end=spec.end, lookback_days=spec.lookback_days, kinds=spec.kinds
         )
         writer = Writer(cur, (spec.start, spec.end))  # the run's days: stored while it computes
-        paths = transforms.apply(found.paths, list(spec.transforms))
-        by_path = ByPath(paths)
         credits = []
         try:
+            paths = transforms.apply(found.paths, list(spec.transforms))
+            by_path = ByPath(paths)
             digest = input_hash(paths, spec)
             writer.hand(conversion_tables(found, by_path))  # written while the keys are made
             drill = DrillDown(paths, found, by_path)
