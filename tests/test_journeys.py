@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from attribution.engine import journeys
+from attribution.engine import journeys, runs
 from attribution.engine.runs import RunSpec, run
 from attribution.errors import AttributionError
 from attribution.models import ModelOptions
@@ -136,24 +136,41 @@ def test_runs_are_stored_and_repeatable(pipe: Pipeline, tmp_path: Path) -> None:
     assert other.input_hash != first.input_hash
 
 
-def test_a_run_refused_after_its_writer_started_stores_nothing_and_frees_the_lock(
-    pipe: Pipeline, tmp_path: Path
+def test_an_unknown_transform_is_refused_before_the_run_reads_anything(
+    pipe: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The writer starts storing a run as soon as its journeys are built: an error after that
-    (an unknown transform) rolls it back and lets the next write through."""
     load(pipe, tmp_path)
+    built: list[object] = []
+    monkeypatch.setattr(journeys, "build", lambda *a, **k: built.append(a))
     bad = RunSpec(start=START, end=END, transforms=("frobnicate",), options=ModelOptions())
     with pytest.raises(AttributionError, match="unknown transform 'frobnicate'"):
         run(pipe.warehouse, bad)
+    assert built == []
+
+
+def test_a_run_failing_after_its_writer_started_stores_nothing_and_frees_the_lock(
+    pipe: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer starts storing a run as soon as its journeys are built: an error after that
+    (here the distinct paths failing) rolls it back and lets the next write through."""
+    load(pipe, tmp_path)
+
+    def broken(paths: Paths) -> None:
+        raise RuntimeError("no memory for the distinct paths")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runs, "ByPath", broken)
+        with pytest.raises(RuntimeError, match="no memory"):
+            run(pipe.warehouse, RunSpec(start=START, end=END))
     done: list[int] = []
     writer = threading.Thread(
         target=lambda: done.append(run(pipe.warehouse, RunSpec(start=START, end=END)).run_id)
     )
     writer.start()
     writer.join(timeout=60)
-    assert done, "the next run waited for the refused run's write lock"
-    runs = pipe.warehouse.con.execute("SELECT run_id FROM attribution_runs").fetchall()
-    assert runs == [(done[0],)]
+    assert done, "the next run waited for the failed run's write lock"
+    stored = pipe.warehouse.con.execute("SELECT run_id FROM attribution_runs").fetchall()
+    assert stored == [(done[0],)]
 
 
 def test_drill_down_sums_to_the_channel_totals(pipe: Pipeline, tmp_path: Path) -> None:

@@ -373,6 +373,8 @@ def run(wh: Warehouse, spec: RunSpec) -> RunResult:
     """Compute every model of the spec over the warehouse's journeys and store the run in one
     transaction, written while the models compute (see Writer)."""
     names = check_names(spec.models)
+    for transform in spec.transforms:  # refused before any work
+        transforms.parse(transform)
     started = time.perf_counter()
     with heap.reusing(), wh.cursor() as cur:
         found = journeys.build(

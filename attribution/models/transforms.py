@@ -112,29 +112,39 @@ def remove_if_last_and_not_all(paths: Paths, channel: str) -> Paths:
     return _keep(paths, ~trailing | _all_x(paths, is_x))
 
 
+def parse(spec: str) -> tuple[str, str]:
+    """A transform written as `exposure`, `trim_long_path(5)` or `remove_if_not_all(Direct)`:
+    its name and argument ("" for none); AttributionError for one not known."""
+    match = _CALL.match(spec.strip())
+    name = match["name"] if match else spec
+    arg = (match["arg"] or "").strip() if match else ""
+    known = (
+        name in ("unique", "exposure", "first", "frequency")
+        or (name == "trim_long_path" and arg.lstrip("-").isdigit())
+        or (name in ("remove_if_not_all", "remove_if_last_and_not_all") and arg != "")
+    )
+    if not known:
+        raise AttributionError(
+            f"unknown transform {spec!r}; use {', '.join(TRANSFORMS)}, e.g. "
+            "trim_long_path(5) or remove_if_not_all(Direct)"
+        )
+    return name, arg
+
+
 def apply(paths: Paths, specs: list[str]) -> Paths:
     """Apply transforms written as `exposure`, `trim_long_path(5)`, `remove_if_not_all(Direct)`."""
     for spec in specs:
-        match = _CALL.match(spec.strip())
-        name = match["name"] if match else spec
-        arg = (match["arg"] or "").strip() if match else ""
-        if name == "unique":
-            continue
+        name, arg = parse(spec)
         if name == "exposure":
             paths = exposure(paths)
         elif name == "first":
             paths = first(paths)
         elif name == "frequency":
             paths = frequency(paths)
-        elif name == "trim_long_path" and arg.lstrip("-").isdigit():
+        elif name == "trim_long_path":
             paths = trim_long_path(paths, int(arg))
-        elif name == "remove_if_not_all" and arg:
+        elif name == "remove_if_not_all":
             paths = remove_if_not_all(paths, arg)
-        elif name == "remove_if_last_and_not_all" and arg:
+        elif name == "remove_if_last_and_not_all":
             paths = remove_if_last_and_not_all(paths, arg)
-        else:
-            raise AttributionError(
-                f"unknown transform {spec!r}; use {', '.join(TRANSFORMS)}, e.g. "
-                "trim_long_path(5) or remove_if_not_all(Direct)"
-            )
     return paths
