@@ -1067,7 +1067,7 @@ def test_column_names_are_shown_printable(fresh: Pipeline, tmp_path: Path) -> No
         ("empty.csv", b"", "is empty"),
         ("empty.jsonl", b"", "is empty"),
         ("blank.jsonl", b"\n\n", "JSON objects with fields"),
-        ("array.json", b'[{"lead_id": "A"}]', "one a line"),
+        ("array.jsonl", b'[{"lead_id": "A"}]', "one a line"),  # .json: read as an array
         ("long.csv", b"lead_id,created_at\n" + b"L" * (3 * MB) + b",2026-03-02\n", "line"),
     ],
     ids=[

@@ -611,6 +611,29 @@ def test_parquet_and_json_lines_are_read(pipe: Pipeline, tmp_path: Path) -> None
     assert [t for (t,) in tables if t.startswith("ingest_")] == ["ingest_batches"]
 
 
+def test_a_json_file_is_read_as_an_array_or_as_lines_by_its_first_character(
+    pipe: Pipeline, tmp_path: Path
+) -> None:
+    """A .json file holding one array of records (as exports and API bodies are) is read as
+    such, one of JSON Lines as before; gzipped too."""
+    records = [{"lead_id": f"J{i}", "created_at": "2026-03-02"} for i in range(3)]
+    array = tmp_path / "leads.json"
+    array.write_text("\ufeff\n  " + json.dumps(records, indent=2), encoding="utf-8")
+    done = pipe.ingest("leads", array)
+    assert (done.loaded, done.rejected) == (3, 0)
+    lines = tmp_path / "more.json"
+    lines.write_text('{"lead_id": "L1", "created_at": "2026-03-02"}\n', encoding="utf-8")
+    assert pipe.ingest("leads", lines).loaded == 1
+    packed = tmp_path / "packed.json.gz"
+    with gzip.open(packed, "wt", encoding="utf-8") as f:
+        f.write(json.dumps([{"lead_id": "G1", "created_at": "2026-03-02"}]))
+    assert pipe.ingest("leads", packed).loaded == 1
+    formats = pipe.warehouse.con.execute(
+        "SELECT file_format FROM ingest_batches ORDER BY batch_id"
+    ).fetchall()
+    assert formats == [("json",), ("jsonl",), ("json",)]
+
+
 def test_a_failure_mid_batch_leaves_no_row_of_it(pipe: Pipeline, tmp_path: Path) -> None:
     rows = [[f"F{i}", "2026-03-02", "Brand New Source", "", "", "", "", ""] for i in range(50)]
     rows.append(["BAD", "never", "", "", "", "", "", ""])

@@ -3,6 +3,7 @@ over it; DuckDB's complaints about it put in one line for the user."""
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,20 @@ def file_format(path: Path, requested: str, name: str | None = None) -> tuple[st
             or f"cannot tell the format of {name} from its extension; "
             "pass --format csv, parquet or jsonl"
         )
+    if suffix == ".json" and _opens_an_array(path):
+        return "json_array", "json"  # one JSON array of records, as an API body
     return reader, ("crm" if requested == "crm" else reader)
+
+
+def _opens_an_array(path: Path) -> bool:
+    """Whether a .json file's text starts with `[` (a JSON array), not `{` (JSON Lines)."""
+    try:
+        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        with opener(path, "rb") as f:
+            head = f.read(4096)
+    except (OSError, EOFError):
+        return False  # the reader's own checks say what is wrong with it
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
 
 
 def read(wh: Warehouse, path: Path, reader: str, name: str) -> None:
