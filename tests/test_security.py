@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from attribution.api import create_app
 from attribution.api.logs import RedactTokens, redact
 from attribution.config import load_settings
 from attribution.errors import ConfigError
+from attribution.registry import tokens
 from attribution.registry.tokens import PREFIX, TokenChecker, create_token
 from attribution.reporting.render import csv_cell
 from attribution.service.pipeline import Pipeline
@@ -46,6 +48,31 @@ def test_tokens_are_compared_in_constant_time(
         token, _ = create_token(pipe.warehouse, name="t")
         assert TokenChecker(pipe.warehouse).check(token) is not None
     assert compared and all(len(a) == len(b) == 64 for a, b in compared)  # SHA-256 hex digests
+
+
+def test_a_token_is_admitted_from_memory_only_while_nothing_needs_the_warehouse(
+    make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """known() answers without a statement only for a valid token checked since the last token
+    change whose last use was written lately; anything else goes through check()."""
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    with Pipeline.open(make_settings()) as pipe:
+        token, info = create_token(pipe.warehouse, name="t")
+        checker = TokenChecker(pipe.warehouse)
+        assert checker.known(token) is None  # never checked
+        assert checker.check(token) == info  # looked up, its use written
+        assert checker.known(token) == info
+        assert checker.known(token + "x") is None
+        assert checker.check(token + "x") is None
+        assert checker.known(token + "x") is None  # a refusal is never answered from memory
+        clock[0] += 61  # the last use is due to be written again
+        assert checker.known(token) is None
+        assert checker.check(token) == info
+        assert checker.known(token) == info
+        tokens.revoke_token(pipe.warehouse, name="t")
+        assert checker.known(token) is None
+        assert checker.check(token) is None
 
 
 def test_no_token_reaches_the_service_logs(

@@ -6,11 +6,12 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from attribution.api.errors import ApiError
 from attribution.registry.tokens import TokenChecker, TokenInfo
@@ -112,11 +113,21 @@ def checked_token(request: Request, token: str | None) -> TokenInfo:
     return info
 
 
-def require(capability: str | None) -> Callable[[Request, None], TokenInfo]:
-    """A dependency that admits a valid token holding `capability` (None: any valid token)."""
+def require(capability: str | None) -> Callable[[Request, None], Awaitable[TokenInfo]]:
+    """A dependency that admits a valid token holding `capability` (None: any valid token).
+    A token known in memory is admitted on the event loop; any other is checked in a worker
+    thread (it may read the warehouse), as a sync dependency would be."""
 
-    def dependency(request: Request, _: Annotated[None, Depends(documented_token)]) -> TokenInfo:
-        info = checked_token(request, token_of(request))
+    async def dependency(
+        request: Request, _: Annotated[None, Depends(documented_token)]
+    ) -> TokenInfo:
+        token = token_of(request)
+        checker: TokenChecker = request.app.state.tokens
+        info = checker.known(token) if token is not None else None
+        if info is not None:
+            request.app.state.auth_failures.check(client_of(request))  # 429 comes first
+        else:
+            info = await run_in_threadpool(checked_token, request, token)
         if capability is not None and capability not in info.capabilities:
             raise ApiError(403, FORBIDDEN)
         return info

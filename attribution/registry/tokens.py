@@ -138,6 +138,18 @@ class TokenChecker:
             self._record_use(info.id)
         return info
 
+    def known(self, token: str) -> TokenInfo | None:
+        """A valid token's record when it is answered from memory alone: cached since the last
+        token was created or revoked, its last use recorded lately. None: ask check(), which
+        may read or write the warehouse."""
+        cached = self._known.get(_digest(token))
+        if cached is None or cached[1] is None or cached[0] != self.wh.generation("tokens"):
+            return None
+        info = cached[1]
+        with self._lock:
+            recent = time.monotonic() - self._touched.get(info.id, -_LAST_USED_EVERY)
+        return info if recent < _LAST_USED_EVERY else None
+
     def _lookup(self, digest: str) -> TokenInfo | None:
         with self.wh.sessions()() as session:
             row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == digest))
