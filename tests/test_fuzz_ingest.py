@@ -1069,6 +1069,7 @@ def test_column_names_are_shown_printable(fresh: Pipeline, tmp_path: Path) -> No
         ("blank.jsonl", b"\n\n", "JSON objects with fields"),
         ("array.jsonl", b'[{"lead_id": "A"}]', "one a line"),  # .json: read as an array
         ("long.csv", b"lead_id,created_at\n" + b"L" * (3 * MB) + b",2026-03-02\n", "line"),
+        ("deep.jsonl", b'{"lead_id": "A", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}\n", "nested"),
     ],
     ids=[
         "utf-16",
@@ -1081,6 +1082,7 @@ def test_column_names_are_shown_printable(fresh: Pipeline, tmp_path: Path) -> No
         "blank jsonl",
         "json array",
         "3 MB line",
+        "nested 5,000 deep",
     ],
 )
 def test_unreadable_files_are_refused_saying_why(

@@ -501,6 +501,29 @@ def test_timestamps_without_offset_are_read_in_the_configured_zone(
         assert pipe.warehouse.con.execute("SELECT created_at FROM leads").fetchone() == (stored,)
 
 
+@pytest.mark.parametrize("small_bytes", [65_536, 0], ids=["small path", "bulk path"])
+def test_zone_less_times_are_read_in_the_zone_when_other_rows_are_not_text(
+    make_settings: MakeSettings, tmp_path: Path, small_bytes: int
+) -> None:
+    """A JSON column of mixed types (a number among the dates) was read with JSON's own cast,
+    which took zone-less values as UTC: five hours off in New York, without a word."""
+    records = [
+        {"lead_id": "N1", "created_at": "2026-03-01 10:00"},
+        {"lead_id": "N2", "created_at": "2026-03-01"},
+        {"lead_id": "N3", "created_at": 1700000000},
+    ]
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    zone = {"timezone": "America/New_York", "small_upload_bytes": small_bytes}
+    with Pipeline.open(make_settings(ingest=zone)) as pipe:
+        done = pipe.ingest("leads", path)
+        assert (done.loaded, done.rejected) == (2, 1)
+        stored = pipe.warehouse.con.execute(
+            "SELECT lead_id, created_at FROM leads ORDER BY lead_id"
+        ).fetchall()
+    assert stored == [("N1", datetime(2026, 3, 1, 15, 0)), ("N2", datetime(2026, 3, 1, 5, 0))]
+
+
 def test_unknown_sources_are_created_or_rejected_by_config(
     make_settings: MakeSettings, tmp_path: Path
 ) -> None:
@@ -563,6 +586,10 @@ def test_map_renames_columns(pipe: Pipeline, tmp_path: Path) -> None:
     )
     with pytest.raises(IngestError, match="which leads do not have"):
         pipe.ingest("leads", path, column_map={"ref": "lead_number"})
+    # Written as the file writes them, through the Python API: matched all the same.
+    other = write_csv(tmp_path / "m.csv", ["Ref", "Opened"], [["M2", "2026-03-02"]])
+    mapped = {" Ref": "Lead_ID", "OPENED": "created_at"}
+    assert pipe.ingest("leads", other, column_map=mapped).loaded == 1
 
 
 def test_the_crm_export_is_read_as_is(pipe: Pipeline, tmp_path: Path) -> None:

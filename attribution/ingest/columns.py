@@ -125,6 +125,8 @@ def resolve_columns(
 ) -> tuple[dict[str, tuple[str, str]], list[str]]:
     """Canonical column -> (file column, its type), and the file's columns left unused."""
     spec = SPECS[kind]
+    # Names as the file's columns are matched, whoever built the map (the CLI and API lower it).
+    column_map = {k.strip().lower(): v.strip().lower() for k, v in column_map.items()}
     for new in column_map.values():
         if new not in spec.columns:
             raise IngestError(
@@ -168,6 +170,10 @@ def _time_expr(ident: str, col_type: str) -> str:
         return f"timezone('UTC', {ident})"
     if col_type == "VARCHAR":
         ident = f"NULLIF(trim({ident}), '')"
+    elif col_type == "JSON":
+        # Values of mixed types: a string's text, read as text is. JSON's own cast to a
+        # timestamp took zone-less values as UTC, whatever the session's zone.
+        ident = f"NULLIF(trim(json_extract_string({ident}, '$')), '')"
     return f"timezone('UTC', TRY_CAST({ident} AS TIMESTAMPTZ))"
 
 

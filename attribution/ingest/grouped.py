@@ -137,7 +137,9 @@ def _repeats(db: Warehouse, parts: list[Part]) -> list[Any]:
             summary.already_loaded_as = int(loaded[part.sha])
             outcomes[at] = Repeat()
             # As on the bulk path, a repeat takes a batch id in a transaction rolled back: the
-            # ids that follow are the same on both paths (and, the id unlogged, after a restart).
+            # ids that follow are the same on both paths (and, the id unlogged, after a restart),
+            # until a group is written again upload by upload: the ids its failed attempt took
+            # are not given back (ids stay unique, with gaps).
             try:
                 with part.staged.cursor.transaction():
                     part.staged.cursor.fetchall("ingest_small/next_batch_ids", {"batches": 1})

@@ -164,6 +164,11 @@ def _head_columns(name: str, reader: str, head: bytes, limits: Limits) -> None:
             record, pos = decoder.raw_decode(text, pos)
         except ValueError:
             break  # cut off at the end of the head, or not JSON: the reader says so
+        except RecursionError:  # Python's reader stops at about a thousand levels
+            raise IngestLimitError(
+                f"{name} holds a value nested hundreds of levels deep; give each record plain "
+                "fields (text, numbers, dates) and load that"
+            ) from None
         if isinstance(record, dict):
             keys.update(record)
             _columns(name, len(keys), limits)
