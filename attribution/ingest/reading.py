@@ -60,7 +60,7 @@ def file_format(path: Path, requested: str, name: str | None = None) -> tuple[st
 def _opens_an_array(path: Path) -> bool:
     """Whether a .json file's text starts with `[` (a JSON array), not `{` (JSON Lines)."""
     try:
-        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        opener = gzip.open if sniff.compressed(path) else open
         with opener(path, "rb") as f:
             head = f.read(4096)
     except (OSError, EOFError):
