@@ -77,7 +77,7 @@ def run(db: Warehouse, parts: list[Part], changes: list[Change]) -> list[Any]:
     started = clock.utc_now()
     for part, change in zip(parts, changes, strict=True):
         change.keys, change.rows = set(), {}  # a refused upload changed nothing
-        if not part.ingestor._still_valid(db, part.staged):
+        if not part.ingestor.still_valid(db, part.staged):
             # On the upload's own cursor, whose session reads its times (its thread waits).
             small.validate(part.ingestor, part.staged.cursor, part.staged, part.summary)
     outcomes = _repeats(db, parts)
@@ -99,7 +99,7 @@ def run(db: Warehouse, parts: list[Part], changes: list[Change]) -> list[Any]:
         # A validation made again gave two uploads a lead in common: one MERGE cannot apply
         # them in order. The group runs again, each upload alone.
         raise WarehouseError("uploads of a group share a lead: each is written alone")
-    small.register(db, "ingest_valid", valid)
+    db.register("ingest_valid", valid)
     done = _merged(db, valid)
     for part, i in zip(kept, ids, strict=True):
         mine = done.filter(pc.equal(done["batch_id"], i))
@@ -115,9 +115,7 @@ def run(db: Warehouse, parts: list[Part], changes: list[Change]) -> list[Any]:
     _hand_over(
         db, kept, [c for c, o in zip(changes, outcomes, strict=True) if o is None], done, ids
     )
-    with db._lock:  # the connection is a worker thread's, kept: let the rows go
-        db.con.unregister("ingest_valid")
-        db.con.unregister("ingest_records")
+    db.unregister("ingest_valid", "ingest_records")  # the connection is a worker thread's, kept
     return outcomes
 
 
@@ -129,7 +127,7 @@ def _repeats(db: Warehouse, parts: list[Part]) -> list[Any]:
     for at, part in enumerate(parts):
         if part.sha not in loaded:
             continue
-        small.register(db, "ingest_valid", part.staged.valid)
+        db.register("ingest_valid", part.staged.valid)
         if not db.scalar("ingest_small/leads_changing"):
             summary = part.summary
             summary.loaded = summary.updated = 0
@@ -163,7 +161,7 @@ def _merged(db: Warehouse, valid: pa.Table) -> pa.Table:
             }
         )
     name = "ingest_small/leads_merge"
-    done, _ = small._arrow(db, statement(name), {}, name)
+    done, _ = db.arrow_described(statement(name), name=name)
     # No two uploads of a group share a lead (their claims): a lead's batch is its upload's.
     at = pc.index_in(done["lead_id"], value_set=good["lead_id"])
     return done.append_column("batch_id", pc.take(good["batch_id"], at))
@@ -190,7 +188,7 @@ def _record(db: Warehouse, parts: list[Part], ids: list[int], started: Any) -> N
             "finished_at": pa.array([clock.utc_now()] * len(parts), pa.timestamp("us")),
         }
     )
-    small.register(db, "ingest_records", records)
+    db.register("ingest_records", records)
     db.execute("ingest_small/record_batches")
 
 

@@ -234,7 +234,7 @@ class Ingestor:
             with reading.read_lazily(wh, path, reader, name):  # the statements that read the file
                 if staged.creates:
                     summary.sources_created = _count(wh.execute("ingest/create_sources"))
-                if not self._still_valid(wh, staged):
+                if not self.still_valid(wh, staged):
                     self._validate(wh, staged, summary)
                 tick("quarantining", 3, steps)
                 if summary.rejected:
@@ -317,7 +317,7 @@ class Ingestor:
             ]
             wh.execute("ingest/stage_rejected")  # quarantined by ingest/insert_rejected
 
-    def _still_valid(self, wh: Warehouse, staged: _Staged) -> bool:
+    def still_valid(self, wh: Warehouse, staged: _Staged) -> bool:
         """Whether the validation done before the lock holds now (under the lock): revenue
         reads no registry; else no registry change since touched a source the file names or
         resolved to, or gave a source a name it names (or the default source's)."""

@@ -11,7 +11,6 @@ grouped with those of the small uploads queued meanwhile (grouped.py)."""
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,9 +33,6 @@ _READERS = ("json_array", "jsonl", "csv")
 _ROW, _RAW = "_ingest_row", "_ingest_raw"
 _UNKNOWN = "is not in the lead-source registry"
 log = logging.getLogger(__name__)
-# Arrow straight from a statement's result: the rows are few, and DuckDB's relation API costs
-# 1 to 4 ms of Python a statement (it tokenizes the text) where this warns of a copy.
-warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
 
 
 class AlreadyLoaded(Exception):
@@ -69,25 +65,6 @@ def _query_of(name: str, head: str) -> str:
     return text[at + len(head) :]
 
 
-def register(wh: Warehouse, name: str, table: pa.Table | duckdb.DuckDBPyRelation) -> None:
-    """Name an Arrow table (or a relation) for this connection's statements (a temporary
-    view's scope)."""
-    with wh._lock:
-        wh.con.complete()  # an earlier statement's unread rows would block it
-        wh.con.register(name, table)
-
-
-def _arrow(
-    wh: Warehouse, sql: str, params: dict[str, object], name: str
-) -> tuple[pa.Table, list[tuple[str, str]]]:
-    """A statement's rows as an Arrow table, with DuckDB's names and types of its columns."""
-    cur = wh.execute_text(sql, params, name=name)
-    with wh._lock:
-        described = [(str(d[0]), str(d[1])) for d in cur.description or []]
-        table: pa.Table = cur.to_arrow_table()
-    return table, described
-
-
 def stage(
     ingestor: Ingestor,
     wh: Warehouse,
@@ -107,7 +84,7 @@ def stage(
     read = fill("ingest_small/read", reader=_query_of(f"ingest/read_{reader}", head))
     try:
         with wh.failures_expected():  # a file DuckDB cannot read is the bulk path's to word
-            src, types = _arrow(wh, read, {"path": str(path)}, "ingest_small/read")
+            src, types = wh.arrow_described(read, {"path": str(path)}, name="ingest_small/read")
     except WarehouseError:
         return None
     found = types[:-1]  # the last: the row's text
@@ -136,8 +113,7 @@ def _typed(wh: Warehouse, staged: _Staged) -> pa.Table | duckdb.DuckDBPyRelation
     if not typed:
         return staged.src
     casts = ", ".join(f"CAST({quote_ident(n)} AS JSON) AS {quote_ident(n)}" for n in typed)
-    with wh._lock:
-        return wh.con.from_arrow(staged.src).project(f"* REPLACE ({casts})")
+    return wh.relation(staged.src).project(f"* REPLACE ({casts})")
 
 
 def _norm(ingestor: Ingestor, staged: _Staged) -> str:
@@ -160,9 +136,9 @@ def validate(ingestor: Ingestor, wh: Warehouse, staged: _Staged, summary: BatchS
         validate=statement("ingest/leads_validate"),
         norm=_norm(ingestor, staged),  # last: file column names, quoted, go in last
     )
-    register(wh, "ingest_src", _typed(wh, staged))  # this cursor's only
+    wh.register("ingest_src", _typed(wh, staged))  # this cursor's only
     default = ingestor.settings.registry.default_source
-    valid, _ = _arrow(wh, query, {"default_source": default}, "ingest/leads_validate")
+    valid, _ = wh.arrow_described(query, {"default_source": default}, name="ingest/leads_validate")
     good = pc.is_null(valid["reason"])
     summary.rows_read = valid.num_rows
     summary.rejected = valid.num_rows - int(pc.sum(good).as_py() or 0)
@@ -182,7 +158,7 @@ def validate(ingestor: Ingestor, wh: Warehouse, staged: _Staged, summary: BatchS
     # rows resolved to changing. Only a file naming a source the registry lacks (which may be
     # added meanwhile) needs the ids and names it gives (ingest/staged_sources).
     if summary.rejected and pc.any(pc.match_substring(valid["reason"], _UNKNOWN)).as_py():
-        register(wh, "ingest_valid", staged.valid)
+        wh.register("ingest_valid", staged.valid)
         text = fill(
             "ingest_small/staged_sources",
             staged=statement("ingest/staged_sources"),
