@@ -97,18 +97,15 @@ CREATE TABLE lean_leads (lead_id VARCHAR USING COMPRESSION zstd NOT NULL, create
 CREATE TABLE lean_touches (touch_key UHUGEINT USING COMPRESSION uncompressed NOT NULL,
                            lead_no BIGINT NOT NULL, occurred_at TIMESTAMP, channel VARCHAR);
 """
-LEAN_LEADS = """
-INSERT INTO lean_leads
-SELECT f.lead_id, f.created_at, f.source_id, f.utm_source, f.status, f.row_number
-FROM (SELECT file_row_number + 1 AS row_number, NULLIF(trim(lead_id), '') AS lead_id,
-             CAST(created_at AS TIMESTAMP) AS created_at,
-             TRY_CAST(source_id AS INTEGER) AS source_id,
-             NULLIF(trim(utm_source), '') AS utm_source, NULLIF(trim(status), '') AS status
-      FROM read_parquet($path, file_row_number = true)) AS f
-WHERE f.lead_id IS NOT NULL
-  AND f.created_at >= TIMESTAMP '1970-01-01' AND f.created_at < TIMESTAMP '2100-01-01'
-  AND NOT EXISTS (SELECT 1 FROM lean_leads AS l WHERE l.lead_id = f.lead_id)
-"""
+LEAN_LEADS = (
+    FLOOR_LEADS.replace("INSERT INTO leads", "INSERT INTO lean_leads")
+    .replace(
+        "f.utm_source, NULL, NULL, f.status, NULL, NULL,\n"
+        "       NULL, false, false, 1, f.row_number, (CAST(1 AS BIGINT) << 32) + f.row_number",
+        "f.utm_source, f.status, f.row_number",
+    )
+    .replace("FROM leads AS l", "FROM lean_leads AS l")
+)
 LEAN_TOUCHES = (
     FLOOR_TOUCHES.replace("INSERT INTO touches", "INSERT INTO lean_touches")
     .replace(
@@ -272,8 +269,6 @@ def _pass(
 
 def _floor(files: dict[str, str], db: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     """DuckDB's floor for the Parquet files, per key, in its own process."""
-    import duckdb
-
     from attribution.config import load_settings
     from attribution.warehouse.connection import Warehouse
 
@@ -283,32 +278,33 @@ def _floor(files: dict[str, str], db: str, queue: mp.Queue) -> None:  # type: ig
     for label, key in FLOOR_KEYS.items():
         copy = f"{db}.{len(out)}"
         shutil.copy(db, copy)
-        con = duckdb.connect(copy)
-        rows, busiest, t0, c0 = 0, 0.0, time.perf_counter(), cpu_seconds()
-        for sql, path in ((FLOOR_LEADS, files["leads"]), (FLOOR_TOUCHES, files["touches"])):
-            con.execute("BEGIN TRANSACTION")
-            th0 = thread_cpu()
-            rows += int(con.execute(sql.replace("{key}", key), {"path": path}).fetchall()[0][0])
-            busiest += max(v - th0.get(k, 0.0) for k, v in thread_cpu().items())
-            con.execute("COMMIT")
-        secs, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-        con.close()
+        touches = FLOOR_TOUCHES.replace("{key}", key)
         out.append(
-            {"key": label, "rows": rows, "seconds": secs, "cpu_seconds": cpu, "busiest": busiest}
+            _floor_load(label, copy, "", (FLOOR_LEADS, files["leads"]), (touches, files["touches"]))
         )
-    out.append(_lean_floor(files, db))
+    lean = f"{db}.lean"
+    out.append(
+        _floor_load(
+            "lean",
+            lean,
+            LEAN_TABLES,
+            (LEAN_LEADS, files["leads"]),
+            (LEAN_TOUCHES, files["touches"]),
+        )
+    )
     queue.put(out)
 
 
-def _lean_floor(files: dict[str, str], db: str) -> dict[str, Any]:
-    """The floor's checks, project key and anti-join into lean tables (LEAN_TABLES)."""
+def _floor_load(label: str, db: str, tables: str, *loads: tuple[str, str]) -> dict[str, Any]:
+    """Each (statement, file) in its own transaction on the database db (after `tables`): the
+    rows inserted, seconds, CPU seconds and the statements' busiest threads."""
     import duckdb
 
-    copy = f"{db}.lean"
-    con = duckdb.connect(copy)
-    con.execute(LEAN_TABLES)
+    con = duckdb.connect(db)
+    if tables:
+        con.execute(tables)
     rows, busiest, t0, c0 = 0, 0.0, time.perf_counter(), cpu_seconds()
-    for sql, path in ((LEAN_LEADS, files["leads"]), (LEAN_TOUCHES, files["touches"])):
+    for sql, path in loads:
         con.execute("BEGIN TRANSACTION")
         th0 = thread_cpu()
         rows += int(con.execute(sql, {"path": path}).fetchall()[0][0])
@@ -316,7 +312,7 @@ def _lean_floor(files: dict[str, str], db: str) -> dict[str, Any]:
         con.execute("COMMIT")
     secs, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     con.close()
-    return {"key": "lean", "rows": rows, "seconds": secs, "cpu_seconds": cpu, "busiest": busiest}
+    return {"key": label, "rows": rows, "seconds": secs, "cpu_seconds": cpu, "busiest": busiest}
 
 
 def _run(target: Any, args: tuple[Any, ...]) -> Any:
