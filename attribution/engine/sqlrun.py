@@ -66,7 +66,6 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
     hands them to the warehouse's DuckDB, where they take milliseconds, not Spark jobs)."""
     lookback = timedelta(days=spec.lookback_days)
     window = {
-        "lookback": lookback,
         "end": spec.end,
         "window_from": spec.end - lookback,
         "half_life_days": _half_life(spec),
@@ -88,7 +87,8 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
         engine.register("run_key_channels", key_channels)
     engine.register("run_channels", run_channels)
     engine.create("channels/map_touches", keep=False)  # read once, by journey_touches
-    engine.create("journeys/conversions", {"start": spec.start, "end": spec.end})
+    conversions = {"start": spec.start, "end": spec.end, "lookback": lookback}
+    engine.create("journeys/conversions", conversions)
     engine.create("journeys/journey_touches", window)
     engine.create("models/journey_steps")
     engine.create("models/run_journeys")
