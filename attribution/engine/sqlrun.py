@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -36,7 +37,8 @@ SQL_MODELS = tuple(MODELS)
 @dataclass(frozen=True)
 class Found:
     """The run's journeys as counted by the engine (what attribution_runs records); paths: the
-    distinct paths with their counts (models/path_totals.sql), as the engine gave them."""
+    distinct paths with their counts (models/path_totals.sql), as the engine gave them;
+    pending: the rows store() reads, by statement, started on the engine (SqlEngine.soon)."""
 
     converting: int
     conversions_without_touches: int
@@ -46,6 +48,9 @@ class Found:
     channels: tuple[str, ...]
     value: float
     paths: pa.Table | None = field(default=None, compare=False, repr=False)
+    pending: dict[str, Callable[[], pa.Table]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 @dataclass
@@ -86,6 +91,10 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
     if on is not engine:
         engine.register("run_key_channels", key_channels)
     engine.register("run_channels", run_channels)
+    # The window's leads and spend by day need only the inputs and the mapping keys: started
+    # now, beside the journeys (store() reads them).
+    days = {"run_id": 0, "start": spec.start, "end": spec.end}
+    pending = {n: engine.soon(n, days) for n in ("runs/insert_lead_days", "runs/insert_spend_days")}
     engine.create("channels/map_touches", keep=False)  # read once, by journey_touches
     conversions = {"start": spec.start, "end": spec.end, "lookback": lookback}
     engine.create("journeys/conversions", conversions)
@@ -93,8 +102,13 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
     engine.create("models/journey_steps")
     engine.create("models/run_journeys")
     names = run_channels.sort_by("code").column("channel").to_pylist()
-    stats = engine.query("journeys/window_stats").to_pylist()[0]
-    paths = sqlintervals.by_path(engine.query("models/path_totals"))
+    # The distinct paths first (the models wait for them), the other reads of the journeys
+    # beside them.
+    totals = engine.soon("models/path_totals")
+    window_stats = engine.soon("journeys/window_stats")
+    pending["journeys/converting_rows"] = engine.soon("journeys/converting_rows")
+    paths = sqlintervals.by_path(totals())
+    stats = window_stats().to_pylist()[0]
     converting = int(_column(paths, "conversions").sum())
     return Found(
         converting=converting,
@@ -105,6 +119,7 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
         channels=tuple(str(n) for n in names),
         value=float(_column(paths, "value").sum()),
         paths=paths,
+        pending=pending,
     )
 
 
@@ -139,6 +154,11 @@ def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
     paths = sqlintervals.path_file(totals, found.channels)
     result = SqlRun(found, _input_hash(totals, spec, found))
     by_path = sqlintervals.PathCredit(engine, spec, found.channels)
+    per_journey: dict[str, Callable[[], pa.Table]] = {}
+    for name in names:
+        if name in pathshares.PER_JOURNEY:  # summed on the engine while the models run here
+            engine.view("touch_credit", "models/time_decay")  # journey_touches' shares
+            per_journey[name] = engine.soon("models/credit_cells")
     on_paths = [n for n in names if n not in pathshares.PER_JOURNEY]
     keys, largest = totals.column("path_key"), _column(totals, "largest_value")
     shares = pathshares.compute(paths, keys, largest, on_paths, spec.options)
@@ -155,8 +175,7 @@ def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
         by_path.add_shares(totals.column("path_key"), paths, shares)
     for name in names:
         if name in pathshares.PER_JOURNEY:
-            engine.view("touch_credit", "models/time_decay")  # journey_touches' shares
-            cells = engine.query("models/credit_cells")
+            cells = per_journey[name]()
             conv, value = _per_channel(cells, found.channels)
             credit = Credit(name, found.channels, conv, value, np.zeros(0), np.zeros(0))
             result.cells[name] = cells
@@ -244,11 +263,15 @@ def store(
     per channel, per channel and day, per source and day, its conversions and the channels
     their journeys touched, its leads and spend by day (no per-conversion credit)."""
     window = {"run_id": 0, "start": spec.start, "end": spec.end}
-    converting = engine.query("journeys/converting_rows")
+
+    def rows_of(name: str, params: dict[str, object] | None = None) -> pa.Table:
+        started = result.found.pending.get(name)
+        return started() if started is not None else engine.query(name, params)
+
     rows = {
-        **sqlconversions.tables(converting, result.found.channels),
-        "rows:runs/insert_lead_days": engine.query("runs/insert_lead_days", window),
-        "rows:runs/insert_spend_days": engine.query("runs/insert_spend_days", window),
+        **sqlconversions.tables(rows_of("journeys/converting_rows"), result.found.channels),
+        "rows:runs/insert_lead_days": rows_of("runs/insert_lead_days", window),
+        "rows:runs/insert_spend_days": rows_of("runs/insert_spend_days", window),
     }
     names = check_names(spec.models)
     row = runs.run_row(spec, names, result.input_hash, result.found, engine_name)
