@@ -23,8 +23,10 @@
 -- Params: $end, $window_from (TIMESTAMP, UTC: $end less the lookback), $half_life_days (DOUBLE,
 -- positive). A converting journey's window starts at its conversion's window_start
 -- (run_conversions.sql: the conversion less the lookback) and its day is the conversion's.
--- Columns: lead_id and conversion_id (on a journey's first touch only: strings are costly to
--- keep per touch), converting (1 or 0), value (0 when not converting),
+-- Columns: lead_id and conversion_id (a converting journey's, run_conversions.sql's, on its
+-- first touch only; NULL when not converting: strings are costly to carry per touch, and the
+-- leads' ids through the one shuffle and join cost Spark about a fifth of this statement's
+-- CPU), converting (1 or 0), value (0 when not converting),
 -- converted_at and day (NULL when not converting), the lead's creation (lead_created_at,
 -- lead_channel_code, lead_source_id: run_conversions.sql's, NULL when not converting),
 -- channel_code, source_id (-1: none), occurred_at, place, pos (from 1), and what the
@@ -38,7 +40,7 @@ CREATE OR REPLACE TEMP VIEW journey_touches AS
 WITH journeys AS (
     SELECT
         l.lead_no,
-        l.lead_id,
+        c.lead_id,
         c.conversion_id,
         CASE WHEN c.conversion_id IS NULL THEN 0 ELSE 1 END AS converting,
         coalesce(c.value, CAST(0 AS DOUBLE)) AS value,
