@@ -91,10 +91,6 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
     if on is not engine:
         engine.register("run_key_channels", key_channels)
     engine.register("run_channels", run_channels)
-    # The window's leads and spend by day need only the inputs and the mapping keys: started
-    # now, beside the journeys (store() reads them).
-    days = {"run_id": 0, "start": spec.start, "end": spec.end}
-    pending = {n: engine.soon(n, days) for n in ("runs/insert_lead_days", "runs/insert_spend_days")}
     engine.create("channels/map_touches", keep=False)  # read once, by journey_touches
     conversions = {"start": spec.start, "end": spec.end, "lookback": lookback}
     engine.create("journeys/conversions", conversions)
@@ -102,11 +98,15 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
     engine.create("models/journey_steps")
     engine.create("models/run_journeys")
     names = run_channels.sort_by("code").column("channel").to_pylist()
-    # The distinct paths first (the models wait for them), the other reads of the journeys
-    # beside them.
+    # The distinct paths first (the models wait for them); the rows that store() reads beside
+    # them and the models, which leave Spark's cores idle (started earlier, they would compete
+    # with the journeys' statement, which every later one waits for).
     totals = engine.soon("models/path_totals")
     window_stats = engine.soon("journeys/window_stats")
-    pending["journeys/converting_rows"] = engine.soon("journeys/converting_rows")
+    pending = {"journeys/converting_rows": engine.soon("journeys/converting_rows")}
+    days = {"run_id": 0, "start": spec.start, "end": spec.end}
+    for name in ("runs/insert_lead_days", "runs/insert_spend_days"):
+        pending[name] = engine.soon(name, days)
     paths = sqlintervals.by_path(totals())
     stats = window_stats().to_pylist()[0]
     converting = int(_column(paths, "conversions").sum())
