@@ -98,16 +98,16 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
     engine.create("models/journey_steps")
     engine.create("models/run_journeys")
     names = run_channels.sort_by("code").column("channel").to_pylist()
-    # The distinct paths alone (the models wait for them); then the rows that store() reads,
-    # beside the models, which leave Spark's cores idle. Started earlier, Spark's jobs of those
-    # statements would queue before the later jobs of the statements every later one waits for.
+    # The distinct paths and window figures alone (the models wait for them); then the rows
+    # that store() reads, beside the models, which leave Spark's cores idle. Started earlier,
+    # the jobs of those statements would queue before the later jobs (a job per stage) of the
+    # statements that every later one waits for.
     paths = sqlintervals.by_path(engine.query("models/path_totals"))
-    window_stats = engine.soon("journeys/window_stats")
+    stats = engine.query("journeys/window_stats").to_pylist()[0]
     pending = {"journeys/converting_rows": engine.soon("journeys/converting_rows")}
     days = {"run_id": 0, "start": spec.start, "end": spec.end}
     for name in ("runs/insert_lead_days", "runs/insert_spend_days"):
         pending[name] = engine.soon(name, days)
-    stats = window_stats().to_pylist()[0]
     converting = int(_column(paths, "conversions").sum())
     return Found(
         converting=converting,
