@@ -84,6 +84,9 @@ _DEFAULTS: Final = {
     # generate more classes than Spark's default 100, so a long-lived session compiled most of
     # them again on every run (Janino, about 5 % of a warm run's JVM CPU).
     "spark.sql.codegen.cache.maxEntries": "2000",
+    # Statements that run beside the others (SqlEngine.soon) share the cores with the ones the
+    # run waits for, pool by pool, instead of queueing first come, first served.
+    "spark.scheduler.mode": "FAIR",
 }
 # A local session's JVM runs one run's work and is often started for it: the quick (C1) JIT
 # compiler alone and the serial collector spent about a third less JVM CPU on a run of 1 M

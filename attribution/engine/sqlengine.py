@@ -136,8 +136,17 @@ class SparkEngine:
         frame = self._frame(name, sql)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="spark-statement")
-        rows = self._pool.submit(_on_spark, name, frame.toArrow)
+        rows = self._pool.submit(_on_spark, name, lambda: self._beside(frame))
         return rows.result
+
+    def _beside(self, frame: DataFrame) -> pa.Table:
+        """A frame's rows, its jobs in a pool of their own: with fair scheduling (a classic
+        session's default here) the statements that the run waits for get their share of the
+        cores instead of queueing behind these."""
+        if not _is_connect(self.session):
+            self.session.sparkContext.setLocalProperty("spark.scheduler.pool", "beside")
+        table: pa.Table = frame.toArrow()
+        return table
 
     def register(self, view: str, table: pa.Table) -> None:
         frame = self.session.createDataFrame(_spark_ready(table))
@@ -178,6 +187,11 @@ def _on_spark(name: str, work: Callable[[], T]) -> T:
         raise
     except Exception as exc:  # Spark raises its own exception classes
         raise AttributionError(f"Spark could not run sql/{name}.sql: {first_line(exc)}") from exc
+
+
+def _is_connect(session: SparkSession) -> bool:
+    """Whether the session is a Spark Connect client's (it has no SparkContext)."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
 
 
 def _spark_ready(table: pa.Table) -> pa.Table:
