@@ -111,25 +111,40 @@ def children_cpu_s() -> float:
 
 
 def time_spark_statements() -> dict[str, float]:
-    """Seconds spent in each SparkEngine call, by statement, from now on in this process."""
+    """Seconds spent in each SparkEngine call, by statement, from now on in this process (a
+    statement started beside others, `soon`: its start, and the time the run waited for it)."""
     from attribution.engine import sqlengine
 
     spent: dict[str, float] = {}
+
+    def add(name: str, since: float) -> None:
+        spent[name] = spent.get(name, 0.0) + time.perf_counter() - since
 
     def timed(method: str) -> None:
         original = getattr(sqlengine.SparkEngine, method)
 
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             t0 = time.perf_counter()
+            name = f"{method} {args[1] if method == 'view' else args[0]}"
             try:
-                return original(self, *args, **kwargs)
+                found = original(self, *args, **kwargs)
             finally:
-                name = f"{method} {args[1] if method == 'view' else args[0]}"
-                spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
+                add(name, t0)
+            if method != "soon":
+                return found
+
+            def wait() -> Any:  # a statement run beside others: the time the run waited for it
+                t1 = time.perf_counter()
+                try:
+                    return found()
+                finally:
+                    add(f"wait {args[0]}", t1)
+
+            return wait
 
         setattr(sqlengine.SparkEngine, method, wrapper)
 
-    for method in ("create", "query", "view", "register", "read_parquet"):
+    for method in ("create", "query", "soon", "view", "register", "read_parquet"):
         timed(method)
     return spent
 

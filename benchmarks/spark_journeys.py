@@ -59,9 +59,9 @@ def prepare(engine: SparkEngine, mapper: DuckDBEngine, spec: RunSpec) -> dict[st
     engine.register("run_key_channels", key_channels)
     engine.register("run_channels", mapper.query("journeys/run_channels"))
     engine.create("channels/map_touches", keep=False)
-    engine.create("journeys/conversions", {"start": spec.start, "end": spec.end})
+    conversions = {"start": spec.start, "end": spec.end, "lookback": lookback}
+    engine.create("journeys/conversions", conversions)
     return {
-        "lookback": lookback,
         "end": spec.end,
         "window_from": spec.end - lookback,
         "half_life_days": 7.0,

@@ -44,7 +44,12 @@ def test_small_relations_are_hinted_for_broadcast_on_spark_only() -> None:
     assert "BROADCAST" not in on_duckdb
     assert sqlglot.parse_one(on_spark, read="spark") is not None
     # Every hinted alias is one the statement joins: a renamed alias must be renamed there too.
-    params = {"run_id": 0, "start": datetime(2026, 1, 1), "end": datetime(2026, 2, 1)}
+    params = {
+        "run_id": 0,
+        "start": datetime(2026, 1, 1),
+        "end": datetime(2026, 2, 1),
+        "lookback": timedelta(days=30),
+    }
     for name, aliases in portable._BROADCAST.items():
         rendered = portable.render(name, "spark", params)
         for alias in aliases:

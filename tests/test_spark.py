@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -195,6 +195,10 @@ class Recording:
     def query(self, name: str, params: dict[str, object] | None = None) -> pa.Table:
         self.ran.add(name)
         return self.engine.query(name, params)
+
+    def soon(self, name: str, params: dict[str, object] | None = None) -> Callable[[], pa.Table]:
+        self.ran.add(name)
+        return self.engine.soon(name, params)
 
     def register(self, view: str, table: pa.Table) -> None:
         self.engine.register(view, table)
@@ -479,3 +483,38 @@ def test_a_spark_error_names_the_statement(spark_session: SparkSession) -> None:
         engine.query("models/credit_cells")  # columns missing
     engine.close()
     assert not spark_session.catalog.tableExists("touch_credit")
+
+
+def test_a_statement_started_soon_reads_the_tables_as_they_were_then(
+    engines: tuple[DuckDBEngine, SparkEngine, Pipeline],
+) -> None:
+    for engine in engines[:2]:
+        engine.register("run_channels", pa.table({"code": [1, 0], "channel": ["b", "a"]}))
+        started = engine.soon("journeys/channel_names")
+        engine.register("run_channels", pa.table({"code": [0], "channel": ["c"]}))
+        assert started().column("channel").to_pylist() == ["a", "b"]
+        assert started().num_rows == 2  # handed over again, not run again
+        assert engine.query("journeys/channel_names").column("channel").to_pylist() == ["c"]
+
+
+def test_a_spark_error_in_a_statement_started_soon_names_it(spark_session: SparkSession) -> None:
+    engine = SparkEngine(spark_session)
+    engine.register("touch_credit", pa.table({"channel": ["a"], "source_id": [1]}))
+    with pytest.raises(AttributionError, match=r"Spark could not run sql/models/credit_cells\.sql"):
+        engine.soon("models/credit_cells")()  # columns missing: refused when planned
+    engine.register(
+        "touch_credit",
+        pa.table(
+            {
+                "channel": ["a"],
+                "source_id": [1],
+                "day": [date(2026, 1, 1)],
+                "conversion_share": [1.0],
+                "value": ["not a number"],
+                "value_share": [1.0],
+            }
+        ),
+    )
+    with pytest.raises(AttributionError, match=r"Spark could not run sql/models/credit_cells\.sql"):
+        engine.soon("models/credit_cells")()  # a string times a double: refused by Spark
+    engine.close()

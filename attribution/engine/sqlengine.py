@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import duckdb
@@ -37,6 +38,10 @@ class SqlEngine(Protocol):
     def query(self, name: str, params: Params | None = None) -> pa.Table:
         """A query statement's rows (or an INSERT statement's query rows), as Arrow."""
 
+    def soon(self, name: str, params: Params | None = None) -> Callable[[], pa.Table]:
+        """A query statement started now, its rows handed over when called: it reads the tables
+        and views as they are now (Spark runs it beside the statements that follow)."""
+
     def register(self, view: str, table: pa.Table) -> None:
         """Hold an Arrow table under a name the statements read."""
 
@@ -65,6 +70,10 @@ class DuckDBEngine:
         _, _, sql = portable.parts(name, "duckdb", params)
         return self.wh.arrow_text(sql, name=name)
 
+    def soon(self, name: str, params: Params | None = None) -> Callable[[], pa.Table]:
+        rows = self.query(name, params)  # one connection: run now
+        return lambda: rows
+
     def register(self, view: str, table: pa.Table) -> None:
         self.wh.con.complete()  # a statement's unread rows would block registering
         self.wh.con.register(view, table)
@@ -87,6 +96,7 @@ class SparkEngine:
         self.session = session
         self._cached: list[DataFrame] = []
         self._views: list[str] = []
+        self._pool: ThreadPoolExecutor | None = None
 
     def _frame(self, name: str, sql: str) -> DataFrame:
         return _on_spark(name, lambda: self.session.sql(sql))
@@ -118,6 +128,26 @@ class SparkEngine:
         table: pa.Table = _on_spark(name, lambda: self._frame(name, sql).toArrow())
         return table
 
+    def soon(self, name: str, params: Params | None = None) -> Callable[[], pa.Table]:
+        # Planned here, so that it reads the views as they are now; run in a thread: a small
+        # statement is mostly the driver's planning and a job or two of few tasks, which leave
+        # the second core idle unless another statement's tasks run beside them.
+        _, _, sql = portable.parts(name, "spark", params)
+        frame = self._frame(name, sql)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="spark-statement")
+        rows = self._pool.submit(_on_spark, name, lambda: self._beside(frame))
+        return rows.result
+
+    def _beside(self, frame: DataFrame) -> pa.Table:
+        """A frame's rows, its jobs in a pool of their own: with fair scheduling (a classic
+        session's default here) the statements that the run waits for get their share of the
+        cores instead of queueing behind these."""
+        if not _is_connect(self.session):
+            self.session.sparkContext.setLocalProperty("spark.scheduler.pool", "beside")
+        table: pa.Table = frame.toArrow()
+        return table
+
     def register(self, view: str, table: pa.Table) -> None:
         frame = self.session.createDataFrame(_spark_ready(table))
         frame.createOrReplaceTempView(view)
@@ -136,6 +166,9 @@ class SparkEngine:
         self._views.append(view)
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)  # before their tables go
+            self._pool = None
         for frame in self._cached:
             with contextlib.suppress(Exception):
                 frame.unpersist()
@@ -154,6 +187,11 @@ def _on_spark(name: str, work: Callable[[], T]) -> T:
         raise
     except Exception as exc:  # Spark raises its own exception classes
         raise AttributionError(f"Spark could not run sql/{name}.sql: {first_line(exc)}") from exc
+
+
+def _is_connect(session: SparkSession) -> bool:
+    """Whether the session is a Spark Connect client's (it has no SparkContext)."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
 
 
 def _spark_ready(table: pa.Table) -> pa.Table:

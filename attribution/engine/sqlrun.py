@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -36,7 +37,8 @@ SQL_MODELS = tuple(MODELS)
 @dataclass(frozen=True)
 class Found:
     """The run's journeys as counted by the engine (what attribution_runs records); paths: the
-    distinct paths with their counts (models/path_totals.sql), as the engine gave them."""
+    distinct paths with their counts (models/path_totals.sql), as the engine gave them;
+    pending: the rows store() reads, by statement, started on the engine (SqlEngine.soon)."""
 
     converting: int
     conversions_without_touches: int
@@ -46,6 +48,9 @@ class Found:
     channels: tuple[str, ...]
     value: float
     paths: pa.Table | None = field(default=None, compare=False, repr=False)
+    pending: dict[str, Callable[[], pa.Table]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 @dataclass
@@ -66,7 +71,6 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
     hands them to the warehouse's DuckDB, where they take milliseconds, not Spark jobs)."""
     lookback = timedelta(days=spec.lookback_days)
     window = {
-        "lookback": lookback,
         "end": spec.end,
         "window_from": spec.end - lookback,
         "half_life_days": _half_life(spec),
@@ -88,13 +92,22 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
         engine.register("run_key_channels", key_channels)
     engine.register("run_channels", run_channels)
     engine.create("channels/map_touches", keep=False)  # read once, by journey_touches
-    engine.create("journeys/conversions", {"start": spec.start, "end": spec.end})
+    conversions = {"start": spec.start, "end": spec.end, "lookback": lookback}
+    engine.create("journeys/conversions", conversions)
     engine.create("journeys/journey_touches", window)
     engine.create("models/journey_steps")
     engine.create("models/run_journeys")
     names = run_channels.sort_by("code").column("channel").to_pylist()
-    stats = engine.query("journeys/window_stats").to_pylist()[0]
+    # The distinct paths and window figures alone (the models wait for them); then the rows
+    # that store() reads, beside the models, which leave Spark's cores idle. Started earlier,
+    # the jobs of those statements would queue before the later jobs (a job per stage) of the
+    # statements that every later one waits for.
     paths = sqlintervals.by_path(engine.query("models/path_totals"))
+    stats = engine.query("journeys/window_stats").to_pylist()[0]
+    pending = {"journeys/converting_rows": engine.soon("journeys/converting_rows")}
+    days = {"run_id": 0, "start": spec.start, "end": spec.end}
+    for name in ("runs/insert_lead_days", "runs/insert_spend_days"):
+        pending[name] = engine.soon(name, days)
     converting = int(_column(paths, "conversions").sum())
     return Found(
         converting=converting,
@@ -105,6 +118,7 @@ def journeys(engine: SqlEngine, spec: RunSpec, mapper: SqlEngine | None = None) 
         channels=tuple(str(n) for n in names),
         value=float(_column(paths, "value").sum()),
         paths=paths,
+        pending=pending,
     )
 
 
@@ -139,6 +153,11 @@ def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
     paths = sqlintervals.path_file(totals, found.channels)
     result = SqlRun(found, _input_hash(totals, spec, found))
     by_path = sqlintervals.PathCredit(engine, spec, found.channels)
+    per_journey: dict[str, Callable[[], pa.Table]] = {}
+    for name in names:
+        if name in pathshares.PER_JOURNEY:  # summed on the engine while the models run here
+            engine.view("touch_credit", "models/time_decay")  # journey_touches' shares
+            per_journey[name] = engine.soon("models/credit_cells")
     on_paths = [n for n in names if n not in pathshares.PER_JOURNEY]
     keys, largest = totals.column("path_key"), _column(totals, "largest_value")
     shares = pathshares.compute(paths, keys, largest, on_paths, spec.options)
@@ -155,8 +174,7 @@ def run_models(engine: SqlEngine, spec: RunSpec, found: Found) -> SqlRun:
         by_path.add_shares(totals.column("path_key"), paths, shares)
     for name in names:
         if name in pathshares.PER_JOURNEY:
-            engine.view("touch_credit", "models/time_decay")  # journey_touches' shares
-            cells = engine.query("models/credit_cells")
+            cells = per_journey[name]()
             conv, value = _per_channel(cells, found.channels)
             credit = Credit(name, found.channels, conv, value, np.zeros(0), np.zeros(0))
             result.cells[name] = cells
@@ -244,11 +262,15 @@ def store(
     per channel, per channel and day, per source and day, its conversions and the channels
     their journeys touched, its leads and spend by day (no per-conversion credit)."""
     window = {"run_id": 0, "start": spec.start, "end": spec.end}
-    converting = engine.query("journeys/converting_rows")
+
+    def rows_of(name: str, params: dict[str, object] | None = None) -> pa.Table:
+        started = result.found.pending.get(name)
+        return started() if started is not None else engine.query(name, params)
+
     rows = {
-        **sqlconversions.tables(converting, result.found.channels),
-        "rows:runs/insert_lead_days": engine.query("runs/insert_lead_days", window),
-        "rows:runs/insert_spend_days": engine.query("runs/insert_spend_days", window),
+        **sqlconversions.tables(rows_of("journeys/converting_rows"), result.found.channels),
+        "rows:runs/insert_lead_days": rows_of("runs/insert_lead_days", window),
+        "rows:runs/insert_spend_days": rows_of("runs/insert_spend_days", window),
     }
     names = check_names(spec.models)
     row = runs.run_row(spec, names, result.input_hash, result.found, engine_name)

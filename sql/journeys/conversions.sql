@@ -5,13 +5,19 @@
 -- or after $end: it has no creation touch), so that no later statement joins the touches to
 -- find it. On Spark the mapping keys (a few dozen rows) are broadcast (engine/portable.py).
 -- Grain: one row per conversion. Reads revenue_events, leads, run_key_channels, run_kinds (the
--- converting kinds, a registered table). Params: $start, $end (TIMESTAMP, UTC).
+-- converting kinds, a registered table). Params: $start, $end (TIMESTAMP, UTC), $lookback
+-- (INTERVAL).
+-- Each conversion's day and the start of its journey's window are computed here, once per
+-- conversion: journey_touches.sql would otherwise compute them for every touch (Spark's
+-- timestamp arithmetic and casts to DATE go through java.time per row).
 CREATE OR REPLACE TEMP TABLE run_conversions AS
 SELECT
     r.event_id AS conversion_id,
     r.lead_id,
     r.lead_no,
     r.occurred_at AS converted_at,
+    CAST(r.occurred_at AS DATE) AS day,
+    r.occurred_at - $lookback AS window_start,
     CAST(r.amount AS DOUBLE) AS value,
     l.created_at AS lead_created_at,
     k.channel_code AS lead_channel_code,

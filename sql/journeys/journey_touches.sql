@@ -20,10 +20,13 @@
 -- these rows (window_stats.sql); the journey's own touches have place 0.
 -- Grain: (lead, conversion, place, pos). Reads leads, run_conversions, touch_channels (with
 -- each touch's channel code and lead_no).
--- Params: $lookback (INTERVAL), $end, $window_from (TIMESTAMP, UTC: $end less the lookback),
--- $half_life_days (DOUBLE, positive).
--- Columns: lead_id and conversion_id (on a journey's first touch only: strings are costly to
--- keep per touch), converting (1 or 0), value (0 when not converting),
+-- Params: $end, $window_from (TIMESTAMP, UTC: $end less the lookback), $half_life_days (DOUBLE,
+-- positive). A converting journey's window starts at its conversion's window_start
+-- (run_conversions.sql: the conversion less the lookback) and its day is the conversion's.
+-- Columns: lead_id and conversion_id (a converting journey's, run_conversions.sql's, on its
+-- first touch only; NULL when not converting: strings are costly to carry per touch, and the
+-- leads' ids through the one shuffle and join cost Spark about a fifth of this statement's
+-- CPU), converting (1 or 0), value (0 when not converting),
 -- converted_at and day (NULL when not converting), the lead's creation (lead_created_at,
 -- lead_channel_code, lead_source_id: run_conversions.sql's, NULL when not converting),
 -- channel_code, source_id (-1: none), occurred_at, place, pos (from 1), and what the
@@ -37,11 +40,13 @@ CREATE OR REPLACE TEMP VIEW journey_touches AS
 WITH journeys AS (
     SELECT
         l.lead_no,
-        l.lead_id,
+        c.lead_id,
         c.conversion_id,
         CASE WHEN c.conversion_id IS NULL THEN 0 ELSE 1 END AS converting,
         coalesce(c.value, CAST(0 AS DOUBLE)) AS value,
         c.converted_at,
+        c.day,
+        c.window_start,
         c.lead_created_at,
         c.lead_channel_code,
         c.lead_source_id
@@ -52,7 +57,7 @@ WITH journeys AS (
 ),
 placed AS (
     SELECT
-        j.lead_no, j.lead_id, j.conversion_id, j.converting, j.value, j.converted_at,
+        j.lead_no, j.lead_id, j.conversion_id, j.converting, j.value, j.converted_at, j.day,
         j.lead_created_at, j.lead_channel_code, j.lead_source_id,
         tc.channel_code,
         coalesce(tc.source_id, -1) AS source_id,
@@ -60,7 +65,7 @@ placed AS (
         CASE
             WHEN j.converting = 0 THEN 0
             WHEN tc.occurred_at >= j.converted_at THEN 1
-            WHEN tc.occurred_at < j.converted_at - $lookback THEN -1
+            WHEN tc.occurred_at < j.window_start THEN -1
             ELSE 0
         END AS place
     FROM journeys AS j
@@ -69,7 +74,7 @@ placed AS (
 ),
 numbered AS (
     SELECT
-        lead_no, lead_id, conversion_id, converting, value, converted_at, lead_created_at,
+        lead_no, lead_id, conversion_id, converting, value, converted_at, day, lead_created_at,
         lead_channel_code, lead_source_id, channel_code, source_id, occurred_at, place,
         row_number() OVER (
             PARTITION BY lead_no, conversion_id, place
@@ -107,7 +112,7 @@ SELECT
     CASE WHEN pos = 1 THEN lead_id END AS lead_id,
     converting,
     CASE WHEN pos = 1 THEN conversion_id END AS conversion_id,
-    value, converted_at, CAST(converted_at AS DATE) AS day,
+    value, converted_at, day,
     lead_created_at, lead_channel_code, lead_source_id,
     channel_code, source_id, occurred_at, place, pos, n, path_key,
     CASE WHEN pos = 1 THEN source_key END AS source_key,
