@@ -123,7 +123,7 @@ def export_events(pipe: Pipeline, out: Path) -> int:
     with wh.cursor() as cur:
         channels.map_touches(cur, since=START - lookback, until=END, all_leads=True)
         cur.con.register("run_kinds", pa.table({"kind": ["won"]}))
-        cur.execute("journeys/conversions", {"start": START, "end": END})
+        cur.execute("journeys/conversions", {"start": START, "end": END, "lookback": lookback})
         window = {"lookback": lookback, "end": END, "window_from": END - lookback}
         cur.con.execute(EVENTS, {**window, "out": str(out)})
         row = cur.con.execute("SELECT count(*) FROM read_parquet($out)", {"out": str(out)})
