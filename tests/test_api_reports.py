@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -175,7 +176,7 @@ def test_a_bad_report_request_says_what_is_wrong(
 
 def test_an_empty_week_is_refused_with_a_422_unless_allowed(api: Api) -> None:
     client, auth, _, out = api
-    folders = set(out.iterdir())
+    folders = set(out.iterdir()) if out.exists() else set()  # none yet when run alone
     refused = client.post(
         "/api/v1/reports", json={"week": "2026-W10", "models": ["linear"]}, headers=auth
     )
@@ -186,7 +187,7 @@ def test_an_empty_week_is_refused_with_a_422_unless_allowed(api: Api) -> None:
         "warehouse has data from 2026-10-12 to 2026-11-22. Choose another week, or send "
         '"allow_empty": true to build it anyway.',
     }
-    assert set(out.iterdir()) == folders  # nothing written
+    assert (set(out.iterdir()) if out.exists() else set()) == folders  # nothing written
     built = client.post(
         "/api/v1/reports",
         json={"week": "2026-W10", "models": ["linear"], "allow_empty": True},
@@ -198,6 +199,20 @@ def test_an_empty_week_is_refused_with_a_422_unless_allowed(api: Api) -> None:
         "This week has no data: no leads and no conversions; the warehouse has data from "
         "2026-10-12 to 2026-11-22."
     ]
+    # Its charts say they are empty, without axes counting from -1 to 6 around nothing.
+    charts = json.loads((out / built.json()["report"]["folder"] / "charts.json").read_text())
+    empty = [
+        c["figure"]["layout"]
+        for c in charts
+        if any("in this period" in a["text"] for a in c["figure"]["layout"].get("annotations", []))
+    ]
+    assert len(empty) >= 5, [c["id"] for c in charts]
+    for layout in empty:
+        axes = [v for k, v in layout.items() if k.startswith(("xaxis", "yaxis"))]
+        assert axes and all(a["showticklabels"] is False and a["showgrid"] is False for a in axes)
+    funnel = next(c["figure"]["data"][0] for c in charts if c["id"] == "chart-funnel")
+    assert funnel["x"] == [0, 0, 0]
+    assert not any("percent" in t for t in funnel["texttemplate"])  # no "NaN% of leads"
 
 
 def test_reports_are_listed_latest_period_first(api: Api) -> None:

@@ -114,10 +114,15 @@ def _figure(**layout: object) -> go.Figure:
 
 
 def _empty(fig: go.Figure, text: str = EMPTY) -> go.Figure:
-    """A note across an empty chart, so that it does not read as a chart that failed."""
+    """A note across an empty chart, so that it does not read as a chart that failed; its axes
+    keep their titles but show no ticks or grid (Plotly's default range, -1 to 6, means
+    nothing)."""
     fig.add_annotation(
         text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font={"size": 15}
     )
+    bare = {"showticklabels": False, "showgrid": False, "zeroline": False}
+    fig.update_xaxes(**bare)
+    fig.update_yaxes(**bare)
     return fig
 
 
@@ -251,9 +256,10 @@ def funnel(figs: Figures) -> go.Figure:
             x=values,
             # conversions are not a share of leads: a lead may convert twice, or in a later
             # period than its creation
+            # (and no share of no leads: Plotly would print "NaN%")
             texttemplate=[
                 "%{value:,}",
-                "%{value:,}<br>%{percentInitial:.1%} of leads",
+                "%{value:,}<br>%{percentInitial:.1%} of leads" if t.leads else "%{value:,}",
                 "%{value:,}",
             ],
             # beside a narrow bar, where it would shrink to nothing inside

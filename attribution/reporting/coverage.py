@@ -60,7 +60,7 @@ def require_data(
     if wh.records("runs/period_has_data", params):
         return
     found = count(wh, start, end, kinds)
-    if found.empty:  # the count decides: the quick test only spares a period with data it
+    if found.empty:  # the count decides; the quick test above only spares it a period with data
         raise EmptyPeriodError(
             f"no leads and no conversions in {what}; {found.where()}", unit=unit, action=action
         )
